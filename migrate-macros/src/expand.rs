@@ -1,0 +1,408 @@
+//! Code generation for `#[migration]` and `embed_migrations!`.
+//!
+//! How chain errors reach the offending attribute: the collector reads every file
+//! and validates the chain, then defines a local `macro_rules!
+//! __migrate_chain_check` *before* including the files as modules. Each
+//! `#[migration]` expansion invokes that macro with its own revision, spanned at the
+//! `revision` or `down_revision` value it wrote. An arm that expands to
+//! `compile_error!` therefore reports the chain error at the attribute in the
+//! migration file, not at the collector call.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::{LitStr, Token};
+
+use crate::attr;
+use crate::collect::{self, Env, MigrationFile};
+
+const CHECK_MACRO: &str = "__migrate_chain_check";
+
+/// Expands `#[migration(args)] item`.
+pub fn migration_attribute(args: TokenStream, item: TokenStream) -> TokenStream {
+    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let err = syn::Error::new(
+                Span::call_site(),
+                "#[migration] goes on the upgrade function of a migration file: fn upgrade(op: &mut Op) -> Result<()>",
+            )
+            .into_compile_error();
+            // Keep the item so the user sees this one error, not a cascade.
+            return quote!(#item #err);
+        }
+    };
+    let parsed = match attr::parse_args(args, Span::call_site()) {
+        Ok(a) => a,
+        Err(e) => {
+            let err = e.into_compile_error();
+            return quote!(#func #err);
+        }
+    };
+
+    let check = syn::Ident::new(CHECK_MACRO, Span::call_site());
+    let ident = &func.sig.ident;
+    let rev = &parsed.revision.value;
+    let rev_check = {
+        let s = parsed.revision.span;
+        let check = syn::Ident::new(CHECK_MACRO, s);
+        quote_spanned!(s=> #check!{ revision #rev })
+    };
+    let down_check = {
+        let s = parsed.down_revision.span;
+        let check = syn::Ident::new(CHECK_MACRO, s);
+        quote_spanned!(s=> #check!{ down_revision #rev })
+    };
+    let upgrade_const = quote_spanned! {ident.span()=>
+        #[doc(hidden)]
+        #[allow(dead_code)]
+        pub(crate) const __MIGRATE_UPGRADE: ::migrate_runtime::__private::MigrationFn = #ident;
+    };
+    quote! {
+        #func
+        #upgrade_const
+        #rev_check
+        #down_check
+        #check!{ downgrade #rev }
+    }
+}
+
+/// The input of `embed_migrations!`: `()`, `("dir")`, `("dir", relative_to = file)`.
+struct EmbedInput {
+    dir: Option<LitStr>,
+    relative_to_file: bool,
+}
+
+impl Parse for EmbedInput {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut out = EmbedInput { dir: None, relative_to_file: false };
+        if input.is_empty() {
+            return Ok(out);
+        }
+        out.dir = Some(input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the migrations directory as a string literal, e.g. embed_migrations!(\"migrations\")",
+            )
+        })?);
+        if input.is_empty() {
+            return Ok(out);
+        }
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            return Ok(out);
+        }
+        let key: syn::Ident = input.parse()?;
+        if key != "relative_to" {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("unknown option `{key}`, expected `relative_to = manifest` or `relative_to = file`"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let value: syn::Ident = input.parse()?;
+        out.relative_to_file = match value.to_string().as_str() {
+            "file" => true,
+            "manifest" => false,
+            _ => {
+                return Err(syn::Error::new(
+                    value.span(),
+                    "expected `relative_to = manifest` (the default: beside Cargo.toml) or `relative_to = file` (beside this source file)",
+                ))
+            }
+        };
+        let _ = input.parse::<Option<Token![,]>>()?;
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after the options"));
+        }
+        Ok(out)
+    }
+}
+
+/// Expands `embed_migrations!(input)`.
+pub fn embed_migrations(input: TokenStream, env: &Env) -> TokenStream {
+    match embed(input, env) {
+        Ok(ts) => ts,
+        Err(e) => {
+            let err = e.into_compile_error();
+            quote!({ #err ::migrate_runtime::__private::Chain::__invalid() })
+        }
+    }
+}
+
+fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
+    let input: EmbedInput = syn::parse2(input)?;
+    let span = input.dir.as_ref().map_or(Span::call_site(), |d| d.span());
+    let display_dir = input.dir.as_ref().map_or_else(|| "migrations".to_owned(), |d| d.value());
+
+    let base: PathBuf = if input.relative_to_file {
+        let file = env.caller_file.as_ref().ok_or_else(|| {
+            syn::Error::new(span, "cannot tell which source file calls embed_migrations!; use a path relative to Cargo.toml")
+        })?;
+        let file = if file.is_relative() {
+            std::env::current_dir().map(|d| d.join(file)).unwrap_or_else(|_| file.clone())
+        } else {
+            file.clone()
+        };
+        file.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        env.manifest_dir.clone().ok_or_else(|| {
+            syn::Error::new(span, "CARGO_MANIFEST_DIR is not set: build this crate with cargo")
+        })?
+    };
+    let dir = collect::normalize(&base.join(&display_dir));
+
+    let mut problems = Vec::new();
+    let files = collect::read_dir(&dir, &display_dir, &mut problems)
+        .map_err(|msg| syn::Error::new(span, msg))?;
+    if files.is_empty() && problems.is_empty() {
+        return Err(syn::Error::new(
+            span,
+            format!(
+                "no migration files (*.rs) in `{display_dir}` ({}); create the first one with `migrate revision -m \"initial\"`",
+                dir.display()
+            ),
+        ));
+    }
+    if let Some(manifest_dir) = &env.manifest_dir {
+        if let Some(msg) = collect::check_tracking(manifest_dir, &dir) {
+            problems.push(msg);
+        }
+    }
+
+    let mut modules = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let name = quote::format_ident!("__migration_{}", i);
+        let path = f.path.to_str().ok_or_else(|| {
+            syn::Error::new(span, format!("the path of `{}` is not valid UTF-8", f.display))
+        })?;
+        modules.push(quote!(#[path = #path] mod #name;));
+    }
+
+    let all_declared = files.iter().all(|f| f.decl.is_some());
+    let mut arms: BTreeMap<(&'static str, String), Vec<String>> = BTreeMap::new();
+    let mut order = Vec::new();
+    if all_declared && problems.is_empty() {
+        let decls: Vec<&collect::Declared> = files.iter().filter_map(|f| f.decl.as_ref()).collect();
+        match chain_errors(&files, &decls, &mut arms) {
+            Some(o) => order = o,
+            None => {}
+        }
+    }
+
+    let check = syn::Ident::new(CHECK_MACRO, Span::call_site());
+    let mut arm_tokens = Vec::new();
+    for ((kind, rev), msgs) in &arms {
+        let kind = syn::Ident::new(kind, Span::call_site());
+        arm_tokens.push(quote! {
+            (#kind #rev) => { #( ::core::compile_error!{ #msgs } )* };
+        });
+    }
+    // Downgrade pairing for the files without an error arm of that kind.
+    for f in &files {
+        let Some(d) = &f.decl else { continue };
+        let rev = &d.args.revision.value;
+        if arms.contains_key(&("downgrade", rev.clone())) {
+            continue;
+        }
+        let value = if d.args.irreversible {
+            quote!(::core::option::Option::None)
+        } else {
+            quote!(::core::option::Option::Some(downgrade))
+        };
+        arm_tokens.push(quote! {
+            (downgrade #rev) => {
+                #[doc(hidden)]
+                #[allow(dead_code)]
+                pub(crate) const __MIGRATE_DOWNGRADE: ::core::option::Option<::migrate_runtime::__private::MigrationFn> = #value;
+            };
+        });
+    }
+
+    let call_site_errors: Vec<TokenStream> = problems
+        .iter()
+        .map(|p| syn::Error::new(span, p).into_compile_error())
+        .collect();
+
+    let value = if call_site_errors.is_empty() && arms.is_empty() && all_declared {
+        let mut entries = Vec::new();
+        for &i in &order {
+            let f = &files[i];
+            let Some(d) = &f.decl else { continue };
+            let module = quote::format_ident!("__migration_{}", i);
+            let rev = &d.args.revision.value;
+            let down = match &d.args.down_revision.value {
+                Some(p) => quote!(::core::option::Option::Some(#p)),
+                None => quote!(::core::option::Option::None),
+            };
+            let message = &d.message;
+            let date = match &d.args.create_date {
+                Some(p) => quote!(::core::option::Option::Some(#p)),
+                None => quote!(::core::option::Option::None),
+            };
+            let file = &f.file_name;
+            let transactional = d.args.transaction;
+            entries.push(quote! {
+                ::migrate_runtime::__private::Migration::__new(
+                    #rev, #down, #message, #date, #file, #transactional,
+                    #module::__MIGRATE_UPGRADE, #module::__MIGRATE_DOWNGRADE,
+                )
+            });
+        }
+        let dir_str = dir.to_string_lossy().into_owned();
+        let names: Vec<&str> = files.iter().map(|f| f.file_name.as_str()).collect();
+        quote! {
+            ::migrate_runtime::__private::Chain::__new(
+                &[ #(#entries),* ],
+                #dir_str,
+                &[ #(#names),* ],
+            )
+        }
+    } else {
+        quote!(::migrate_runtime::__private::Chain::__invalid())
+    };
+
+    Ok(quote! {{
+        #(#call_site_errors)*
+        #[allow(unused_macros)]
+        macro_rules! #check {
+            #(#arm_tokens)*
+            ($($t:tt)*) => {};
+        }
+        #(#modules)*
+        #value
+    }})
+}
+
+/// Validates the chain and files every error under the attribute it belongs to.
+/// Returns the base-to-head order when there is none.
+fn chain_errors(
+    files: &[MigrationFile],
+    decls: &[&collect::Declared],
+    arms: &mut BTreeMap<(&'static str, String), Vec<String>>,
+) -> Option<Vec<usize>> {
+    struct Node<'a>(&'a collect::Declared);
+    impl migrate_core::ChainNode for Node<'_> {
+        fn revision(&self) -> &str {
+            &self.0.args.revision.value
+        }
+        fn down_revision(&self) -> Option<&str> {
+            self.0.args.down_revision.value.as_deref()
+        }
+    }
+    let rev = |i: usize| decls[i].args.revision.value.clone();
+    let name = |i: usize| format!("`{}` ({})", decls[i].args.revision.value, files[i].display);
+    let mut add = |kind: &'static str, rev: String, msg: String| {
+        let v = arms.entry((kind, rev)).or_default();
+        if !v.contains(&msg) {
+            v.push(msg);
+        }
+    };
+
+    for (i, d) in decls.iter().enumerate() {
+        if let Err(e) = migrate_core::check_file_name(&files[i].file_name, &d.args.revision.value) {
+            add("revision", rev(i), e.to_string());
+        }
+        if !d.has_downgrade && !d.args.irreversible {
+            add(
+                "downgrade",
+                rev(i),
+                format!(
+                    "migration {} has no downgrade: add `fn downgrade(op: &mut Op) -> Result<()>` to the file, or mark it `#[migration(..., irreversible)]` if it cannot be undone",
+                    name(i)
+                ),
+            );
+        }
+    }
+
+    let nodes: Vec<Node> = decls.iter().map(|d| Node(d)).collect();
+    let result = migrate_core::order_chain(&nodes);
+    let errors = match result {
+        Ok(order) => {
+            return if arms.is_empty() { Some(order) } else { None };
+        }
+        Err(errors) => errors,
+    };
+    for e in errors {
+        match e {
+            migrate_core::ChainError::Empty => {}
+            migrate_core::ChainError::Duplicate { revision, nodes } => {
+                let names: Vec<String> = nodes.iter().map(|&i| files[i].display.clone()).collect();
+                add(
+                    "revision",
+                    revision.clone(),
+                    format!(
+                        "duplicate revision `{revision}`: declared by {}; give one of them a new id (`migrate revision` generates one)",
+                        names.join(" and ")
+                    ),
+                );
+            }
+            migrate_core::ChainError::UnknownParent { node, parent } => {
+                let mut known: Vec<&str> = decls.iter().map(|d| d.args.revision.value.as_str()).collect();
+                known.sort();
+                let shown = if known.len() > 8 {
+                    format!("{}, ... ({} in all)", known[..8].join(", "), known.len())
+                } else {
+                    known.join(", ")
+                };
+                add(
+                    "down_revision",
+                    rev(node),
+                    format!(
+                        "down_revision `{parent}` of migration {} names no known revision (known: {shown}); fix the id or add the missing migration",
+                        name(node)
+                    ),
+                );
+            }
+            migrate_core::ChainError::Fork { parent, children } => {
+                let names: Vec<String> = children.iter().map(|&i| name(i)).collect();
+                let (first, later) = (children[0], &children[1..]);
+                for &c in later {
+                    add(
+                        "down_revision",
+                        rev(c),
+                        format!(
+                            "multiple heads: {} all revise `{parent}`; a chain must be linear: set the down_revision of `{}` to `{}` so that it follows it (or the other way round)",
+                            names.join(" and "),
+                            rev(c),
+                            rev(first)
+                        ),
+                    );
+                }
+            }
+            migrate_core::ChainError::MultipleRoots { roots } => {
+                let names: Vec<String> = roots.iter().map(|&i| name(i)).collect();
+                for &r in &roots[1..] {
+                    add(
+                        "down_revision",
+                        rev(r),
+                        format!(
+                            "more than one first migration: {} all have down_revision = None; only the first migration may, set this one's down_revision to the revision it follows",
+                            names.join(" and ")
+                        ),
+                    );
+                }
+            }
+            migrate_core::ChainError::Cycle { members } => {
+                let mut path: Vec<String> = members.iter().map(|&i| format!("`{}`", rev(i))).collect();
+                path.push(format!("`{}`", rev(members[0])));
+                let files_involved: Vec<String> = members.iter().map(|&i| files[i].display.clone()).collect();
+                for &m in &members {
+                    add(
+                        "down_revision",
+                        rev(m),
+                        format!(
+                            "the down_revision links form a cycle: {} ({}); one of these must follow a revision outside the loop, or be the first (down_revision = None)",
+                            path.join(" -> "),
+                            files_involved.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    None
+}
