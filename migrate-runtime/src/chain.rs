@@ -1,0 +1,332 @@
+//! The embedded chain: migrations ordered base to head, and targets within it.
+
+use std::borrow::Cow;
+
+use crate::error::Error;
+use crate::ops::Op;
+use crate::Result;
+
+/// A migration's upgrade or downgrade function.
+pub type MigrationFn = fn(&mut Op) -> Result<()>;
+
+/// One migration of the chain.
+#[derive(Clone, Copy)]
+pub struct Migration {
+    revision: &'static str,
+    down_revision: Option<&'static str>,
+    message: &'static str,
+    create_date: Option<&'static str>,
+    file: &'static str,
+    transactional: bool,
+    upgrade: MigrationFn,
+    downgrade: Option<MigrationFn>,
+}
+
+impl std::fmt::Debug for Migration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migration")
+            .field("revision", &self.revision)
+            .field("down_revision", &self.down_revision)
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Migration {
+    /// A migration built by hand (tests, generated chains). `downgrade: None` marks it irreversible.
+    pub const fn new(
+        revision: &'static str,
+        down_revision: Option<&'static str>,
+        message: &'static str,
+        upgrade: MigrationFn,
+        downgrade: Option<MigrationFn>,
+    ) -> Self {
+        Migration {
+            revision,
+            down_revision,
+            message,
+            create_date: None,
+            file: "",
+            transactional: true,
+            upgrade,
+            downgrade,
+        }
+    }
+
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const fn __new(
+        revision: &'static str,
+        down_revision: Option<&'static str>,
+        message: &'static str,
+        create_date: Option<&'static str>,
+        file: &'static str,
+        transactional: bool,
+        upgrade: MigrationFn,
+        downgrade: Option<MigrationFn>,
+    ) -> Self {
+        Migration { revision, down_revision, message, create_date, file, transactional, upgrade, downgrade }
+    }
+
+    /// Runs outside a transaction when false (`#[migration(transaction = false)]`).
+    pub const fn with_transaction(mut self, transactional: bool) -> Self {
+        self.transactional = transactional;
+        self
+    }
+
+    /// The revision id.
+    pub fn revision(&self) -> &'static str {
+        self.revision
+    }
+    /// The revision it follows, `None` for the first.
+    pub fn down_revision(&self) -> Option<&'static str> {
+        self.down_revision
+    }
+    /// Its message.
+    pub fn message(&self) -> &'static str {
+        self.message
+    }
+    /// Its `create_date`, if declared.
+    pub fn create_date(&self) -> Option<&'static str> {
+        self.create_date
+    }
+    /// The file it came from, relative to the migrations directory.
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+    /// Whether it runs inside a transaction.
+    pub fn transactional(&self) -> bool {
+        self.transactional
+    }
+    /// Whether it has a downgrade.
+    pub fn is_reversible(&self) -> bool {
+        self.downgrade.is_some()
+    }
+    /// Records its upgrade operations.
+    pub fn plan_upgrade(&self) -> Result<Op> {
+        let mut op = Op::new();
+        (self.upgrade)(&mut op)?;
+        Ok(op)
+    }
+    /// Records its downgrade operations.
+    pub fn plan_downgrade(&self) -> Result<Op> {
+        let f = self.downgrade.ok_or_else(|| Error::Irreversible {
+            revision: self.revision.to_owned(),
+            message: self.message.to_owned(),
+        })?;
+        let mut op = Op::new();
+        f(&mut op)?;
+        Ok(op)
+    }
+}
+
+impl migrate_core::ChainNode for Migration {
+    fn revision(&self) -> &str {
+        self.revision
+    }
+    fn down_revision(&self) -> Option<&str> {
+        self.down_revision
+    }
+}
+
+/// A position in the chain: `None` is base (no migration applied), `Some(i)` is
+/// "migration `i` is the last applied".
+pub type Position = Option<usize>;
+
+/// The migrations of a crate, ordered base to head, as `embed_migrations!` builds them.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    migrations: Cow<'static, [Migration]>,
+    dir: &'static str,
+    files: &'static [&'static str],
+}
+
+impl Chain {
+    #[doc(hidden)]
+    pub const fn __new(migrations: &'static [Migration], dir: &'static str, files: &'static [&'static str]) -> Self {
+        Chain { migrations: Cow::Borrowed(migrations), dir, files }
+    }
+
+    #[doc(hidden)]
+    pub const fn __invalid() -> Self {
+        Chain { migrations: Cow::Borrowed(&[]), dir: "", files: &[] }
+    }
+
+    /// Builds a chain at run time from migrations in any order, with the same
+    /// rules the compiler applies to embedded chains.
+    pub fn new(migrations: Vec<Migration>) -> Result<Self> {
+        let order = migrate_core::order_chain(&migrations).map_err(|errs| {
+            Error::Chain(errs.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>().join("; "))
+        })?;
+        let ordered = order.into_iter().map(|i| migrations[i]).collect::<Vec<_>>();
+        Ok(Chain { migrations: Cow::Owned(ordered), dir: "", files: &[] })
+    }
+
+    /// The migrations, base to head.
+    pub fn migrations(&self) -> &[Migration] {
+        &self.migrations
+    }
+
+    /// Number of migrations.
+    pub fn len(&self) -> usize {
+        self.migrations.len()
+    }
+
+    /// True when there is no migration.
+    pub fn is_empty(&self) -> bool {
+        self.migrations.is_empty()
+    }
+
+    /// The head migration.
+    pub fn head(&self) -> Option<&Migration> {
+        self.migrations.last()
+    }
+
+    /// The position of the head.
+    pub fn head_position(&self) -> Position {
+        self.migrations.len().checked_sub(1)
+    }
+
+    /// The migrations directory the chain was compiled from.
+    pub fn directory(&self) -> &str {
+        self.dir
+    }
+
+    /// The position of an exact revision id.
+    pub fn position_of(&self, revision: &str) -> Option<usize> {
+        self.migrations.iter().position(|m| m.revision == revision)
+    }
+
+    /// Resolves a full revision id or a unique prefix of one.
+    pub fn find(&self, rev: &str) -> Result<usize> {
+        if let Some(i) = self.position_of(rev) {
+            return Ok(i);
+        }
+        let matches: Vec<usize> = (0..self.migrations.len())
+            .filter(|&i| self.migrations[i].revision.starts_with(rev))
+            .collect();
+        match matches.as_slice() {
+            [i] if !rev.is_empty() => Ok(*i),
+            [] | [_] => Err(Error::UnknownRevision(rev.to_owned())),
+            _ => Err(Error::AmbiguousRevision {
+                prefix: rev.to_owned(),
+                candidates: matches.iter().map(|&i| self.migrations[i].revision.to_owned()).collect(),
+            }),
+        }
+    }
+
+    /// The position a target names, from `current`: `head`, `base`, `+N`, `-N`,
+    /// a revision or unique prefix, `<rev>+N`, `<rev>-N`, `current`.
+    pub fn resolve(&self, target: &str, current: Position) -> Result<Position> {
+        let t = target.trim();
+        let relative = |from: Position, delta: i64| -> Result<Position> {
+            let base = from.map_or(-1, |i| i as i64);
+            let to = base + delta;
+            if to < -1 {
+                return Err(Error::BadTarget(format!(
+                    "Relative revision {target} didn't produce {} migrations: only {} below the current revision",
+                    delta.unsigned_abs(),
+                    base + 1
+                )));
+            }
+            if to >= self.migrations.len() as i64 {
+                return Err(Error::BadTarget(format!(
+                    "Relative revision {target} didn't produce {delta} migrations: only {} above the current revision",
+                    self.migrations.len() as i64 - 1 - base
+                )));
+            }
+            Ok(if to < 0 { None } else { Some(to as usize) })
+        };
+        match t {
+            "head" | "heads" => return Ok(self.head_position()),
+            "base" => return Ok(None),
+            "current" => return Ok(current),
+            _ => {}
+        }
+        if let Some(n) = t.strip_prefix('+').or_else(|| t.strip_prefix('-').map(|_| t)) {
+            let delta: i64 = n.parse().map_err(|_| Error::BadTarget(format!("invalid relative target `{target}`: expected +N or -N")))?;
+            return relative(current, delta);
+        }
+        if let Some(pos) = t.rfind(['+', '-']) {
+            let (rev, n) = t.split_at(pos);
+            let delta: i64 = n.parse().map_err(|_| Error::BadTarget(format!("invalid target `{target}`")))?;
+            let from = self.find(rev)?;
+            return relative(Some(from), delta);
+        }
+        Ok(Some(self.find(t)?))
+    }
+
+    /// When the migrations directory on disk no longer matches what was compiled
+    /// in (a file added or removed since the build), says how.
+    pub fn directory_drift(&self) -> Option<String> {
+        if self.dir.is_empty() {
+            return None;
+        }
+        let entries = std::fs::read_dir(self.dir).ok()?;
+        let mut on_disk: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".rs") && !n.starts_with('.'))
+            .collect();
+        on_disk.sort();
+        let compiled: Vec<&str> = self.files.to_vec();
+        let added: Vec<&str> = on_disk.iter().map(String::as_str).filter(|n| !compiled.contains(n)).collect();
+        let removed: Vec<&str> = compiled.iter().copied().filter(|n| !on_disk.iter().any(|d| d == n)).collect();
+        if added.is_empty() && removed.is_empty() {
+            return None;
+        }
+        let mut parts = Vec::new();
+        if !added.is_empty() {
+            parts.push(format!("added since the build: {}", added.join(", ")));
+        }
+        if !removed.is_empty() {
+            parts.push(format!("removed since the build: {}", removed.join(", ")));
+        }
+        Some(format!(
+            "the migrations directory {} differs from the chain compiled into this binary ({}); rebuild to include the change",
+            self.dir,
+            parts.join("; ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noop(_: &mut Op) -> Result<()> {
+        Ok(())
+    }
+
+    fn chain() -> Chain {
+        Chain::new(vec![
+            Migration::new("abc123", Some("ab0000"), "third", noop, Some(noop)),
+            Migration::new("ab0000", Some("7f71"), "second", noop, Some(noop)),
+            Migration::new("7f71", None, "first", noop, Some(noop)),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn targets() {
+        let c = chain();
+        assert_eq!(c.resolve("head", None).unwrap(), Some(2));
+        assert_eq!(c.resolve("base", Some(2)).unwrap(), None);
+        assert_eq!(c.resolve("+1", None).unwrap(), Some(0));
+        assert_eq!(c.resolve("+3", None).unwrap(), Some(2));
+        assert!(c.resolve("+4", None).is_err());
+        assert_eq!(c.resolve("-1", Some(2)).unwrap(), Some(1));
+        assert_eq!(c.resolve("-3", Some(2)).unwrap(), None);
+        assert!(c.resolve("-4", Some(2)).is_err());
+        assert_eq!(c.resolve("7f", None).unwrap(), Some(0));
+        assert_eq!(c.resolve("abc", None).unwrap(), Some(2));
+        assert_eq!(c.resolve("7f71+1", None).unwrap(), Some(1));
+        assert_eq!(c.resolve("abc123-2", None).unwrap(), Some(0));
+        match c.resolve("ab", None) {
+            Err(Error::AmbiguousRevision { candidates, .. }) => assert_eq!(candidates, ["ab0000", "abc123"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(c.resolve("zz", None), Err(Error::UnknownRevision(_))));
+        assert!(c.resolve("+x", None).is_err());
+    }
+}

@@ -1,0 +1,100 @@
+//! SQL dialects and their quoting rules.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A SQL dialect the operations render to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// SQLite 3.35 or later.
+    Sqlite,
+    /// PostgreSQL 10 or later.
+    Postgres,
+    /// MySQL 8 or MariaDB 10.5 or later.
+    Mysql,
+}
+
+impl Dialect {
+    /// All dialects, for tests and snapshots.
+    pub const ALL: [Dialect; 3] = [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql];
+
+    /// The dialect's name as `--dialect` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgresql",
+            Dialect::Mysql => "mysql",
+        }
+    }
+
+    /// Whether DDL runs inside transactions (false for MySQL, which commits DDL implicitly).
+    pub fn transactional_ddl(self) -> bool {
+        !matches!(self, Dialect::Mysql)
+    }
+
+    /// Quotes an identifier so that any name, keywords and quotes included, is
+    /// taken literally: `"order"`, `` `user` ``, `"a""b"`.
+    pub fn quote_ident(self, name: &str) -> String {
+        let q = if self == Dialect::Mysql { '`' } else { '"' };
+        let mut out = String::with_capacity(name.len() + 2);
+        out.push(q);
+        for c in name.chars() {
+            if c == q {
+                out.push(q);
+            }
+            out.push(c);
+        }
+        out.push(q);
+        out
+    }
+
+    /// Quotes a string literal. MySQL also treats `\` as an escape inside
+    /// literals by default, so it is doubled there.
+    pub fn quote_str(self, s: &str) -> String {
+        let mut out = String::with_capacity(s.len() + 2);
+        out.push('\'');
+        for c in s.chars() {
+            match c {
+                '\'' => out.push_str("''"),
+                '\\' if self == Dialect::Mysql => out.push_str("\\\\"),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        out
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Dialect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "sqlite" | "sqlite3" => Ok(Dialect::Sqlite),
+            "postgres" | "postgresql" | "pg" => Ok(Dialect::Postgres),
+            "mysql" | "mariadb" => Ok(Dialect::Mysql),
+            other => Err(format!(
+                "unknown dialect `{other}`, expected sqlite, postgresql or mysql"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(Dialect::Sqlite.quote_ident("order"), "\"order\"");
+        assert_eq!(Dialect::Postgres.quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(Dialect::Mysql.quote_ident("a`b"), "`a``b`");
+        assert_eq!(Dialect::Postgres.quote_str("it's \\"), "'it''s \\'");
+        assert_eq!(Dialect::Mysql.quote_str("it's \\"), "'it''s \\\\'");
+    }
+}

@@ -1,0 +1,96 @@
+//! Compile-time verified database migrations in Alembic's words.
+//!
+//! Each migration is one file, `migrations/<revision>_<slug>.rs`:
+//!
+//! ```ignore
+//! use migrate_runtime::prelude::*;
+//!
+//! /// add email to users
+//! #[migration(revision = "a1b2c3d4e5f6", down_revision = "7f71d8f421e3")]
+//! fn upgrade(op: &mut Op) -> Result<()> {
+//!     op.add_column("users", col::<Nullable<Text>>("email"));
+//!     op.create_unique_constraint("uq_users_email", "users", ["email"]);
+//!     Ok(())
+//! }
+//!
+//! fn downgrade(op: &mut Op) -> Result<()> {
+//!     op.drop_constraint("uq_users_email", "users", ConstraintKind::Unique);
+//!     op.drop_column("users", "email");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! and the crate gathers them into one chain that the compiler verifies (a fork,
+//! a dangling `down_revision` or a duplicate id is a compile error):
+//!
+//! ```ignore
+//! pub static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!("migrations");
+//! ```
+//!
+//! plus a `build.rs` with `println!("cargo:rerun-if-changed=migrations");` so that
+//! adding a file rebuilds the chain. The [`cli`] module gives the `migrate`
+//! command; [`Migrator`] applies migrations from a service at start-up.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod chain;
+pub mod cli;
+pub mod conn;
+pub mod dialect;
+pub mod error;
+pub mod executor;
+pub mod offline;
+pub mod ops;
+pub mod render;
+pub mod testing;
+pub mod types;
+pub mod url;
+pub mod value;
+
+pub use chain::{Chain, Migration, MigrationFn};
+pub use conn::AnyConnection;
+pub use dialect::Dialect;
+pub use error::{Error, Result};
+pub use executor::{Migrator, Step};
+pub use migrate_macros::{embed_migrations, migration};
+
+/// What a migration file needs: `use migrate_runtime::prelude::*;`.
+pub mod prelude {
+    pub use crate::chain::{Chain, Migration};
+    pub use crate::conn::AnyConnection;
+    pub use crate::dialect::Dialect;
+    pub use crate::error::{Error, Result};
+    pub use crate::ops::{col, Action, Column, ConstraintKind, ForeignKey, Op};
+    pub use crate::row;
+    pub use crate::types::*;
+    pub use crate::value::Value;
+    pub use migrate_macros::{embed_migrations, migration};
+}
+
+/// Applies every pending migration of `chain` to the database at `url`, printing
+/// Alembic's line for each to standard error: the one call a service makes at start-up.
+///
+/// ```
+/// # fn main() -> migrate_runtime::Result<()> {
+/// # use migrate_runtime::prelude::*;
+/// # fn up(op: &mut Op) -> Result<()> { op.create_table("t").column(col::<Integer>("id")); Ok(()) }
+/// # let chain = Chain::new(vec![Migration::new("a1", None, "initial", up, None)])?;
+/// let dir = tempfile::tempdir().unwrap();
+/// let url = format!("sqlite:///{}/app.db", dir.path().display());
+/// let revision = migrate_runtime::upgrade_to_head(&chain, &url)?;
+/// assert_eq!(revision.as_deref(), Some("a1"));
+/// # Ok(()) }
+/// ```
+pub fn upgrade_to_head(chain: &Chain, url: &str) -> Result<Option<String>> {
+    let mut conn = AnyConnection::establish(url)?;
+    let mut migrator = Migrator::new(chain).on_step(|s| eprintln!("{}", s.log_line()));
+    migrator.upgrade(&mut conn, "head")?;
+    migrator.current(&mut conn)
+}
+
+#[doc(hidden)]
+pub mod __private {
+    //! Paths used by generated code; not public API.
+    pub use crate::chain::{Chain, Migration, MigrationFn};
+}
