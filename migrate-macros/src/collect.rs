@@ -23,6 +23,9 @@ pub struct MigrationFile {
     pub path: PathBuf,
     /// What it declares, when that could be read.
     pub decl: Option<Declared>,
+    /// Left out of the build: the collector already reported why, and including
+    /// it would only add follow-up errors.
+    pub excluded: bool,
 }
 
 /// What a migration file declares.
@@ -74,6 +77,7 @@ pub fn read_dir(
     let mut out = Vec::with_capacity(files.len());
     for (file_name, path) in files {
         let display = format!("{display_dir}{sep}{file_name}");
+        let problems_before = problems.len();
         let decl = match std::fs::read(&path) {
             Err(e) => {
                 problems.push(format!("cannot read migration file `{display}`: {e}"));
@@ -89,7 +93,8 @@ pub fn read_dir(
                 Ok(text) => declared(&text, &display, problems),
             },
         };
-        out.push(MigrationFile { file_name, display, path, decl });
+        let excluded = problems.len() > problems_before;
+        out.push(MigrationFile { file_name, display, path, decl, excluded });
     }
     Ok(out)
 }
@@ -102,6 +107,10 @@ fn declared(text: &str, display: &str, problems: &mut Vec<String>) -> Option<Dec
     let mut found = Vec::new();
     let mut has_downgrade = false;
     for item in &file.items {
+        // On anything but a function the attribute macro itself explains the mistake.
+        if !matches!(item, syn::Item::Fn(_)) && item_attrs(item).iter().any(attr::is_migration_attr) {
+            return None;
+        }
         if let syn::Item::Fn(f) = item {
             if f.sig.ident == "downgrade" {
                 has_downgrade = true;
@@ -139,6 +148,27 @@ fn declared(text: &str, display: &str, problems: &mut Vec<String>) -> Option<Dec
             ));
             None
         }
+    }
+}
+
+fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
+    use syn::Item::*;
+    match item {
+        Const(i) => &i.attrs,
+        Enum(i) => &i.attrs,
+        ExternCrate(i) => &i.attrs,
+        ForeignMod(i) => &i.attrs,
+        Impl(i) => &i.attrs,
+        Macro(i) => &i.attrs,
+        Mod(i) => &i.attrs,
+        Static(i) => &i.attrs,
+        Struct(i) => &i.attrs,
+        Trait(i) => &i.attrs,
+        TraitAlias(i) => &i.attrs,
+        Type(i) => &i.attrs,
+        Union(i) => &i.attrs,
+        Use(i) => &i.attrs,
+        _ => &[],
     }
 }
 

@@ -46,15 +46,19 @@ pub fn migration_attribute(args: TokenStream, item: TokenStream) -> TokenStream 
     let check = syn::Ident::new(CHECK_MACRO, Span::call_site());
     let ident = &func.sig.ident;
     let rev = &parsed.revision.value;
+    // `compile_error` travels with the span of the value it is about, so that
+    // an error arm reports at that value in the migration file.
     let rev_check = {
         let s = parsed.revision.span;
         let check = syn::Ident::new(CHECK_MACRO, s);
-        quote_spanned!(s=> #check!{ revision #rev })
+        let ce = syn::Ident::new("compile_error", s);
+        quote_spanned!(s=> #check!{ #ce revision #rev })
     };
     let down_check = {
         let s = parsed.down_revision.span;
         let check = syn::Ident::new(CHECK_MACRO, s);
-        quote_spanned!(s=> #check!{ down_revision #rev })
+        let ce = syn::Ident::new("compile_error", s);
+        quote_spanned!(s=> #check!{ #ce down_revision #rev })
     };
     let upgrade_const = quote_spanned! {ident.span()=>
         #[doc(hidden)]
@@ -66,7 +70,7 @@ pub fn migration_attribute(args: TokenStream, item: TokenStream) -> TokenStream 
         #upgrade_const
         #rev_check
         #down_check
-        #check!{ downgrade #rev }
+        #check!{ compile_error downgrade #rev }
     }
 }
 
@@ -175,6 +179,9 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
 
     let mut modules = Vec::new();
     for (i, f) in files.iter().enumerate() {
+        if f.excluded {
+            continue;
+        }
         let name = quote::format_ident!("__migration_{}", i);
         let path = f.path.to_str().ok_or_else(|| {
             syn::Error::new(span, format!("the path of `{}` is not valid UTF-8", f.display))
@@ -198,7 +205,7 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
     for ((kind, rev), msgs) in &arms {
         let kind = syn::Ident::new(kind, Span::call_site());
         arm_tokens.push(quote! {
-            (#kind #rev) => { #( ::core::compile_error!{ #msgs } )* };
+            ($ce:ident #kind #rev) => { #( $ce!{ #msgs } )* };
         });
     }
     // Downgrade pairing for the files without an error arm of that kind.
@@ -214,7 +221,7 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
             quote!(::core::option::Option::Some(downgrade))
         };
         arm_tokens.push(quote! {
-            (downgrade #rev) => {
+            ($ce:ident downgrade #rev) => {
                 #[doc(hidden)]
                 #[allow(dead_code)]
                 pub(crate) const __MIGRATE_DOWNGRADE: ::core::option::Option<::migrate_runtime::__private::MigrationFn> = #value;
@@ -358,6 +365,13 @@ fn chain_errors(
                 );
             }
             migrate_core::ChainError::Fork { parent, children } => {
+                // Two copies of one revision are reported as a duplicate, not also as a fork.
+                let mut distinct: Vec<String> = children.iter().map(|&i| rev(i)).collect();
+                distinct.sort();
+                distinct.dedup();
+                if distinct.len() < 2 {
+                    continue;
+                }
                 let names: Vec<String> = children.iter().map(|&i| name(i)).collect();
                 let (first, later) = (children[0], &children[1..]);
                 for &c in later {

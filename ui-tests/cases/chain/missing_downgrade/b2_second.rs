@@ -1,0 +1,7 @@
+use migrate_runtime::prelude::*;
+
+#[migration(revision = "b2", down_revision = "a1", message = "m")]
+fn upgrade(op: &mut Op) -> Result<()> {
+    op.create_table("t_b2").column(col::<Integer>("id").primary_key());
+    Ok(())
+}

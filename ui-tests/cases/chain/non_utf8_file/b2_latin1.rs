@@ -1,0 +1,2 @@
+// café
+fn upgrade() {}

@@ -1,0 +1,1 @@
+//! Compile-fail and pass cases live in `cases/`; `tests/ui.rs` runs them.
