@@ -1,0 +1,14 @@
+use migrate_runtime::prelude::*;
+
+/// drop problems.points (difficulty replaces it)
+#[migration(revision = "9d0e1f2a3b4c", down_revision = "8a7b6c5d4e3f")]
+fn upgrade(op: &mut Op) -> Result<()> {
+    op.drop_column("problems", "points");
+    Ok(())
+}
+
+fn downgrade(op: &mut Op) -> Result<()> {
+    op.add_column("problems", col::<Nullable<Integer>>("points"));
+    op.execute("UPDATE problems SET points = CASE difficulty WHEN 'hard' THEN 50 WHEN 'medium' THEN 20 ELSE 10 END");
+    Ok(())
+}
