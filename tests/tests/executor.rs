@@ -1,0 +1,277 @@
+//! The executor on real databases: targets, failures, concurrency, kills, bad input.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+
+use migrate_runtime::{Error, Migrator};
+use migrate_tests::{all_backends, applied_counts, counting_chain, table_exists, FAIL_AT};
+
+/// FAIL_AT is process-global: tests that set it run one at a time.
+static FAULTS: Mutex<()> = Mutex::new(());
+
+fn rev(m: &Migrator, conn: &mut migrate_runtime::AnyConnection) -> Option<String> {
+    m.current(conn).expect("current")
+}
+
+#[test]
+fn every_kind_of_target_lands_exactly() {
+    let _g = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
+    let chain = counting_chain();
+    for db in all_backends("targets") {
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain);
+        let d = db.dialect;
+        assert_eq!(rev(&m, &mut conn), None, "{d}");
+        assert!(!table_exists(&mut conn, "alembic_version"), "{d}: read-only commands create nothing");
+
+        assert_eq!(m.upgrade(&mut conn, "+1").unwrap().len(), 1, "{d}");
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r1"), "{d}");
+        m.upgrade(&mut conn, "+2").unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r3"), "{d}");
+        m.upgrade(&mut conn, "r5").unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r5"), "{d}");
+        m.upgrade(&mut conn, "r5+2").unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r7"), "{d}");
+        m.upgrade(&mut conn, "head").unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r10"), "{d}");
+        assert!(m.is_at_head(&mut conn).unwrap());
+        assert_eq!(m.upgrade(&mut conn, "head").unwrap().len(), 0, "{d}: idempotent");
+
+        m.downgrade(&mut conn, "-1").unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r9"), "{d}");
+        assert!(!m.is_at_head(&mut conn).unwrap());
+        m.downgrade(&mut conn, "-3").unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r6"), "{d}");
+        m.downgrade(&mut conn, "r2").unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r2"), "{d}");
+        assert!(matches!(m.upgrade(&mut conn, "r1"), Err(Error::BadTarget(_))), "{d}");
+        assert!(matches!(m.downgrade(&mut conn, "r4"), Err(Error::BadTarget(_))), "{d}");
+        assert!(matches!(m.upgrade(&mut conn, "+9"), Err(Error::BadTarget(_))), "{d}");
+        m.downgrade(&mut conn, "base").unwrap();
+        assert_eq!(rev(&m, &mut conn), None, "{d}");
+        assert!(!table_exists(&mut conn, "applied"), "{d}");
+
+        m.stamp(&mut conn, "r4", false).unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r4"), "{d}: stamp runs nothing");
+        assert!(!table_exists(&mut conn, "t4"), "{d}");
+        m.stamp(&mut conn, "base", false).unwrap();
+        assert_eq!(rev(&m, &mut conn), None, "{d}");
+    }
+}
+
+#[test]
+fn a_failure_leaves_the_last_good_revision_and_a_rerun_completes() {
+    let _g = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
+    let chain = counting_chain();
+    for db in all_backends("fault") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain);
+        FAIL_AT.store(6, Ordering::SeqCst);
+        let err = m.upgrade(&mut conn, "head").unwrap_err();
+        FAIL_AT.store(0, Ordering::SeqCst);
+        let msg = err.to_string();
+        assert!(msg.contains("upgrade r6 (step 6) failed at operation 2 of 3"), "{d}: {msg}");
+        assert!(msg.contains("no_such_table"), "{d}: the database's error is shown: {msg}");
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r5"), "{d}");
+        assert_eq!(applied_counts(&mut conn), (5, 5), "{d}");
+        if d.transactional_ddl() {
+            assert!(!table_exists(&mut conn, "t6"), "{d}: no partial changes");
+        } else {
+            assert!(table_exists(&mut conn, "t6"), "{d}: MySQL commits DDL at once");
+        }
+        m.upgrade(&mut conn, "head").unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r10"), "{d}");
+        assert_eq!(applied_counts(&mut conn), (10, 10), "{d}");
+    }
+}
+
+#[test]
+fn one_transaction_mode_is_all_or_nothing() {
+    let _g = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
+    let chain = counting_chain();
+    for db in all_backends("onetx") {
+        if !db.dialect.transactional_ddl() {
+            continue;
+        }
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain).one_transaction(true);
+        FAIL_AT.store(6, Ordering::SeqCst);
+        assert!(m.upgrade(&mut conn, "head").is_err());
+        FAIL_AT.store(0, Ordering::SeqCst);
+        assert_eq!(rev(&m, &mut conn), None, "{}", db.dialect);
+        assert!(!table_exists(&mut conn, "t1"));
+        m.upgrade(&mut conn, "head").unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r10"));
+    }
+}
+
+#[test]
+fn eight_processes_at_once_apply_each_migration_once() {
+    for db in all_backends("race") {
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_race"))
+                    .arg(&db.url)
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn race")
+            })
+            .collect();
+        let mut applied_lines = 0;
+        for c in children {
+            let out = c.wait_with_output().expect("wait");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{}: a racer failed: {stderr}", db.dialect);
+            applied_lines += stderr.lines().filter(|l| l.starts_with("Running upgrade")).count();
+        }
+        let mut conn = db.connect();
+        assert_eq!(applied_counts(&mut conn), (10, 10), "{}", db.dialect);
+        assert_eq!(applied_lines, 10, "{}: each migration reported once across all processes", db.dialect);
+        let chain = counting_chain();
+        assert!(Migrator::new(&chain).is_at_head(&mut conn).unwrap());
+    }
+}
+
+#[test]
+fn a_killed_run_is_completed_by_the_next() {
+    for db in all_backends("kill") {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_race"))
+            .arg(&db.url)
+            .arg("5")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn race");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        // Wait until r4 is committed: r5 is then sleeping inside its transaction.
+        for line in lines.by_ref() {
+            let line = line.expect("read");
+            if line.contains("-> r4,") {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+        let chain = counting_chain();
+        let mut conn = db.connect();
+        let m = Migrator::new(&chain);
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r4"), "{}", db.dialect);
+        let out = Command::new(env!("CARGO_BIN_EXE_race")).arg(&db.url).output().expect("rerun");
+        assert!(out.status.success(), "{}: {}", db.dialect, String::from_utf8_lossy(&out.stderr));
+        assert_eq!(applied_counts(&mut conn), (10, 10), "{}", db.dialect);
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r10"));
+    }
+}
+
+#[test]
+fn unknown_revision_in_the_database_changes_nothing() {
+    let chain = counting_chain();
+    for db in all_backends("unknown") {
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain);
+        m.upgrade(&mut conn, "r2").unwrap();
+        conn.execute("UPDATE alembic_version SET version_num = 'deadbeef0000'").unwrap();
+        let e = m.upgrade(&mut conn, "head").unwrap_err();
+        assert_eq!(e.to_string(), "Can't locate revision identified by 'deadbeef0000'");
+        assert!(e.hint().unwrap().contains("stamp"));
+        assert!(matches!(m.downgrade(&mut conn, "base"), Err(Error::UnknownRevision(_))));
+        assert!(matches!(m.current(&mut conn), Err(Error::UnknownRevision(_))));
+        assert!(!table_exists(&mut conn, "t3"), "{}: nothing ran", db.dialect);
+        assert_eq!(applied_counts(&mut conn), (2, 2));
+        // stamp --purge is the way out.
+        m.stamp(&mut conn, "r2", true).unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r2"));
+    }
+}
+
+#[test]
+fn irreversible_migration_stops_a_downgrade_before_anything_runs() {
+    use migrate_runtime::prelude::*;
+    fn up1(op: &mut Op) -> Result<()> {
+        op.create_table("a").column(col::<Integer>("id"));
+        Ok(())
+    }
+    fn down1(op: &mut Op) -> Result<()> {
+        op.drop_table("a");
+        Ok(())
+    }
+    fn up2(op: &mut Op) -> Result<()> {
+        op.create_table("b").column(col::<Integer>("id"));
+        Ok(())
+    }
+    fn up3(op: &mut Op) -> Result<()> {
+        op.create_table("c").column(col::<Integer>("id"));
+        Ok(())
+    }
+    fn down3(op: &mut Op) -> Result<()> {
+        op.drop_table("c");
+        Ok(())
+    }
+    let chain = Chain::new(vec![
+        Migration::new("m1", None, "a", up1, Some(down1)),
+        Migration::new("m2", Some("m1"), "b, one way", up2, None),
+        Migration::new("m3", Some("m2"), "c", up3, Some(down3)),
+    ])
+    .unwrap();
+    for db in all_backends("irreversible") {
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain);
+        m.upgrade(&mut conn, "head").unwrap();
+        let e = m.downgrade(&mut conn, "base").unwrap_err();
+        assert!(e.to_string().contains("cannot downgrade past revision m2 (b, one way)"), "{e}");
+        assert_eq!(m.current(&mut conn).unwrap().as_deref(), Some("m3"), "nothing ran");
+        assert!(table_exists(&mut conn, "c"));
+        m.downgrade(&mut conn, "m2").unwrap();
+        assert_eq!(m.current(&mut conn).unwrap().as_deref(), Some("m2"));
+    }
+}
+
+#[test]
+fn bad_urls_and_unreachable_servers_are_clear_errors() {
+    use migrate_runtime::AnyConnection;
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("sqlite:///{}/no/such/dir/app.db", dir.path().display());
+    let e = AnyConnection::establish(&missing).err().expect("missing dir");
+    assert!(matches!(e, Error::MissingDirectory { .. }), "{e}");
+    assert!(e.to_string().contains("/no/such/dir/app.db"), "{e}");
+    assert!(!dir.path().join("no").exists(), "nothing created");
+    for bad in ["oracle://x/y", "sqlite://app.db", "", "postgres:/x"] {
+        let e = AnyConnection::establish(bad).err().expect(bad);
+        assert!(matches!(e, Error::InvalidUrl { .. }), "{bad}: {e}");
+        assert!(e.hint().is_some());
+    }
+    if cfg!(feature = "postgres") {
+        let e = AnyConnection::establish("postgres://nobody:secret@127.0.0.1:1/x").err().expect("unreachable");
+        assert!(matches!(e, Error::Connect { .. }), "{e}");
+        assert!(!e.to_string().contains("secret"), "password hidden: {e}");
+    }
+    if cfg!(feature = "mysql") {
+        let e = AnyConnection::establish("mysql://root@127.0.0.1:1/x").err().expect("unreachable");
+        assert!(matches!(e, Error::Connect { .. }), "{e}");
+    }
+}
+
+#[test]
+fn ambiguous_prefix_lists_the_candidates() {
+    use migrate_runtime::prelude::*;
+    fn noop(_: &mut Op) -> Result<()> {
+        Ok(())
+    }
+    let chain = Chain::new(vec![
+        Migration::new("ab01", None, "one", noop, Some(noop)),
+        Migration::new("ab02", Some("ab01"), "two", noop, Some(noop)),
+    ])
+    .unwrap();
+    for db in all_backends("ambiguous") {
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain);
+        let e = m.upgrade(&mut conn, "ab").unwrap_err();
+        assert_eq!(e.to_string(), "ambiguous revision 'ab': it is a prefix of ab01, ab02");
+        assert_eq!(m.current(&mut conn).unwrap(), None);
+        m.upgrade(&mut conn, "ab02").unwrap();
+    }
+}
