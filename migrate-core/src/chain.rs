@@ -99,10 +99,12 @@ pub fn order_chain<N: ChainNode>(nodes: &[N]) -> Result<Vec<usize>, Vec<ChainErr
     for (i, n) in nodes.iter().enumerate() {
         match n.down_revision() {
             None => roots.push(i),
-            Some(parent) if !by_rev.contains_key(parent) => errors.push(ChainError::UnknownParent {
-                node: i,
-                parent: parent.to_owned(),
-            }),
+            Some(parent) if !by_rev.contains_key(parent) => {
+                errors.push(ChainError::UnknownParent {
+                    node: i,
+                    parent: parent.to_owned(),
+                })
+            }
             Some(parent) => children.entry(parent).or_default().push(i),
         }
     }
@@ -115,7 +117,9 @@ pub fn order_chain<N: ChainNode>(nodes: &[N]) -> Result<Vec<usize>, Vec<ChainErr
         }
     }
     if roots.len() > 1 {
-        errors.push(ChainError::MultipleRoots { roots: roots.clone() });
+        errors.push(ChainError::MultipleRoots {
+            roots: roots.clone(),
+        });
     }
 
     // Cycles: with unique ids and no forks, every node that is not reachable from a
@@ -139,7 +143,9 @@ pub fn order_chain<N: ChainNode>(nodes: &[N]) -> Result<Vec<usize>, Vec<ChainErr
             }
             state[i] = 1;
             walk.push(i);
-            cur = nodes[i].down_revision().and_then(|p| first_of.get(p).copied());
+            cur = nodes[i]
+                .down_revision()
+                .and_then(|p| first_of.get(p).copied());
         }
         for i in walk {
             state[i] = 2;

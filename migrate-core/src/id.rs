@@ -50,7 +50,10 @@ pub fn validate_revision_id(id: &str) -> Result<(), IdError> {
     if id.is_empty() {
         return Err(IdError::Empty);
     }
-    if let Some(ch) = id.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
+    if let Some(ch) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
         return Err(IdError::BadChar { ch });
     }
     let len = id.chars().count();
@@ -78,8 +81,14 @@ mod tests {
             validate_revision_id(&"x".repeat(33)),
             Err(IdError::TooLong { len: 33 })
         );
-        assert_eq!(validate_revision_id("ab-c"), Err(IdError::BadChar { ch: '-' }));
+        assert_eq!(
+            validate_revision_id("ab-c"),
+            Err(IdError::BadChar { ch: '-' })
+        );
         assert_eq!(validate_revision_id("é"), Err(IdError::BadChar { ch: 'é' }));
-        assert_eq!(validate_revision_id("a b"), Err(IdError::BadChar { ch: ' ' }));
+        assert_eq!(
+            validate_revision_id("a b"),
+            Err(IdError::BadChar { ch: ' ' })
+        );
     }
 }

@@ -73,10 +73,7 @@ fn bool_value(expr: &Expr, key: &str, errors: &mut Errors) -> Option<bool> {
             lit: Lit::Bool(b), ..
         }) => Some(b.value),
         _ => {
-            errors.push(
-                expr.span(),
-                format!("`{key}` takes `true` or `false`"),
-            );
+            errors.push(expr.span(), format!("`{key}` takes `true` or `false`"));
             None
         }
     }
@@ -143,19 +140,33 @@ pub fn parse_args(tokens: TokenStream, attr_span: Span) -> syn::Result<Migration
             ("revision", Some(v)) => {
                 if let Some(s) = string_value(v, &key, &mut errors) {
                     match migrate_core::validate_revision_id(&s) {
-                        Ok(()) => revision = Some(Located { value: s, span: v.span() }),
+                        Ok(()) => {
+                            revision = Some(Located {
+                                value: s,
+                                span: v.span(),
+                            })
+                        }
                         Err(e) => errors.push(v.span(), format!("invalid revision `{s}`: {e}")),
                     }
                 }
             }
             ("down_revision", Some(v)) => {
                 if is_none(v) {
-                    down_revision = Some(Located { value: None, span: v.span() });
-                } else if let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = v {
+                    down_revision = Some(Located {
+                        value: None,
+                        span: v.span(),
+                    });
+                } else if let Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) = v
+                {
                     let s = s.value();
                     match migrate_core::validate_revision_id(&s) {
                         Ok(()) => {
-                            down_revision = Some(Located { value: Some(s), span: v.span() })
+                            down_revision = Some(Located {
+                                value: Some(s),
+                                span: v.span(),
+                            })
                         }
                         Err(e) => {
                             errors.push(v.span(), format!("invalid down_revision `{s}`: {e}"))
@@ -219,7 +230,10 @@ pub fn doc_message(attrs: &[syn::Attribute]) -> Option<String> {
             continue;
         }
         if let Meta::NameValue(nv) = &attr.meta {
-            if let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = &nv.value {
+            if let Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) = &nv.value
+            {
                 let line = s.value();
                 let line = line.trim();
                 if !line.is_empty() {
@@ -260,8 +274,14 @@ mod tests {
 
     #[test]
     fn full() {
-        let a = parse(quote!(revision = "b", down_revision = "a", message = "m",
-            create_date = "2026-01-01", irreversible, transaction = false))
+        let a = parse(quote!(
+            revision = "b",
+            down_revision = "a",
+            message = "m",
+            create_date = "2026-01-01",
+            irreversible,
+            transaction = false
+        ))
         .unwrap();
         assert_eq!(a.revision.value, "b");
         assert_eq!(a.down_revision.value.as_deref(), Some("a"));
@@ -280,11 +300,20 @@ mod tests {
 
     #[test]
     fn reports_every_error_at_once() {
-        let e = parse(quote!(revision = 1, down_revision = "a-b", colour = "x", message = "m", message = "n"))
-            .unwrap_err();
+        let e = parse(quote!(
+            revision = 1,
+            down_revision = "a-b",
+            colour = "x",
+            message = "m",
+            message = "n"
+        ))
+        .unwrap_err();
         assert!(e.contains("`revision` takes a string literal"), "{e}");
         assert!(e.contains("invalid down_revision `a-b`"), "{e}");
-        assert!(e.contains("unknown key `colour`, expected one of: revision, down_revision"), "{e}");
+        assert!(
+            e.contains("unknown key `colour`, expected one of: revision, down_revision"),
+            "{e}"
+        );
         assert!(e.contains("`message` is given more than once"), "{e}");
     }
 

@@ -73,7 +73,11 @@ pub fn read_dir(
     }
     files.sort();
 
-    let sep = if display_dir.ends_with('/') || display_dir.is_empty() { "" } else { "/" };
+    let sep = if display_dir.ends_with('/') || display_dir.is_empty() {
+        ""
+    } else {
+        "/"
+    };
     let mut out = Vec::with_capacity(files.len());
     for (file_name, path) in files {
         let display = format!("{display_dir}{sep}{file_name}");
@@ -94,7 +98,13 @@ pub fn read_dir(
             },
         };
         let excluded = problems.len() > problems_before;
-        out.push(MigrationFile { file_name, display, path, decl, excluded });
+        out.push(MigrationFile {
+            file_name,
+            display,
+            path,
+            decl,
+            excluded,
+        });
     }
     Ok(out)
 }
@@ -108,7 +118,8 @@ fn declared(text: &str, display: &str, problems: &mut Vec<String>) -> Option<Dec
     let mut has_downgrade = false;
     for item in &file.items {
         // On anything but a function the attribute macro itself explains the mistake.
-        if !matches!(item, syn::Item::Fn(_)) && item_attrs(item).iter().any(attr::is_migration_attr) {
+        if !matches!(item, syn::Item::Fn(_)) && item_attrs(item).iter().any(attr::is_migration_attr)
+        {
             return None;
         }
         if let syn::Item::Fn(f) = item {
@@ -139,7 +150,11 @@ fn declared(text: &str, display: &str, problems: &mut Vec<String>) -> Option<Dec
                 .or_else(|| attr::doc_message(&f.attrs))
                 .or_else(|| attr::doc_message(&file.attrs))
                 .unwrap_or_default();
-            Some(Declared { args, message, has_downgrade })
+            Some(Declared {
+                args,
+                message,
+                has_downgrade,
+            })
         }
         _ => {
             problems.push(format!(
@@ -239,10 +254,17 @@ mod tests {
         let m = d.path();
         let dir = m.join("migrations");
         let missing = check_tracking(m, &dir).unwrap();
-        assert!(missing.contains("println!(\"cargo:rerun-if-changed=migrations\");"), "{missing}");
+        assert!(
+            missing.contains("println!(\"cargo:rerun-if-changed=migrations\");"),
+            "{missing}"
+        );
         std::fs::write(m.join("build.rs"), "fn main() {}").unwrap();
         assert!(check_tracking(m, &dir).unwrap().contains("add this line"));
-        std::fs::write(m.join("build.rs"), "fn main() { println!(\"cargo::rerun-if-changed=./migrations/\"); }").unwrap();
+        std::fs::write(
+            m.join("build.rs"),
+            "fn main() { println!(\"cargo::rerun-if-changed=./migrations/\"); }",
+        )
+        .unwrap();
         assert_eq!(check_tracking(m, &dir), None);
         // A directory outside the crate cannot be checked this way.
         assert_eq!(check_tracking(&m.join("sub"), &dir), None);

@@ -82,7 +82,10 @@ struct EmbedInput {
 
 impl Parse for EmbedInput {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let mut out = EmbedInput { dir: None, relative_to_file: false };
+        let mut out = EmbedInput {
+            dir: None,
+            relative_to_file: false,
+        };
         if input.is_empty() {
             return Ok(out);
         }
@@ -140,21 +143,29 @@ pub fn embed_migrations(input: TokenStream, env: &Env) -> TokenStream {
 fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
     let input: EmbedInput = syn::parse2(input)?;
     let span = input.dir.as_ref().map_or(Span::call_site(), |d| d.span());
-    let display_dir = input.dir.as_ref().map_or_else(|| "migrations".to_owned(), |d| d.value());
+    let display_dir = input
+        .dir
+        .as_ref()
+        .map_or_else(|| "migrations".to_owned(), |d| d.value());
 
     let base: PathBuf = if input.relative_to_file {
         let file = env.caller_file.as_ref().ok_or_else(|| {
             syn::Error::new(span, "cannot tell which source file calls embed_migrations!; use a path relative to Cargo.toml")
         })?;
         let file = if file.is_relative() {
-            std::env::current_dir().map(|d| d.join(file)).unwrap_or_else(|_| file.clone())
+            std::env::current_dir()
+                .map(|d| d.join(file))
+                .unwrap_or_else(|_| file.clone())
         } else {
             file.clone()
         };
         file.parent().map(Path::to_path_buf).unwrap_or_default()
     } else {
         env.manifest_dir.clone().ok_or_else(|| {
-            syn::Error::new(span, "CARGO_MANIFEST_DIR is not set: build this crate with cargo")
+            syn::Error::new(
+                span,
+                "CARGO_MANIFEST_DIR is not set: build this crate with cargo",
+            )
         })?
     };
     let dir = collect::normalize(&base.join(&display_dir));
@@ -184,7 +195,10 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
         }
         let name = quote::format_ident!("__migration_{}", i);
         let path = f.path.to_str().ok_or_else(|| {
-            syn::Error::new(span, format!("the path of `{}` is not valid UTF-8", f.display))
+            syn::Error::new(
+                span,
+                format!("the path of `{}` is not valid UTF-8", f.display),
+            )
         })?;
         modules.push(quote!(#[path = #path] mod #name;));
     }
@@ -194,9 +208,8 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
     let mut order = Vec::new();
     if all_declared && problems.is_empty() {
         let decls: Vec<&collect::Declared> = files.iter().filter_map(|f| f.decl.as_ref()).collect();
-        match chain_errors(&files, &decls, &mut arms) {
-            Some(o) => order = o,
-            None => {}
+        if let Some(o) = chain_errors(&files, &decls, &mut arms) {
+            order = o;
         }
     }
 
@@ -348,7 +361,10 @@ fn chain_errors(
                 );
             }
             migrate_core::ChainError::UnknownParent { node, parent } => {
-                let mut known: Vec<&str> = decls.iter().map(|d| d.args.revision.value.as_str()).collect();
+                let mut known: Vec<&str> = decls
+                    .iter()
+                    .map(|d| d.args.revision.value.as_str())
+                    .collect();
                 known.sort();
                 let shown = if known.len() > 8 {
                     format!("{}, ... ({} in all)", known[..8].join(", "), known.len())
@@ -401,9 +417,11 @@ fn chain_errors(
                 }
             }
             migrate_core::ChainError::Cycle { members } => {
-                let mut path: Vec<String> = members.iter().map(|&i| format!("`{}`", rev(i))).collect();
+                let mut path: Vec<String> =
+                    members.iter().map(|&i| format!("`{}`", rev(i))).collect();
                 path.push(format!("`{}`", rev(members[0])));
-                let files_involved: Vec<String> = members.iter().map(|&i| files[i].display.clone()).collect();
+                let files_involved: Vec<String> =
+                    members.iter().map(|&i| files[i].display.clone()).collect();
                 for &m in &members {
                     add(
                         "down_revision",

@@ -65,7 +65,16 @@ impl Migration {
         upgrade: MigrationFn,
         downgrade: Option<MigrationFn>,
     ) -> Self {
-        Migration { revision, down_revision, message, create_date, file, transactional, upgrade, downgrade }
+        Migration {
+            revision,
+            down_revision,
+            message,
+            create_date,
+            file,
+            transactional,
+            upgrade,
+            downgrade,
+        }
     }
 
     /// Runs outside a transaction when false (`#[migration(transaction = false)]`).
@@ -143,23 +152,44 @@ pub struct Chain {
 
 impl Chain {
     #[doc(hidden)]
-    pub const fn __new(migrations: &'static [Migration], dir: &'static str, files: &'static [&'static str]) -> Self {
-        Chain { migrations: Cow::Borrowed(migrations), dir, files }
+    pub const fn __new(
+        migrations: &'static [Migration],
+        dir: &'static str,
+        files: &'static [&'static str],
+    ) -> Self {
+        Chain {
+            migrations: Cow::Borrowed(migrations),
+            dir,
+            files,
+        }
     }
 
     #[doc(hidden)]
     pub const fn __invalid() -> Self {
-        Chain { migrations: Cow::Borrowed(&[]), dir: "", files: &[] }
+        Chain {
+            migrations: Cow::Borrowed(&[]),
+            dir: "",
+            files: &[],
+        }
     }
 
     /// Builds a chain at run time from migrations in any order, with the same
     /// rules the compiler applies to embedded chains.
     pub fn new(migrations: Vec<Migration>) -> Result<Self> {
         let order = migrate_core::order_chain(&migrations).map_err(|errs| {
-            Error::Chain(errs.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>().join("; "))
+            Error::Chain(
+                errs.iter()
+                    .map(|e| format!("{e:?}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
         })?;
         let ordered = order.into_iter().map(|i| migrations[i]).collect::<Vec<_>>();
-        Ok(Chain { migrations: Cow::Owned(ordered), dir: "", files: &[] })
+        Ok(Chain {
+            migrations: Cow::Owned(ordered),
+            dir: "",
+            files: &[],
+        })
     }
 
     /// The migrations, base to head.
@@ -210,7 +240,10 @@ impl Chain {
             [] | [_] => Err(Error::UnknownRevision(rev.to_owned())),
             _ => Err(Error::AmbiguousRevision {
                 prefix: rev.to_owned(),
-                candidates: matches.iter().map(|&i| self.migrations[i].revision.to_owned()).collect(),
+                candidates: matches
+                    .iter()
+                    .map(|&i| self.migrations[i].revision.to_owned())
+                    .collect(),
             }),
         }
     }
@@ -243,13 +276,22 @@ impl Chain {
             "current" => return Ok(current),
             _ => {}
         }
-        if let Some(n) = t.strip_prefix('+').or_else(|| t.strip_prefix('-').map(|_| t)) {
-            let delta: i64 = n.parse().map_err(|_| Error::BadTarget(format!("invalid relative target `{target}`: expected +N or -N")))?;
+        if let Some(n) = t
+            .strip_prefix('+')
+            .or_else(|| t.strip_prefix('-').map(|_| t))
+        {
+            let delta: i64 = n.parse().map_err(|_| {
+                Error::BadTarget(format!(
+                    "invalid relative target `{target}`: expected +N or -N"
+                ))
+            })?;
             return relative(current, delta);
         }
         if let Some(pos) = t.rfind(['+', '-']) {
             let (rev, n) = t.split_at(pos);
-            let delta: i64 = n.parse().map_err(|_| Error::BadTarget(format!("invalid target `{target}`")))?;
+            let delta: i64 = n
+                .parse()
+                .map_err(|_| Error::BadTarget(format!("invalid target `{target}`")))?;
             let from = self.find(rev)?;
             return relative(Some(from), delta);
         }
@@ -270,8 +312,16 @@ impl Chain {
             .collect();
         on_disk.sort();
         let compiled: Vec<&str> = self.files.to_vec();
-        let added: Vec<&str> = on_disk.iter().map(String::as_str).filter(|n| !compiled.contains(n)).collect();
-        let removed: Vec<&str> = compiled.iter().copied().filter(|n| !on_disk.iter().any(|d| d == n)).collect();
+        let added: Vec<&str> = on_disk
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !compiled.contains(n))
+            .collect();
+        let removed: Vec<&str> = compiled
+            .iter()
+            .copied()
+            .filter(|n| !on_disk.iter().any(|d| d == n))
+            .collect();
         if added.is_empty() && removed.is_empty() {
             return None;
         }
@@ -323,10 +373,15 @@ mod tests {
         assert_eq!(c.resolve("7f71+1", None).unwrap(), Some(1));
         assert_eq!(c.resolve("abc123-2", None).unwrap(), Some(0));
         match c.resolve("ab", None) {
-            Err(Error::AmbiguousRevision { candidates, .. }) => assert_eq!(candidates, ["ab0000", "abc123"]),
+            Err(Error::AmbiguousRevision { candidates, .. }) => {
+                assert_eq!(candidates, ["ab0000", "abc123"])
+            }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(c.resolve("zz", None), Err(Error::UnknownRevision(_))));
+        assert!(matches!(
+            c.resolve("zz", None),
+            Err(Error::UnknownRevision(_))
+        ));
         assert!(c.resolve("+x", None).is_err());
     }
 }

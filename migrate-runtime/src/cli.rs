@@ -25,7 +25,11 @@ use crate::url;
 use crate::Result;
 
 #[derive(Parser, Debug)]
-#[command(name = "migrate", about = "Database migrations in Alembic's words", version)]
+#[command(
+    name = "migrate",
+    about = "Database migrations in Alembic's words",
+    version
+)]
 struct Cli {
     /// Database URL (else DATABASE_URL, else DATABASE_URL in .env)
     #[arg(long, global = true)]
@@ -183,7 +187,8 @@ fn database_url(cli_url: Option<&str>) -> Result<String> {
     }
     Err(Error::InvalidUrl {
         url: String::new(),
-        reason: "no database URL: pass --url, set DATABASE_URL, or write DATABASE_URL=... in .env".into(),
+        reason: "no database URL: pass --url, set DATABASE_URL, or write DATABASE_URL=... in .env"
+            .into(),
     })
 }
 
@@ -209,21 +214,49 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
     let table = cli.version_table.clone();
     let url_arg = cli.url.as_deref();
     let out = &mut std::io::stdout();
-    let w = |r: std::io::Result<()>| r.map_err(|e| Error::Io { context: "cannot write to standard output".into(), source: e });
+    let w = |r: std::io::Result<()>| {
+        r.map_err(|e| Error::Io {
+            context: "cannot write to standard output".into(),
+            source: e,
+        })
+    };
     match cli.command {
-        Command::Upgrade { target, sql: true, dialect, .. } => {
+        Command::Upgrade {
+            target,
+            sql: true,
+            dialect,
+            ..
+        } => {
             let d = offline_dialect(url_arg, dialect.as_deref())?;
             let (from, to) = offline_range(chain, &target, Direction::Upgrade)?;
-            w(write!(out, "{}", crate::offline::script(chain, d, &table, from, to, Direction::Upgrade)?))?;
+            w(write!(
+                out,
+                "{}",
+                crate::offline::script(chain, d, &table, from, to, Direction::Upgrade)?
+            ))?;
             Ok(0)
         }
-        Command::Downgrade { target, sql: true, dialect, .. } => {
+        Command::Downgrade {
+            target,
+            sql: true,
+            dialect,
+            ..
+        } => {
             let d = offline_dialect(url_arg, dialect.as_deref())?;
             let (from, to) = offline_range(chain, &target, Direction::Downgrade)?;
-            w(write!(out, "{}", crate::offline::script(chain, d, &table, from, to, Direction::Downgrade)?))?;
+            w(write!(
+                out,
+                "{}",
+                crate::offline::script(chain, d, &table, from, to, Direction::Downgrade)?
+            ))?;
             Ok(0)
         }
-        Command::Upgrade { target, backup, one_transaction, .. } => {
+        Command::Upgrade {
+            target,
+            backup,
+            one_transaction,
+            ..
+        } => {
             warn_drift(chain);
             let u = database_url(url_arg)?;
             if backup {
@@ -234,17 +267,27 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             let mut m = migrator(chain, &table).one_transaction(one_transaction);
             let steps = m.upgrade(&mut conn, &target)?;
             if steps.is_empty() {
-                eprintln!("Already at {}; nothing to do", rev_label(chain, m.position(&mut conn)?));
+                eprintln!(
+                    "Already at {}; nothing to do",
+                    rev_label(chain, m.position(&mut conn)?)
+                );
             }
             Ok(0)
         }
-        Command::Downgrade { target, one_transaction, .. } => {
+        Command::Downgrade {
+            target,
+            one_transaction,
+            ..
+        } => {
             warn_drift(chain);
             let (mut conn, _) = connect(url_arg)?;
             let mut m = migrator(chain, &table).one_transaction(one_transaction);
             let steps = m.downgrade(&mut conn, &target)?;
             if steps.is_empty() {
-                eprintln!("Already at {}; nothing to do", rev_label(chain, m.position(&mut conn)?));
+                eprintln!(
+                    "Already at {}; nothing to do",
+                    rev_label(chain, m.position(&mut conn)?)
+                );
             }
             Ok(0)
         }
@@ -259,7 +302,11 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
                 if verbose {
                     w(write!(out, "{}", show_text(chain, i)))?;
                 } else {
-                    let head = if Some(i) == chain.head_position() { " (head)" } else { "" };
+                    let head = if Some(i) == chain.head_position() {
+                        " (head)"
+                    } else {
+                        ""
+                    };
                     w(writeln!(out, "{}{head}", chain.migrations()[i].revision()))?;
                 }
             } else if verbose {
@@ -267,10 +314,19 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::History { verbose, rev_range, indicate_current, format } => {
+        Command::History {
+            verbose,
+            rev_range,
+            indicate_current,
+            format,
+        } => {
             let current = if indicate_current {
                 let (mut conn, _) = connect(url_arg)?;
-                Some(Migrator::new(chain).version_table(&table).position(&mut conn)?)
+                Some(
+                    Migrator::new(chain)
+                        .version_table(&table)
+                        .position(&mut conn)?,
+                )
             } else {
                 None
             };
@@ -278,14 +334,21 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
                 Some(r) => history_range(chain, r, current.flatten())?,
                 None => (0, chain.len()),
             };
-            w(write!(out, "{}", history(chain, lo, hi, verbose, current, format)))?;
+            w(write!(
+                out,
+                "{}",
+                history(chain, lo, hi, verbose, current, format)
+            ))?;
             Ok(0)
         }
         Command::Show { rev } => {
             let i = match rev.as_str() {
                 "current" => {
                     let (mut conn, _) = connect(url_arg)?;
-                    match Migrator::new(chain).version_table(&table).position(&mut conn)? {
+                    match Migrator::new(chain)
+                        .version_table(&table)
+                        .position(&mut conn)?
+                    {
                         Some(i) => i,
                         None => {
                             w(writeln!(out, "<base>"))?;
@@ -293,7 +356,9 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
                         }
                     }
                 }
-                other => chain.resolve(other, None)?.ok_or_else(|| Error::BadTarget("base has nothing to show".into()))?,
+                other => chain
+                    .resolve(other, None)?
+                    .ok_or_else(|| Error::BadTarget("base has nothing to show".into()))?,
             };
             w(write!(out, "{}", show_text(chain, i)))?;
             Ok(0)
@@ -321,7 +386,9 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
                 ok = false;
             }
             let (mut conn, _) = connect(url_arg)?;
-            let p = Migrator::new(chain).version_table(&table).position(&mut conn)?;
+            let p = Migrator::new(chain)
+                .version_table(&table)
+                .position(&mut conn)?;
             if p != chain.head_position() {
                 eprintln!(
                     "ERROR: Target database is not up to date: it is at {}, the head is {}",
@@ -332,14 +399,22 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
                 ok = false;
             }
             if ok {
-                eprintln!("The database is at head ({}); the chain is sound", rev_label(chain, p));
+                eprintln!(
+                    "The database is at head ({}); the chain is sound",
+                    rev_label(chain, p)
+                );
             }
             Ok(if ok { 0 } else { 1 })
         }
-        Command::Revision { message, rev_id, autogenerate } => {
+        Command::Revision {
+            message,
+            rev_id,
+            autogenerate,
+        } => {
             if autogenerate {
                 return Err(Error::Message(
-                    "--autogenerate is not available in this version; write the operations by hand".into(),
+                    "--autogenerate is not available in this version; write the operations by hand"
+                        .into(),
                 ));
             }
             let path = write_revision(chain, &message, rev_id.as_deref())?;
@@ -371,18 +446,24 @@ fn offline_dialect(url_arg: Option<&str>, dialect: Option<&str>) -> Result<Diale
         Error::BadTarget("--sql needs a dialect: pass --dialect sqlite|postgresql|mysql, or a URL whose scheme names it".into())
     })?;
     // Only the scheme matters: nothing is opened.
-    Ok(url::parse(&u, Path::new("/")).map(|t| t.dialect()).unwrap_or_else(|_| {
-        if u.starts_with("postgres") {
-            Dialect::Postgres
-        } else if u.starts_with("mysql") || u.starts_with("mariadb") {
-            Dialect::Mysql
-        } else {
-            Dialect::Sqlite
-        }
-    }))
+    Ok(url::parse(&u, Path::new("/"))
+        .map(|t| t.dialect())
+        .unwrap_or_else(|_| {
+            if u.starts_with("postgres") {
+                Dialect::Postgres
+            } else if u.starts_with("mysql") || u.starts_with("mariadb") {
+                Dialect::Mysql
+            } else {
+                Dialect::Sqlite
+            }
+        }))
 }
 
-fn offline_range(chain: &Chain, target: &str, direction: Direction) -> Result<(Position, Position)> {
+fn offline_range(
+    chain: &Chain,
+    target: &str,
+    direction: Direction,
+) -> Result<(Position, Position)> {
     match target.split_once(':') {
         Some((from, to)) => {
             let from = if from.is_empty() { None } else { chain.resolve(from, None)? };
@@ -400,17 +481,36 @@ fn history_range(chain: &Chain, range: &str, current: Position) -> Result<(usize
     let (from, to) = range
         .split_once(':')
         .ok_or_else(|| Error::BadTarget(format!("invalid range `{range}`: expected FROM:TO")))?;
-    let lo = if from.is_empty() { None } else { chain.resolve(from, current)? };
-    let hi = if to.is_empty() { chain.head_position() } else { chain.resolve(to, current)? };
+    let lo = if from.is_empty() {
+        None
+    } else {
+        chain.resolve(from, current)?
+    };
+    let hi = if to.is_empty() {
+        chain.head_position()
+    } else {
+        chain.resolve(to, current)?
+    };
     Ok((lo.map_or(0, |i| i), hi.map_or(0, |i| i + 1)))
 }
 
 fn show_text(chain: &Chain, i: usize) -> String {
     let m = &chain.migrations()[i];
-    let head = if Some(i) == chain.head_position() { " (head)" } else { "" };
-    let mut s = format!("Rev: {}{head}\nParent: {}\n", m.revision(), m.down_revision().unwrap_or("<base>"));
+    let head = if Some(i) == chain.head_position() {
+        " (head)"
+    } else {
+        ""
+    };
+    let mut s = format!(
+        "Rev: {}{head}\nParent: {}\n",
+        m.revision(),
+        m.down_revision().unwrap_or("<base>")
+    );
     if !m.file().is_empty() {
-        s.push_str(&format!("Path: {}\n", Path::new(chain.directory()).join(m.file()).display()));
+        s.push_str(&format!(
+            "Path: {}\n",
+            Path::new(chain.directory()).join(m.file()).display()
+        ));
     }
     if !m.is_reversible() {
         s.push_str("Irreversible: yes\n");
@@ -418,7 +518,12 @@ fn show_text(chain: &Chain, i: usize) -> String {
     if !m.transactional() {
         s.push_str("Transaction: no\n");
     }
-    s.push_str(&format!("\n    {}\n\n    Revision ID: {}\n    Revises: {}\n", m.message(), m.revision(), m.down_revision().unwrap_or("")));
+    s.push_str(&format!(
+        "\n    {}\n\n    Revision ID: {}\n    Revises: {}\n",
+        m.message(),
+        m.revision(),
+        m.down_revision().unwrap_or("")
+    ));
     if let Some(d) = m.create_date() {
         s.push_str(&format!("    Create Date: {d}\n"));
     }
@@ -440,7 +545,14 @@ fn json_str(s: &str) -> String {
     out
 }
 
-fn history(chain: &Chain, lo: usize, hi: usize, verbose: bool, current: Option<Position>, format: Format) -> String {
+fn history(
+    chain: &Chain,
+    lo: usize,
+    hi: usize,
+    verbose: bool,
+    current: Option<Position>,
+    format: Format,
+) -> String {
     let ms = chain.migrations();
     let head = chain.head_position();
     let cur = current.flatten();
@@ -456,11 +568,28 @@ fn history(chain: &Chain, lo: usize, hi: usize, verbose: bool, current: Option<P
                 if current.is_some() && Some(i) == cur {
                     marks.push("current");
                 }
-                let marks = if marks.is_empty() { String::new() } else { format!(" ({})", marks.join(", ")) };
-                if verbose {
-                    s.push_str(&show_text(chain, i).replacen(&format!("Rev: {}{}", m.revision(), if Some(i) == head { " (head)" } else { "" }), &format!("Rev: {}{marks}", m.revision()), 1));
+                let marks = if marks.is_empty() {
+                    String::new()
                 } else {
-                    s.push_str(&format!("{} -> {}{marks}, {}\n", m.down_revision().unwrap_or("<base>"), m.revision(), m.message()));
+                    format!(" ({})", marks.join(", "))
+                };
+                if verbose {
+                    s.push_str(&show_text(chain, i).replacen(
+                        &format!(
+                            "Rev: {}{}",
+                            m.revision(),
+                            if Some(i) == head { " (head)" } else { "" }
+                        ),
+                        &format!("Rev: {}{marks}", m.revision()),
+                        1,
+                    ));
+                } else {
+                    s.push_str(&format!(
+                        "{} -> {}{marks}, {}\n",
+                        m.down_revision().unwrap_or("<base>"),
+                        m.revision(),
+                        m.message()
+                    ));
                 }
             }
         }
@@ -490,13 +619,28 @@ fn history(chain: &Chain, lo: usize, hi: usize, verbose: bool, current: Option<P
         Format::Dot => {
             s.push_str("digraph revisions {\n    rankdir=BT;\n    node [shape=box];\n    \"<base>\" [shape=ellipse];\n");
             for (i, m) in ms.iter().enumerate().take(hi).skip(lo) {
-                let mut label = format!("{}\\n{}", m.revision(), m.message().replace('\\', "\\\\").replace('"', "\\\""));
+                let mut label = format!(
+                    "{}\\n{}",
+                    m.revision(),
+                    m.message().replace('\\', "\\\\").replace('"', "\\\"")
+                );
                 if Some(i) == head {
                     label.push_str("\\n(head)");
                 }
-                let style = if current.is_some() && Some(i) == cur { ", style=bold" } else { "" };
-                s.push_str(&format!("    \"{}\" [label=\"{label}\"{style}];\n", m.revision()));
-                s.push_str(&format!("    \"{}\" -> \"{}\";\n", m.revision(), m.down_revision().unwrap_or("<base>")));
+                let style = if current.is_some() && Some(i) == cur {
+                    ", style=bold"
+                } else {
+                    ""
+                };
+                s.push_str(&format!(
+                    "    \"{}\" [label=\"{label}\"{style}];\n",
+                    m.revision()
+                ));
+                s.push_str(&format!(
+                    "    \"{}\" -> \"{}\";\n",
+                    m.revision(),
+                    m.down_revision().unwrap_or("<base>")
+                ));
             }
             s.push_str("}\n");
         }
@@ -507,7 +651,10 @@ fn history(chain: &Chain, lo: usize, hi: usize, verbose: bool, current: Option<P
 /// Copies a SQLite database with `VACUUM INTO`, a consistent snapshot even while
 /// other connections write, to `<db>.<UTC timestamp>.bak`. Returns its path.
 fn backup_sqlite(u: &str) -> Result<PathBuf> {
-    let cwd = std::env::current_dir().map_err(|e| Error::Io { context: "cannot read the current directory".into(), source: e })?;
+    let cwd = std::env::current_dir().map_err(|e| Error::Io {
+        context: "cannot read the current directory".into(),
+        source: e,
+    })?;
     let target = url::parse(u, &cwd)?;
     let url::Target::SqliteFile(path) = &target else {
         return Err(Error::BadTarget(
@@ -515,7 +662,10 @@ fn backup_sqlite(u: &str) -> Result<PathBuf> {
         ));
     };
     if !path.exists() {
-        return Err(Error::BadTarget(format!("--backup: {} does not exist yet, there is nothing to back up", path.display())));
+        return Err(Error::BadTarget(format!(
+            "--backup: {} does not exist yet, there is nothing to back up",
+            path.display()
+        )));
     }
     let backup = PathBuf::from(format!("{}.{}.bak", path.display(), utc_stamp()));
     let mut conn = AnyConnection::establish_target(&target, u)?;
@@ -526,10 +676,17 @@ fn backup_sqlite(u: &str) -> Result<PathBuf> {
 
 /// `20261122T021646Z` from the system clock.
 fn utc_stamp() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
@@ -548,28 +705,38 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 fn new_revision_id() -> Result<String> {
     let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Message(format!("cannot read random bytes for a revision id: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::Message(format!("cannot read random bytes for a revision id: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Writes `<id>_<slug>.rs` into the chain's migrations directory, following the head.
 fn write_revision(chain: &Chain, message: &str, rev_id: Option<&str>) -> Result<PathBuf> {
     if chain.directory().is_empty() {
-        return Err(Error::Message("this chain was not compiled from a migrations directory".into()));
+        return Err(Error::Message(
+            "this chain was not compiled from a migrations directory".into(),
+        ));
     }
     if let Some(d) = chain.directory_drift() {
-        return Err(Error::Message(format!("{d}; a new revision must follow the real head")));
+        return Err(Error::Message(format!(
+            "{d}; a new revision must follow the real head"
+        )));
     }
     let id = match rev_id {
         Some(id) => id.to_owned(),
         None => new_revision_id()?,
     };
-    migrate_core::validate_revision_id(&id).map_err(|e| Error::BadTarget(format!("invalid --rev-id `{id}`: {e}")))?;
+    migrate_core::validate_revision_id(&id)
+        .map_err(|e| Error::BadTarget(format!("invalid --rev-id `{id}`: {e}")))?;
     if chain.position_of(&id).is_some() {
         return Err(Error::BadTarget(format!("revision {id} already exists")));
     }
     let slug = migrate_core::slugify(message);
-    let file = if slug.is_empty() { format!("{id}.rs") } else { format!("{id}_{slug}.rs") };
+    let file = if slug.is_empty() {
+        format!("{id}.rs")
+    } else {
+        format!("{id}_{slug}.rs")
+    };
     let path = Path::new(chain.directory()).join(&file);
     let down = chain.head().map(|m| m.revision());
     let date = utc_stamp();
@@ -584,8 +751,14 @@ fn write_revision(chain: &Chain, message: &str, rev_id: Option<&str>) -> Result<
         .write(true)
         .create_new(true)
         .open(&path)
-        .map_err(|e| Error::Io { context: format!("cannot create {}", path.display()), source: e })?;
-    f.write_all(text.as_bytes()).map_err(|e| Error::Io { context: format!("cannot write {}", path.display()), source: e })?;
+        .map_err(|e| Error::Io {
+            context: format!("cannot create {}", path.display()),
+            source: e,
+        })?;
+    f.write_all(text.as_bytes()).map_err(|e| Error::Io {
+        context: format!("cannot write {}", path.display()),
+        source: e,
+    })?;
     Ok(path)
 }
 

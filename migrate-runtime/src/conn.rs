@@ -53,7 +53,10 @@ impl AnyConnection {
     /// Connects to `url` (see [`url::parse`] for the forms), relative SQLite paths
     /// resolved against the current directory.
     pub fn establish(url: &str) -> Result<Self> {
-        let cwd = std::env::current_dir().map_err(|e| Error::Io { context: "cannot read the current directory".into(), source: e })?;
+        let cwd = std::env::current_dir().map_err(|e| Error::Io {
+            context: "cannot read the current directory".into(),
+            source: e,
+        })?;
         Self::establish_target(&url::parse(url, &cwd)?, url)
     }
 
@@ -61,7 +64,10 @@ impl AnyConnection {
     pub fn establish_target(target: &Target, url: &str) -> Result<Self> {
         let shown = url::redact(url);
         #[allow(unused_variables)]
-        let connect_err = |e: diesel::ConnectionError| Error::Connect { url: shown.clone(), message: e.to_string().trim().to_owned() };
+        let connect_err = |e: diesel::ConnectionError| Error::Connect {
+            url: shown.clone(),
+            message: e.to_string().trim().to_owned(),
+        };
         match target {
             #[cfg(feature = "sqlite")]
             Target::SqliteMemory | Target::SqliteFile(_) => {
@@ -83,7 +89,9 @@ impl AnyConnection {
                 Ok(AnyConnection::Postgres(c))
             }
             #[cfg(feature = "mysql")]
-            Target::Mysql(u) => Ok(AnyConnection::Mysql(diesel::MysqlConnection::establish(u).map_err(connect_err)?)),
+            Target::Mysql(u) => Ok(AnyConnection::Mysql(
+                diesel::MysqlConnection::establish(u).map_err(connect_err)?,
+            )),
             #[allow(unreachable_patterns)]
             other => {
                 let dialect = other.dialect();
@@ -130,7 +138,8 @@ impl AnyConnection {
         match self {
             #[cfg(feature = "sqlite")]
             AnyConnection::Sqlite(c) => {
-                let depth = AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?;
+                let depth = AnsiTransactionManager::transaction_manager_status_mut(c)
+                    .transaction_depth()?;
                 if depth.is_none() {
                     AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
                 } else {

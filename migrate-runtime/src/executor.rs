@@ -119,7 +119,12 @@ pub struct Migrator<'a> {
 impl<'a> Migrator<'a> {
     /// A migrator for `chain` with Alembic's version table.
     pub fn new(chain: &'a Chain) -> Self {
-        Migrator { chain, version_table: DEFAULT_VERSION_TABLE.to_owned(), one_transaction: false, observer: None }
+        Migrator {
+            chain,
+            version_table: DEFAULT_VERSION_TABLE.to_owned(),
+            one_transaction: false,
+            observer: None,
+        }
     }
 
     /// Uses another version table name.
@@ -169,7 +174,10 @@ impl<'a> Migrator<'a> {
     fn read_versions(&self, conn: &mut AnyConnection) -> Result<Vec<String>> {
         let d = conn.dialect();
         let cast = if d == Dialect::Mysql { "CHAR" } else { "TEXT" };
-        let sql = format!("SELECT CAST(version_num AS {cast}) AS v FROM {}", d.quote_ident(&self.version_table));
+        let sql = format!(
+            "SELECT CAST(version_num AS {cast}) AS v FROM {}",
+            d.quote_ident(&self.version_table)
+        );
         Ok(conn.query_text(&sql)?.into_iter().flatten().collect())
     }
 
@@ -183,7 +191,10 @@ impl<'a> Migrator<'a> {
         match v.len() {
             0 => Ok(None),
             1 => Ok(v.pop()),
-            _ => Err(Error::MultipleVersions { table: self.version_table.clone(), revisions: v }),
+            _ => Err(Error::MultipleVersions {
+                table: self.version_table.clone(),
+                revisions: v,
+            }),
         }
     }
 
@@ -216,17 +227,30 @@ impl<'a> Migrator<'a> {
         let rev = match v.len() {
             0 => return Ok(None),
             1 => v.pop().unwrap_or_default(),
-            _ => return Err(Error::MultipleVersions { table: self.version_table.clone(), revisions: v }),
+            _ => {
+                return Err(Error::MultipleVersions {
+                    table: self.version_table.clone(),
+                    revisions: v,
+                })
+            }
         };
-        self.chain.position_of(&rev).map(Some).ok_or(Error::UnknownRevision(rev))
+        self.chain
+            .position_of(&rev)
+            .map(Some)
+            .ok_or(Error::UnknownRevision(rev))
     }
 
     fn lock(&self, conn: &mut AnyConnection) -> Result<()> {
         match conn.dialect() {
-            Dialect::Postgres => conn.execute(&format!("SELECT pg_advisory_lock({})", lock_key(&self.version_table))),
+            Dialect::Postgres => conn.execute(&format!(
+                "SELECT pg_advisory_lock({})",
+                lock_key(&self.version_table)
+            )),
             Dialect::Mysql => {
                 let name = Dialect::Mysql.quote_str(&format!("migrate:{}", self.version_table));
-                let got = conn.query_text(&format!("SELECT CAST(GET_LOCK(CONCAT(DATABASE(), {name}), 600) AS CHAR) AS v"))?;
+                let got = conn.query_text(&format!(
+                    "SELECT CAST(GET_LOCK(CONCAT(DATABASE(), {name}), 600) AS CHAR) AS v"
+                ))?;
                 if got.first().and_then(|v| v.as_deref()) == Some("1") {
                     Ok(())
                 } else {
@@ -239,16 +263,26 @@ impl<'a> Migrator<'a> {
 
     fn unlock(&self, conn: &mut AnyConnection) -> Result<()> {
         match conn.dialect() {
-            Dialect::Postgres => conn.execute(&format!("SELECT pg_advisory_unlock({})", lock_key(&self.version_table))),
+            Dialect::Postgres => conn.execute(&format!(
+                "SELECT pg_advisory_unlock({})",
+                lock_key(&self.version_table)
+            )),
             Dialect::Mysql => {
                 let name = Dialect::Mysql.quote_str(&format!("migrate:{}", self.version_table));
-                conn.query_text(&format!("SELECT CAST(RELEASE_LOCK(CONCAT(DATABASE(), {name})) AS CHAR) AS v")).map(|_| ())
+                conn.query_text(&format!(
+                    "SELECT CAST(RELEASE_LOCK(CONCAT(DATABASE(), {name})) AS CHAR) AS v"
+                ))
+                .map(|_| ())
             }
             Dialect::Sqlite => Ok(()),
         }
     }
 
-    fn with_lock<T>(&mut self, conn: &mut AnyConnection, f: impl FnOnce(&mut Self, &mut AnyConnection) -> Result<T>) -> Result<T> {
+    fn with_lock<T>(
+        &mut self,
+        conn: &mut AnyConnection,
+        f: impl FnOnce(&mut Self, &mut AnyConnection) -> Result<T>,
+    ) -> Result<T> {
         self.lock(conn)?;
         let out = f(self, conn);
         let unlocked = self.unlock(conn);
@@ -259,7 +293,10 @@ impl<'a> Migrator<'a> {
 
     fn ensure_version_table(&self, conn: &mut AnyConnection) -> Result<()> {
         if !self.version_table_exists(conn)? {
-            conn.execute(&render::version::create(conn.dialect(), &self.version_table))?;
+            conn.execute(&render::version::create(
+                conn.dialect(),
+                &self.version_table,
+            ))?;
         }
         Ok(())
     }
@@ -296,8 +333,15 @@ impl<'a> Migrator<'a> {
             }
             let lo = to.map_or(0, |i| i + 1);
             if let Some(cur) = current {
-                if let Some(m) = this.chain.migrations()[lo..=cur].iter().rev().find(|m| !m.is_reversible()) {
-                    return Err(Error::Irreversible { revision: m.revision().to_owned(), message: m.message().to_owned() });
+                if let Some(m) = this.chain.migrations()[lo..=cur]
+                    .iter()
+                    .rev()
+                    .find(|m| !m.is_reversible())
+                {
+                    return Err(Error::Irreversible {
+                        revision: m.revision().to_owned(),
+                        message: m.message().to_owned(),
+                    });
                 }
             }
             this.ensure_version_table(conn)?;
@@ -307,7 +351,12 @@ impl<'a> Migrator<'a> {
 
     /// Sets the version to `target` without running migrations. With `purge`,
     /// first empties the version table, whatever it holds (unknown revisions too).
-    pub fn stamp(&mut self, conn: &mut AnyConnection, target: &str, purge: bool) -> Result<Position> {
+    pub fn stamp(
+        &mut self,
+        conn: &mut AnyConnection,
+        target: &str,
+        purge: bool,
+    ) -> Result<Position> {
         self.with_lock(conn, |this, conn| {
             this.ensure_version_table(conn)?;
             let d = conn.dialect();
@@ -331,10 +380,18 @@ impl<'a> Migrator<'a> {
     }
 
     fn rev_name(&self, p: Position) -> String {
-        p.map_or_else(|| "base".to_owned(), |i| self.chain.migrations()[i].revision().to_owned())
+        p.map_or_else(
+            || "base".to_owned(),
+            |i| self.chain.migrations()[i].revision().to_owned(),
+        )
     }
 
-    fn run(&mut self, conn: &mut AnyConnection, direction: Direction, to: Position) -> Result<Vec<Step>> {
+    fn run(
+        &mut self,
+        conn: &mut AnyConnection,
+        direction: Direction,
+        to: Position,
+    ) -> Result<Vec<Step>> {
         let d = conn.dialect();
         let whole = self.one_transaction && d.transactional_ddl();
         if whole {
@@ -352,14 +409,22 @@ impl<'a> Migrator<'a> {
         result
     }
 
-    fn run_steps(&mut self, conn: &mut AnyConnection, direction: Direction, to: Position, whole: bool) -> Result<Vec<Step>> {
+    fn run_steps(
+        &mut self,
+        conn: &mut AnyConnection,
+        direction: Direction,
+        to: Position,
+        whole: bool,
+    ) -> Result<Vec<Step>> {
         let d = conn.dialect();
         let mut steps = Vec::new();
         loop {
             // Peek at the next migration to learn whether it wants a transaction;
             // the authoritative read happens under the write lock below.
             let peek = self.position(conn)?;
-            let Some((m, from, next)) = self.next_step(peek, to, direction) else { break };
+            let Some((m, from, next)) = self.next_step(peek, to, direction) else {
+                break;
+            };
             let tx = d.transactional_ddl() && m.transactional() && !whole;
             if tx {
                 conn.begin()?;
@@ -411,7 +476,12 @@ impl<'a> Migrator<'a> {
         Ok(steps)
     }
 
-    fn next_step(&self, cur: Position, to: Position, direction: Direction) -> Option<(&'a Migration, Position, Position)> {
+    fn next_step(
+        &self,
+        cur: Position,
+        to: Position,
+        direction: Direction,
+    ) -> Option<(&'a Migration, Position, Position)> {
         let ms: &'a [Migration] = self.chain.migrations();
         match direction {
             Direction::Upgrade if cur < to => {
@@ -426,17 +496,25 @@ impl<'a> Migrator<'a> {
         }
     }
 
-    fn apply(&self, conn: &mut AnyConnection, m: &Migration, direction: Direction, from: Position, next: Position) -> Result<()> {
+    fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        m: &Migration,
+        direction: Direction,
+        from: Position,
+        next: Position,
+    ) -> Result<()> {
         let d = conn.dialect();
-        let fail = |index: usize, total: usize, operation: String, source: Error| Error::MigrationFailed {
-            direction: direction.as_str(),
-            revision: m.revision().to_owned(),
-            message: m.message().to_owned(),
-            index,
-            total,
-            operation,
-            source: Box::new(source),
-        };
+        let fail =
+            |index: usize, total: usize, operation: String, source: Error| Error::MigrationFailed {
+                direction: direction.as_str(),
+                revision: m.revision().to_owned(),
+                message: m.message().to_owned(),
+                index,
+                total,
+                operation,
+                source: Box::new(source),
+            };
         let plan = match direction {
             Direction::Upgrade => m.plan_upgrade(),
             Direction::Downgrade => m.plan_downgrade(),
@@ -458,7 +536,8 @@ impl<'a> Migrator<'a> {
         let from_rev = from.map(|i| self.chain.migrations()[i].revision());
         let to_rev = next.map(|i| self.chain.migrations()[i].revision());
         if let Some(sql) = render::version::set(d, &self.version_table, from_rev, to_rev) {
-            conn.execute(&sql).map_err(|e| fail(total, total, "version bump".into(), e))?;
+            conn.execute(&sql)
+                .map_err(|e| fail(total, total, "version bump".into(), e))?;
         }
         Ok(())
     }
@@ -492,7 +571,9 @@ impl SchemaFacts for LiveFacts<'_> {
             q(table),
             q(column)
         );
-        let Some(Some(row)) = self.conn.query_text(&sql)?.into_iter().next() else { return Ok(None) };
+        let Some(Some(row)) = self.conn.query_text(&sql)?.into_iter().next() else {
+            return Ok(None);
+        };
         let parts: Vec<&str> = row.split('\u{1f}').collect();
         let [ty, nullable, extra, has_default, default, flavour] = parts.as_slice() else {
             return Ok(None);

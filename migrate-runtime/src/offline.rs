@@ -44,7 +44,11 @@ impl SchemaModel {
                 }
             }
             Operation::AlterColumn(a) => {
-                if let Some(c) = self.tables.get_mut(&a.table).and_then(|cols| cols.iter_mut().find(|c| c.name == a.column)) {
+                if let Some(c) = self
+                    .tables
+                    .get_mut(&a.table)
+                    .and_then(|cols| cols.iter_mut().find(|c| c.name == a.column))
+                {
                     if let Some(ty) = a.ty {
                         c.ty = ty;
                     }
@@ -71,7 +75,12 @@ struct ModelFacts<'m> {
 
 impl SchemaFacts for ModelFacts<'_> {
     fn existing_column(&mut self, table: &str, column: &str) -> Result<Option<ExistingColumn>> {
-        let Some(c) = self.model.tables.get(table).and_then(|cols| cols.iter().find(|c| c.name == column)) else {
+        let Some(c) = self
+            .model
+            .tables
+            .get(table)
+            .and_then(|cols| cols.iter().find(|c| c.name == column))
+        else {
             return Ok(None);
         };
         let default_sql = match &c.default {
@@ -93,7 +102,14 @@ impl SchemaFacts for ModelFacts<'_> {
 /// Each migration is wrapped in its own `BEGIN`/`COMMIT` where the dialect has
 /// transactional DDL, with its version bump inside. A data migration
 /// (`op.run`) cannot be rendered and appears as a comment saying so.
-pub fn script(chain: &Chain, dialect: Dialect, version_table: &str, from: Position, to: Position, direction: Direction) -> Result<String> {
+pub fn script(
+    chain: &Chain,
+    dialect: Dialect,
+    version_table: &str,
+    from: Position,
+    to: Position,
+    direction: Direction,
+) -> Result<String> {
     let ms = chain.migrations();
     let mut out = String::new();
     let tx = dialect.transactional_ddl();
@@ -106,17 +122,25 @@ pub fn script(chain: &Chain, dialect: Dialect, version_table: &str, from: Positi
         }
     }
     if direction == Direction::Upgrade {
-        out.push_str(&format!("{};\n\n", render::version::create(dialect, version_table)));
+        out.push_str(&format!(
+            "{};\n\n",
+            render::version::create(dialect, version_table)
+        ));
     }
     let steps: Vec<(usize, Position, Position)> = match direction {
         Direction::Upgrade => {
             let end = to.map_or(0, |i| i + 1);
-            (start..end).map(|i| (i, i.checked_sub(1), Some(i))).collect()
+            (start..end)
+                .map(|i| (i, i.checked_sub(1), Some(i)))
+                .collect()
         }
         Direction::Downgrade => {
             let lo = to.map_or(0, |i| i + 1);
             let hi = from.map_or(0, |i| i + 1);
-            (lo..hi).rev().map(|i| (i, Some(i), i.checked_sub(1))).collect()
+            (lo..hi)
+                .rev()
+                .map(|i| (i, Some(i), i.checked_sub(1)))
+                .collect()
         }
     };
     for (i, before, after) in steps {
@@ -126,7 +150,12 @@ pub fn script(chain: &Chain, dialect: Dialect, version_table: &str, from: Positi
             Direction::Downgrade => (m.plan_downgrade()?, "downgrade"),
         };
         let rev = |p: Position| p.map_or("", |i| ms[i].revision());
-        out.push_str(&format!("-- Running {verb} {} -> {}, {}\n\n", rev(before), rev(after), m.message()));
+        out.push_str(&format!(
+            "-- Running {verb} {} -> {}, {}\n\n",
+            rev(before),
+            rev(after),
+            m.message()
+        ));
         let in_tx = tx && m.transactional();
         if in_tx {
             out.push_str("BEGIN;\n\n");
@@ -138,15 +167,27 @@ pub fn script(chain: &Chain, dialect: Dialect, version_table: &str, from: Positi
                 ));
                 continue;
             }
-            let stmts = render::operation(dialect, op, &mut ModelFacts { model: &model, dialect })
-                .map_err(|e| Error::Message(format!("revision {}: {e}", m.revision())))?;
+            let stmts = render::operation(
+                dialect,
+                op,
+                &mut ModelFacts {
+                    model: &model,
+                    dialect,
+                },
+            )
+            .map_err(|e| Error::Message(format!("revision {}: {e}", m.revision())))?;
             for s in stmts {
                 out.push_str(&s);
                 out.push_str(";\n\n");
             }
             model.apply(op);
         }
-        if let Some(sql) = render::version::set(dialect, version_table, Some(rev(before)).filter(|r| !r.is_empty()), Some(rev(after)).filter(|r| !r.is_empty())) {
+        if let Some(sql) = render::version::set(
+            dialect,
+            version_table,
+            Some(rev(before)).filter(|r| !r.is_empty()),
+            Some(rev(after)).filter(|r| !r.is_empty()),
+        ) {
             out.push_str(&sql);
             out.push_str(";\n\n");
         }

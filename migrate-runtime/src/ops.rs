@@ -233,7 +233,10 @@ impl CreateTable {
         self
     }
     /// Sets a (composite) primary key.
-    pub fn primary_key<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, columns: I) -> &mut Self {
+    pub fn primary_key<I: IntoIterator<Item = S>, S: Into<String>>(
+        &mut self,
+        columns: I,
+    ) -> &mut Self {
         self.primary_key = Some((None, strings(columns)));
         self
     }
@@ -243,7 +246,11 @@ impl CreateTable {
         self
     }
     /// Adds a named unique constraint.
-    pub fn unique<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, name: impl Into<String>, columns: I) -> &mut Self {
+    pub fn unique<I: IntoIterator<Item = S>, S: Into<String>>(
+        &mut self,
+        name: impl Into<String>,
+        columns: I,
+    ) -> &mut Self {
         self.uniques.push((Some(name.into()), strings(columns)));
         self
     }
@@ -539,20 +546,36 @@ impl Operation {
             Operation::AlterColumn(a) => format!("alter_column {}.{}", a.table, a.column),
             Operation::CreateIndex(i) => format!("create_index {} on {}", i.name, i.table),
             Operation::DropIndex { name, .. } => format!("drop_index {name}"),
-            Operation::CreateUnique { name, table, .. } => format!("create_unique_constraint {name} on {table}"),
+            Operation::CreateUnique { name, table, .. } => {
+                format!("create_unique_constraint {name} on {table}")
+            }
             Operation::CreateForeignKey { table, fk } => format!(
                 "create_foreign_key {} on {table}",
                 fk.name.as_deref().unwrap_or("(unnamed)")
             ),
-            Operation::CreateCheck { name, table, .. } => format!("create_check_constraint {name} on {table}"),
-            Operation::CreatePrimaryKey { name, table, .. } => format!("create_primary_key {name} on {table}"),
-            Operation::DropConstraint { name, table, .. } => format!("drop_constraint {name} on {table}"),
+            Operation::CreateCheck { name, table, .. } => {
+                format!("create_check_constraint {name} on {table}")
+            }
+            Operation::CreatePrimaryKey { name, table, .. } => {
+                format!("create_primary_key {name} on {table}")
+            }
+            Operation::DropConstraint { name, table, .. } => {
+                format!("drop_constraint {name} on {table}")
+            }
             Operation::Execute(e) => {
-                let sql = e.sql.as_deref().or(e.postgres.as_deref()).or(e.sqlite.as_deref()).or(e.mysql.as_deref()).unwrap_or("");
+                let sql = e
+                    .sql
+                    .as_deref()
+                    .or(e.postgres.as_deref())
+                    .or(e.sqlite.as_deref())
+                    .or(e.mysql.as_deref())
+                    .unwrap_or("");
                 let short: String = sql.chars().take(60).collect();
                 format!("execute {short:?}")
             }
-            Operation::BulkInsert { table, rows, .. } => format!("bulk_insert {table} ({} rows)", rows.len()),
+            Operation::BulkInsert { table, rows, .. } => {
+                format!("bulk_insert {table} ({} rows)", rows.len())
+            }
             Operation::Run { description, .. } => format!("run {description:?}"),
         }
     }
@@ -601,37 +624,59 @@ impl Op {
     ///     .column(col::<Nullable<Text>>("email").unique());
     /// ```
     pub fn create_table(&mut self, name: impl Into<String>) -> &mut CreateTable {
-        self.ops.push(Operation::CreateTable(CreateTable { name: name.into(), ..CreateTable::default() }));
+        self.ops.push(Operation::CreateTable(CreateTable {
+            name: name.into(),
+            ..CreateTable::default()
+        }));
         last_as!(self, CreateTable)
     }
 
     /// `DROP TABLE name`.
     pub fn drop_table(&mut self, name: impl Into<String>) {
-        self.ops.push(Operation::DropTable { name: name.into(), if_exists: false });
+        self.ops.push(Operation::DropTable {
+            name: name.into(),
+            if_exists: false,
+        });
     }
 
     /// `DROP TABLE IF EXISTS name`.
     pub fn drop_table_if_exists(&mut self, name: impl Into<String>) {
-        self.ops.push(Operation::DropTable { name: name.into(), if_exists: true });
+        self.ops.push(Operation::DropTable {
+            name: name.into(),
+            if_exists: true,
+        });
     }
 
     /// Renames a table.
     pub fn rename_table(&mut self, from: impl Into<String>, to: impl Into<String>) {
-        self.ops.push(Operation::RenameTable { from: from.into(), to: to.into() });
+        self.ops.push(Operation::RenameTable {
+            from: from.into(),
+            to: to.into(),
+        });
     }
 
     /// Adds a column.
     pub fn add_column(&mut self, table: impl Into<String>, column: impl Into<ColumnDef>) {
-        self.ops.push(Operation::AddColumn { table: table.into(), column: column.into() });
+        self.ops.push(Operation::AddColumn {
+            table: table.into(),
+            column: column.into(),
+        });
     }
 
     /// Drops a column.
     pub fn drop_column(&mut self, table: impl Into<String>, column: impl Into<String>) {
-        self.ops.push(Operation::DropColumn { table: table.into(), column: column.into() });
+        self.ops.push(Operation::DropColumn {
+            table: table.into(),
+            column: column.into(),
+        });
     }
 
     /// Changes a column: name, type, nullability or default.
-    pub fn alter_column(&mut self, table: impl Into<String>, column: impl Into<String>) -> &mut AlterColumn {
+    pub fn alter_column(
+        &mut self,
+        table: impl Into<String>,
+        column: impl Into<String>,
+    ) -> &mut AlterColumn {
         self.ops.push(Operation::AlterColumn(AlterColumn {
             table: table.into(),
             column: column.into(),
@@ -664,12 +709,20 @@ impl Op {
 
     /// `DROP INDEX name` (of `table`).
     pub fn drop_index(&mut self, name: impl Into<String>, table: impl Into<String>) {
-        self.ops.push(Operation::DropIndex { name: name.into(), table: table.into(), if_exists: false });
+        self.ops.push(Operation::DropIndex {
+            name: name.into(),
+            table: table.into(),
+            if_exists: false,
+        });
     }
 
     /// `DROP INDEX IF EXISTS name` (of `table`).
     pub fn drop_index_if_exists(&mut self, name: impl Into<String>, table: impl Into<String>) {
-        self.ops.push(Operation::DropIndex { name: name.into(), table: table.into(), if_exists: true });
+        self.ops.push(Operation::DropIndex {
+            name: name.into(),
+            table: table.into(),
+            if_exists: true,
+        });
     }
 
     /// Adds a named unique constraint.
@@ -679,7 +732,11 @@ impl Op {
         table: impl Into<String>,
         columns: I,
     ) {
-        self.ops.push(Operation::CreateUnique { name: name.into(), table: table.into(), columns: strings(columns) });
+        self.ops.push(Operation::CreateUnique {
+            name: name.into(),
+            table: table.into(),
+            columns: strings(columns),
+        });
     }
 
     /// Adds a named foreign key from `table(columns)` to `ref_table(ref_columns)`.
@@ -698,7 +755,10 @@ impl Op {
         R: Into<String>,
     {
         let fk = ForeignKey::new(columns, ref_table, ref_columns).name(name);
-        self.ops.push(Operation::CreateForeignKey { table: table.into(), fk });
+        self.ops.push(Operation::CreateForeignKey {
+            table: table.into(),
+            fk,
+        });
         match self.ops.last_mut() {
             Some(Operation::CreateForeignKey { fk, .. }) => fk,
             _ => unreachable!("just pushed CreateForeignKey"),
@@ -706,8 +766,17 @@ impl Op {
     }
 
     /// Adds a named check constraint.
-    pub fn create_check_constraint(&mut self, name: impl Into<String>, table: impl Into<String>, sql: impl Into<String>) {
-        self.ops.push(Operation::CreateCheck { name: name.into(), table: table.into(), sql: sql.into() });
+    pub fn create_check_constraint(
+        &mut self,
+        name: impl Into<String>,
+        table: impl Into<String>,
+        sql: impl Into<String>,
+    ) {
+        self.ops.push(Operation::CreateCheck {
+            name: name.into(),
+            table: table.into(),
+            sql: sql.into(),
+        });
     }
 
     /// Adds a named primary key.
@@ -717,23 +786,46 @@ impl Op {
         table: impl Into<String>,
         columns: I,
     ) {
-        self.ops.push(Operation::CreatePrimaryKey { name: name.into(), table: table.into(), columns: strings(columns) });
+        self.ops.push(Operation::CreatePrimaryKey {
+            name: name.into(),
+            table: table.into(),
+            columns: strings(columns),
+        });
     }
 
     /// Drops a named constraint of the given kind.
-    pub fn drop_constraint(&mut self, name: impl Into<String>, table: impl Into<String>, kind: ConstraintKind) {
-        self.ops.push(Operation::DropConstraint { name: name.into(), table: table.into(), kind });
+    pub fn drop_constraint(
+        &mut self,
+        name: impl Into<String>,
+        table: impl Into<String>,
+        kind: ConstraintKind,
+    ) {
+        self.ops.push(Operation::DropConstraint {
+            name: name.into(),
+            table: table.into(),
+            kind,
+        });
     }
 
     /// Runs raw SQL; add per-dialect variants on the result.
     pub fn execute(&mut self, sql: impl Into<String>) -> &mut Execute {
-        self.ops.push(Operation::Execute(Execute { sql: Some(sql.into()), sqlite: None, postgres: None, mysql: None }));
+        self.ops.push(Operation::Execute(Execute {
+            sql: Some(sql.into()),
+            sqlite: None,
+            postgres: None,
+            mysql: None,
+        }));
         last_as!(self, Execute)
     }
 
     /// Runs raw SQL only on the dialects given on the result (none by default).
     pub fn execute_per_dialect(&mut self) -> &mut Execute {
-        self.ops.push(Operation::Execute(Execute { sql: None, sqlite: None, postgres: None, mysql: None }));
+        self.ops.push(Operation::Execute(Execute {
+            sql: None,
+            sqlite: None,
+            postgres: None,
+            mysql: None,
+        }));
         last_as!(self, Execute)
     }
 
@@ -744,7 +836,11 @@ impl Op {
         columns: I,
         rows: Vec<Vec<Value>>,
     ) {
-        self.ops.push(Operation::BulkInsert { table: table.into(), columns: strings(columns), rows });
+        self.ops.push(Operation::BulkInsert {
+            table: table.into(),
+            columns: strings(columns),
+            rows,
+        });
     }
 
     /// A data migration that uses the live connection. Offline scripts show it as a
@@ -753,6 +849,9 @@ impl Op {
     where
         F: FnOnce(&mut AnyConnection) -> Result<()> + 'static,
     {
-        self.ops.push(Operation::Run { description: description.into(), f: Box::new(f) });
+        self.ops.push(Operation::Run {
+            description: description.into(),
+            f: Box::new(f),
+        });
     }
 }

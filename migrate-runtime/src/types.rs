@@ -80,7 +80,11 @@ pub struct ColumnType {
 impl ColumnType {
     /// A type of `kind` without length or precision.
     pub const fn of(kind: ColumnKind) -> Self {
-        ColumnType { kind, length: None, precision: None }
+        ColumnType {
+            kind,
+            length: None,
+            precision: None,
+        }
     }
 }
 
@@ -149,7 +153,16 @@ macro_rules! literal_type {
         }
     )*};
 }
-literal_type!(Date, Time, Timestamp, Timestamptz, Json, Jsonb, Uuid, Numeric);
+literal_type!(
+    Date,
+    Time,
+    Timestamp,
+    Timestamptz,
+    Json,
+    Jsonb,
+    Uuid,
+    Numeric
+);
 
 impl<T: SqlColumnType> SqlColumnType for Nullable<T> {
     const KIND: ColumnKind = T::KIND;

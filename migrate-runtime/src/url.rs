@@ -32,12 +32,21 @@ impl Target {
 
 /// Hides the password of a URL for messages: `postgres://u:***@h/db`.
 pub fn redact(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else { return url.to_owned() };
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
     let rest = &url[scheme_end + 3..];
-    let Some(at) = rest.find('@') else { return url.to_owned() };
+    let Some(at) = rest.find('@') else {
+        return url.to_owned();
+    };
     let userinfo = &rest[..at];
     match userinfo.find(':') {
-        Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &rest[at..]),
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &userinfo[..colon],
+            &rest[at..]
+        ),
         None => url.to_owned(),
     }
 }
@@ -52,7 +61,10 @@ pub fn redact(url: &str) -> String {
 ///
 /// A SQLite file whose directory does not exist is an error showing the absolute path.
 pub fn parse(url: &str, cwd: &Path) -> Result<Target> {
-    let invalid = |reason: &str| Error::InvalidUrl { url: redact(url), reason: reason.to_owned() };
+    let invalid = |reason: &str| Error::InvalidUrl {
+        url: redact(url),
+        reason: reason.to_owned(),
+    };
     let url = url.trim();
     if url.is_empty() {
         return Err(invalid("the URL is empty"));
@@ -113,14 +125,27 @@ pub fn parse(url: &str, cwd: &Path) -> Result<Target> {
 fn sqlite_file(path: &str, url: &str, cwd: &Path) -> Result<Target> {
     let path = path.split('?').next().unwrap_or(path);
     if path.is_empty() {
-        return Err(Error::InvalidUrl { url: redact(url), reason: "no file path".into() });
+        return Err(Error::InvalidUrl {
+            url: redact(url),
+            reason: "no file path".into(),
+        });
     }
     let p = Path::new(path);
-    let abs = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    };
     let abs = normalize(&abs);
-    let dir = abs.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+    let dir = abs
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
     if !dir.is_dir() {
-        return Err(Error::MissingDirectory { path: abs.display().to_string(), dir: dir.display().to_string() });
+        return Err(Error::MissingDirectory {
+            path: abs.display().to_string(),
+            dir: dir.display().to_string(),
+        });
     }
     Ok(Target::SqliteFile(abs))
 }
@@ -150,36 +175,77 @@ mod tests {
         let cwd = d.path();
         std::fs::create_dir(cwd.join("data")).unwrap();
         assert_eq!(parse("sqlite://", cwd).unwrap(), Target::SqliteMemory);
-        assert_eq!(parse("sqlite:///:memory:", cwd).unwrap(), Target::SqliteMemory);
+        assert_eq!(
+            parse("sqlite:///:memory:", cwd).unwrap(),
+            Target::SqliteMemory
+        );
         assert_eq!(parse("sqlite::memory:", cwd).unwrap(), Target::SqliteMemory);
-        assert_eq!(parse("sqlite:///app.db", cwd).unwrap(), Target::SqliteFile(cwd.join("app.db")));
-        assert_eq!(parse("sqlite:///./data/app.db", cwd).unwrap(), Target::SqliteFile(cwd.join("data/app.db")));
-        assert_eq!(parse("sqlite+aiosqlite:///./app.db", cwd).unwrap(), Target::SqliteFile(cwd.join("app.db")));
+        assert_eq!(
+            parse("sqlite:///app.db", cwd).unwrap(),
+            Target::SqliteFile(cwd.join("app.db"))
+        );
+        assert_eq!(
+            parse("sqlite:///./data/app.db", cwd).unwrap(),
+            Target::SqliteFile(cwd.join("data/app.db"))
+        );
+        assert_eq!(
+            parse("sqlite+aiosqlite:///./app.db", cwd).unwrap(),
+            Target::SqliteFile(cwd.join("app.db"))
+        );
         let abs = format!("sqlite:///{}", cwd.join("x.db").display());
-        assert_eq!(parse(&abs, cwd).unwrap(), Target::SqliteFile(cwd.join("x.db")));
-        assert_eq!(parse("app.db", cwd).unwrap(), Target::SqliteFile(cwd.join("app.db")));
-        assert_eq!(parse("sqlite:app.db", cwd).unwrap(), Target::SqliteFile(cwd.join("app.db")));
+        assert_eq!(
+            parse(&abs, cwd).unwrap(),
+            Target::SqliteFile(cwd.join("x.db"))
+        );
+        assert_eq!(
+            parse("app.db", cwd).unwrap(),
+            Target::SqliteFile(cwd.join("app.db"))
+        );
+        assert_eq!(
+            parse("sqlite:app.db", cwd).unwrap(),
+            Target::SqliteFile(cwd.join("app.db"))
+        );
     }
 
     #[test]
     fn server_urls() {
         let cwd = Path::new("/");
-        assert_eq!(parse("postgresql+asyncpg://u:p@h/db", cwd).unwrap(), Target::Postgres("postgres://u:p@h/db".into()));
-        assert_eq!(parse("postgres://h/db", cwd).unwrap(), Target::Postgres("postgres://h/db".into()));
-        assert_eq!(parse("mysql+pymysql://root@h/db", cwd).unwrap(), Target::Mysql("mysql://root@h/db".into()));
+        assert_eq!(
+            parse("postgresql+asyncpg://u:p@h/db", cwd).unwrap(),
+            Target::Postgres("postgres://u:p@h/db".into())
+        );
+        assert_eq!(
+            parse("postgres://h/db", cwd).unwrap(),
+            Target::Postgres("postgres://h/db".into())
+        );
+        assert_eq!(
+            parse("mysql+pymysql://root@h/db", cwd).unwrap(),
+            Target::Mysql("mysql://root@h/db".into())
+        );
     }
 
     #[test]
     fn errors() {
         let d = tempfile::tempdir().unwrap();
         match parse("sqlite:///missing/dir/app.db", d.path()) {
-            Err(Error::MissingDirectory { path, .. }) => assert!(path.ends_with("missing/dir/app.db") && path.starts_with('/')),
+            Err(Error::MissingDirectory { path, .. }) => {
+                assert!(path.ends_with("missing/dir/app.db") && path.starts_with('/'))
+            }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse("oracle://x", d.path()), Err(Error::InvalidUrl { .. })));
-        assert!(matches!(parse("sqlite://app.db", d.path()), Err(Error::InvalidUrl { .. })));
+        assert!(matches!(
+            parse("oracle://x", d.path()),
+            Err(Error::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            parse("sqlite://app.db", d.path()),
+            Err(Error::InvalidUrl { .. })
+        ));
         assert!(matches!(parse("", d.path()), Err(Error::InvalidUrl { .. })));
-        assert!(matches!(parse("postgres:/x", d.path()), Err(Error::InvalidUrl { .. })));
+        assert!(matches!(
+            parse("postgres:/x", d.path()),
+            Err(Error::InvalidUrl { .. })
+        ));
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
     }
 }

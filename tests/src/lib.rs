@@ -48,8 +48,22 @@ impl Drop for TestDb {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn unique_name(test: &str) -> String {
-    let clean: String = test.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).take(30).collect();
-    format!("mt_{clean}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+    let clean: String = test
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(30)
+        .collect();
+    format!(
+        "mt_{clean}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 fn with_database(url: &str, db: &str) -> String {
@@ -77,15 +91,26 @@ fn server_db(env: &str, dialect: Dialect, test: &str) -> Option<TestDb> {
         Dialect::Postgres => format!("CREATE DATABASE \"{name}\""),
         _ => format!("CREATE DATABASE `{name}`"),
     };
-    c.execute(&sql).unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-    Some(TestDb { url: with_database(&admin, &name), dialect, admin: Some((admin, name)), _dir: None })
+    c.execute(&sql)
+        .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+    Some(TestDb {
+        url: with_database(&admin, &name),
+        dialect,
+        admin: Some((admin, name)),
+        _dir: None,
+    })
 }
 
 /// A fresh SQLite database file.
 pub fn sqlite(_test: &str) -> TestDb {
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite:///{}", dir.path().join("test.db").display());
-    TestDb { url, dialect: Dialect::Sqlite, admin: None, _dir: Some(dir) }
+    TestDb {
+        url,
+        dialect: Dialect::Sqlite,
+        admin: None,
+        _dir: Some(dir),
+    }
 }
 
 /// A fresh PostgreSQL database, when `MIGRATE_TEST_POSTGRES_URL` is set.
@@ -138,17 +163,25 @@ fn counted(op: &mut Op, n: usize) -> Result<()> {
     }
     if SLOW_AT.load(Ordering::SeqCst) == n {
         op.run("sleep", |_| {
-            std::thread::sleep(std::time::Duration::from_millis(SLOW_MS.load(Ordering::SeqCst) as u64));
+            std::thread::sleep(std::time::Duration::from_millis(
+                SLOW_MS.load(Ordering::SeqCst) as u64,
+            ));
             Ok(())
         });
     }
     // if_not_exists: on MySQL, DDL commits at once, so a re-run after a failure
     // in this migration must tolerate the table it already created.
-    op.create_table(format!("t{n}")).if_not_exists().column(col::<Integer>("id"));
+    op.create_table(format!("t{n}"))
+        .if_not_exists()
+        .column(col::<Integer>("id"));
     if FAIL_AT.load(Ordering::SeqCst) == n {
         op.execute("INSERT INTO no_such_table VALUES (1)");
     }
-    op.bulk_insert("applied", ["rev", "n"], vec![row![format!("r{n}"), n as i32]]);
+    op.bulk_insert(
+        "applied",
+        ["rev", "n"],
+        vec![row![format!("r{n}"), n as i32]],
+    );
     Ok(())
 }
 
@@ -185,7 +218,9 @@ counting!(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
 
 /// How many rows `applied` holds, and how many distinct revisions.
 pub fn applied_counts(conn: &mut AnyConnection) -> (usize, usize) {
-    let all = conn.query_text("SELECT rev AS v FROM applied").expect("read applied");
+    let all = conn
+        .query_text("SELECT rev AS v FROM applied")
+        .expect("read applied");
     let mut distinct: Vec<_> = all.clone();
     distinct.sort();
     distinct.dedup();

@@ -24,7 +24,10 @@ fn every_kind_of_target_lands_exactly() {
         let mut m = Migrator::new(&chain);
         let d = db.dialect;
         assert_eq!(rev(&m, &mut conn), None, "{d}");
-        assert!(!table_exists(&mut conn, "alembic_version"), "{d}: read-only commands create nothing");
+        assert!(
+            !table_exists(&mut conn, "alembic_version"),
+            "{d}: read-only commands create nothing"
+        );
 
         assert_eq!(m.upgrade(&mut conn, "+1").unwrap().len(), 1, "{d}");
         assert_eq!(rev(&m, &mut conn).as_deref(), Some("r1"), "{d}");
@@ -37,7 +40,11 @@ fn every_kind_of_target_lands_exactly() {
         m.upgrade(&mut conn, "head").unwrap();
         assert_eq!(rev(&m, &mut conn).as_deref(), Some("r10"), "{d}");
         assert!(m.is_at_head(&mut conn).unwrap());
-        assert_eq!(m.upgrade(&mut conn, "head").unwrap().len(), 0, "{d}: idempotent");
+        assert_eq!(
+            m.upgrade(&mut conn, "head").unwrap().len(),
+            0,
+            "{d}: idempotent"
+        );
 
         m.downgrade(&mut conn, "-1").unwrap();
         assert_eq!(rev(&m, &mut conn).as_deref(), Some("r9"), "{d}");
@@ -46,15 +53,28 @@ fn every_kind_of_target_lands_exactly() {
         assert_eq!(rev(&m, &mut conn).as_deref(), Some("r6"), "{d}");
         m.downgrade(&mut conn, "r2").unwrap();
         assert_eq!(rev(&m, &mut conn).as_deref(), Some("r2"), "{d}");
-        assert!(matches!(m.upgrade(&mut conn, "r1"), Err(Error::BadTarget(_))), "{d}");
-        assert!(matches!(m.downgrade(&mut conn, "r4"), Err(Error::BadTarget(_))), "{d}");
-        assert!(matches!(m.upgrade(&mut conn, "+9"), Err(Error::BadTarget(_))), "{d}");
+        assert!(
+            matches!(m.upgrade(&mut conn, "r1"), Err(Error::BadTarget(_))),
+            "{d}"
+        );
+        assert!(
+            matches!(m.downgrade(&mut conn, "r4"), Err(Error::BadTarget(_))),
+            "{d}"
+        );
+        assert!(
+            matches!(m.upgrade(&mut conn, "+9"), Err(Error::BadTarget(_))),
+            "{d}"
+        );
         m.downgrade(&mut conn, "base").unwrap();
         assert_eq!(rev(&m, &mut conn), None, "{d}");
         assert!(!table_exists(&mut conn, "applied"), "{d}");
 
         m.stamp(&mut conn, "r4", false).unwrap();
-        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r4"), "{d}: stamp runs nothing");
+        assert_eq!(
+            rev(&m, &mut conn).as_deref(),
+            Some("r4"),
+            "{d}: stamp runs nothing"
+        );
         assert!(!table_exists(&mut conn, "t4"), "{d}");
         m.stamp(&mut conn, "base", false).unwrap();
         assert_eq!(rev(&m, &mut conn), None, "{d}");
@@ -73,14 +93,23 @@ fn a_failure_leaves_the_last_good_revision_and_a_rerun_completes() {
         let err = m.upgrade(&mut conn, "head").unwrap_err();
         FAIL_AT.store(0, Ordering::SeqCst);
         let msg = err.to_string();
-        assert!(msg.contains("upgrade r6 (step 6) failed at operation 2 of 3"), "{d}: {msg}");
-        assert!(msg.contains("no_such_table"), "{d}: the database's error is shown: {msg}");
+        assert!(
+            msg.contains("upgrade r6 (step 6) failed at operation 2 of 3"),
+            "{d}: {msg}"
+        );
+        assert!(
+            msg.contains("no_such_table"),
+            "{d}: the database's error is shown: {msg}"
+        );
         assert_eq!(rev(&m, &mut conn).as_deref(), Some("r5"), "{d}");
         assert_eq!(applied_counts(&mut conn), (5, 5), "{d}");
         if d.transactional_ddl() {
             assert!(!table_exists(&mut conn, "t6"), "{d}: no partial changes");
         } else {
-            assert!(table_exists(&mut conn, "t6"), "{d}: MySQL commits DDL at once");
+            assert!(
+                table_exists(&mut conn, "t6"),
+                "{d}: MySQL commits DDL at once"
+            );
         }
         m.upgrade(&mut conn, "head").unwrap();
         assert_eq!(rev(&m, &mut conn).as_deref(), Some("r10"), "{d}");
@@ -124,12 +153,23 @@ fn eight_processes_at_once_apply_each_migration_once() {
         for c in children {
             let out = c.wait_with_output().expect("wait");
             let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success(), "{}: a racer failed: {stderr}", db.dialect);
-            applied_lines += stderr.lines().filter(|l| l.starts_with("Running upgrade")).count();
+            assert!(
+                out.status.success(),
+                "{}: a racer failed: {stderr}",
+                db.dialect
+            );
+            applied_lines += stderr
+                .lines()
+                .filter(|l| l.starts_with("Running upgrade"))
+                .count();
         }
         let mut conn = db.connect();
         assert_eq!(applied_counts(&mut conn), (10, 10), "{}", db.dialect);
-        assert_eq!(applied_lines, 10, "{}: each migration reported once across all processes", db.dialect);
+        assert_eq!(
+            applied_lines, 10,
+            "{}: each migration reported once across all processes",
+            db.dialect
+        );
         let chain = counting_chain();
         assert!(Migrator::new(&chain).is_at_head(&mut conn).unwrap());
     }
@@ -160,8 +200,16 @@ fn a_killed_run_is_completed_by_the_next() {
         let mut conn = db.connect();
         let m = Migrator::new(&chain);
         assert_eq!(rev(&m, &mut conn).as_deref(), Some("r4"), "{}", db.dialect);
-        let out = Command::new(env!("CARGO_BIN_EXE_race")).arg(&db.url).output().expect("rerun");
-        assert!(out.status.success(), "{}: {}", db.dialect, String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(env!("CARGO_BIN_EXE_race"))
+            .arg(&db.url)
+            .output()
+            .expect("rerun");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            db.dialect,
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(applied_counts(&mut conn), (10, 10), "{}", db.dialect);
         assert_eq!(rev(&m, &mut conn).as_deref(), Some("r10"));
     }
@@ -174,13 +222,27 @@ fn unknown_revision_in_the_database_changes_nothing() {
         let mut conn = db.connect();
         let mut m = Migrator::new(&chain);
         m.upgrade(&mut conn, "r2").unwrap();
-        conn.execute("UPDATE alembic_version SET version_num = 'deadbeef0000'").unwrap();
+        conn.execute("UPDATE alembic_version SET version_num = 'deadbeef0000'")
+            .unwrap();
         let e = m.upgrade(&mut conn, "head").unwrap_err();
-        assert_eq!(e.to_string(), "Can't locate revision identified by 'deadbeef0000'");
+        assert_eq!(
+            e.to_string(),
+            "Can't locate revision identified by 'deadbeef0000'"
+        );
         assert!(e.hint().unwrap().contains("stamp"));
-        assert!(matches!(m.downgrade(&mut conn, "base"), Err(Error::UnknownRevision(_))));
-        assert!(matches!(m.current(&mut conn), Err(Error::UnknownRevision(_))));
-        assert!(!table_exists(&mut conn, "t3"), "{}: nothing ran", db.dialect);
+        assert!(matches!(
+            m.downgrade(&mut conn, "base"),
+            Err(Error::UnknownRevision(_))
+        ));
+        assert!(matches!(
+            m.current(&mut conn),
+            Err(Error::UnknownRevision(_))
+        ));
+        assert!(
+            !table_exists(&mut conn, "t3"),
+            "{}: nothing ran",
+            db.dialect
+        );
         assert_eq!(applied_counts(&mut conn), (2, 2));
         // stamp --purge is the way out.
         m.stamp(&mut conn, "r2", true).unwrap();
@@ -222,8 +284,16 @@ fn irreversible_migration_stops_a_downgrade_before_anything_runs() {
         let mut m = Migrator::new(&chain);
         m.upgrade(&mut conn, "head").unwrap();
         let e = m.downgrade(&mut conn, "base").unwrap_err();
-        assert!(e.to_string().contains("cannot downgrade past revision m2 (b, one way)"), "{e}");
-        assert_eq!(m.current(&mut conn).unwrap().as_deref(), Some("m3"), "nothing ran");
+        assert!(
+            e.to_string()
+                .contains("cannot downgrade past revision m2 (b, one way)"),
+            "{e}"
+        );
+        assert_eq!(
+            m.current(&mut conn).unwrap().as_deref(),
+            Some("m3"),
+            "nothing ran"
+        );
         assert!(table_exists(&mut conn, "c"));
         m.downgrade(&mut conn, "m2").unwrap();
         assert_eq!(m.current(&mut conn).unwrap().as_deref(), Some("m2"));
@@ -235,7 +305,9 @@ fn bad_urls_and_unreachable_servers_are_clear_errors() {
     use migrate_runtime::AnyConnection;
     let dir = tempfile::tempdir().unwrap();
     let missing = format!("sqlite:///{}/no/such/dir/app.db", dir.path().display());
-    let e = AnyConnection::establish(&missing).err().expect("missing dir");
+    let e = AnyConnection::establish(&missing)
+        .err()
+        .expect("missing dir");
     assert!(matches!(e, Error::MissingDirectory { .. }), "{e}");
     assert!(e.to_string().contains("/no/such/dir/app.db"), "{e}");
     assert!(!dir.path().join("no").exists(), "nothing created");
@@ -245,12 +317,16 @@ fn bad_urls_and_unreachable_servers_are_clear_errors() {
         assert!(e.hint().is_some());
     }
     if cfg!(feature = "postgres") {
-        let e = AnyConnection::establish("postgres://nobody:secret@127.0.0.1:1/x").err().expect("unreachable");
+        let e = AnyConnection::establish("postgres://nobody:secret@127.0.0.1:1/x")
+            .err()
+            .expect("unreachable");
         assert!(matches!(e, Error::Connect { .. }), "{e}");
         assert!(!e.to_string().contains("secret"), "password hidden: {e}");
     }
     if cfg!(feature = "mysql") {
-        let e = AnyConnection::establish("mysql://root@127.0.0.1:1/x").err().expect("unreachable");
+        let e = AnyConnection::establish("mysql://root@127.0.0.1:1/x")
+            .err()
+            .expect("unreachable");
         assert!(matches!(e, Error::Connect { .. }), "{e}");
     }
 }
@@ -270,7 +346,10 @@ fn ambiguous_prefix_lists_the_candidates() {
         let mut conn = db.connect();
         let mut m = Migrator::new(&chain);
         let e = m.upgrade(&mut conn, "ab").unwrap_err();
-        assert_eq!(e.to_string(), "ambiguous revision 'ab': it is a prefix of ab01, ab02");
+        assert_eq!(
+            e.to_string(),
+            "ambiguous revision 'ab': it is a prefix of ab01, ab02"
+        );
         assert_eq!(m.current(&mut conn).unwrap(), None);
         m.upgrade(&mut conn, "ab02").unwrap();
     }

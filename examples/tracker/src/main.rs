@@ -54,15 +54,25 @@ fn work(conn: &mut AnyConnection) -> diesel::QueryResult<Vec<Row>> {
         c.transaction(|c| {
             let name = format!("user{}", users::table.count().get_result::<i64>(c)? + 1);
             diesel::insert_into(users::table)
-                .values((users::name.eq(&name), users::email.eq(format!("{name}@example.com"))))
+                .values((
+                    users::name.eq(&name),
+                    users::email.eq(format!("{name}@example.com")),
+                ))
                 .execute(c)?;
-            let user_id: i32 = users::table.filter(users::name.eq(&name)).select(users::id).first(c)?;
+            let user_id: i32 = users::table
+                .filter(users::name.eq(&name))
+                .select(users::id)
+                .first(c)?;
             let easy: Vec<i32> = problems::table
                 .filter(problems::difficulty.eq("easy"))
                 .select(problems::id)
                 .load(c)?;
             for (i, problem_id) in easy.iter().enumerate() {
-                let verdict = if i % 2 == 0 { "accepted" } else { "wrong_answer" };
+                let verdict = if i % 2 == 0 {
+                    "accepted"
+                } else {
+                    "wrong_answer"
+                };
                 diesel::insert_into(submissions::table)
                     .values((
                         submissions::user_id.eq(user_id),
@@ -93,7 +103,10 @@ fn work(conn: &mut AnyConnection) -> diesel::QueryResult<Vec<Row>> {
 fn main() -> ExitCode {
     let url = database_url();
     match migrate_runtime::upgrade_to_head(&tracker::MIGRATIONS, &url) {
-        Ok(rev) => eprintln!("Database at revision {}", rev.as_deref().unwrap_or("<base>")),
+        Ok(rev) => eprintln!(
+            "Database at revision {}",
+            rev.as_deref().unwrap_or("<base>")
+        ),
         Err(e) => {
             eprintln!("ERROR: {e}");
             if let Some(h) = e.hint() {
