@@ -438,3 +438,165 @@ fn chain_errors(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn env(dir: &Path) -> Env {
+        Env {
+            manifest_dir: Some(dir.to_path_buf()),
+            caller_file: Some(dir.join("src/lib.rs")),
+        }
+    }
+
+    fn migration_file(rev: &str, down: Option<&str>) -> String {
+        let down = down.map_or("None".to_owned(), |d| format!("{d:?}"));
+        format!("#[migration(revision = {rev:?}, down_revision = {down})]\nfn upgrade(op: &mut Op) -> Result<()> {{ Ok(()) }}\nfn downgrade(op: &mut Op) -> Result<()> {{ Ok(()) }}\n")
+    }
+
+    /// Expands without panicking and returns the generated code as text.
+    fn expand_ok(input: TokenStream, env: &Env) -> String {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            embed_migrations(input, env)
+        }));
+        r.expect("the collector must never panic").to_string()
+    }
+
+    #[test]
+    fn malformed_input_never_panics() {
+        let d = tempfile::tempdir().unwrap();
+        let e = env(d.path());
+        for input in [
+            quote!(42),
+            quote!("a" "b"),
+            quote!("m", relative_to),
+            quote!("m", relative_to = ),
+            quote!((())),
+        ] {
+            assert!(
+                expand_ok(input.clone(), &e).contains("compile_error"),
+                "{input}"
+            );
+        }
+        // Unusual directory contents: a broken link, a directory named like a file,
+        // bytes that are not UTF-8, garbage Rust.
+        let m = d.path().join("migrations");
+        std::fs::create_dir(&m).unwrap();
+        std::fs::write(m.join("a1_first.rs"), migration_file("a1", None)).unwrap();
+        std::fs::create_dir(m.join("b2_dir.rs")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(m.join("nowhere"), m.join("c3_link.rs")).unwrap();
+        std::fs::write(m.join("d4_bytes.rs"), [0xc3, 0x28, 0xff]).unwrap();
+        std::fs::write(m.join("e5_garbage.rs"), "#[migration(revision = ").unwrap();
+        std::fs::write(
+            d.path().join("build.rs"),
+            "fn main() { println!(\"cargo:rerun-if-changed=migrations\"); }",
+        )
+        .unwrap();
+        let out = expand_ok(quote!("migrations"), &e);
+        assert!(out.contains("d4_bytes.rs` is not valid UTF-8"), "{out}");
+        assert!(
+            out.contains("__invalid"),
+            "no chain value is built from a broken directory"
+        );
+        // Missing environment.
+        let none = Env {
+            manifest_dir: None,
+            caller_file: None,
+        };
+        assert!(expand_ok(quote!("migrations"), &none).contains("CARGO_MANIFEST_DIR is not set"));
+        assert!(expand_ok(quote!("migrations", relative_to = file), &none)
+            .contains("cannot tell which source file"));
+    }
+
+    #[test]
+    fn attribute_on_garbage_never_panics() {
+        for (args, item) in [
+            (
+                quote!(revision = "a1", down_revision = None),
+                quote!(
+                    struct S;
+                ),
+            ),
+            (
+                quote!(revision = "a1", down_revision = None),
+                quote!(garbage tokens !!),
+            ),
+            (
+                quote!(revision(,) down_revision),
+                quote!(
+                    fn upgrade() {}
+                ),
+            ),
+            (quote!(), quote!()),
+        ] {
+            let out = std::panic::catch_unwind(|| migration_attribute(args.clone(), item.clone()))
+                .expect("the attribute must never panic")
+                .to_string();
+            assert!(out.contains("compile_error"), "{args} / {item}: {out}");
+        }
+    }
+
+    #[test]
+    fn a_valid_directory_builds_the_chain_in_order() {
+        let d = tempfile::tempdir().unwrap();
+        let m = d.path().join("migrations");
+        std::fs::create_dir(&m).unwrap();
+        std::fs::write(m.join("b2_second.rs"), migration_file("b2", Some("a1"))).unwrap();
+        std::fs::write(m.join("a1_first.rs"), migration_file("a1", None)).unwrap();
+        std::fs::write(
+            d.path().join("build.rs"),
+            "fn main() { println!(\"cargo:rerun-if-changed=migrations\"); }",
+        )
+        .unwrap();
+        let out = expand_ok(quote!("migrations"), &env(d.path()));
+        assert!(!out.contains("compile_error"), "{out}");
+        let a = out
+            .find("\"a1\" , :: core :: option :: Option :: None")
+            .expect("a1 entry");
+        let b = out
+            .find("\"b2\" , :: core :: option :: Option :: Some (\"a1\")")
+            .expect("b2 entry");
+        assert!(a < b, "base first");
+    }
+
+    /// The collector's own cost on 500 migration files; run with
+    /// `cargo test -p migrate-macros --release -- --ignored --nocapture collector_time`.
+    #[test]
+    #[ignore = "a measurement, not a test"]
+    fn collector_time_for_500_files() {
+        let d = tempfile::tempdir().unwrap();
+        let m = d.path().join("migrations");
+        std::fs::create_dir(&m).unwrap();
+        let mut prev: Option<String> = None;
+        for i in 0..500 {
+            let rev = format!("{i:012x}");
+            let body = format!(
+                "use migrate_runtime::prelude::*;\n\n/// step {i}\n#[migration(revision = {rev:?}, down_revision = {})]\nfn upgrade(op: &mut Op) -> Result<()> {{\n    op.create_table(\"t{i}\").column(col::<Integer>(\"id\").primary_key()).column(col::<Text>(\"name\"));\n    op.create_index(\"ix_t{i}\", \"t{i}\", [\"name\"]);\n    Ok(())\n}}\n\nfn downgrade(op: &mut Op) -> Result<()> {{\n    op.drop_table(\"t{i}\");\n    Ok(())\n}}\n",
+                prev.as_ref().map_or("None".to_owned(), |p| format!("{p:?}"))
+            );
+            std::fs::write(m.join(format!("{rev}_step_{i}.rs")), body).unwrap();
+            prev = Some(rev);
+        }
+        std::fs::write(
+            d.path().join("build.rs"),
+            "fn main() { println!(\"cargo:rerun-if-changed=migrations\"); }",
+        )
+        .unwrap();
+        let e = env(d.path());
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let t = std::time::Instant::now();
+            let out = embed_migrations(quote!("migrations"), &e);
+            times.push(t.elapsed());
+            assert!(!out.to_string().contains("compile_error"));
+        }
+        times.sort();
+        println!(
+            "collector, 500 files: min {:?}, median {:?}, max {:?}",
+            times[0], times[5], times[9]
+        );
+    }
+}
