@@ -187,19 +187,27 @@ impl ForeignKey {
         }
     }
     /// Names the constraint.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    pub fn name(&mut self, name: impl Into<String>) -> &mut Self {
         self.name = Some(name.into());
         self
     }
     /// Sets `ON DELETE`.
-    pub fn on_delete(mut self, action: Action) -> Self {
+    pub fn on_delete(&mut self, action: Action) -> &mut Self {
         self.on_delete = Some(action);
         self
     }
     /// Sets `ON UPDATE`.
-    pub fn on_update(mut self, action: Action) -> Self {
+    pub fn on_update(&mut self, action: Action) -> &mut Self {
         self.on_update = Some(action);
         self
+    }
+}
+
+/// Lets a builder chain (`ForeignKey::new(..).name(..)`, a `&mut ForeignKey`) be
+/// passed where a key is expected.
+impl From<&mut ForeignKey> for ForeignKey {
+    fn from(fk: &mut ForeignKey) -> Self {
+        fk.clone()
     }
 }
 
@@ -241,8 +249,8 @@ impl CreateTable {
         self
     }
     /// Adds a foreign key.
-    pub fn foreign_key(&mut self, fk: ForeignKey) -> &mut Self {
-        self.foreign_keys.push(fk);
+    pub fn foreign_key(&mut self, fk: impl Into<ForeignKey>) -> &mut Self {
+        self.foreign_keys.push(fk.into());
         self
     }
     /// Adds a named unique constraint.
@@ -754,7 +762,8 @@ impl Op {
         J: IntoIterator<Item = R>,
         R: Into<String>,
     {
-        let fk = ForeignKey::new(columns, ref_table, ref_columns).name(name);
+        let mut fk = ForeignKey::new(columns, ref_table, ref_columns);
+        fk.name(name);
         self.ops.push(Operation::CreateForeignKey {
             table: table.into(),
             fk,
