@@ -21,8 +21,7 @@ fn upgrade(op: &mut Op) -> Result<()> {
 }
 
 fn downgrade(op: &mut Op) -> Result<()> {
-    op.drop_index("ix_submissions_problem_id", "submissions");
-    op.drop_index("ix_submissions_user_id", "submissions");
+    // The indexes go with the table (MySQL refuses to drop an index a foreign key uses).
     op.drop_table("submissions");
     Ok(())
 }
