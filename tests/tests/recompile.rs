@@ -21,9 +21,12 @@ fn migration(rev: &str, down: Option<&str>) -> String {
 
 fn cargo(dir: &Path, args: &[&str]) -> std::process::Output {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // --quiet goes before any `--` that passes arguments to the program.
+    let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
     Command::new(cargo)
-        .args(args)
+        .args(&args[..split])
         .arg("--quiet")
+        .args(&args[split..])
         .current_dir(dir)
         // Shared with other fixture builds so dependencies compile once.
         .env(
@@ -37,7 +40,7 @@ fn cargo(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 fn run_fixture(dir: &Path) -> String {
-    let out = cargo(dir, &["run", "--offline"]);
+    let out = cargo(dir, &["run", "--offline", "--bin", "fixture"]);
     assert!(
         out.status.success(),
         "fixture failed:\n{}",
@@ -64,9 +67,20 @@ fn adding_a_file_rebuilds_and_a_missing_build_rs_line_is_a_compile_error() {
     if let Ok(lock) = std::fs::read(workspace().join("Cargo.lock")) {
         std::fs::write(dir.join("Cargo.lock"), lock).unwrap();
     }
+    std::fs::create_dir_all(dir.join("src/bin")).unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!(\"migrations\");\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("src/main.rs"),
-        "static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!(\"migrations\");\n\nfn main() {\n    let head = MIGRATIONS.head().map_or(\"<none>\", |m| m.revision());\n    match MIGRATIONS.directory_drift() {\n        Some(d) => println!(\"{head} {} DRIFT: {d}\", MIGRATIONS.len()),\n        None => println!(\"{head} {}\", MIGRATIONS.len()),\n    }\n}\n",
+        "use fixture::MIGRATIONS;\n\nfn main() {\n    let head = MIGRATIONS.head().map_or(\"<none>\", |m| m.revision());\n    match MIGRATIONS.directory_drift() {\n        Some(d) => println!(\"{head} {} DRIFT: {d}\", MIGRATIONS.len()),\n        None => println!(\"{head} {}\", MIGRATIONS.len()),\n    }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/bin/migrate.rs"),
+        "fn main() {\n    migrate_runtime::cli::main(&fixture::MIGRATIONS)\n}\n",
     )
     .unwrap();
     std::fs::write(dir.join("migrations/a1_first.rs"), migration("a1", None)).unwrap();
@@ -130,4 +144,68 @@ fn adding_a_file_rebuilds_and_a_missing_build_rs_line_is_a_compile_error() {
     // Removing a file rebuilds too.
     std::fs::remove_file(dir.join("migrations/c3_third.rs")).unwrap();
     assert_eq!(run_fixture(&dir), "b2 2");
+
+    // `migrate revision -m` writes the next file after the head; the rebuild sees it.
+    let out = cargo(
+        &dir,
+        &[
+            "run",
+            "--offline",
+            "--bin",
+            "migrate",
+            "--",
+            "revision",
+            "-m",
+            "Add widgets table!",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let created: Vec<String> = std::fs::read_dir(dir.join("migrations"))
+        .unwrap()
+        .filter_map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
+        .filter(|n| n.ends_with("_add_widgets_table.rs"))
+        .collect();
+    assert_eq!(created.len(), 1, "{created:?}");
+    let id = created[0]
+        .trim_end_matches("_add_widgets_table.rs")
+        .to_owned();
+    assert_eq!(id.len(), 12);
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+    let text = std::fs::read_to_string(dir.join("migrations").join(&created[0])).unwrap();
+    assert!(text.contains("down_revision = \"b2\""), "{text}");
+    assert!(text.contains("message = \"Add widgets table!\""), "{text}");
+    assert_eq!(run_fixture(&dir), format!("{id} 3"));
+
+    // --rev-id picks the id; a stale binary refuses to write a second head.
+    let out = cargo(
+        &dir,
+        &[
+            "run",
+            "--offline",
+            "--bin",
+            "migrate",
+            "--",
+            "revision",
+            "-m",
+            "more",
+            "--rev-id",
+            "d4",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("migrations/d4_more.rs").exists());
+    let stale = workspace().join("target/fixture/debug/migrate");
+    let out = Command::new(&stale)
+        .args(["revision", "-m", "fork"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("added since the build: d4_more.rs"));
+    assert_eq!(run_fixture(&dir), "d4 4");
 }

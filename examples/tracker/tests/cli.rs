@@ -30,16 +30,29 @@ impl Drop for Db {
 fn server(env: &str, pg: bool, test: &str) -> Option<Db> {
     let admin = std::env::var(env).ok().filter(|s| !s.is_empty())?;
     let name = format!("trk_{test}_{}", std::process::id());
-    let mut c = migrate_runtime::AnyConnection::establish(&admin).unwrap_or_else(|e| panic!("{env} is set but unreachable: {e}"));
-    let create = if pg { format!("CREATE DATABASE \"{name}\"") } else { format!("CREATE DATABASE `{name}`") };
+    let mut c = migrate_runtime::AnyConnection::establish(&admin)
+        .unwrap_or_else(|e| panic!("{env} is set but unreachable: {e}"));
+    let create = if pg {
+        format!("CREATE DATABASE \"{name}\"")
+    } else {
+        format!("CREATE DATABASE `{name}`")
+    };
     c.execute(&create).expect("create database");
     let base = &admin[..admin.rfind('/').expect("URL with a database")];
-    Some(Db { url: format!("{base}/{name}"), admin: Some((admin, name, pg)), _dir: None })
+    Some(Db {
+        url: format!("{base}/{name}"),
+        admin: Some((admin, name, pg)),
+        _dir: None,
+    })
 }
 
 fn databases(test: &str) -> Vec<Db> {
     let dir = tempfile::tempdir().unwrap();
-    let mut v = vec![Db { url: format!("sqlite:///{}", dir.path().join("t.db").display()), admin: None, _dir: Some(dir) }];
+    let mut v = vec![Db {
+        url: format!("sqlite:///{}", dir.path().join("t.db").display()),
+        admin: None,
+        _dir: Some(dir),
+    }];
     if cfg!(feature = "postgres") {
         v.extend(server("MIGRATE_TEST_POSTGRES_URL", true, test));
     }
@@ -54,13 +67,18 @@ fn migrate(url: Option<&str>, args: &[&str]) -> Output {
     if let Some(u) = url {
         cmd.arg("--url").arg(u);
     }
-    cmd.args(args).env_remove("DATABASE_URL").env("NO_COLOR", "1");
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1");
     cmd.output().expect("run migrate")
 }
 
 fn ok(url: &str, args: &[&str]) -> (String, String) {
     let out = migrate(Some(url), args);
-    let (so, se) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    let (so, se) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
     assert_eq!(out.status.code(), Some(0), "{args:?} on {url}:\n{so}\n{se}");
     (so, se)
 }
@@ -77,37 +95,76 @@ fn fails(url: Option<&str>, args: &[&str], code: i32) -> String {
 fn every_command_on_every_database() {
     for db in databases("cmds") {
         let u = db.url.as_str();
-        assert_eq!(ok(u, &["current"]).0, "", "{u}: empty database, no revision");
+        assert_eq!(
+            ok(u, &["current"]).0,
+            "",
+            "{u}: empty database, no revision"
+        );
         assert!(ok(u, &["current", "-v"]).0.contains("<base>"));
 
         let (_, se) = ok(u, &["upgrade"]);
-        let lines: Vec<&str> = se.lines().filter(|l| l.starts_with("Running upgrade")).collect();
+        let lines: Vec<&str> = se
+            .lines()
+            .filter(|l| l.starts_with("Running upgrade"))
+            .collect();
         assert_eq!(lines.len(), 6, "{se}");
-        assert!(lines[0].starts_with("Running upgrade  -> 7f71d8f421e3, initial ("), "{}", lines[0]);
+        assert!(
+            lines[0].starts_with("Running upgrade  -> 7f71d8f421e3, initial ("),
+            "{}",
+            lines[0]
+        );
         assert!(lines[0].ends_with(" ms)"), "{}", lines[0]);
-        assert!(lines[1].starts_with("Running upgrade 7f71d8f421e3 -> a1b2c3d4e5f6, add email to users ("));
+        assert!(lines[1]
+            .starts_with("Running upgrade 7f71d8f421e3 -> a1b2c3d4e5f6, add email to users ("));
         assert_eq!(ok(u, &["current"]).0, format!("{HEAD} (head)\n"));
         assert!(ok(u, &["upgrade", "head"]).1.contains("nothing to do"));
 
         let (hist, _) = ok(u, &["history", "-i"]);
-        assert!(hist.starts_with(&format!("8a7b6c5d4e3f -> {HEAD} (head, current), drop problems.points")), "{hist}");
-        assert!(hist.ends_with("<base> -> 7f71d8f421e3, initial\n"), "{hist}");
-        assert!(ok(u, &["history", "-v"]).0.contains("Revision ID: a1b2c3d4e5f6"));
+        assert!(
+            hist.starts_with(&format!(
+                "8a7b6c5d4e3f -> {HEAD} (head, current), drop problems.points"
+            )),
+            "{hist}"
+        );
+        assert!(
+            hist.ends_with("<base> -> 7f71d8f421e3, initial\n"),
+            "{hist}"
+        );
+        assert!(ok(u, &["history", "-v"])
+            .0
+            .contains("Revision ID: a1b2c3d4e5f6"));
         assert_eq!(ok(u, &["history", "-r", "7f71:a1b2"]).0.lines().count(), 2);
         let json = ok(u, &["history", "--format", "json"]).0;
-        assert!(json.starts_with("[\n  {\"revision\": \"9d0e1f2a3b4c\""), "{json}");
-        assert!(ok(u, &["history", "--format", "dot"]).0.contains("\"a1b2c3d4e5f6\" -> \"7f71d8f421e3\";"));
+        assert!(
+            json.starts_with("[\n  {\"revision\": \"9d0e1f2a3b4c\""),
+            "{json}"
+        );
+        assert!(ok(u, &["history", "--format", "dot"])
+            .0
+            .contains("\"a1b2c3d4e5f6\" -> \"7f71d8f421e3\";"));
 
         let show = ok(u, &["show", "a1b2"]).0;
-        assert!(show.starts_with("Rev: a1b2c3d4e5f6\nParent: 7f71d8f421e3\n"), "{show}");
+        assert!(
+            show.starts_with("Rev: a1b2c3d4e5f6\nParent: 7f71d8f421e3\n"),
+            "{show}"
+        );
         assert!(show.contains("add email to users"));
-        assert!(ok(u, &["show", "head"]).0.starts_with(&format!("Rev: {HEAD} (head)")));
-        assert!(ok(u, &["show", "current"]).0.starts_with(&format!("Rev: {HEAD} (head)")));
+        assert!(ok(u, &["show", "head"])
+            .0
+            .starts_with(&format!("Rev: {HEAD} (head)")));
+        assert!(ok(u, &["show", "current"])
+            .0
+            .starts_with(&format!("Rev: {HEAD} (head)")));
         assert_eq!(ok(u, &["heads"]).0, format!("{HEAD} (head)\n"));
         assert!(ok(u, &["check"]).1.contains("at head"));
 
         let (_, se) = ok(u, &["downgrade", "-1"]);
-        assert!(se.contains(&format!("Running downgrade {HEAD} -> 8a7b6c5d4e3f, drop problems.points")), "{se}");
+        assert!(
+            se.contains(&format!(
+                "Running downgrade {HEAD} -> 8a7b6c5d4e3f, drop problems.points"
+            )),
+            "{se}"
+        );
         assert_eq!(ok(u, &["current"]).0, "8a7b6c5d4e3f\n");
         let se = fails(Some(u), &["check"], 1);
         assert!(se.contains("Target database is not up to date"), "{se}");
@@ -125,20 +182,34 @@ fn every_command_on_every_database() {
 
         // An unknown revision in the database: an error, a hint, nothing changed.
         let mut c = migrate_runtime::AnyConnection::establish(u).unwrap();
-        c.execute("UPDATE alembic_version SET version_num = 'deadbeef0123'").unwrap();
-        for args in [&["upgrade"][..], &["current"], &["downgrade", "base"], &["check"]] {
+        c.execute("UPDATE alembic_version SET version_num = 'deadbeef0123'")
+            .unwrap();
+        for args in [
+            &["upgrade"][..],
+            &["current"],
+            &["downgrade", "base"],
+            &["check"],
+        ] {
             let se = fails(Some(u), args, 1);
-            assert!(se.contains("Can't locate revision identified by 'deadbeef0123'"), "{args:?}: {se}");
+            assert!(
+                se.contains("Can't locate revision identified by 'deadbeef0123'"),
+                "{args:?}: {se}"
+            );
             assert!(se.contains("hint:"), "{se}");
         }
         ok(u, &["stamp", "a1b2", "--purge"]);
         assert_eq!(ok(u, &["current"]).0, "a1b2c3d4e5f6\n");
 
         // Bad targets.
-        assert!(fails(Some(u), &["upgrade", "zzz"], 1).contains("Can't locate revision identified by 'zzz'"));
+        assert!(fails(Some(u), &["upgrade", "zzz"], 1)
+            .contains("Can't locate revision identified by 'zzz'"));
         assert!(fails(Some(u), &["upgrade", "+9"], 1).contains("didn't produce"));
         assert!(fails(Some(u), &["downgrade", "head"], 1).contains("above the current revision"));
-        assert_eq!(ok(u, &["current"]).0, "a1b2c3d4e5f6\n", "{u}: still untouched");
+        assert_eq!(
+            ok(u, &["current"]).0,
+            "a1b2c3d4e5f6\n",
+            "{u}: still untouched"
+        );
     }
 }
 
@@ -150,7 +221,17 @@ fn usage_errors_exit_2_and_help_exits_0() {
     let out = migrate(None, &["--help"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("upgrade"));
-    for cmd in ["upgrade", "downgrade", "current", "history", "show", "heads", "stamp", "check", "revision"] {
+    for cmd in [
+        "upgrade",
+        "downgrade",
+        "current",
+        "history",
+        "show",
+        "heads",
+        "stamp",
+        "check",
+        "revision",
+    ] {
         let out = migrate(None, &[cmd, "--help"]);
         assert_eq!(out.status.code(), Some(0), "{cmd} --help");
     }
@@ -161,17 +242,28 @@ fn bad_urls_are_one_sentence_and_a_hint() {
     let dir = tempfile::tempdir().unwrap();
     let missing = format!("sqlite:///{}/no/dir/app.db", dir.path().display());
     let se = fails(Some(&missing), &["upgrade"], 1);
-    assert!(se.contains(&format!("{}/no/dir/app.db", dir.path().display())) && se.contains("does not exist"), "{se}");
+    assert!(
+        se.contains(&format!("{}/no/dir/app.db", dir.path().display()))
+            && se.contains("does not exist"),
+        "{se}"
+    );
     assert!(!dir.path().join("no").exists());
     assert!(fails(Some("oracle://x/y"), &["current"], 1).contains("unknown scheme"));
-    assert!(fails(Some("sqlite://app.db"), &["current"], 1).contains("did you mean sqlite:///app.db"));
+    assert!(
+        fails(Some("sqlite://app.db"), &["current"], 1).contains("did you mean sqlite:///app.db")
+    );
     if cfg!(feature = "postgres") {
         let se = fails(Some("postgres://u:hunter2@127.0.0.1:1/db"), &["current"], 1);
-        assert!(se.contains("cannot connect to postgres://u:***@127.0.0.1:1/db"), "{se}");
+        assert!(
+            se.contains("cannot connect to postgres://u:***@127.0.0.1:1/db"),
+            "{se}"
+        );
         assert!(!se.contains("hunter2"));
     }
     if cfg!(feature = "mysql") {
-        assert!(fails(Some("mysql://root@127.0.0.1:1/db"), &["current"], 1).contains("cannot connect"));
+        assert!(
+            fails(Some("mysql://root@127.0.0.1:1/db"), &["current"], 1).contains("cannot connect")
+        );
     }
     // No URL anywhere: run in an empty directory without DATABASE_URL.
     let out = Command::new(env!("CARGO_BIN_EXE_migrate"))
@@ -183,14 +275,23 @@ fn bad_urls_are_one_sentence_and_a_hint() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no database URL"));
     // .env is read when nothing else is given.
-    std::fs::write(dir.path().join(".env"), "DATABASE_URL=sqlite:///from_env.db\n").unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=sqlite:///from_env.db\n",
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_migrate"))
         .args(["upgrade", "+1"])
         .env_remove("DATABASE_URL")
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.path().join("from_env.db").exists());
 }
 
@@ -201,23 +302,43 @@ fn upgrade_backup_holds_the_pre_upgrade_data() {
     let u = format!("sqlite:///{}", db.display());
     ok(&u, &["upgrade", "a1b2"]);
     let mut c = migrate_runtime::AnyConnection::establish(&u).unwrap();
-    c.execute("INSERT INTO users (name, email) VALUES ('ada', 'ada@example.com')").unwrap();
+    c.execute("INSERT INTO users (name, email) VALUES ('ada', 'ada@example.com')")
+        .unwrap();
     drop(c);
     let (_, se) = ok(&u, &["upgrade", "--backup"]);
-    let line = se.lines().find(|l| l.starts_with("Backed up the database to ")).expect("backup line");
+    let line = se
+        .lines()
+        .find(|l| l.starts_with("Backed up the database to "))
+        .expect("backup line");
     let backup = Path::new(line.trim_start_matches("Backed up the database to "));
     assert!(backup.exists(), "{}", backup.display());
     let bu = format!("sqlite:///{}", backup.display());
-    assert_eq!(ok(&bu, &["current"]).0, "a1b2c3d4e5f6\n", "the backup is at the pre-upgrade revision");
+    assert_eq!(
+        ok(&bu, &["current"]).0,
+        "a1b2c3d4e5f6\n",
+        "the backup is at the pre-upgrade revision"
+    );
     let mut b = migrate_runtime::AnyConnection::establish(&bu).unwrap();
-    assert_eq!(b.query_text("SELECT email AS v FROM users").unwrap(), vec![Some("ada@example.com".to_owned())]);
+    assert_eq!(
+        b.query_text("SELECT email AS v FROM users").unwrap(),
+        vec![Some("ada@example.com".to_owned())]
+    );
     assert_eq!(ok(&u, &["current"]).0, format!("{HEAD} (head)\n"));
     // Only SQLite can be backed up this way.
-    assert!(fails(Some("postgres://127.0.0.1:1/x"), &["upgrade", "--backup"], 1).contains("--backup copies SQLite databases only"));
+    assert!(fails(
+        Some("postgres://127.0.0.1:1/x"),
+        &["upgrade", "--backup"],
+        1
+    )
+    .contains("--backup copies SQLite databases only"));
 }
 
 fn sqlite_schema(db: &Path) -> String {
-    let out = Command::new("sqlite3").arg(db).arg(".schema").output().expect("sqlite3 CLI");
+    let out = Command::new("sqlite3")
+        .arg(db)
+        .arg(".schema")
+        .output()
+        .expect("sqlite3 CLI");
     assert!(out.status.success());
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -229,7 +350,9 @@ fn offline_script_runs_in_sqlite3_and_matches_the_online_schema() {
     ok(&format!("sqlite:///{}", online.display()), &["upgrade"]);
     let script = ok("sqlite://", &["upgrade", "--sql"]).0;
     assert!(script.contains("CREATE TABLE IF NOT EXISTS \"alembic_version\""));
-    assert!(script.contains(&format!("UPDATE \"alembic_version\" SET version_num = '{HEAD}' WHERE version_num = '8a7b6c5d4e3f';")));
+    assert!(script.contains(&format!(
+        "UPDATE \"alembic_version\" SET version_num = '{HEAD}' WHERE version_num = '8a7b6c5d4e3f';"
+    )));
     let offline = dir.path().join("offline.db");
     let mut child = Command::new("sqlite3")
         .arg("-bail")
@@ -240,25 +363,51 @@ fn offline_script_runs_in_sqlite3_and_matches_the_online_schema() {
         .expect("sqlite3 CLI");
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(sqlite_schema(&offline), sqlite_schema(&online));
-    assert_eq!(ok(&format!("sqlite:///{}", offline.display()), &["current"]).0, format!("{HEAD} (head)\n"));
+    assert_eq!(
+        ok(&format!("sqlite:///{}", offline.display()), &["current"]).0,
+        format!("{HEAD} (head)\n")
+    );
 
     // The downgrade script takes it back to an empty schema with the version table.
     let down = ok("sqlite://", &["downgrade", "--sql", "head:base"]).0;
-    let mut child = Command::new("sqlite3").arg("-bail").arg(&offline).stdin(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new("sqlite3")
+        .arg("-bail")
+        .arg(&offline)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), down.as_bytes()).unwrap();
     assert!(child.wait().unwrap().success());
-    assert_eq!(ok(&format!("sqlite:///{}", offline.display()), &["current"]).0, "");
-    assert!(fails(None, &["downgrade", "--sql", "base", "--dialect", "sqlite"], 1).contains("FROM:TO"));
-    assert!(fails(None, &["upgrade", "--sql", "--dialect", "oracle"], 1).contains("unknown dialect"));
+    assert_eq!(
+        ok(&format!("sqlite:///{}", offline.display()), &["current"]).0,
+        ""
+    );
+    assert!(fails(
+        None,
+        &["downgrade", "--sql", "base", "--dialect", "sqlite"],
+        1
+    )
+    .contains("FROM:TO"));
+    assert!(
+        fails(None, &["upgrade", "--sql", "--dialect", "oracle"], 1).contains("unknown dialect")
+    );
 }
 
 #[cfg(feature = "postgres")]
 #[test]
 fn offline_script_runs_in_psql_and_matches_the_online_schema() {
-    let Some(online) = server("MIGRATE_TEST_POSTGRES_URL", true, "offon") else { return };
-    let Some(offline) = server("MIGRATE_TEST_POSTGRES_URL", true, "offoff") else { return };
+    let Some(online) = server("MIGRATE_TEST_POSTGRES_URL", true, "offon") else {
+        return;
+    };
+    let Some(offline) = server("MIGRATE_TEST_POSTGRES_URL", true, "offoff") else {
+        return;
+    };
     ok(&online.url, &["upgrade"]);
     let script = ok(&offline.url, &["upgrade", "--sql"]).0;
     let mut child = Command::new("psql")
@@ -269,7 +418,11 @@ fn offline_script_runs_in_psql_and_matches_the_online_schema() {
         .expect("psql");
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let describe = |url: &str| {
         let mut c = migrate_runtime::AnyConnection::establish(url).unwrap();
         let mut rows = c
