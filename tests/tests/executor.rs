@@ -354,3 +354,111 @@ fn ambiguous_prefix_lists_the_candidates() {
         m.upgrade(&mut conn, "ab02").unwrap();
     }
 }
+
+#[test]
+fn a_database_alembic_managed_is_adopted_and_the_table_name_is_configurable() {
+    let chain = counting_chain();
+    for db in all_backends("adopt") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        // What `alembic upgrade` leaves behind, with the same revision ids.
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))").unwrap();
+        let mut m = Migrator::new(&chain);
+        m.upgrade(&mut conn, "r2").unwrap();
+        conn.execute("DELETE FROM applied").unwrap();
+        conn.execute("UPDATE alembic_version SET version_num = 'r3'").unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r3"), "{d}");
+        let steps = m.upgrade(&mut conn, "r5").unwrap();
+        assert_eq!(steps.len(), 2, "{d}: continues from Alembic's revision");
+        assert_eq!(applied_counts(&mut conn), (2, 2));
+
+        // Another version table: an independent chain state in the same database.
+        let mut other = Migrator::new(&chain).version_table("service_b_version");
+        assert_eq!(other.current(&mut conn).unwrap(), None);
+        other.stamp(&mut conn, "r1", false).unwrap();
+        assert!(table_exists(&mut conn, "service_b_version"));
+        assert_eq!(other.current(&mut conn).unwrap().as_deref(), Some("r1"));
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("r5"), "{d}");
+    }
+}
+
+#[test]
+fn a_migration_flagged_non_transactional_runs_outside_a_transaction() {
+    use migrate_runtime::prelude::*;
+    fn up1(op: &mut Op) -> Result<()> {
+        op.create_table("big").column(col::<Integer>("id")).column(col::<Integer>("n"));
+        Ok(())
+    }
+    fn down1(op: &mut Op) -> Result<()> {
+        op.drop_table("big");
+        Ok(())
+    }
+    // CREATE INDEX CONCURRENTLY cannot run inside a transaction block (PostgreSQL);
+    // VACUUM cannot either (SQLite, PostgreSQL).
+    fn up2(op: &mut Op) -> Result<()> {
+        op.execute_per_dialect().postgres("CREATE INDEX CONCURRENTLY ix_big_n ON big (n)").sqlite("VACUUM");
+        Ok(())
+    }
+    fn down2(op: &mut Op) -> Result<()> {
+        op.execute_per_dialect().postgres("DROP INDEX CONCURRENTLY ix_big_n").sqlite("VACUUM");
+        Ok(())
+    }
+    let chain = Chain::new(vec![
+        Migration::new("n1", None, "table", up1, Some(down1)),
+        Migration::new("n2", Some("n1"), "concurrent index", up2, Some(down2)).with_transaction(false),
+    ])
+    .unwrap();
+    for db in all_backends("notx") {
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain);
+        m.upgrade(&mut conn, "head").unwrap();
+        assert_eq!(rev(&m, &mut conn).as_deref(), Some("n2"), "{}", db.dialect);
+        m.downgrade(&mut conn, "base").unwrap();
+        // Also inside a one-transaction run: the transaction is split around it.
+        let mut one = Migrator::new(&chain).one_transaction(true);
+        one.upgrade(&mut conn, "head").unwrap();
+        assert_eq!(rev(&one, &mut conn).as_deref(), Some("n2"));
+    }
+    // The same migration left transactional fails on PostgreSQL, proving the flag matters.
+    let tx_chain = Chain::new(vec![
+        Migration::new("n1", None, "table", up1, Some(down1)),
+        Migration::new("n2", Some("n1"), "concurrent index", up2, Some(down2)),
+    ])
+    .unwrap();
+    if let Some(db) = migrate_tests::postgres("notx_control") {
+        let mut conn = db.connect();
+        let e = Migrator::new(&tx_chain).upgrade(&mut conn, "head").unwrap_err();
+        assert!(e.to_string().contains("cannot run inside a transaction block"), "{e}");
+    }
+}
+
+#[test]
+fn data_migrations_get_the_live_connection() {
+    use migrate_runtime::prelude::*;
+    fn up(op: &mut Op) -> Result<()> {
+        op.create_table("people").column(col::<Varchar>("name").length(20)).column(col::<Nullable<Varchar>>("upper").length(20));
+        op.bulk_insert("people", ["name"], vec![row!["ada"], row!["grace"]]);
+        op.run("uppercase names in Rust", |conn| {
+            let names = conn.query_text("SELECT name AS v FROM people")?;
+            for n in names.into_iter().flatten() {
+                let up = Dialect::Sqlite.quote_str(&n.to_uppercase());
+                let name = Dialect::Sqlite.quote_str(&n);
+                conn.execute(&format!("UPDATE people SET upper = {up} WHERE name = {name}"))?;
+            }
+            Ok(())
+        });
+        Ok(())
+    }
+    fn down(op: &mut Op) -> Result<()> {
+        op.drop_table("people");
+        Ok(())
+    }
+    let chain = Chain::new(vec![Migration::new("d1", None, "data", up, Some(down))]).unwrap();
+    for db in all_backends("data") {
+        let mut conn = db.connect();
+        Migrator::new(&chain).upgrade(&mut conn, "head").unwrap();
+        let mut got = conn.query_text("SELECT upper AS v FROM people").unwrap();
+        got.sort();
+        assert_eq!(got, vec![Some("ADA".to_owned()), Some("GRACE".to_owned())], "{}", db.dialect);
+    }
+}
