@@ -19,6 +19,7 @@ use crate::conn::AnyConnection;
 use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::ops::Operation;
+use crate::rebuild;
 use crate::render::{self, ExistingColumn, SchemaFacts};
 use crate::Result;
 
@@ -386,6 +387,38 @@ impl<'a> Migrator<'a> {
         )
     }
 
+    fn plan(m: &Migration, direction: Direction) -> Result<Vec<Operation>> {
+        let plan = match direction {
+            Direction::Upgrade => m.plan_upgrade(),
+            Direction::Downgrade => m.plan_downgrade(),
+        }?;
+        Ok(rebuild::split_renames(plan.into_operations()))
+    }
+
+    fn sqlite_foreign_keys_on(conn: &mut AnyConnection) -> Result<bool> {
+        Ok(conn
+            .query_text("SELECT CAST(foreign_keys AS TEXT) AS v FROM pragma_foreign_keys")?
+            .first()
+            .and_then(|v| v.as_deref())
+            == Some("1"))
+    }
+
+    /// After a rebuild with enforcement off: the data must still satisfy every foreign key.
+    fn foreign_key_check(conn: &mut AnyConnection) -> Result<()> {
+        let bad = conn.query_text(
+            "SELECT \"table\" || ' row ' || ifnull(rowid, '?') || ' -> ' || parent AS v FROM pragma_foreign_key_check",
+        )?;
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            let list: Vec<String> = bad.into_iter().flatten().take(10).collect();
+            Err(Error::Message(format!(
+                "foreign key violations after the change: {}",
+                list.join("; ")
+            )))
+        }
+    }
+
     fn run(
         &mut self,
         conn: &mut AnyConnection,
@@ -394,17 +427,46 @@ impl<'a> Migrator<'a> {
     ) -> Result<Vec<Step>> {
         let d = conn.dialect();
         let whole = self.one_transaction && d.transactional_ddl();
+        // PRAGMA foreign_keys is ignored inside a transaction: a run-wide
+        // transaction that rebuilds tables must switch enforcement off before it.
+        let mut fk_off = false;
+        if whole && d == Dialect::Sqlite && Self::sqlite_foreign_keys_on(conn)? {
+            let mut cur = self.position(conn)?;
+            let mut rebuilds = false;
+            while let Some((m, _, next)) = self.next_step(cur, to, direction) {
+                if Self::plan(m, direction)
+                    .map(|ops| ops.iter().any(rebuild::may_rebuild))
+                    .unwrap_or(false)
+                {
+                    rebuilds = true;
+                    break;
+                }
+                cur = next;
+            }
+            if rebuilds {
+                conn.execute("PRAGMA foreign_keys = OFF")?;
+                fk_off = true;
+            }
+        }
         if whole {
             conn.begin()?;
         }
-        let result = self.run_steps(conn, direction, to, whole);
+        let mut result = self.run_steps(conn, direction, to, whole);
         if whole {
+            if result.is_ok() && fk_off {
+                if let Err(e) = Self::foreign_key_check(conn) {
+                    result = Err(e);
+                }
+            }
             match &result {
                 Ok(_) => conn.commit()?,
                 Err(_) => {
                     let _ = conn.rollback();
                 }
             }
+        }
+        if fk_off {
+            conn.execute("PRAGMA foreign_keys = ON")?;
         }
         result
     }
@@ -419,47 +481,38 @@ impl<'a> Migrator<'a> {
         let d = conn.dialect();
         let mut steps = Vec::new();
         loop {
-            // Peek at the next migration to learn whether it wants a transaction;
-            // the authoritative read happens under the write lock below.
+            // Peek at the next migration to plan it and learn whether it wants a
+            // transaction; the authoritative read happens under the write lock below.
             let peek = self.position(conn)?;
             let Some((m, from, next)) = self.next_step(peek, to, direction) else {
                 break;
             };
+            let ops = Self::plan(m, direction)
+                .map_err(|e| failure(m, direction, 0, 0, "planning".into(), e))?;
             let tx = d.transactional_ddl() && m.transactional() && !whole;
-            if tx {
-                conn.begin()?;
-                // Under the lock now: another process may have moved the version.
-                let cur = match self.position_in_tx(conn) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        let _ = conn.rollback();
-                        return Err(e);
-                    }
-                };
-                if cur != peek {
-                    conn.rollback()?;
-                    continue;
-                }
-            } else if whole && !m.transactional() {
-                // A migration that must not run in a transaction ends the one in progress.
-                conn.commit()?;
+            let fk_off = d == Dialect::Sqlite
+                && !whole
+                && ops.iter().any(rebuild::may_rebuild)
+                && Self::sqlite_foreign_keys_on(conn)?;
+            if fk_off {
+                conn.execute("PRAGMA foreign_keys = OFF")?;
             }
             let started = Instant::now();
-            let outcome = self.apply(conn, m, direction, from, next);
-            match outcome {
-                Ok(()) => {
-                    if tx {
-                        conn.commit()?;
-                    } else if whole && !m.transactional() {
-                        conn.begin()?;
-                    }
-                }
-                Err(e) => {
-                    if tx {
-                        let _ = conn.rollback();
-                    }
-                    return Err(e);
-                }
+            let outcome = self.step(
+                conn,
+                m,
+                direction,
+                (from, next, peek),
+                ops,
+                tx,
+                whole,
+                fk_off,
+            );
+            if fk_off {
+                conn.execute("PRAGMA foreign_keys = ON")?;
+            }
+            if !outcome? {
+                continue;
             }
             let step = Step {
                 direction,
@@ -474,6 +527,61 @@ impl<'a> Migrator<'a> {
             steps.push(step);
         }
         Ok(steps)
+    }
+
+    /// Runs one migration in its transaction. `Ok(false)` when another process
+    /// moved the version first (the caller re-reads and goes on).
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &self,
+        conn: &mut AnyConnection,
+        m: &Migration,
+        direction: Direction,
+        (from, next, peek): (Position, Position, Position),
+        ops: Vec<Operation>,
+        tx: bool,
+        whole: bool,
+        fk_off: bool,
+    ) -> Result<bool> {
+        if tx {
+            conn.begin()?;
+            // Under the lock now: another process may have moved the version.
+            let cur = match self.position_in_tx(conn) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = conn.rollback();
+                    return Err(e);
+                }
+            };
+            if cur != peek {
+                conn.rollback()?;
+                return Ok(false);
+            }
+        } else if whole && !m.transactional() {
+            // A migration that must not run in a transaction ends the one in progress.
+            conn.commit()?;
+        }
+        let mut outcome = self.apply(conn, m, direction, from, next, ops);
+        if outcome.is_ok() && fk_off {
+            outcome = Self::foreign_key_check(conn)
+                .map_err(|e| failure(m, direction, 0, 0, "foreign key check".into(), e));
+        }
+        match outcome {
+            Ok(()) => {
+                if tx {
+                    conn.commit()?;
+                } else if whole && !m.transactional() {
+                    conn.begin()?;
+                }
+                Ok(true)
+            }
+            Err(e) => {
+                if tx {
+                    let _ = conn.rollback();
+                }
+                Err(e)
+            }
+        }
     }
 
     fn next_step(
@@ -503,27 +611,29 @@ impl<'a> Migrator<'a> {
         direction: Direction,
         from: Position,
         next: Position,
+        ops: Vec<Operation>,
     ) -> Result<()> {
         let d = conn.dialect();
-        let fail =
-            |index: usize, total: usize, operation: String, source: Error| Error::MigrationFailed {
-                direction: direction.as_str(),
-                revision: m.revision().to_owned(),
-                message: m.message().to_owned(),
-                index,
-                total,
-                operation,
-                source: Box::new(source),
-            };
-        let plan = match direction {
-            Direction::Upgrade => m.plan_upgrade(),
-            Direction::Downgrade => m.plan_downgrade(),
-        }
-        .map_err(|e| fail(0, 0, "planning".into(), e))?;
-        let ops = plan.into_operations();
         let total = ops.len();
-        for (i, op) in ops.into_iter().enumerate() {
+        let mut ops: Vec<Option<Operation>> = ops.into_iter().map(Some).collect();
+        let mut i = 0;
+        while i < total {
+            let Some(op) = ops[i].take() else {
+                i += 1;
+                continue;
+            };
             let desc = op.describe();
+            if d == Dialect::Sqlite && rebuild::may_rebuild(&op) {
+                // Consecutive changes to one table share a single rebuild.
+                match sqlite_rebuild(conn, &op, &ops, i) {
+                    Ok(Some(j)) => {
+                        i = j;
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Err(failure(m, direction, i + 1, total, desc, e)),
+                }
+            }
             let r = match op {
                 Operation::Run { f, .. } => f(conn),
                 other => {
@@ -531,15 +641,69 @@ impl<'a> Migrator<'a> {
                     rendered.and_then(|stmts| stmts.iter().try_for_each(|s| conn.execute(s)))
                 }
             };
-            r.map_err(|e| fail(i + 1, total, desc, e))?;
+            r.map_err(|e| failure(m, direction, i + 1, total, desc, e))?;
+            i += 1;
         }
         let from_rev = from.map(|i| self.chain.migrations()[i].revision());
         let to_rev = next.map(|i| self.chain.migrations()[i].revision());
         if let Some(sql) = render::version::set(d, &self.version_table, from_rev, to_rev) {
             conn.execute(&sql)
-                .map_err(|e| fail(total, total, "version bump".into(), e))?;
+                .map_err(|e| failure(m, direction, total, total, "version bump".into(), e))?;
         }
         Ok(())
+    }
+}
+
+/// Rebuilds the table of `op` (at index `i`) together with the operations right
+/// after it on the same table. Returns the index after the group, or `None` when
+/// SQLite can make the change in place.
+fn sqlite_rebuild(
+    conn: &mut AnyConnection,
+    op: &Operation,
+    ops: &[Option<Operation>],
+    i: usize,
+) -> Result<Option<usize>> {
+    let Some(table) = rebuild::table_of(op).map(str::to_owned) else {
+        return Ok(None);
+    };
+    let src = rebuild::live_source(conn, &table)?;
+    if !rebuild::needs_rebuild(op, &src)? {
+        return Ok(None);
+    }
+    let mut group = vec![op];
+    let mut j = i + 1;
+    while let Some(Some(o)) = ops.get(j) {
+        if rebuild::may_rebuild(o)
+            && rebuild::table_of(o) == Some(table.as_str())
+            && rebuild::needs_rebuild(o, &src)?
+        {
+            group.push(o);
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    let stmts = rebuild::plan(&table, &src, &group)?;
+    stmts.iter().try_for_each(|s| conn.execute(s))?;
+    Ok(Some(j))
+}
+
+fn failure(
+    m: &Migration,
+    direction: Direction,
+    index: usize,
+    total: usize,
+    operation: String,
+    source: Error,
+) -> Error {
+    Error::MigrationFailed {
+        direction: direction.as_str(),
+        revision: m.revision().to_owned(),
+        message: m.message().to_owned(),
+        index,
+        total,
+        operation,
+        source: Box::new(source),
     }
 }
 

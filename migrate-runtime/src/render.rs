@@ -171,6 +171,11 @@ fn action(a: Action) -> &'static str {
     }
 }
 
+/// Renders `[CONSTRAINT name] FOREIGN KEY (..) REFERENCES t (..) [ON DELETE ..] [ON UPDATE ..]`.
+pub fn foreign_key_sql(d: Dialect, fk: &ForeignKey) -> String {
+    foreign_key(d, fk)
+}
+
 fn foreign_key(d: Dialect, fk: &ForeignKey) -> String {
     let mut s = String::new();
     if let Some(n) = &fk.name {

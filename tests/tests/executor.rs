@@ -366,7 +366,8 @@ fn a_database_alembic_managed_is_adopted_and_the_table_name_is_configurable() {
         let mut m = Migrator::new(&chain);
         m.upgrade(&mut conn, "r2").unwrap();
         conn.execute("DELETE FROM applied").unwrap();
-        conn.execute("UPDATE alembic_version SET version_num = 'r3'").unwrap();
+        conn.execute("UPDATE alembic_version SET version_num = 'r3'")
+            .unwrap();
         assert_eq!(rev(&m, &mut conn).as_deref(), Some("r3"), "{d}");
         let steps = m.upgrade(&mut conn, "r5").unwrap();
         assert_eq!(steps.len(), 2, "{d}: continues from Alembic's revision");
@@ -386,7 +387,9 @@ fn a_database_alembic_managed_is_adopted_and_the_table_name_is_configurable() {
 fn a_migration_flagged_non_transactional_runs_outside_a_transaction() {
     use migrate_runtime::prelude::*;
     fn up1(op: &mut Op) -> Result<()> {
-        op.create_table("big").column(col::<Integer>("id")).column(col::<Integer>("n"));
+        op.create_table("big")
+            .column(col::<Integer>("id"))
+            .column(col::<Integer>("n"));
         Ok(())
     }
     fn down1(op: &mut Op) -> Result<()> {
@@ -396,16 +399,21 @@ fn a_migration_flagged_non_transactional_runs_outside_a_transaction() {
     // CREATE INDEX CONCURRENTLY cannot run inside a transaction block (PostgreSQL);
     // VACUUM cannot either (SQLite, PostgreSQL).
     fn up2(op: &mut Op) -> Result<()> {
-        op.execute_per_dialect().postgres("CREATE INDEX CONCURRENTLY ix_big_n ON big (n)").sqlite("VACUUM");
+        op.execute_per_dialect()
+            .postgres("CREATE INDEX CONCURRENTLY ix_big_n ON big (n)")
+            .sqlite("VACUUM");
         Ok(())
     }
     fn down2(op: &mut Op) -> Result<()> {
-        op.execute_per_dialect().postgres("DROP INDEX CONCURRENTLY ix_big_n").sqlite("VACUUM");
+        op.execute_per_dialect()
+            .postgres("DROP INDEX CONCURRENTLY ix_big_n")
+            .sqlite("VACUUM");
         Ok(())
     }
     let chain = Chain::new(vec![
         Migration::new("n1", None, "table", up1, Some(down1)),
-        Migration::new("n2", Some("n1"), "concurrent index", up2, Some(down2)).with_transaction(false),
+        Migration::new("n2", Some("n1"), "concurrent index", up2, Some(down2))
+            .with_transaction(false),
     ])
     .unwrap();
     for db in all_backends("notx") {
@@ -427,8 +435,14 @@ fn a_migration_flagged_non_transactional_runs_outside_a_transaction() {
     .unwrap();
     if let Some(db) = migrate_tests::postgres("notx_control") {
         let mut conn = db.connect();
-        let e = Migrator::new(&tx_chain).upgrade(&mut conn, "head").unwrap_err();
-        assert!(e.to_string().contains("cannot run inside a transaction block"), "{e}");
+        let e = Migrator::new(&tx_chain)
+            .upgrade(&mut conn, "head")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("cannot run inside a transaction block"),
+            "{e}"
+        );
     }
 }
 
@@ -436,14 +450,18 @@ fn a_migration_flagged_non_transactional_runs_outside_a_transaction() {
 fn data_migrations_get_the_live_connection() {
     use migrate_runtime::prelude::*;
     fn up(op: &mut Op) -> Result<()> {
-        op.create_table("people").column(col::<Varchar>("name").length(20)).column(col::<Nullable<Varchar>>("upper").length(20));
+        op.create_table("people")
+            .column(col::<Varchar>("name").length(20))
+            .column(col::<Nullable<Varchar>>("upper").length(20));
         op.bulk_insert("people", ["name"], vec![row!["ada"], row!["grace"]]);
         op.run("uppercase names in Rust", |conn| {
             let names = conn.query_text("SELECT name AS v FROM people")?;
             for n in names.into_iter().flatten() {
                 let up = Dialect::Sqlite.quote_str(&n.to_uppercase());
                 let name = Dialect::Sqlite.quote_str(&n);
-                conn.execute(&format!("UPDATE people SET upper = {up} WHERE name = {name}"))?;
+                conn.execute(&format!(
+                    "UPDATE people SET upper = {up} WHERE name = {name}"
+                ))?;
             }
             Ok(())
         });
@@ -459,6 +477,11 @@ fn data_migrations_get_the_live_connection() {
         Migrator::new(&chain).upgrade(&mut conn, "head").unwrap();
         let mut got = conn.query_text("SELECT upper AS v FROM people").unwrap();
         got.sort();
-        assert_eq!(got, vec![Some("ADA".to_owned()), Some("GRACE".to_owned())], "{}", db.dialect);
+        assert_eq!(
+            got,
+            vec![Some("ADA".to_owned()), Some("GRACE".to_owned())],
+            "{}",
+            db.dialect
+        );
     }
 }

@@ -1,0 +1,349 @@
+//! SQLite table rebuild ("move and copy", Alembic's batch mode) for the changes
+//! SQLite's `ALTER TABLE` cannot make: a column's type, nullability or default,
+//! adding or dropping foreign keys, checks and primary keys, and dropping a column
+//! that an index or constraint uses.
+//!
+//! The new table's definition is the old `CREATE TABLE` text, edited (see
+//! [`crate::sqlite_ddl`]), so unnamed checks, collations and table options
+//! survive. Rows are copied with their rowids; indexes and triggers are recreated
+//! from their own SQL; the AUTOINCREMENT high-water mark is kept. Foreign key
+//! enforcement must be off while the old table is dropped (or SQLite would run
+//! its ON DELETE actions on referencing rows): the executor turns it off around
+//! the migration and runs `PRAGMA foreign_key_check` before committing.
+
+use crate::conn::AnyConnection;
+use crate::dialect::Dialect;
+use crate::error::Error;
+use crate::ops::{ConstraintKind, Default, Operation};
+use crate::render;
+use crate::sqlite_ddl::{self, ConstraintType, Kind, TableDdl};
+use crate::Result;
+
+/// What a rebuild reads about a table.
+#[derive(Debug, Clone, Default)]
+pub struct TableSource {
+    /// Its `CREATE TABLE` statement.
+    pub create_sql: String,
+    /// Its explicitly created indexes: (name, `CREATE INDEX` statement).
+    pub indexes: Vec<(String, String)>,
+    /// Its triggers' `CREATE TRIGGER` statements.
+    pub triggers: Vec<String>,
+    /// Its AUTOINCREMENT high-water mark, when it has one.
+    pub sequence: Option<i64>,
+}
+
+/// Reads a table's definition from a live SQLite database.
+pub fn live_source(conn: &mut AnyConnection, table: &str) -> Result<TableSource> {
+    let q = Dialect::Sqlite.quote_str(table);
+    let create_sql = conn
+        .query_text(&format!(
+            "SELECT sql AS v FROM sqlite_master WHERE type = 'table' AND name = {q}"
+        ))?
+        .into_iter()
+        .flatten()
+        .next()
+        .ok_or_else(|| Error::Message(format!("no table named {table}")))?;
+    let mut indexes = Vec::new();
+    for row in conn.query_text(&format!(
+        "SELECT name || char(31) || sql AS v FROM sqlite_master WHERE type = 'index' AND tbl_name = {q} AND sql IS NOT NULL ORDER BY name"
+    ))? {
+        if let Some((name, sql)) = row.as_deref().and_then(|r| r.split_once('\u{1f}')) {
+            indexes.push((name.to_owned(), sql.to_owned()));
+        }
+    }
+    let triggers = conn
+        .query_text(&format!("SELECT sql AS v FROM sqlite_master WHERE type = 'trigger' AND tbl_name = {q} AND sql IS NOT NULL ORDER BY name"))?
+        .into_iter()
+        .flatten()
+        .collect();
+    let has_seq = !conn
+        .query_text(
+            "SELECT name AS v FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'",
+        )?
+        .is_empty();
+    let sequence = if has_seq {
+        conn.query_text(&format!(
+            "SELECT CAST(seq AS TEXT) AS v FROM sqlite_sequence WHERE name = {q}"
+        ))?
+        .into_iter()
+        .flatten()
+        .next()
+        .and_then(|s| s.parse().ok())
+    } else {
+        None
+    };
+    Ok(TableSource {
+        create_sql,
+        indexes,
+        triggers,
+        sequence,
+    })
+}
+
+/// Splits an `alter_column` that renames *and* changes the definition into a
+/// native rename followed by the change under the new name, so that the rename
+/// keeps SQLite's own rewriting of indexes, triggers and views.
+pub fn split_renames(ops: Vec<Operation>) -> Vec<Operation> {
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        match op {
+            Operation::AlterColumn(a)
+                if a.new_name.is_some()
+                    && (a.ty.is_some() || a.nullable.is_some() || a.default.is_some()) =>
+            {
+                let new = a.new_name.clone().unwrap_or_default();
+                let mut rename = a.clone();
+                rename.ty = None;
+                rename.nullable = None;
+                rename.default = None;
+                let mut change = a;
+                change.column = new;
+                change.new_name = None;
+                out.push(Operation::AlterColumn(rename));
+                out.push(Operation::AlterColumn(change));
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The table an operation changes.
+pub fn table_of(op: &Operation) -> Option<&str> {
+    Some(match op {
+        Operation::AlterColumn(a) => &a.table,
+        Operation::DropColumn { table, .. }
+        | Operation::CreateForeignKey { table, .. }
+        | Operation::CreateCheck { table, .. }
+        | Operation::CreatePrimaryKey { table, .. }
+        | Operation::DropConstraint { table, .. } => table,
+        _ => return None,
+    })
+}
+
+/// Whether an operation may need a rebuild on SQLite (decided for sure by
+/// [`needs_rebuild`] once the table is known).
+pub fn may_rebuild(op: &Operation) -> bool {
+    match op {
+        Operation::AlterColumn(a) => a.ty.is_some() || a.nullable.is_some() || a.default.is_some(),
+        Operation::DropColumn { .. }
+        | Operation::CreateForeignKey { .. }
+        | Operation::CreateCheck { .. }
+        | Operation::CreatePrimaryKey { .. }
+        | Operation::DropConstraint { .. } => true,
+        _ => false,
+    }
+}
+
+fn mentions(tokens: &[sqlite_ddl::Token], name: &str) -> bool {
+    tokens
+        .iter()
+        .any(|t| t.kind != Kind::Str && t.ident().is_some_and(|i| i.eq_ignore_ascii_case(name)))
+}
+
+/// Whether `op` needs a rebuild of the table described by `src`, rather than
+/// SQLite's own `ALTER TABLE` or `DROP INDEX`.
+pub fn needs_rebuild(op: &Operation, src: &TableSource) -> Result<bool> {
+    Ok(match op {
+        Operation::DropColumn { column, .. } => {
+            // Native DROP COLUMN refuses a column that a key, an index, a check or a
+            // foreign key uses; only then is a rebuild needed.
+            let ddl = sqlite_ddl::parse(&src.create_sql)?;
+            let col = ddl
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(column));
+            let in_column = col.is_some_and(|c| {
+                ["PRIMARY", "UNIQUE", "REFERENCES", "CHECK"]
+                    .iter()
+                    .any(|w| c.has_word(w))
+            });
+            let in_other_columns = ddl
+                .columns
+                .iter()
+                .filter(|c| !c.name.eq_ignore_ascii_case(column))
+                .any(|c| mentions(&c.rest, column));
+            let in_constraints = ddl.constraints.iter().any(|c| c.mentions(column));
+            let in_indexes = src.indexes.iter().any(|(_, sql)| {
+                sqlite_ddl::tokenize(sql)
+                    .map(|t| mentions(&t, column))
+                    .unwrap_or(true)
+            });
+            in_column || in_other_columns || in_constraints || in_indexes
+        }
+        Operation::DropConstraint {
+            name,
+            kind: ConstraintKind::Unique,
+            ..
+        } => !src.indexes.iter().any(|(n, _)| n == name),
+        other => may_rebuild(other),
+    })
+}
+
+fn default_sql(def: &Default) -> Result<String> {
+    match def {
+        Default::Value(v) => render::value(Dialect::Sqlite, v),
+        Default::Sql(s) => Ok(s.clone()),
+    }
+}
+
+fn constraint(
+    sql: &str,
+    name: Option<&str>,
+    kind: ConstraintType,
+) -> Result<sqlite_ddl::ConstraintDdl> {
+    let mut tokens = sqlite_ddl::tokenize(sql)?;
+    if let Some(first) = tokens.first_mut() {
+        first.space = false;
+    }
+    Ok(sqlite_ddl::ConstraintDdl {
+        name: name.map(str::to_owned),
+        kind,
+        tokens,
+    })
+}
+
+/// Applies `ops` (all on one table) to its definition.
+fn edit(
+    table: &str,
+    ddl: &mut TableDdl,
+    ops: &[&Operation],
+    dropped: &mut Vec<String>,
+) -> Result<()> {
+    let d = Dialect::Sqlite;
+    let not_found = |what: String| Error::Message(format!("table {table} has no {what}"));
+    for op in ops {
+        match op {
+            Operation::AlterColumn(a) => {
+                let col = ddl
+                    .column_mut(&a.column)
+                    .ok_or_else(|| not_found(format!("column {}", a.column)))?;
+                if let Some(ty) = &a.ty {
+                    col.set_type(&render::column_type(d, ty, false))?;
+                }
+                if let Some(n) = a.nullable {
+                    col.set_nullable(n);
+                }
+                if let Some(def) = &a.default {
+                    col.set_default(def.as_ref().map(default_sql).transpose()?.as_deref())?;
+                }
+            }
+            Operation::DropColumn { column, .. } => {
+                let before = ddl.columns.len();
+                ddl.columns.retain(|c| !c.name.eq_ignore_ascii_case(column));
+                if ddl.columns.len() == before {
+                    return Err(not_found(format!("column {column}")));
+                }
+                if ddl.columns.is_empty() {
+                    return Err(Error::Message(format!(
+                        "cannot drop {column}: it is the last column of {table}"
+                    )));
+                }
+                // A table constraint over the dropped column cannot outlive it.
+                ddl.constraints.retain(|c| !c.mentions(column));
+                dropped.push(column.clone());
+            }
+            Operation::CreateForeignKey { fk, .. } => {
+                let mut fk = fk.clone();
+                let name = fk.name.take();
+                let body = render::foreign_key_sql(d, &fk);
+                let sql = match &name {
+                    Some(n) => format!("CONSTRAINT {} {body}", d.quote_ident(n)),
+                    None => body,
+                };
+                ddl.constraints.push(constraint(
+                    &sql,
+                    name.as_deref(),
+                    ConstraintType::ForeignKey,
+                )?);
+            }
+            Operation::CreateCheck { name, sql, .. } => {
+                let text = format!("CONSTRAINT {} CHECK ({sql})", d.quote_ident(name));
+                ddl.constraints
+                    .push(constraint(&text, Some(name), ConstraintType::Check)?);
+            }
+            Operation::CreatePrimaryKey { name, columns, .. } => {
+                let has_pk = ddl
+                    .constraints
+                    .iter()
+                    .any(|c| c.kind == ConstraintType::PrimaryKey)
+                    || ddl.columns.iter().any(|c| c.has_word("PRIMARY"));
+                if has_pk {
+                    return Err(Error::Message(format!(
+                        "table {table} already has a primary key; drop it first"
+                    )));
+                }
+                let cols: Vec<String> = columns.iter().map(|c| d.quote_ident(c)).collect();
+                let text = format!(
+                    "CONSTRAINT {} PRIMARY KEY ({})",
+                    d.quote_ident(name),
+                    cols.join(", ")
+                );
+                ddl.constraints
+                    .push(constraint(&text, Some(name), ConstraintType::PrimaryKey)?);
+            }
+            Operation::DropConstraint { name, .. } => {
+                let before = ddl.constraints.len();
+                ddl.constraints
+                    .retain(|c| c.name.as_deref() != Some(name.as_str()));
+                if ddl.constraints.len() == before {
+                    return Err(not_found(format!(
+                        "constraint named {name} (only named table constraints can be dropped)"
+                    )));
+                }
+            }
+            other => {
+                return Err(Error::Message(format!(
+                    "{} cannot be part of a table rebuild",
+                    other.describe()
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The statements that rebuild `table` with `ops` applied.
+pub fn plan(table: &str, src: &TableSource, ops: &[&Operation]) -> Result<Vec<String>> {
+    let d = Dialect::Sqlite;
+    let mut ddl = sqlite_ddl::parse(&src.create_sql)?;
+    let old_columns: Vec<String> = ddl.columns.iter().map(|c| c.name.clone()).collect();
+    let mut dropped = Vec::new();
+    edit(table, &mut ddl, ops, &mut dropped)?;
+    let tmp = format!("_migrate_new_{table}");
+    let qt = d.quote_ident(table);
+    let qtmp = d.quote_ident(&tmp);
+    let kept: Vec<String> = old_columns
+        .iter()
+        .filter(|c| ddl.columns.iter().any(|n| n.name.eq_ignore_ascii_case(c)))
+        .map(|c| d.quote_ident(c))
+        .collect();
+    let rowid = if ddl.without_rowid() { "" } else { "rowid, " };
+    let mut out = vec![
+        ddl.to_sql(&qtmp),
+        format!(
+            "INSERT INTO {qtmp} ({rowid}{cols}) SELECT {rowid}{cols} FROM {qt}",
+            cols = kept.join(", ")
+        ),
+        format!("DROP TABLE {qt}"),
+        // The old name is gone now: a view naming it must not stop the rename.
+        "PRAGMA legacy_alter_table = ON".to_owned(),
+        format!("ALTER TABLE {qtmp} RENAME TO {qt}"),
+        "PRAGMA legacy_alter_table = OFF".to_owned(),
+    ];
+    for (_, sql) in &src.indexes {
+        let tokens = sqlite_ddl::tokenize(sql)?;
+        if dropped.iter().any(|c| mentions(&tokens, c)) {
+            continue;
+        }
+        out.push(sql.clone());
+    }
+    out.extend(src.triggers.iter().cloned());
+    if let Some(seq) = src.sequence {
+        out.push(format!(
+            "UPDATE sqlite_sequence SET seq = {seq} WHERE name = {} AND seq < {seq}",
+            d.quote_str(table)
+        ));
+    }
+    Ok(out)
+}
