@@ -7,15 +7,18 @@ use crate::chain::{Chain, Position};
 use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::executor::Direction;
-use crate::ops::{ColumnDef, Default, Operation};
+use crate::ops::{CreateIndex, CreateTable, Default, Operation};
+use crate::rebuild::{self, TableSource};
 use crate::render::{self, ExistingColumn, SchemaFacts};
 use crate::Result;
 
 /// The schema as the chain's own operations built it, so that renderings that
-/// need facts (MySQL's `MODIFY`) work offline. Raw `execute` SQL is opaque to it.
+/// need facts (MySQL's `MODIFY`, SQLite's table rebuild) work offline. Raw
+/// `execute` SQL is opaque to it.
 #[derive(Debug, Default, Clone)]
 pub struct SchemaModel {
-    tables: BTreeMap<String, Vec<ColumnDef>>,
+    tables: BTreeMap<String, CreateTable>,
+    indexes: BTreeMap<String, CreateIndex>,
 }
 
 impl SchemaModel {
@@ -23,31 +26,48 @@ impl SchemaModel {
     pub fn apply(&mut self, op: &Operation) {
         match op {
             Operation::CreateTable(t) => {
-                self.tables.insert(t.name.clone(), t.columns.clone());
+                self.tables.insert(t.name.clone(), t.clone());
             }
             Operation::DropTable { name, .. } => {
                 self.tables.remove(name);
+                self.indexes.retain(|_, i| &i.table != name);
             }
             Operation::RenameTable { from, to } => {
-                if let Some(cols) = self.tables.remove(from) {
-                    self.tables.insert(to.clone(), cols);
+                if let Some(mut t) = self.tables.remove(from) {
+                    t.name = to.clone();
+                    self.tables.insert(to.clone(), t);
+                }
+                for i in self.indexes.values_mut() {
+                    if &i.table == from {
+                        i.table = to.clone();
+                    }
                 }
             }
             Operation::AddColumn { table, column } => {
-                if let Some(cols) = self.tables.get_mut(table) {
-                    cols.push(column.clone());
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.columns.push(column.clone());
                 }
             }
             Operation::DropColumn { table, column } => {
-                if let Some(cols) = self.tables.get_mut(table) {
-                    cols.retain(|c| &c.name != column);
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.columns.retain(|c| &c.name != column);
+                    t.uniques.retain(|(_, cols)| !cols.contains(column));
+                    t.foreign_keys.retain(|fk| !fk.columns.contains(column));
+                    if t.primary_key
+                        .as_ref()
+                        .is_some_and(|(_, cols)| cols.contains(column))
+                    {
+                        t.primary_key = None;
+                    }
                 }
+                self.indexes
+                    .retain(|_, i| !(&i.table == table && i.columns.contains(column)));
             }
             Operation::AlterColumn(a) => {
                 if let Some(c) = self
                     .tables
                     .get_mut(&a.table)
-                    .and_then(|cols| cols.iter_mut().find(|c| c.name == a.column))
+                    .and_then(|t| t.columns.iter_mut().find(|c| c.name == a.column))
                 {
                     if let Some(ty) = a.ty {
                         c.ty = ty;
@@ -62,9 +82,127 @@ impl SchemaModel {
                         c.name = n.clone();
                     }
                 }
+                if let Some(new) = &a.new_name {
+                    self.rename_column(&a.table, &a.column, new);
+                }
+            }
+            Operation::CreateIndex(i) => {
+                self.indexes.insert(i.name.clone(), i.clone());
+            }
+            Operation::DropIndex { name, .. } => {
+                self.indexes.remove(name);
+            }
+            Operation::CreateUnique {
+                name,
+                table,
+                columns,
+            } => {
+                // How SQLite renders it, and equivalent elsewhere for the model's needs.
+                self.indexes.insert(
+                    name.clone(),
+                    CreateIndex {
+                        name: name.clone(),
+                        table: table.clone(),
+                        columns: columns.clone(),
+                        unique: true,
+                        predicate: None,
+                        if_not_exists: false,
+                        concurrently: false,
+                    },
+                );
+            }
+            Operation::CreateForeignKey { table, fk } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.foreign_keys.push(fk.clone());
+                }
+            }
+            Operation::CreateCheck { name, table, sql } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.checks.push((Some(name.clone()), sql.clone()));
+                }
+            }
+            Operation::CreatePrimaryKey {
+                name,
+                table,
+                columns,
+            } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.primary_key = Some((Some(name.clone()), columns.clone()));
+                }
+            }
+            Operation::DropConstraint { name, table, .. } => {
+                self.indexes.remove(name);
+                if let Some(t) = self.tables.get_mut(table) {
+                    let n = Some(name.clone());
+                    t.foreign_keys.retain(|fk| fk.name != n);
+                    t.uniques.retain(|(un, _)| *un != n);
+                    t.checks.retain(|(cn, _)| *cn != n);
+                    if t.primary_key.as_ref().is_some_and(|(pn, _)| *pn == n) {
+                        t.primary_key = None;
+                    }
+                }
             }
             _ => {}
         }
+    }
+
+    /// Follows a column rename into the indexes and constraints that name it, as
+    /// the databases do.
+    fn rename_column(&mut self, table: &str, old: &str, new: &str) {
+        let rename = |cols: &mut Vec<String>| {
+            for c in cols.iter_mut() {
+                if c == old {
+                    *c = new.to_owned();
+                }
+            }
+        };
+        for i in self.indexes.values_mut().filter(|i| i.table == table) {
+            rename(&mut i.columns);
+        }
+        if let Some(t) = self.tables.get_mut(table) {
+            for (_, cols) in &mut t.uniques {
+                rename(cols);
+            }
+            for fk in &mut t.foreign_keys {
+                rename(&mut fk.columns);
+            }
+            if let Some((_, cols)) = &mut t.primary_key {
+                rename(cols);
+            }
+        }
+    }
+
+    /// A table's definition for an offline SQLite rebuild, as the model knows it.
+    pub fn sqlite_source(&self, table: &str) -> Result<TableSource> {
+        let t = self.tables.get(table).ok_or_else(|| {
+            Error::Message(format!(
+                "offline SQL cannot rebuild table {table}: the chain's operations did not create it (it may come from raw SQL); run this upgrade against the database instead"
+            ))
+        })?;
+        let mut named = t.clone();
+        named.if_not_exists = false;
+        let create_sql = render::operation(
+            Dialect::Sqlite,
+            &Operation::CreateTable(named),
+            &mut render::NoFacts,
+        )?
+        .join(";\n");
+        let mut indexes = Vec::new();
+        for i in self.indexes.values().filter(|i| i.table == table) {
+            let sql = render::operation(
+                Dialect::Sqlite,
+                &Operation::CreateIndex(i.clone()),
+                &mut render::NoFacts,
+            )?
+            .join(";\n");
+            indexes.push((i.name.clone(), sql));
+        }
+        Ok(TableSource {
+            create_sql,
+            indexes,
+            triggers: Vec::new(),
+            sequence: None,
+        })
     }
 }
 
@@ -79,7 +217,7 @@ impl SchemaFacts for ModelFacts<'_> {
             .model
             .tables
             .get(table)
-            .and_then(|cols| cols.iter().find(|c| c.name == column))
+            .and_then(|t| t.columns.iter().find(|c| c.name == column))
         else {
             return Ok(None);
         };
@@ -117,8 +255,8 @@ pub fn script(
     let mut model = SchemaModel::default();
     let start = from.map_or(0, |i| i + 1);
     for m in &ms[..start.min(ms.len())] {
-        for op in m.plan_upgrade()?.operations() {
-            model.apply(op);
+        for op in rebuild::split_renames(m.plan_upgrade()?.into_operations()) {
+            model.apply(&op);
         }
     }
     if direction == Direction::Upgrade {
@@ -149,6 +287,7 @@ pub fn script(
             Direction::Upgrade => (m.plan_upgrade()?, "upgrade"),
             Direction::Downgrade => (m.plan_downgrade()?, "downgrade"),
         };
+        let ops = rebuild::split_renames(plan.into_operations());
         let rev = |p: Position| p.map_or("", |i| ms[i].revision());
         out.push_str(&format!(
             "-- Running {verb} {} -> {}, {}\n\n",
@@ -157,15 +296,49 @@ pub fn script(
             m.message()
         ));
         let in_tx = tx && m.transactional();
+        let rebuilds = dialect == Dialect::Sqlite && ops.iter().any(rebuild::may_rebuild);
+        if rebuilds {
+            // Dropping the old table must not fire ON DELETE actions on referencing rows.
+            out.push_str("PRAGMA foreign_keys = OFF;\n\n");
+        }
         if in_tx {
             out.push_str("BEGIN;\n\n");
         }
-        for op in plan.operations() {
+        let context = |e: Error| Error::Message(format!("revision {}: {e}", m.revision()));
+        let mut i = 0;
+        while i < ops.len() {
+            let op = &ops[i];
             if let Operation::Run { description, .. } = op {
                 out.push_str(&format!(
                     "-- op.run({description:?}): a data migration that needs a live database connection; it is not part of this script\n\n"
                 ));
+                i += 1;
                 continue;
+            }
+            if rebuilds && rebuild::may_rebuild(op) {
+                if let Some(table) = rebuild::table_of(op) {
+                    let src = model.sqlite_source(table).map_err(context)?;
+                    if rebuild::needs_rebuild(op, &src).map_err(context)? {
+                        let mut j = i + 1;
+                        while j < ops.len()
+                            && rebuild::may_rebuild(&ops[j])
+                            && rebuild::table_of(&ops[j]) == Some(table)
+                            && rebuild::needs_rebuild(&ops[j], &src).map_err(context)?
+                        {
+                            j += 1;
+                        }
+                        let group: Vec<&Operation> = ops[i..j].iter().collect();
+                        for s in rebuild::plan(table, &src, &group).map_err(context)? {
+                            out.push_str(&s);
+                            out.push_str(";\n\n");
+                        }
+                        for o in group {
+                            model.apply(o);
+                        }
+                        i = j;
+                        continue;
+                    }
+                }
             }
             let stmts = render::operation(
                 dialect,
@@ -175,12 +348,16 @@ pub fn script(
                     dialect,
                 },
             )
-            .map_err(|e| Error::Message(format!("revision {}: {e}", m.revision())))?;
+            .map_err(context)?;
             for s in stmts {
                 out.push_str(&s);
                 out.push_str(";\n\n");
             }
             model.apply(op);
+            i += 1;
+        }
+        if rebuilds {
+            out.push_str("PRAGMA foreign_key_check;\n\n");
         }
         if let Some(sql) = render::version::set(
             dialect,

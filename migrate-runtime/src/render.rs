@@ -431,7 +431,7 @@ fn alter_column(
                 return Err(unsupported(
                     op,
                     d,
-                    "SQLite cannot change a column's type, nullability or default in place; that needs a table rebuild, which this version does not do yet",
+                    "SQLite cannot change a column's type, nullability or default in place; that needs a table rebuild; the executor and offline scripts do that rebuild (see `rebuild`), a single statement cannot",
                 ));
             }
             if let Some(new) = &a.new_name {
@@ -499,15 +499,15 @@ pub fn operation(d: Dialect, op: &Operation, facts: &mut dyn SchemaFacts) -> Res
             _ => vec![format!("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})", q(table), q(name), idents(d, columns))],
         },
         Operation::CreateForeignKey { table, fk } => match d {
-            Dialect::Sqlite => return Err(unsupported(op, d, "SQLite cannot add a foreign key to an existing table without a table rebuild, which this version does not do yet")),
+            Dialect::Sqlite => return Err(unsupported(op, d, "SQLite cannot add a foreign key to an existing table without a table rebuild; the executor and offline scripts do that rebuild (see `rebuild`), a single statement cannot")),
             _ => vec![format!("ALTER TABLE {} ADD {}", q(table), foreign_key(d, fk))],
         },
         Operation::CreateCheck { name, table, sql } => match d {
-            Dialect::Sqlite => return Err(unsupported(op, d, "SQLite cannot add a check constraint to an existing table without a table rebuild, which this version does not do yet")),
+            Dialect::Sqlite => return Err(unsupported(op, d, "SQLite cannot add a check constraint to an existing table without a table rebuild; the executor and offline scripts do that rebuild (see `rebuild`), a single statement cannot")),
             _ => vec![format!("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({sql})", q(table), q(name))],
         },
         Operation::CreatePrimaryKey { name, table, columns } => match d {
-            Dialect::Sqlite => return Err(unsupported(op, d, "SQLite cannot add a primary key to an existing table without a table rebuild, which this version does not do yet")),
+            Dialect::Sqlite => return Err(unsupported(op, d, "SQLite cannot add a primary key to an existing table without a table rebuild; the executor and offline scripts do that rebuild (see `rebuild`), a single statement cannot")),
             Dialect::Mysql => vec![format!("ALTER TABLE {} ADD PRIMARY KEY ({})", q(table), idents(d, columns))],
             Dialect::Postgres => vec![format!("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})", q(table), q(name), idents(d, columns))],
         },
@@ -519,7 +519,7 @@ pub fn operation(d: Dialect, op: &Operation, facts: &mut dyn SchemaFacts) -> Res
             (Dialect::Mysql, ConstraintKind::PrimaryKey) => vec![format!("ALTER TABLE {} DROP PRIMARY KEY", q(table))],
             // create_unique_constraint makes a unique index on SQLite.
             (Dialect::Sqlite, ConstraintKind::Unique) => vec![format!("DROP INDEX {}", q(name))],
-            (Dialect::Sqlite, _) => return Err(unsupported(op, d, "SQLite cannot drop this constraint without a table rebuild, which this version does not do yet")),
+            (Dialect::Sqlite, _) => return Err(unsupported(op, d, "SQLite cannot drop this constraint without a table rebuild; the executor and offline scripts do that rebuild (see `rebuild`), a single statement cannot")),
         },
         Operation::Execute(e) => e.for_dialect(d).map(|s| vec![s.to_owned()]).unwrap_or_default(),
         Operation::BulkInsert { table, columns, rows } => {

@@ -247,3 +247,46 @@ fn mysql_modify_without_known_definition_is_a_clear_error() {
     let e = render::operation(Dialect::Mysql, &op, &mut render::NoFacts).unwrap_err();
     assert!(e.to_string().contains("alter_column t.c is not supported on mysql: the column's current definition is unknown"), "{e}");
 }
+
+#[test]
+fn sqlite_rebuild_statements() {
+    use migrate_runtime::rebuild::{self, TableSource};
+    let src = TableSource {
+        create_sql: "CREATE TABLE \"users\" (\n    id INTEGER PRIMARY KEY AUTOINCREMENT,\n    name TEXT NOT NULL COLLATE NOCASE,\n    age INTEGER DEFAULT 0 CHECK (age >= 0),\n    team_id INTEGER,\n    CHECK (length(name) > 0),\n    CONSTRAINT fk_team FOREIGN KEY (team_id) REFERENCES teams (id)\n)".into(),
+        indexes: vec![("ix_users_age".into(), "CREATE INDEX ix_users_age ON users (age)".into())],
+        triggers: vec!["CREATE TRIGGER tr_users AFTER INSERT ON users BEGIN SELECT 1; END".into()],
+        sequence: Some(42),
+    };
+    let mut out = String::new();
+    let cases: Vec<(&str, fn(&mut Op))> = vec![
+        ("alter type, nullability and default", |op| {
+            op.alter_column("users", "age")
+                .set_type::<BigInt>()
+                .nullable(false)
+                .server_default("1");
+        }),
+        ("add a foreign key and a check", |op| {
+            op.create_foreign_key("fk_users_boss", "users", "users", ["team_id"], ["id"])
+                .on_delete(Action::SetNull);
+            op.create_check_constraint("ck_age", "users", "age < 150");
+        }),
+        ("drop a named constraint", |op| {
+            op.drop_constraint("fk_team", "users", ConstraintKind::ForeignKey)
+        }),
+        ("drop an indexed column", |op| {
+            op.drop_column("users", "age")
+        }),
+    ];
+    for (name, build) in cases {
+        let mut op = Op::new();
+        build(&mut op);
+        let ops: Vec<&Operation> = op.operations().iter().collect();
+        out.push_str(&format!("-- {name}\n"));
+        for s in rebuild::plan("users", &src, &ops).unwrap() {
+            out.push_str(&s);
+            out.push_str(";\n");
+        }
+        out.push('\n');
+    }
+    insta::assert_snapshot!(out);
+}

@@ -38,7 +38,9 @@ fn nothing(_: &mut Op) -> Result<()> {
 }
 
 fn alter(op: &mut Op) -> Result<()> {
-    op.alter_column("parent", "score").set_type::<BigInt>().nullable(false);
+    op.alter_column("parent", "score")
+        .set_type::<BigInt>()
+        .nullable(false);
     op.alter_column("parent", "code").server_default("'none'");
     op.create_check_constraint("ck_score_small", "parent", "score < 100");
     Ok(())
@@ -46,7 +48,9 @@ fn alter(op: &mut Op) -> Result<()> {
 fn unalter(op: &mut Op) -> Result<()> {
     op.drop_constraint("ck_score_small", "parent", ConstraintKind::Check);
     op.alter_column("parent", "code").drop_default();
-    op.alter_column("parent", "score").set_type::<Integer>().nullable(true);
+    op.alter_column("parent", "score")
+        .set_type::<Integer>()
+        .nullable(true);
     Ok(())
 }
 
@@ -64,13 +68,23 @@ fn chain() -> Chain {
     Chain::new(vec![
         Migration::new("s1", None, "setup", setup, Some(nothing)),
         Migration::new("s2", Some("s1"), "alter parent", alter, Some(unalter)),
-        Migration::new("s3", Some("s2"), "drop an indexed column", drop_indexed, Some(undrop_indexed)),
+        Migration::new(
+            "s3",
+            Some("s2"),
+            "drop an indexed column",
+            drop_indexed,
+            Some(undrop_indexed),
+        ),
     ])
     .unwrap()
 }
 
 fn texts(conn: &mut AnyConnection, sql: &str) -> Vec<String> {
-    conn.query_text(sql).unwrap().into_iter().map(|v| v.unwrap_or_default()).collect()
+    conn.query_text(sql)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.unwrap_or_default())
+        .collect()
 }
 
 #[test]
@@ -80,39 +94,100 @@ fn rebuild_keeps_rows_constraints_indexes_triggers_and_children() {
     let chain = chain();
     let mut m = Migrator::new(&chain);
     m.upgrade(&mut conn, "s1").unwrap();
-    let rowids_before = texts(&mut conn, "SELECT CAST(rowid AS TEXT) || ':' || name AS v FROM parent ORDER BY rowid");
+    let rowids_before = texts(
+        &mut conn,
+        "SELECT CAST(rowid AS TEXT) || ':' || name AS v FROM parent ORDER BY rowid",
+    );
     m.upgrade(&mut conn, "s2").unwrap();
 
     // Rows and rowids.
-    assert_eq!(texts(&mut conn, "SELECT CAST(rowid AS TEXT) || ':' || name AS v FROM parent ORDER BY rowid"), rowids_before);
+    assert_eq!(
+        texts(
+            &mut conn,
+            "SELECT CAST(rowid AS TEXT) || ':' || name AS v FROM parent ORDER BY rowid"
+        ),
+        rowids_before
+    );
     // Referencing rows were not cascaded away when the old table was dropped.
-    assert_eq!(texts(&mut conn, "SELECT CAST(id AS TEXT) AS v FROM child ORDER BY id"), ["10", "11"]);
+    assert_eq!(
+        texts(
+            &mut conn,
+            "SELECT CAST(id AS TEXT) AS v FROM child ORDER BY id"
+        ),
+        ["10", "11"]
+    );
     let s = introspect::schema(&mut conn, "alembic_version").unwrap();
     let p = s.table("parent").unwrap();
     assert_eq!(p.column("score").unwrap().sql_type, "bigint");
     assert!(!p.column("score").unwrap().nullable);
     assert_eq!(p.column("code").unwrap().default.as_deref(), Some("'none'"));
     // Checks, named and unnamed, column-level and table-level.
-    for c in ["CHECK (length(name) > 1)", "ck_code: CHECK (code <> 'bad')", "column score: CHECK (score >= 0)", "ck_score_small: CHECK (score < 100)"] {
+    for c in [
+        "CHECK (length(name) > 1)",
+        "ck_code: CHECK (code <> 'bad')",
+        "column score: CHECK (score >= 0)",
+        "ck_score_small: CHECK (score < 100)",
+    ] {
         assert!(p.constraints.contains(c), "{c} missing: {s}");
     }
-    assert!(conn.execute("INSERT INTO parent (name, score) VALUES ('x', 1)").is_err(), "unnamed check enforced");
-    assert!(conn.execute("INSERT INTO parent (name, score) VALUES ('xy', 500)").is_err(), "new check enforced");
+    assert!(
+        conn.execute("INSERT INTO parent (name, score) VALUES ('x', 1)")
+            .is_err(),
+        "unnamed check enforced"
+    );
+    assert!(
+        conn.execute("INSERT INTO parent (name, score) VALUES ('xy', 500)")
+            .is_err(),
+        "new check enforced"
+    );
     // Collation kept: NOCASE makes the partial unique index reject 'ADA'.
-    assert!(conn.execute("INSERT INTO parent (name, score) VALUES ('ADA', 1)").is_err(), "collation + unique index kept");
+    assert!(
+        conn.execute("INSERT INTO parent (name, score) VALUES ('ADA', 1)")
+            .is_err(),
+        "collation + unique index kept"
+    );
     // Indexes, the partial one with its predicate.
-    assert!(p.indexes.iter().any(|i| i == "ix_parent_code: (code)"), "{s}");
-    assert!(p.indexes.iter().any(|i| i == "ix_parent_name: UNIQUE (name) WHERE score > 0"), "{s}");
+    assert!(
+        p.indexes.iter().any(|i| i == "ix_parent_code: (code)"),
+        "{s}"
+    );
+    assert!(
+        p.indexes
+            .iter()
+            .any(|i| i == "ix_parent_name: UNIQUE (name) WHERE score > 0"),
+        "{s}"
+    );
     // Trigger kept.
-    conn.execute("INSERT INTO parent (name, score) VALUES ('edsger', 4)").unwrap();
-    assert_eq!(texts(&mut conn, "SELECT msg AS v FROM log WHERE msg LIKE '%edsger'"), ["inserted edsger"]);
+    conn.execute("INSERT INTO parent (name, score) VALUES ('edsger', 4)")
+        .unwrap();
+    assert_eq!(
+        texts(
+            &mut conn,
+            "SELECT msg AS v FROM log WHERE msg LIKE '%edsger'"
+        ),
+        ["inserted edsger"]
+    );
     // AUTOINCREMENT does not reuse the id of the deleted 'grace' (3).
-    assert_eq!(texts(&mut conn, "SELECT CAST(id AS TEXT) AS v FROM parent WHERE name = 'edsger'"), ["4"]);
+    assert_eq!(
+        texts(
+            &mut conn,
+            "SELECT CAST(id AS TEXT) AS v FROM parent WHERE name = 'edsger'"
+        ),
+        ["4"]
+    );
     // The view still works.
-    assert_eq!(texts(&mut conn, "SELECT count(*) AS v FROM v_parent"), ["3"]);
+    assert_eq!(
+        texts(&mut conn, "SELECT count(*) AS v FROM v_parent"),
+        ["3"]
+    );
     // Foreign keys are enforced again after the migration.
-    assert!(conn.execute("INSERT INTO child (id, parent_id) VALUES (12, 999)").is_err());
-    let ok = texts(&mut conn, "SELECT integrity_check AS v FROM pragma_integrity_check");
+    assert!(conn
+        .execute("INSERT INTO child (id, parent_id) VALUES (12, 999)")
+        .is_err());
+    let ok = texts(
+        &mut conn,
+        "SELECT integrity_check AS v FROM pragma_integrity_check",
+    );
     assert_eq!(ok, ["ok"]);
 
     // Dropping an indexed column rebuilds (native DROP COLUMN would refuse) and
@@ -121,9 +196,18 @@ fn rebuild_keeps_rows_constraints_indexes_triggers_and_children() {
     let s = introspect::schema(&mut conn, "alembic_version").unwrap();
     let p = s.table("parent").unwrap();
     assert!(p.column("code").is_none());
-    assert!(!p.indexes.iter().any(|i| i.starts_with("ix_parent_code")), "{s}");
-    assert!(p.indexes.iter().any(|i| i.starts_with("ix_parent_name")), "{s}");
-    assert!(!p.constraints.iter().any(|c| c.contains("ck_code")), "a check on the dropped column goes with it: {s}");
+    assert!(
+        !p.indexes.iter().any(|i| i.starts_with("ix_parent_code")),
+        "{s}"
+    );
+    assert!(
+        p.indexes.iter().any(|i| i.starts_with("ix_parent_name")),
+        "{s}"
+    );
+    assert!(
+        !p.constraints.iter().any(|c| c.contains("ck_code")),
+        "a check on the dropped column goes with it: {s}"
+    );
 
     // And all the way back.
     m.downgrade(&mut conn, "s1").unwrap();
@@ -132,7 +216,13 @@ fn rebuild_keeps_rows_constraints_indexes_triggers_and_children() {
     assert_eq!(p.column("score").unwrap().sql_type, "integer");
     assert!(p.column("score").unwrap().nullable);
     assert_eq!(p.column("code").unwrap().default, None);
-    assert_eq!(texts(&mut conn, "SELECT CAST(id AS TEXT) AS v FROM child ORDER BY id"), ["10", "11"]);
+    assert_eq!(
+        texts(
+            &mut conn,
+            "SELECT CAST(id AS TEXT) AS v FROM child ORDER BY id"
+        ),
+        ["10", "11"]
+    );
 }
 
 fn break_fk(op: &mut Op) -> Result<()> {
@@ -155,7 +245,11 @@ fn a_rebuild_that_would_leave_broken_foreign_keys_is_rolled_back() {
     let e = m.upgrade(&mut conn, "head").unwrap_err().to_string();
     assert!(e.contains("foreign key violations"), "{e}");
     assert_eq!(m.current(&mut conn).unwrap().as_deref(), Some("s1"));
-    assert_eq!(texts(&mut conn, "SELECT count(*) AS v FROM child"), ["2"], "rolled back");
+    assert_eq!(
+        texts(&mut conn, "SELECT count(*) AS v FROM child"),
+        ["2"],
+        "rolled back"
+    );
 }
 
 #[test]
@@ -171,6 +265,12 @@ fn dropping_an_unnamed_constraint_by_name_is_a_clear_error() {
         Migration::new("s2", Some("s1"), "drop", drop_missing, Some(nothing)),
     ])
     .unwrap();
-    let e = Migrator::new(&chain).upgrade(&mut conn, "head").unwrap_err().to_string();
-    assert!(e.contains("table parent has no constraint named no_such"), "{e}");
+    let e = Migrator::new(&chain)
+        .upgrade(&mut conn, "head")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("table parent has no constraint named no_such"),
+        "{e}"
+    );
 }
