@@ -1,1 +1,285 @@
-//! Helpers for proving in `cargo test` that migrations round-trip. (Grows with the round-trip issue.)
+//! Proving in `cargo test` that every migration goes down and up cleanly.
+//!
+//! ```
+//! # use migrate_runtime::prelude::*;
+//! # fn up(op: &mut Op) -> Result<()> { op.create_table("t").column(col::<Integer>("id")); Ok(()) }
+//! # fn down(op: &mut Op) -> Result<()> { op.drop_table("t"); Ok(()) }
+//! # let chain = Chain::new(vec![Migration::new("a1", None, "t", up, Some(down))]).unwrap();
+//! // In a user's tests: one call, on in-memory SQLite.
+//! migrate_runtime::testing::RoundTrip::new(&chain).run().unwrap();
+//! ```
+//!
+//! The "stairway": from base, each migration is upgraded, its schema recorded,
+//! downgraded (the schema must equal the one before it: no trace left), and
+//! upgraded again (the schema must equal the recorded one); then the chain is
+//! walked back down to base, checking the schema at every step. A failure names
+//! the revision and shows the difference.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::chain::Chain;
+use crate::conn::AnyConnection;
+use crate::dialect::Dialect;
+use crate::error::Error;
+use crate::executor::{Migrator, DEFAULT_VERSION_TABLE};
+use crate::introspect::{self, Schema};
+use crate::url;
+use crate::Result;
+
+/// Code run against the live database at a point of the stairway.
+pub type DataFn = Box<dyn Fn(&mut AnyConnection) -> Result<()>>;
+
+/// Why a round trip failed.
+#[derive(Debug)]
+pub struct RoundTripError {
+    /// The migration at fault.
+    pub revision: String,
+    /// Its message.
+    pub message: String,
+    /// What was being checked.
+    pub stage: String,
+    /// The schema differences, one per line (empty for an error that is not one).
+    pub differences: Vec<String>,
+    /// The underlying error, when a migration or a hook failed.
+    pub error: Option<Error>,
+}
+
+impl fmt::Display for RoundTripError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "revision {} ({}): {}",
+            self.revision, self.message, self.stage
+        )?;
+        if let Some(e) = &self.error {
+            write!(f, ": {e}")?;
+        }
+        for d in &self.differences {
+            write!(f, "\n  {d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RoundTripError {}
+
+/// A round-trip test of a chain. See the [module docs](self).
+pub struct RoundTrip<'a> {
+    chain: &'a Chain,
+    url: String,
+    version_table: String,
+    before: HashMap<String, DataFn>,
+    at: HashMap<String, DataFn>,
+}
+
+impl<'a> RoundTrip<'a> {
+    /// A round trip on a fresh in-memory SQLite database.
+    pub fn new(chain: &'a Chain) -> Self {
+        RoundTrip {
+            chain,
+            url: "sqlite://".into(),
+            version_table: DEFAULT_VERSION_TABLE.into(),
+            before: HashMap::new(),
+            at: HashMap::new(),
+        }
+    }
+
+    /// Runs against the (empty) database at `url` instead, e.g. a [`TempDatabase`].
+    pub fn on(mut self, url: impl Into<String>) -> Self {
+        self.url = url.into();
+        self
+    }
+
+    /// Uses another version table name.
+    pub fn version_table(mut self, name: impl Into<String>) -> Self {
+        self.version_table = name.into();
+        self
+    }
+
+    /// Inserts data just before `revision` is upgraded, to test its data migration
+    /// (pytest-alembic's `before_revision_data`).
+    pub fn seed_before(
+        mut self,
+        revision: &str,
+        f: impl Fn(&mut AnyConnection) -> Result<()> + 'static,
+    ) -> Self {
+        self.before.insert(revision.to_owned(), Box::new(f));
+        self
+    }
+
+    /// Checks the data right after `revision` is upgraded (pytest-alembic's `at_revision_data`).
+    pub fn check_at(
+        mut self,
+        revision: &str,
+        f: impl Fn(&mut AnyConnection) -> Result<()> + 'static,
+    ) -> Self {
+        self.at.insert(revision.to_owned(), Box::new(f));
+        self
+    }
+
+    /// Walks the stairway; `Err` names the first migration that does not round-trip.
+    pub fn run(self) -> std::result::Result<(), RoundTripError> {
+        let ms = self.chain.migrations();
+        let fail = |i: usize, stage: &str, differences: Vec<String>, error: Option<Error>| {
+            RoundTripError {
+                revision: ms.get(i).map_or("<base>", |m| m.revision()).to_owned(),
+                message: ms.get(i).map_or("", |m| m.message()).to_owned(),
+                stage: stage.to_owned(),
+                differences,
+                error,
+            }
+        };
+        let mut conn = AnyConnection::establish(&self.url)
+            .map_err(|e| fail(0, "cannot open the test database", Vec::new(), Some(e)))?;
+        let mut m = Migrator::new(self.chain).version_table(&self.version_table);
+        let schema = |conn: &mut AnyConnection, i: usize, stage: &str| {
+            introspect::schema(conn, &self.version_table)
+                .map_err(|e| fail(i, stage, Vec::new(), Some(e)))
+        };
+        let same = |i: usize, stage: &str, got: &Schema, want: &Schema| {
+            let diff = got.diff(want);
+            if diff.is_empty() {
+                Ok(())
+            } else {
+                Err(fail(i, stage, diff, None))
+            }
+        };
+        if m.current(&mut conn)
+            .map_err(|e| fail(0, "reading the version", Vec::new(), Some(e)))?
+            .is_some()
+        {
+            return Err(fail(
+                0,
+                "the test database must start empty",
+                Vec::new(),
+                None,
+            ));
+        }
+        let mut schemas = vec![schema(&mut conn, 0, "reading the empty schema")?];
+        for (i, mig) in ms.iter().enumerate() {
+            let target = mig.revision();
+            if let Some(seed) = self.before.get(target) {
+                seed(&mut conn)
+                    .map_err(|e| fail(i, "seeding data before the upgrade", Vec::new(), Some(e)))?;
+            }
+            m.upgrade(&mut conn, target)
+                .map_err(|e| fail(i, "upgrade failed", Vec::new(), Some(e)))?;
+            let up = schema(&mut conn, i, "reading the schema after the upgrade")?;
+            if let Some(check) = self.at.get(target) {
+                check(&mut conn)
+                    .map_err(|e| fail(i, "checking data after the upgrade", Vec::new(), Some(e)))?;
+            }
+            if mig.is_reversible() {
+                m.downgrade(&mut conn, "-1")
+                    .map_err(|e| fail(i, "downgrade failed", Vec::new(), Some(e)))?;
+                let down = schema(&mut conn, i, "reading the schema after the downgrade")?;
+                same(
+                    i,
+                    "the downgrade left the schema different from before the upgrade",
+                    &down,
+                    &schemas[i],
+                )?;
+                m.upgrade(&mut conn, target)
+                    .map_err(|e| fail(i, "upgrade after downgrade failed", Vec::new(), Some(e)))?;
+                let again = schema(&mut conn, i, "reading the schema after upgrading again")?;
+                same(i, "upgrading again gave a different schema", &again, &up)?;
+            }
+            schemas.push(up);
+        }
+        // Back down to base, one step at a time, as far as the chain is reversible.
+        for i in (0..ms.len()).rev() {
+            if !ms[i].is_reversible() {
+                break;
+            }
+            m.downgrade(&mut conn, "-1")
+                .map_err(|e| fail(i, "downgrade to base failed", Vec::new(), Some(e)))?;
+            let down = schema(&mut conn, i, "reading the schema on the way to base")?;
+            same(
+                i,
+                "on the way down to base, the downgrade left the schema different",
+                &down,
+                &schemas[i],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A database created for one test on a PostgreSQL or MySQL server, dropped when
+/// this value is dropped. For SQLite, a temporary file is used.
+pub struct TempDatabase {
+    url: String,
+    admin: Option<(String, String, Dialect)>,
+    _dir: Option<std::path::PathBuf>,
+}
+
+impl TempDatabase {
+    /// Creates a database with a unique name on the server of `server_url`
+    /// (e.g. `postgres://postgres@127.0.0.1/test`), or a fresh SQLite file when
+    /// `server_url` is a SQLite URL.
+    pub fn create(server_url: &str) -> Result<Self> {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!("migrate_test_{}_{n}_{nanos}", std::process::id());
+        let target = url::parse(server_url, std::path::Path::new("/"))?;
+        let dialect = target.dialect();
+        if dialect == Dialect::Sqlite {
+            let dir = std::env::temp_dir().join(&name);
+            std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
+                context: format!("cannot create {}", dir.display()),
+                source: e,
+            })?;
+            return Ok(TempDatabase {
+                url: format!("sqlite:///{}/test.db", dir.display()),
+                admin: None,
+                _dir: Some(dir),
+            });
+        }
+        let mut admin = AnyConnection::establish(server_url)?;
+        admin.execute(&format!("CREATE DATABASE {}", dialect.quote_ident(&name)))?;
+        let (base, query) = match server_url.split_once('?') {
+            Some((b, q)) => (b, format!("?{q}")),
+            None => (server_url, String::new()),
+        };
+        let scheme_end = base.find("://").map_or(0, |i| i + 3);
+        let host_end = base[scheme_end..]
+            .find('/')
+            .map_or(base.len(), |i| scheme_end + i);
+        let url = format!("{}/{name}{query}", &base[..host_end]);
+        Ok(TempDatabase {
+            url,
+            admin: Some((server_url.to_owned(), name, dialect)),
+            _dir: None,
+        })
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TempDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name, dialect)) = &self.admin {
+            if let Ok(mut c) = AnyConnection::establish(admin) {
+                let force = if *dialect == Dialect::Postgres {
+                    " WITH (FORCE)"
+                } else {
+                    ""
+                };
+                let _ = c.execute(&format!(
+                    "DROP DATABASE IF EXISTS {}{force}",
+                    dialect.quote_ident(name)
+                ));
+            }
+        }
+        if let Some(dir) = &self._dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}

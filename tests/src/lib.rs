@@ -8,17 +8,18 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use migrate_runtime::testing::TempDatabase;
+
 use migrate_runtime::prelude::*;
 use migrate_runtime::AnyConnection;
 
-/// A database for one test.
+/// A database for one test, dropped at the end.
 pub struct TestDb {
     /// Its URL.
     pub url: String,
     /// Its dialect.
     pub dialect: Dialect,
-    admin: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
+    _db: TempDatabase,
 }
 
 impl TestDb {
@@ -31,92 +32,32 @@ impl TestDb {
     }
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.admin {
-            if let Ok(mut c) = AnyConnection::establish(admin) {
-                let sql = match self.dialect {
-                    Dialect::Postgres => format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
-                    _ => format!("DROP DATABASE IF EXISTS `{name}`"),
-                };
-                let _ = c.execute(&sql);
-            }
-        }
-    }
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-fn unique_name(test: &str) -> String {
-    let clean: String = test
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .take(30)
-        .collect();
-    format!(
-        "mt_{clean}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{db}?{q}"),
-        None => format!("{base}/{db}"),
-    }
-}
-
-fn server_db(env: &str, dialect: Dialect, test: &str) -> Option<TestDb> {
+fn server_db(env: &str, dialect: Dialect) -> Option<TestDb> {
     let admin = std::env::var(env).ok().filter(|s| !s.is_empty())?;
-    let name = unique_name(test);
-    let mut c = AnyConnection::establish(&admin)
-        .unwrap_or_else(|e| panic!("{env} is set but the server is unreachable: {e}"));
-    let sql = match dialect {
-        Dialect::Postgres => format!("CREATE DATABASE \"{name}\""),
-        _ => format!("CREATE DATABASE `{name}`"),
-    };
-    c.execute(&sql)
-        .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+    let db = TempDatabase::create(&admin).unwrap_or_else(|e| {
+        panic!("{env} is set but no test database could be created there: {e}")
+    });
     Some(TestDb {
-        url: with_database(&admin, &name),
+        url: db.url().to_owned(),
         dialect,
-        admin: Some((admin, name)),
-        _dir: None,
+        _db: db,
     })
 }
 
 /// A fresh SQLite database file.
 pub fn sqlite(_test: &str) -> TestDb {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let url = format!("sqlite:///{}", dir.path().join("test.db").display());
+    let db = TempDatabase::create("sqlite://").expect("temporary SQLite database");
     TestDb {
-        url,
+        url: db.url().to_owned(),
         dialect: Dialect::Sqlite,
-        admin: None,
-        _dir: Some(dir),
+        _db: db,
     }
 }
 
 /// A fresh PostgreSQL database, when `MIGRATE_TEST_POSTGRES_URL` is set.
-pub fn postgres(test: &str) -> Option<TestDb> {
+pub fn postgres(_test: &str) -> Option<TestDb> {
     if cfg!(feature = "postgres") {
-        server_db("MIGRATE_TEST_POSTGRES_URL", Dialect::Postgres, test)
+        server_db("MIGRATE_TEST_POSTGRES_URL", Dialect::Postgres)
     } else {
         assert!(
             std::env::var("MIGRATE_TEST_POSTGRES_URL").is_err(),
@@ -127,9 +68,9 @@ pub fn postgres(test: &str) -> Option<TestDb> {
 }
 
 /// A fresh MySQL/MariaDB database, when `MIGRATE_TEST_MYSQL_URL` is set.
-pub fn mysql(test: &str) -> Option<TestDb> {
+pub fn mysql(_test: &str) -> Option<TestDb> {
     if cfg!(feature = "mysql") {
-        server_db("MIGRATE_TEST_MYSQL_URL", Dialect::Mysql, test)
+        server_db("MIGRATE_TEST_MYSQL_URL", Dialect::Mysql)
     } else {
         assert!(
             std::env::var("MIGRATE_TEST_MYSQL_URL").is_err(),

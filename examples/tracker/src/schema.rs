@@ -14,7 +14,7 @@ diesel::table! {
         id -> Integer,
         slug -> Varchar,
         title -> Text,
-        difficulty -> Nullable<Varchar>,
+        difficulty -> Varchar,
     }
 }
 

@@ -4,60 +4,36 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use migrate_runtime::testing::TempDatabase;
+
 const HEAD: &str = "9d0e1f2a3b4c";
 
 struct Db {
     url: String,
-    admin: Option<(String, String, bool)>,
-    _dir: Option<tempfile::TempDir>,
+    _db: TempDatabase,
 }
 
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Some((admin, name, pg)) = &self.admin {
-            let sql = if *pg {
-                format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")
-            } else {
-                format!("DROP DATABASE IF EXISTS `{name}`")
-            };
-            if let Ok(mut c) = migrate_runtime::AnyConnection::establish(admin) {
-                let _ = c.execute(&sql);
-            }
-        }
-    }
-}
-
-fn server(env: &str, pg: bool, test: &str) -> Option<Db> {
+fn server(env: &str) -> Option<Db> {
     let admin = std::env::var(env).ok().filter(|s| !s.is_empty())?;
-    let name = format!("trk_{test}_{}", std::process::id());
-    let mut c = migrate_runtime::AnyConnection::establish(&admin)
-        .unwrap_or_else(|e| panic!("{env} is set but unreachable: {e}"));
-    let create = if pg {
-        format!("CREATE DATABASE \"{name}\"")
-    } else {
-        format!("CREATE DATABASE `{name}`")
-    };
-    c.execute(&create).expect("create database");
-    let base = &admin[..admin.rfind('/').expect("URL with a database")];
+    let db =
+        TempDatabase::create(&admin).unwrap_or_else(|e| panic!("{env} is set but unusable: {e}"));
     Some(Db {
-        url: format!("{base}/{name}"),
-        admin: Some((admin, name, pg)),
-        _dir: None,
+        url: db.url().to_owned(),
+        _db: db,
     })
 }
 
-fn databases(test: &str) -> Vec<Db> {
-    let dir = tempfile::tempdir().unwrap();
+fn databases() -> Vec<Db> {
+    let db = TempDatabase::create("sqlite://").unwrap();
     let mut v = vec![Db {
-        url: format!("sqlite:///{}", dir.path().join("t.db").display()),
-        admin: None,
-        _dir: Some(dir),
+        url: db.url().to_owned(),
+        _db: db,
     }];
     if cfg!(feature = "postgres") {
-        v.extend(server("MIGRATE_TEST_POSTGRES_URL", true, test));
+        v.extend(server("MIGRATE_TEST_POSTGRES_URL"));
     }
     if cfg!(feature = "mysql") {
-        v.extend(server("MIGRATE_TEST_MYSQL_URL", false, test));
+        v.extend(server("MIGRATE_TEST_MYSQL_URL"));
     }
     v
 }
@@ -93,7 +69,7 @@ fn fails(url: Option<&str>, args: &[&str], code: i32) -> String {
 
 #[test]
 fn every_command_on_every_database() {
-    for db in databases("cmds") {
+    for db in databases() {
         let u = db.url.as_str();
         assert_eq!(
             ok(u, &["current"]).0,
@@ -402,10 +378,10 @@ fn offline_script_runs_in_sqlite3_and_matches_the_online_schema() {
 #[cfg(feature = "postgres")]
 #[test]
 fn offline_script_runs_in_psql_and_matches_the_online_schema() {
-    let Some(online) = server("MIGRATE_TEST_POSTGRES_URL", true, "offon") else {
+    let Some(online) = server("MIGRATE_TEST_POSTGRES_URL") else {
         return;
     };
-    let Some(offline) = server("MIGRATE_TEST_POSTGRES_URL", true, "offoff") else {
+    let Some(offline) = server("MIGRATE_TEST_POSTGRES_URL") else {
         return;
     };
     ok(&online.url, &["upgrade"]);
