@@ -42,7 +42,7 @@ pub struct RoundTripError {
     /// The schema differences, one per line (empty for an error that is not one).
     pub differences: Vec<String>,
     /// The underlying error, when a migration or a hook failed.
-    pub error: Option<Error>,
+    pub error: Option<Box<Error>>,
 }
 
 impl fmt::Display for RoundTripError {
@@ -127,7 +127,7 @@ impl<'a> RoundTrip<'a> {
                 message: ms.get(i).map_or("", |m| m.message()).to_owned(),
                 stage: stage.to_owned(),
                 differences,
-                error,
+                error: error.map(Box::new),
             }
         };
         let mut conn = AnyConnection::establish(&self.url)

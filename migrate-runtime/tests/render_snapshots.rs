@@ -258,7 +258,8 @@ fn sqlite_rebuild_statements() {
         sequence: Some(42),
     };
     let mut out = String::new();
-    let cases: Vec<(&str, fn(&mut Op))> = vec![
+    type Build = fn(&mut Op);
+    let cases: Vec<(&str, Build)> = vec![
         ("alter type, nullability and default", |op| {
             op.alter_column("users", "age")
                 .set_type::<BigInt>()
