@@ -429,6 +429,29 @@ impl ColumnDdl {
         i.min(self.rest.len())
     }
 
+    /// The index after the parenthesized group starting at `i` (or `i + 1` when
+    /// `rest[i]` is not `(`), so that scans for column constraints never look
+    /// inside expressions such as `CHECK (x IS NOT NULL)`.
+    fn skip(&self, i: usize) -> usize {
+        if self.rest.get(i).map(|t| t.kind) != Some(Kind::Open) {
+            return i + 1;
+        }
+        let mut depth = 0;
+        for (j, t) in self.rest.iter().enumerate().skip(i) {
+            match t.kind {
+                Kind::Open => depth += 1,
+                Kind::Close => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return j + 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.rest.len()
+    }
+
     /// Replaces the declared type.
     pub fn set_type(&mut self, ty: &str) -> Result<()> {
         let n = self.type_len();
@@ -487,7 +510,7 @@ impl ColumnDdl {
                 self.rest.drain(i..end.min(self.rest.len()));
                 continue;
             }
-            i += 1;
+            i = self.skip(i);
         }
         if !nullable {
             let at = self.type_len();
@@ -506,7 +529,7 @@ impl ColumnDdl {
                 self.rest.drain(i..end.min(self.rest.len()));
                 continue;
             }
-            i += 1;
+            i = self.skip(i);
         }
         if let Some(sql) = sql {
             let mut new = vec![word("DEFAULT")];
@@ -536,9 +559,17 @@ impl ColumnDdl {
         Ok(())
     }
 
-    /// Whether the column definition holds `word` (e.g. `UNIQUE`, `PRIMARY`, `REFERENCES`).
+    /// Whether the column definition holds `word` outside parentheses
+    /// (e.g. `UNIQUE`, `PRIMARY`, `REFERENCES`, `CHECK`).
     pub fn has_word(&self, word: &str) -> bool {
-        self.rest.iter().any(|t| t.word(word))
+        let mut i = 0;
+        while i < self.rest.len() {
+            if self.rest[i].word(word) {
+                return true;
+            }
+            i = self.skip(i);
+        }
+        false
     }
 }
 
@@ -687,6 +718,25 @@ mod tests {
         // Re-rendered SQL parses back to the same text.
         let sql = t.to_sql("\"order\"");
         assert_eq!(parse(&sql).unwrap().to_sql("\"order\""), sql);
+    }
+
+    #[test]
+    fn edits_never_reach_inside_expressions() {
+        let mut t = parse("CREATE TABLE t (c TEXT NOT NULL DEFAULT 0 CHECK (c IS NULL OR c IS NOT NULL OR c = 'DEFAULT'))").unwrap();
+        let c = t.column_mut("c").unwrap();
+        c.set_default(Some("-1")).unwrap();
+        c.set_nullable(true);
+        assert_eq!(
+            join(&c.rest),
+            "TEXT DEFAULT -1 CHECK (c IS NULL OR c IS NOT NULL OR c = 'DEFAULT')"
+        );
+        c.set_nullable(false);
+        c.set_default(None).unwrap();
+        assert_eq!(
+            join(&c.rest),
+            "TEXT NOT NULL CHECK (c IS NULL OR c IS NOT NULL OR c = 'DEFAULT')"
+        );
+        assert!(!c.has_word("NULL") || c.has_word("NOT"));
     }
 
     #[test]

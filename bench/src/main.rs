@@ -1,0 +1,573 @@
+//! The benchmark runner. One command measures, in one run on one machine, this
+//! project against Alembic (installed into a virtualenv from PyPI) and against the
+//! raw SQL fed to the database's own client:
+//!
+//! ```text
+//! cargo run --release -p migrate-bench -- all                 # SQLite, N=200 and 1000
+//! cargo run --release -p migrate-bench --features postgres -- all --postgres postgres://postgres@127.0.0.1/test
+//! cargo run --release -p migrate-bench -- rebuild --rows 1000000
+//! ```
+//!
+//! Times are wall-clock seconds over repetitions (min, median, max); ratios use the
+//! minimums. See BENCHMARKS.md for figures.
+
+mod gen;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use migrate_runtime::prelude::*;
+use migrate_runtime::Migrator;
+
+struct Opts {
+    ns: Vec<usize>,
+    reps: usize,
+    postgres: Option<String>,
+    alembic: bool,
+    rows: usize,
+    shared: PathBuf,
+    out: PathBuf,
+}
+
+fn usage() -> ! {
+    eprintln!("usage: bench <all|chain|rebuild> [--n 200,1000] [--reps 5] [--rows 1000000] [--postgres URL] [--no-alembic] [--shared DIR]");
+    std::process::exit(2)
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn parse_opts(args: &[String]) -> Opts {
+    let mut o = Opts {
+        ns: vec![200, 1000],
+        reps: 5,
+        postgres: None,
+        alembic: true,
+        rows: 1_000_000,
+        shared: workspace().join("../shared/bench"),
+        out: workspace().join("target/bench"),
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().cloned().unwrap_or_else(|| usage());
+        match a.as_str() {
+            "--n" => {
+                o.ns = val()
+                    .split(',')
+                    .filter_map(|s| s.trim().parse().ok())
+                    .collect()
+            }
+            "--reps" => o.reps = val().parse().unwrap_or_else(|_| usage()),
+            "--rows" => o.rows = val().parse().unwrap_or_else(|_| usage()),
+            "--postgres" => o.postgres = Some(val()),
+            "--no-alembic" => o.alembic = false,
+            "--shared" => o.shared = PathBuf::from(val()),
+            _ => usage(),
+        }
+    }
+    o
+}
+
+/// min, median, max
+#[derive(Clone, Copy)]
+struct Stats(f64, f64, f64);
+
+fn stats(mut v: Vec<Duration>) -> Stats {
+    v.sort();
+    let s = |d: Duration| d.as_secs_f64();
+    Stats(s(v[0]), s(v[v.len() / 2]), s(v[v.len() - 1]))
+}
+
+fn time(reps: usize, mut setup: impl FnMut(), mut run: impl FnMut()) -> Stats {
+    let mut v = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        setup();
+        let t = Instant::now();
+        run();
+        v.push(t.elapsed());
+    }
+    stats(v)
+}
+
+fn sh(cmd: &mut Command) {
+    let out = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+fn sqlite3(db: &Path, script: &Path) -> Command {
+    let mut c = Command::new("sqlite3");
+    c.arg("-bail")
+        .arg(db)
+        .stdin(std::fs::File::open(script).unwrap_or_else(|e| panic!("{}: {e}", script.display())));
+    c
+}
+
+struct Row {
+    work: String,
+    ours: Stats,
+    raw: Option<Stats>,
+    alembic: Option<Stats>,
+}
+
+fn fmt(s: Option<Stats>) -> String {
+    s.map_or("-".into(), |Stats(min, med, max)| {
+        format!("{min:.3} / {med:.3} / {max:.3}")
+    })
+}
+
+fn print_table(title: &str, rows: &[Row]) {
+    println!("\n### {title}\n");
+    println!(
+        "| work | ours (min / median / max, s) | raw SQL | Alembic | ours / raw | Alembic / ours |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let ratio = |a: Option<Stats>, b: Option<Stats>| match (a, b) {
+            (Some(a), Some(b)) if b.0 > 0.0 => format!("{:.2}x", a.0 / b.0),
+            _ => "-".into(),
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.work,
+            fmt(Some(r.ours)),
+            fmt(r.raw),
+            fmt(r.alembic),
+            ratio(Some(r.ours), r.raw),
+            ratio(r.alembic, Some(r.ours))
+        );
+    }
+}
+
+fn alembic_venv(o: &Opts) -> Option<PathBuf> {
+    if !o.alembic {
+        return None;
+    }
+    let venv = o.out.join("venv");
+    let bin = venv.join("bin/alembic");
+    if !bin.exists() {
+        eprintln!("installing Alembic into {}", venv.display());
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", "-r"])
+                .arg(o.shared.join("requirements.txt"))
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("Alembic could not be installed; its columns stay empty");
+            return None;
+        }
+    }
+    Some(bin)
+}
+
+fn cargo_build(dir: &Path, target: &Path) -> Duration {
+    let t = Instant::now();
+    sh(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--release", "--quiet"])
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", target),
+    );
+    t.elapsed()
+}
+
+fn chain_bench(o: &Opts, alembic: Option<&Path>) {
+    let target = o.out.join("target");
+    let features: Vec<&str> = if cfg!(feature = "postgres") {
+        vec!["sqlite", "postgres"]
+    } else {
+        vec!["sqlite"]
+    };
+    let mut build_rows = Vec::new();
+    for &n in &o.ns {
+        let base = o.out.join(format!("n{n}"));
+        let wl = base.join("workload");
+        sh(Command::new("python3")
+            .arg(o.shared.join("gen.py"))
+            .arg(n.to_string())
+            .arg("--out")
+            .arg(&wl));
+        let krate = base.join(format!("chain_n{n}"));
+        if let Err(e) = gen::write_crate(
+            &wl.join("workload.json"),
+            &krate,
+            &workspace().join("migrate-runtime"),
+            &features,
+        ) {
+            panic!("generating the crate: {e}");
+        }
+        // Dependencies first, so that the next figures are the chain crate's own.
+        cargo_build(&krate, &target);
+        sh(
+            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args([
+                    "clean",
+                    "--release",
+                    "--quiet",
+                    "-p",
+                    &format!("bench_chain_n{n}"),
+                ])
+                .current_dir(&krate)
+                .env("CARGO_TARGET_DIR", &target),
+        );
+        let full = cargo_build(&krate, &target);
+        let extra = krate.join("migrations/ffffffffffff_one_more.rs");
+        let w: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(wl.join("workload.json")).unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        let last = w["revisions"]
+            .as_array()
+            .and_then(|r| r.last())
+            .and_then(|r| r["revision"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        std::fs::write(&extra, format!("use migrate_runtime::prelude::*;\n\n#[migration(revision = \"ffffffffffff\", down_revision = \"{last}\")]\nfn upgrade(op: &mut Op) -> Result<()> {{\n    op.create_table(\"one_more\").column(col::<Integer>(\"id\"));\n    Ok(())\n}}\n\nfn downgrade(op: &mut Op) -> Result<()> {{\n    op.drop_table(\"one_more\");\n    Ok(())\n}}\n")).expect("write extra migration");
+        let incremental = cargo_build(&krate, &target);
+        let _ = std::fs::remove_file(&extra);
+        cargo_build(&krate, &target);
+        build_rows.push((n, full, incremental));
+
+        let bin = target.join(format!("release/bench_chain_n{n}"));
+        let db = base.join("bench.db");
+        let url = format!("sqlite:///{}", db.display());
+        let rm = || {
+            let _ = std::fs::remove_file(&db);
+        };
+        let ours = |args: &[&str]| {
+            let mut c = Command::new(&bin);
+            c.arg("--url").arg(&url).args(args);
+            c
+        };
+        let raw = |f: &str| wl.join("raw").join(f);
+        let al = |args: &[&str]| {
+            alembic.map(|a| {
+                let mut c = Command::new(a);
+                c.arg("-c")
+                    .arg(wl.join("alembic/alembic.ini"))
+                    .args(args)
+                    .env("BENCH_DB_URL", &url);
+                c
+            })
+        };
+        let r = o.reps;
+        let mut rows = Vec::new();
+        rows.push(Row {
+            work: format!("SQLite upgrade head, N={n}, a transaction per migration"),
+            ours: time(r, rm, || sh(&mut ours(&["upgrade", "head"]))),
+            raw: Some(time(r, rm, || {
+                sh(&mut sqlite3(&db, &raw("sqlite_upgrade_perrev.sql")))
+            })),
+            alembic: None,
+        });
+        rows.push(Row {
+            work: format!("SQLite upgrade head, N={n}, one transaction"),
+            ours: time(r, rm, || {
+                sh(&mut ours(&["upgrade", "head", "--one-transaction"]))
+            }),
+            raw: Some(time(r, rm, || {
+                sh(&mut sqlite3(&db, &raw("sqlite_upgrade_tx.sql")))
+            })),
+            alembic: al(&["upgrade", "head"]).map(|mut c| time(r, rm, || sh(&mut c))),
+        });
+        let at_head = || {
+            rm();
+            sh(&mut sqlite3(&db, &raw("sqlite_upgrade_tx.sql")));
+        };
+        rows.push(Row {
+            work: format!("SQLite downgrade base, N={n}, a transaction per migration"),
+            ours: time(r, at_head, || sh(&mut ours(&["downgrade", "base"]))),
+            raw: Some(time(r, at_head, || {
+                sh(&mut sqlite3(&db, &raw("sqlite_downgrade_perrev.sql")))
+            })),
+            alembic: None,
+        });
+        rows.push(Row {
+            work: format!("SQLite downgrade base, N={n}, one transaction"),
+            ours: time(r, at_head, || {
+                sh(&mut ours(&["downgrade", "base", "--one-transaction"]))
+            }),
+            raw: Some(time(r, at_head, || {
+                sh(&mut sqlite3(&db, &raw("sqlite_downgrade_tx.sql")))
+            })),
+            alembic: al(&["downgrade", "base"]).map(|mut c| time(r, at_head, || sh(&mut c))),
+        });
+        at_head();
+        let reps_small = r.max(10);
+        rows.push(Row {
+            work: format!("`current` on an up-to-date SQLite database, N={n}"),
+            ours: time(reps_small, || {}, || sh(&mut ours(&["current"]))),
+            raw: None,
+            alembic: al(&["current"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+        });
+        rows.push(Row {
+            work: format!("`history`, N={n}"),
+            ours: time(reps_small, || {}, || sh(&mut ours(&["history"]))),
+            raw: None,
+            alembic: al(&["history"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+        });
+        rows.push(Row {
+            work: format!("offline `upgrade head --sql`, N={n}"),
+            ours: time(
+                reps_small,
+                || {},
+                || sh(&mut ours(&["upgrade", "head", "--sql"])),
+            ),
+            raw: None,
+            alembic: al(&["upgrade", "head", "--sql"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+        });
+        if let Some(pg) = &o.postgres {
+            postgres_rows(&mut rows, pg, n, &bin, &wl, alembic, r);
+        }
+        print_table(&format!("N = {n}"), &rows);
+    }
+    println!("\n### Build cost of the generated crate (release)\n");
+    println!("| migrations | crate build (deps prebuilt) | incremental rebuild after adding one migration |");
+    println!("|---:|---:|---:|");
+    for (n, full, inc) in build_rows {
+        println!(
+            "| {n} | {:.2} s | {:.2} s |",
+            full.as_secs_f64(),
+            inc.as_secs_f64()
+        );
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_rows(
+    rows: &mut Vec<Row>,
+    server: &str,
+    n: usize,
+    bin: &Path,
+    wl: &Path,
+    alembic: Option<&Path>,
+    r: usize,
+) {
+    use migrate_runtime::testing::TempDatabase;
+    use std::cell::RefCell;
+    let db: RefCell<Option<TempDatabase>> = RefCell::new(None);
+    let fresh = || {
+        *db.borrow_mut() = None;
+        *db.borrow_mut() =
+            Some(TempDatabase::create(server).expect("create a PostgreSQL database"));
+    };
+    let url = || {
+        db.borrow()
+            .as_ref()
+            .map(|d| d.url().to_owned())
+            .unwrap_or_default()
+    };
+    let raw = |f: &str| wl.join("raw").join(f);
+    let psql = |f: &str, one_tx: bool| {
+        let mut c = Command::new("psql");
+        c.args(["-q", "-v", "ON_ERROR_STOP=1"]);
+        if one_tx {
+            c.arg("-1");
+        }
+        c.arg("-f").arg(raw(f)).arg(url());
+        c
+    };
+    let ours = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.arg("--url").arg(url()).args(args);
+        c
+    };
+    let al = |args: &[&str]| {
+        alembic.map(|a| {
+            let mut c = Command::new(a);
+            c.arg("-c")
+                .arg(wl.join("alembic/alembic.ini"))
+                .args(args)
+                .env(
+                    "BENCH_DB_URL",
+                    url().replacen("postgres://", "postgresql://", 1),
+                );
+            c
+        })
+    };
+    rows.push(Row {
+        work: format!(
+            "PostgreSQL upgrade head, N={n}, a transaction per migration (raw: autocommit)"
+        ),
+        ours: time(r, fresh, || sh(&mut ours(&["upgrade", "head"]))),
+        raw: Some(time(r, fresh, || {
+            sh(&mut psql("postgresql_upgrade.sql", false))
+        })),
+        alembic: None,
+    });
+    rows.push(Row {
+        work: format!("PostgreSQL upgrade head, N={n}, one transaction"),
+        ours: time(r, fresh, || {
+            sh(&mut ours(&["upgrade", "head", "--one-transaction"]))
+        }),
+        raw: Some(time(r, fresh, || {
+            sh(&mut psql("postgresql_upgrade.sql", true))
+        })),
+        alembic: al(&["upgrade", "head"]).map(|_| {
+            time(r, fresh, || {
+                sh(&mut al(&["upgrade", "head"]).expect("alembic"))
+            })
+        }),
+    });
+    let at_head = || {
+        fresh();
+        sh(&mut psql("postgresql_upgrade.sql", true));
+    };
+    rows.push(Row {
+        work: format!("PostgreSQL downgrade base, N={n}, one transaction"),
+        ours: time(r, at_head, || {
+            sh(&mut ours(&["downgrade", "base", "--one-transaction"]))
+        }),
+        raw: Some(time(r, at_head, || {
+            sh(&mut psql("postgresql_downgrade.sql", true))
+        })),
+        alembic: al(&["downgrade", "base"]).map(|_| {
+            time(r, at_head, || {
+                sh(&mut al(&["downgrade", "base"]).expect("alembic"))
+            })
+        }),
+    });
+    at_head();
+    rows.push(Row {
+        work: format!("`current` on an up-to-date PostgreSQL database, N={n}"),
+        ours: time(r.max(10), || {}, || sh(&mut ours(&["current"]))),
+        raw: None,
+        alembic: al(&["current"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+    });
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_rows(
+    _: &mut Vec<Row>,
+    _: &str,
+    _: usize,
+    _: &Path,
+    _: &Path,
+    _: Option<&Path>,
+    _: usize,
+) {
+    eprintln!("--postgres needs the bench built with --features postgres");
+}
+
+fn big_table(db: &Path, rows: usize) {
+    let _ = std::fs::remove_file(db);
+    let sql = format!(
+        "CREATE TABLE big (id INTEGER PRIMARY KEY, a INTEGER, b TEXT, c REAL, d TEXT);\n\
+         CREATE INDEX ix_big_a ON big (a);\nCREATE INDEX ix_big_b ON big (b);\n\
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows})\n\
+         INSERT INTO big (id, a, b, c, d) SELECT i, i % 1000, 'name ' || i, i * 0.5, 'payload ' || i FROM n;\n"
+    );
+    let script = db.with_extension("setup.sql");
+    std::fs::write(&script, sql).expect("write setup");
+    sh(&mut sqlite3(db, &script));
+}
+
+fn drop_d(op: &mut Op) -> Result<()> {
+    op.drop_column("big", "d");
+    Ok(())
+}
+fn require_d(op: &mut Op) -> Result<()> {
+    op.alter_column("big", "d").nullable(false);
+    Ok(())
+}
+fn nothing(_: &mut Op) -> Result<()> {
+    Ok(())
+}
+
+fn rebuild_bench(o: &Opts) {
+    std::fs::create_dir_all(&o.out).expect("bench dir");
+    let template = o.out.join("big_template.db");
+    let db = o.out.join("big.db");
+    eprintln!("building a {}-row table with two indexes", o.rows);
+    big_table(&template, o.rows);
+    let fresh = || {
+        std::fs::copy(&template, &db).expect("copy template");
+    };
+    let url = format!("sqlite:///{}", db.display());
+    let run_ours = |f: fn(&mut Op) -> Result<()>| {
+        let chain = Chain::new(vec![Migration::new("b1", None, "change", f, Some(nothing))])
+            .expect("chain");
+        let mut conn = AnyConnection::establish(&url).expect("open");
+        Migrator::new(&chain)
+            .upgrade(&mut conn, "head")
+            .expect("migrate");
+    };
+    let script = |name: &str, sql: &str| {
+        let p = o.out.join(name);
+        std::fs::write(&p, sql).expect("write script");
+        p
+    };
+    let move_copy = script(
+        "move_and_copy.sql",
+        "PRAGMA foreign_keys = OFF;\nBEGIN;\nCREATE TABLE big_new (id INTEGER PRIMARY KEY, a INTEGER, b TEXT, c REAL, d TEXT NOT NULL);\n\
+         INSERT INTO big_new (id, a, b, c, d) SELECT id, a, b, c, d FROM big;\nDROP TABLE big;\nALTER TABLE big_new RENAME TO big;\n\
+         CREATE INDEX ix_big_a ON big (a);\nCREATE INDEX ix_big_b ON big (b);\nCOMMIT;\n",
+    );
+    let native = script("native_drop.sql", "ALTER TABLE big DROP COLUMN d;\n");
+    let r = o.reps.min(5);
+    let rows = vec![
+        Row {
+            work: format!("rebuild (alter_column NOT NULL), {} rows, 2 indexes; raw = hand-written move and copy", o.rows),
+            ours: time(r, fresh, || run_ours(require_d)),
+            raw: Some(time(r, fresh, || sh(&mut sqlite3(&db, &move_copy)))),
+            alembic: None,
+        },
+        Row {
+            work: format!("drop_column (native where safe), {} rows; raw = ALTER TABLE DROP COLUMN", o.rows),
+            ours: time(r, fresh, || run_ours(drop_d)),
+            raw: Some(time(r, fresh, || sh(&mut sqlite3(&db, &native)))),
+            alembic: None,
+        },
+    ];
+    print_table("SQLite table rebuild", &rows);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(cmd) = args.first() else { usage() };
+    let o = parse_opts(&args[1..]);
+    std::fs::create_dir_all(&o.out).expect("create target/bench");
+    println!(
+        "machine: {} cores; sqlite3 CLI {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        {
+            let v = Command::new("sqlite3").arg("--version").output().map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("?")
+                    .to_owned()
+            });
+            v.unwrap_or_else(|_| "missing".into())
+        }
+    );
+    match cmd.as_str() {
+        "chain" => {
+            let a = alembic_venv(&o);
+            chain_bench(&o, a.as_deref());
+        }
+        "rebuild" => rebuild_bench(&o),
+        "all" => {
+            let a = alembic_venv(&o);
+            chain_bench(&o, a.as_deref());
+            rebuild_bench(&o);
+        }
+        _ => usage(),
+    }
+}
