@@ -37,6 +37,9 @@ struct Cli {
     /// Name of the version table
     #[arg(long, global = true, default_value = DEFAULT_VERSION_TABLE)]
     version_table: String,
+    /// diesel schema file for autogenerate and check (default: src/schema.rs beside the migrations directory)
+    #[arg(long, global = true)]
+    schema: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -129,6 +132,9 @@ enum Command {
         /// Write operations from the difference between schema.rs and the database
         #[arg(long)]
         autogenerate: bool,
+        /// With --autogenerate: write a rename instead of drop + add (old=new or table.old=new)
+        #[arg(long = "rename", value_name = "OLD=NEW")]
+        renames: Vec<String>,
     },
 }
 
@@ -213,6 +219,7 @@ fn rev_label(chain: &Chain, p: Position) -> String {
 fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
     let table = cli.version_table.clone();
     let url_arg = cli.url.as_deref();
+    let schema_arg = cli.schema.clone();
     let out = &mut std::io::stdout();
     let w = |r: std::io::Result<()>| {
         r.map_err(|e| Error::Io {
@@ -399,10 +406,20 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
                 ok = false;
             }
             if ok {
-                eprintln!(
-                    "The database is at head ({}); the chain is sound",
-                    rev_label(chain, p)
-                );
+                if let Some(path) = schema_path(chain, schema_arg.as_deref(), false)? {
+                    let changes = model_changes(&mut conn, &table, &path, &[])?;
+                    if !changes.is_empty() {
+                        eprintln!("ERROR: New upgrade operations detected (the models in {} differ from the database):", path.display());
+                        for c in &changes.summary {
+                            eprintln!("  - {c}");
+                        }
+                        eprintln!("  hint: run `migrate revision --autogenerate -m \"...\"`");
+                        ok = false;
+                    }
+                }
+            }
+            if ok {
+                eprintln!("The database is at head ({}); the chain is sound; no new upgrade operations detected", rev_label(chain, p));
             }
             Ok(if ok { 0 } else { 1 })
         }
@@ -410,18 +427,84 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             message,
             rev_id,
             autogenerate,
+            renames,
         } => {
-            if autogenerate {
-                return Err(Error::Message(
-                    "--autogenerate is not available in this version; write the operations by hand"
-                        .into(),
-                ));
-            }
-            let path = write_revision(chain, &message, rev_id.as_deref())?;
+            let body = if autogenerate {
+                let renames = renames
+                    .iter()
+                    .map(|r| {
+                        r.parse::<crate::autogen::Rename>()
+                            .map_err(Error::BadTarget)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let path = schema_path(chain, schema_arg.as_deref(), true)?.unwrap_or_default();
+                let (mut conn, _) = connect(url_arg)?;
+                let m = Migrator::new(chain).version_table(&table);
+                let p = m.position(&mut conn)?;
+                if p != chain.head_position() {
+                    return Err(Error::BadTarget(format!(
+                        "Target database is not up to date (it is at {}, the head is {}): run `migrate upgrade head` before autogenerating",
+                        rev_label(chain, p),
+                        rev_label(chain, chain.head_position())
+                    )));
+                }
+                let changes = model_changes(&mut conn, &table, &path, &renames)?;
+                if changes.is_empty() {
+                    eprintln!(
+                        "No changes in schema detected: {} matches the database; no file written",
+                        path.display()
+                    );
+                    return Ok(0);
+                }
+                for c in &changes.summary {
+                    eprintln!("Detected {c}");
+                }
+                Some(changes)
+            } else {
+                None
+            };
+            let path = write_revision(chain, &message, rev_id.as_deref(), body.as_ref())?;
             eprintln!("Generating {} ... done", path.display());
             Ok(0)
         }
     }
+}
+
+/// The diesel schema file: `--schema`, else `src/schema.rs` beside the migrations
+/// directory. `None` when it does not exist and is not required.
+fn schema_path(chain: &Chain, given: Option<&Path>, required: bool) -> Result<Option<PathBuf>> {
+    let path = match given {
+        Some(p) => p.to_path_buf(),
+        None => Path::new(chain.directory())
+            .parent()
+            .map(|p| p.join("src/schema.rs"))
+            .unwrap_or_default(),
+    };
+    if path.is_file() {
+        Ok(Some(path))
+    } else if required || given.is_some() {
+        Err(Error::BadTarget(format!(
+            "no diesel schema file at {}: pass --schema PATH",
+            path.display()
+        )))
+    } else {
+        Ok(None)
+    }
+}
+
+fn model_changes(
+    conn: &mut AnyConnection,
+    table: &str,
+    path: &Path,
+    renames: &[crate::autogen::Rename],
+) -> Result<crate::autogen::Changes> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        context: format!("cannot read {}", path.display()),
+        source: e,
+    })?;
+    let models = crate::autogen::parse_models(&text)?;
+    let db = crate::introspect::schema(conn, table)?;
+    Ok(crate::autogen::diff(conn.dialect(), &models, &db, renames))
 }
 
 fn migrator<'a>(chain: &'a Chain, table: &str) -> Migrator<'a> {
@@ -689,6 +772,21 @@ fn utc_stamp() -> String {
     )
 }
 
+/// `2026-11-22 02:16:46`, Alembic's `Create Date` form (in UTC).
+fn create_date() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -711,7 +809,12 @@ fn new_revision_id() -> Result<String> {
 }
 
 /// Writes `<id>_<slug>.rs` into the chain's migrations directory, following the head.
-fn write_revision(chain: &Chain, message: &str, rev_id: Option<&str>) -> Result<PathBuf> {
+fn write_revision(
+    chain: &Chain,
+    message: &str,
+    rev_id: Option<&str>,
+    body: Option<&crate::autogen::Changes>,
+) -> Result<PathBuf> {
     if chain.directory().is_empty() {
         return Err(Error::Message(
             "this chain was not compiled from a migrations directory".into(),
@@ -739,10 +842,20 @@ fn write_revision(chain: &Chain, message: &str, rev_id: Option<&str>) -> Result<
     };
     let path = Path::new(chain.directory()).join(&file);
     let down = chain.head().map(|m| m.revision());
-    let date = utc_stamp();
+    let date = create_date();
     let down_attr = down.map_or("None".to_owned(), |d| format!("{d:?}"));
+    let (up, down_body) = match body {
+        Some(ch) => (
+            ch.upgrade.iter().map(|s| format!("    {s}\n")).collect::<String>(),
+            ch.downgrade.iter().map(|s| format!("    {s}\n")).collect::<String>(),
+        ),
+        None => (
+            "    // e.g. op.add_column(\"users\", col::<Nullable<Text>>(\"email\"));\n    let _ = op;\n".to_owned(),
+            "    // e.g. op.drop_column(\"users\", \"email\");\n    let _ = op;\n".to_owned(),
+        ),
+    };
     let text = format!(
-        "//! {message}\n//!\n//! Revision ID: {id}\n//! Revises: {revises}\n//! Create Date: {date}\n\nuse migrate_runtime::prelude::*;\n\n#[migration(\n    revision = {id:?},\n    down_revision = {down_attr},\n    message = {msg:?},\n    create_date = {date:?}\n)]\nfn upgrade(op: &mut Op) -> Result<()> {{\n    // e.g. op.add_column(\"users\", col::<Nullable<Text>>(\"email\"));\n    let _ = op;\n    Ok(())\n}}\n\nfn downgrade(op: &mut Op) -> Result<()> {{\n    // e.g. op.drop_column(\"users\", \"email\");\n    let _ = op;\n    Ok(())\n}}\n",
+        "//! {message}\n//!\n//! Revision ID: {id}\n//! Revises: {revises}\n//! Create Date: {date}\n\nuse migrate_runtime::prelude::*;\n\n#[migration(\n    revision = {id:?},\n    down_revision = {down_attr},\n    message = {msg:?},\n    create_date = {date:?}\n)]\nfn upgrade(op: &mut Op) -> Result<()> {{\n{up}    Ok(())\n}}\n\nfn downgrade(op: &mut Op) -> Result<()> {{\n{down_body}    Ok(())\n}}\n",
         message = message.replace('\n', " "),
         revises = down.unwrap_or(""),
         msg = message,

@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod autogen;
 pub mod chain;
 pub mod cli;
 pub mod conn;

@@ -283,3 +283,27 @@ impl Drop for TempDatabase {
         }
     }
 }
+
+/// Upgrades the (empty or behind) database at `url` to head and checks that its
+/// schema matches diesel's `table!` declarations in `schema_rs` (the text of
+/// `src/schema.rs`): pytest-alembic's `test_model_definitions_match_ddl`.
+///
+/// ```no_run
+/// # static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::__private::Chain::__invalid();
+/// migrate_runtime::testing::models_match(&MIGRATIONS, include_str!("../src/schema.rs"), "sqlite://").unwrap();
+/// ```
+pub fn models_match(chain: &Chain, schema_rs: &str, url: &str) -> Result<()> {
+    let models = crate::autogen::parse_models(schema_rs)?;
+    let mut conn = AnyConnection::establish(url)?;
+    Migrator::new(chain).upgrade(&mut conn, "head")?;
+    let db = introspect::schema(&mut conn, DEFAULT_VERSION_TABLE)?;
+    let changes = crate::autogen::diff(conn.dialect(), &models, &db, &[]);
+    if changes.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Message(format!(
+            "the schema at head differs from the table! declarations (autogenerate would write: {})",
+            changes.summary.join("; ")
+        )))
+    }
+}

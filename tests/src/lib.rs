@@ -177,3 +177,95 @@ pub fn table_exists(conn: &mut AnyConnection, table: &str) -> bool {
     };
     !conn.query_text(&sql).expect("introspect").is_empty()
 }
+
+/// Building a real crate that depends on this workspace, as a user's would.
+pub mod fixture {
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Output};
+
+    /// The workspace root.
+    pub fn workspace() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root")
+            .to_path_buf()
+    }
+
+    /// The target directory fixture crates share, so dependencies compile once.
+    pub fn target_dir() -> PathBuf {
+        workspace().join("target").join("fixture")
+    }
+
+    /// Runs cargo in `dir` with `args`; `--quiet` goes before any `--`.
+    pub fn cargo(dir: &Path, args: &[&str]) -> Output {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
+        Command::new(cargo)
+            .args(&args[..split])
+            .arg("--quiet")
+            .args(&args[split..])
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("RUSTFLAGS")
+            .output()
+            .expect("run cargo")
+    }
+
+    /// A migration file creating table `t_<rev>`.
+    pub fn migration(rev: &str, down: Option<&str>) -> String {
+        let down = down.map_or("None".to_owned(), |d| format!("{d:?}"));
+        format!(
+            "use migrate_runtime::prelude::*;\n\n#[migration(revision = {rev:?}, down_revision = {down})]\nfn upgrade(op: &mut Op) -> Result<()> {{\n    op.create_table(\"t_{rev}\").column(col::<Integer>(\"id\"));\n    Ok(())\n}}\n\nfn downgrade(op: &mut Op) -> Result<()> {{\n    op.drop_table(\"t_{rev}\");\n    Ok(())\n}}\n"
+        )
+    }
+
+    /// Writes a crate named `fixture` in `dir` with a `migrate` binary over
+    /// `migrations/`, forwarding the `postgres` and `mysql` features.
+    pub fn write_crate(dir: &Path, build_rs: bool) {
+        std::fs::create_dir_all(dir.join("src/bin")).unwrap();
+        std::fs::create_dir_all(dir.join("migrations")).unwrap();
+        let runtime = workspace().join("migrate-runtime");
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"fixture\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[features]\npostgres = [\"migrate-runtime/postgres\"]\nmysql = [\"migrate-runtime/mysql\"]\n\n[dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n[workspace]\n",
+                runtime.display().to_string()
+            ),
+        )
+        .unwrap();
+        if let Ok(lock) = std::fs::read(workspace().join("Cargo.lock")) {
+            std::fs::write(dir.join("Cargo.lock"), lock).unwrap();
+        }
+        std::fs::write(dir.join("src/lib.rs"), "pub static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!(\"migrations\");\n").unwrap();
+        std::fs::write(
+            dir.join("src/main.rs"),
+            "use fixture::MIGRATIONS;\n\nfn main() {\n    let head = MIGRATIONS.head().map_or(\"<none>\", |m| m.revision());\n    match MIGRATIONS.directory_drift() {\n        Some(d) => println!(\"{head} {} DRIFT: {d}\", MIGRATIONS.len()),\n        None => println!(\"{head} {}\", MIGRATIONS.len()),\n    }\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("src/bin/migrate.rs"),
+            "fn main() {\n    migrate_runtime::cli::main(&fixture::MIGRATIONS)\n}\n",
+        )
+        .unwrap();
+        if build_rs {
+            std::fs::write(
+                dir.join("build.rs"),
+                "fn main() {\n    println!(\"cargo:rerun-if-changed=migrations\");\n}\n",
+            )
+            .unwrap();
+        }
+    }
+
+    /// The features to build fixtures with, matching this test build.
+    pub fn features() -> String {
+        let mut f = Vec::new();
+        if cfg!(feature = "postgres") {
+            f.push("postgres");
+        }
+        if cfg!(feature = "mysql") {
+            f.push("mysql");
+        }
+        f.join(",")
+    }
+}

@@ -2,42 +2,10 @@
 //! fails to compile with the line to add; a binary notices a directory that
 //! changed since it was built. Builds a real fixture crate with cargo.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-fn migration(rev: &str, down: Option<&str>) -> String {
-    let down = down.map_or("None".to_owned(), |d| format!("{d:?}"));
-    format!(
-        "use migrate_runtime::prelude::*;\n\n#[migration(revision = {rev:?}, down_revision = {down})]\nfn upgrade(op: &mut Op) -> Result<()> {{\n    op.create_table(\"t_{rev}\").column(col::<Integer>(\"id\"));\n    Ok(())\n}}\n\nfn downgrade(op: &mut Op) -> Result<()> {{\n    op.drop_table(\"t_{rev}\");\n    Ok(())\n}}\n"
-    )
-}
-
-fn cargo(dir: &Path, args: &[&str]) -> std::process::Output {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    // --quiet goes before any `--` that passes arguments to the program.
-    let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
-    Command::new(cargo)
-        .args(&args[..split])
-        .arg("--quiet")
-        .args(&args[split..])
-        .current_dir(dir)
-        // Shared with other fixture builds so dependencies compile once.
-        .env(
-            "CARGO_TARGET_DIR",
-            workspace().join("target").join("fixture"),
-        )
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("run cargo")
-}
+use migrate_tests::fixture::{cargo, migration, workspace, write_crate};
 
 fn run_fixture(dir: &Path) -> String {
     let out = cargo(dir, &["run", "--offline", "--bin", "fixture"]);
@@ -53,36 +21,7 @@ fn run_fixture(dir: &Path) -> String {
 fn adding_a_file_rebuilds_and_a_missing_build_rs_line_is_a_compile_error() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("fixture");
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::create_dir_all(dir.join("migrations")).unwrap();
-    let runtime = workspace().join("migrate-runtime");
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"fixture\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n[workspace]\n",
-            runtime.display().to_string()
-        ),
-    )
-    .unwrap();
-    if let Ok(lock) = std::fs::read(workspace().join("Cargo.lock")) {
-        std::fs::write(dir.join("Cargo.lock"), lock).unwrap();
-    }
-    std::fs::create_dir_all(dir.join("src/bin")).unwrap();
-    std::fs::write(
-        dir.join("src/lib.rs"),
-        "pub static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!(\"migrations\");\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("src/main.rs"),
-        "use fixture::MIGRATIONS;\n\nfn main() {\n    let head = MIGRATIONS.head().map_or(\"<none>\", |m| m.revision());\n    match MIGRATIONS.directory_drift() {\n        Some(d) => println!(\"{head} {} DRIFT: {d}\", MIGRATIONS.len()),\n        None => println!(\"{head} {}\", MIGRATIONS.len()),\n    }\n}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("src/bin/migrate.rs"),
-        "fn main() {\n    migrate_runtime::cli::main(&fixture::MIGRATIONS)\n}\n",
-    )
-    .unwrap();
+    write_crate(&dir, false);
     std::fs::write(dir.join("migrations/a1_first.rs"), migration("a1", None)).unwrap();
 
     // Without build.rs: a compile error that gives the exact line.

@@ -1,9 +1,13 @@
-//! diesel's view of the schema at head (what `diesel print-schema` would write).
+//! diesel's view of the schema at head, as `diesel print-schema` writes it.
+//! `tests/migrations.rs` proves it matches what the migrations build.
 
 diesel::table! {
     users (id) {
         id -> Integer,
+        #[max_length = 100]
         name -> Varchar,
+        created_at -> Timestamp,
+        #[max_length = 255]
         email -> Nullable<Varchar>,
         is_billing_contact -> Bool,
     }
@@ -12,8 +16,10 @@ diesel::table! {
 diesel::table! {
     problems (id) {
         id -> Integer,
+        #[max_length = 100]
         slug -> Varchar,
         title -> Text,
+        #[max_length = 10]
         difficulty -> Varchar,
     }
 }
@@ -23,7 +29,9 @@ diesel::table! {
         id -> Integer,
         user_id -> Integer,
         problem_id -> Integer,
+        #[max_length = 20]
         verdict -> Varchar,
+        submitted_at -> Timestamp,
     }
 }
 

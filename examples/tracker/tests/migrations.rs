@@ -46,3 +46,15 @@ fn every_migration_round_trips() {
             .unwrap_or_else(|e| panic!("{url}: {e}"));
     }
 }
+
+#[test]
+fn schema_rs_matches_the_migrations_at_head() {
+    for (url, _db) in urls() {
+        migrate_runtime::testing::models_match(
+            &tracker::MIGRATIONS,
+            include_str!("../src/schema.rs"),
+            &url,
+        )
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+}
