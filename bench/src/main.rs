@@ -127,6 +127,7 @@ fn fmt(s: Option<Stats>) -> String {
 }
 
 fn print_table(title: &str, rows: &[Row]) {
+    use std::io::Write as _;
     println!("\n### {title}\n");
     println!(
         "| work | ours (min / median / max, s) | raw SQL | Alembic | ours / raw | Alembic / ours |"
@@ -147,6 +148,7 @@ fn print_table(title: &str, rows: &[Row]) {
             ratio(r.alembic, Some(r.ours))
         );
     }
+    let _ = std::io::stdout().flush();
 }
 
 fn alembic_venv(o: &Opts) -> Option<PathBuf> {
@@ -332,10 +334,12 @@ fn chain_bench(o: &Opts, alembic: Option<&Path>) {
             raw: None,
             alembic: al(&["upgrade", "head", "--sql"]).map(|mut c| time(r, || {}, || sh(&mut c))),
         });
+        print_table(&format!("N = {n}, SQLite"), &rows);
         if let Some(pg) = &o.postgres {
-            postgres_rows(&mut rows, pg, n, &bin, &wl, alembic, r);
+            let mut pg_rows = Vec::new();
+            postgres_rows(&mut pg_rows, pg, n, &bin, &wl, alembic, r);
+            print_table(&format!("N = {n}, PostgreSQL"), &pg_rows);
         }
-        print_table(&format!("N = {n}"), &rows);
     }
     println!("\n### Build cost of the generated crate (release)\n");
     println!("| migrations | crate build (deps prebuilt) | incremental rebuild after adding one migration |");
@@ -396,7 +400,7 @@ fn postgres_rows(
                 .args(args)
                 .env(
                     "BENCH_DB_URL",
-                    url().replacen("postgres://", "postgresql://", 1),
+                    url().replacen("postgres://", "postgresql+psycopg2://", 1),
                 );
             c
         })

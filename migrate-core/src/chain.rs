@@ -151,10 +151,13 @@ pub fn order_chain<N: ChainNode>(nodes: &[N]) -> Result<Vec<usize>, Vec<ChainErr
             state[i] = 2;
         }
     }
-    if roots.is_empty() && !errors.iter().any(|e| matches!(e, ChainError::Cycle { .. })) {
-        // Unreachable with the rules above, kept so that a future rule change
-        // cannot turn a rootless set into an empty "valid" chain.
-        errors.push(ChainError::MultipleRoots { roots: Vec::new() });
+    if roots.is_empty() && errors.is_empty() {
+        // Unreachable with the rules above (a rootless set without dangling
+        // parents must loop), kept so that a rule change can never turn a
+        // rootless set into an empty "valid" chain.
+        errors.push(ChainError::Cycle {
+            members: (0..nodes.len()).collect(),
+        });
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -261,6 +264,18 @@ mod tests {
         assert_eq!(
             order_chain(&nodes),
             Err(vec![ChainError::Cycle { members: vec![0] }])
+        );
+    }
+
+    #[test]
+    fn no_first_migration_only_a_dangling_parent() {
+        let nodes = [M("b", Some("a"))];
+        assert_eq!(
+            order_chain(&nodes),
+            Err(vec![ChainError::UnknownParent {
+                node: 0,
+                parent: "a".into()
+            }])
         );
     }
 

@@ -405,7 +405,7 @@ fn chain_errors(
             }
             migrate_core::ChainError::MultipleRoots { roots } => {
                 let names: Vec<String> = roots.iter().map(|&i| name(i)).collect();
-                for &r in &roots[1..] {
+                for &r in roots.iter().skip(1) {
                     add(
                         "down_revision",
                         rev(r),

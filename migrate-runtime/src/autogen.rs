@@ -251,10 +251,22 @@ pub fn db_kind(d: Dialect, c: &ColumnInfo) -> (Option<ColumnKind>, Option<u32>) 
         .trim_end_matches(" identity")
         .trim_end_matches(" auto_increment")
         .trim();
+    // `varchar(255)`, `numeric(12,2)`, `timestamp(3) with time zone`: the type's
+    // name is what surrounds the parenthesized arguments.
     let (base, args) = match t.find('(') {
-        Some(i) => (t[..i].trim(), t[i + 1..].trim_end_matches(')').trim()),
-        None => (t, ""),
+        Some(i) => {
+            let close = t[i..].find(')').map_or(t.len(), |j| i + j);
+            let after = t.get(close + 1..).unwrap_or("").trim();
+            let name = if after.is_empty() {
+                t[..i].trim().to_owned()
+            } else {
+                format!("{} {after}", t[..i].trim())
+            };
+            (name, t[i + 1..close].trim())
+        }
+        None => (t.to_owned(), ""),
     };
+    let base = base.as_str();
     let length = args.parse::<u32>().ok();
     let kind = match base {
         "integer" | "int" | "int4" | "mediumint" => Some(Integer),

@@ -327,7 +327,9 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             indicate_current,
             format,
         } => {
-            let current = if indicate_current {
+            // A range that names `current` needs the database as much as -i does.
+            let names_current = rev_range.as_deref().is_some_and(|r| r.contains("current"));
+            let current = if indicate_current || names_current {
                 let (mut conn, _) = connect(url_arg)?;
                 Some(
                     Migrator::new(chain)

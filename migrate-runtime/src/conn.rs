@@ -77,8 +77,9 @@ impl AnyConnection {
                 };
                 let mut c = diesel::SqliteConnection::establish(&path).map_err(connect_err)?;
                 // Another process holding the write lock (a replica migrating at the
-                // same time) makes us wait instead of failing with SQLITE_BUSY.
-                c.batch_execute("PRAGMA busy_timeout = 60000")?;
+                // same time, perhaps rebuilding a large table) makes us wait, up to
+                // ten minutes, instead of failing with SQLITE_BUSY.
+                c.batch_execute("PRAGMA busy_timeout = 600000")?;
                 Ok(AnyConnection::Sqlite(c))
             }
             #[cfg(feature = "postgres")]
@@ -150,6 +151,11 @@ impl AnyConnection {
             #[allow(unreachable_patterns)]
             other => each_backend!(other, c => Ok(AnsiTransactionManager::begin_transaction(c)?)),
         }
+    }
+
+    /// Whether a transaction (or savepoint) is open on this connection.
+    pub fn in_transaction(&mut self) -> Result<bool> {
+        each_backend!(self, c => Ok(AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?.is_some()))
     }
 
     /// Commits the innermost transaction.

@@ -241,6 +241,15 @@ impl<'a> Migrator<'a> {
             .ok_or(Error::UnknownRevision(rev))
     }
 
+    /// The name of the MySQL lock: GET_LOCK names are limited to 64 characters,
+    /// so the database and table names are hashed into it.
+    fn mysql_lock_name(&self) -> String {
+        format!(
+            "CONCAT('migrate:', SHA1(CONCAT(DATABASE(), ':', {})))",
+            Dialect::Mysql.quote_str(&self.version_table)
+        )
+    }
+
     fn lock(&self, conn: &mut AnyConnection) -> Result<()> {
         match conn.dialect() {
             Dialect::Postgres => conn.execute(&format!(
@@ -248,9 +257,9 @@ impl<'a> Migrator<'a> {
                 lock_key(&self.version_table)
             )),
             Dialect::Mysql => {
-                let name = Dialect::Mysql.quote_str(&format!("migrate:{}", self.version_table));
                 let got = conn.query_text(&format!(
-                    "SELECT CAST(GET_LOCK(CONCAT(DATABASE(), {name}), 600) AS CHAR) AS v"
+                    "SELECT CAST(GET_LOCK({}, 600) AS CHAR) AS v",
+                    self.mysql_lock_name()
                 ))?;
                 if got.first().and_then(|v| v.as_deref()) == Some("1") {
                     Ok(())
@@ -268,13 +277,12 @@ impl<'a> Migrator<'a> {
                 "SELECT pg_advisory_unlock({})",
                 lock_key(&self.version_table)
             )),
-            Dialect::Mysql => {
-                let name = Dialect::Mysql.quote_str(&format!("migrate:{}", self.version_table));
-                conn.query_text(&format!(
-                    "SELECT CAST(RELEASE_LOCK(CONCAT(DATABASE(), {name})) AS CHAR) AS v"
+            Dialect::Mysql => conn
+                .query_text(&format!(
+                    "SELECT CAST(RELEASE_LOCK({}) AS CHAR) AS v",
+                    self.mysql_lock_name()
                 ))
-                .map(|_| ())
-            }
+                .map(|_| ()),
             Dialect::Sqlite => Ok(()),
         }
     }
@@ -307,7 +315,7 @@ impl<'a> Migrator<'a> {
     pub fn upgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
         self.with_lock(conn, |this, conn| {
             this.ensure_version_table(conn)?;
-            let current = this.position(conn)?;
+            let current = this.position_in_tx(conn)?;
             let to = this.chain.resolve(target, current)?;
             if to < current {
                 return Err(Error::BadTarget(format!(
@@ -315,7 +323,7 @@ impl<'a> Migrator<'a> {
                     this.rev_name(current)
                 )));
             }
-            this.run(conn, Direction::Upgrade, to)
+            this.run(conn, Direction::Upgrade, current, to)
         })
     }
 
@@ -346,12 +354,14 @@ impl<'a> Migrator<'a> {
                 }
             }
             this.ensure_version_table(conn)?;
-            this.run(conn, Direction::Downgrade, to)
+            this.run(conn, Direction::Downgrade, current, to)
         })
     }
 
     /// Sets the version to `target` without running migrations. With `purge`,
-    /// first empties the version table, whatever it holds (unknown revisions too).
+    /// the version table is emptied first, whatever it holds (unknown revisions
+    /// too), and relative targets count from base. The target is resolved before
+    /// anything is written, and the change is one transaction where the dialect has them.
     pub fn stamp(
         &mut self,
         conn: &mut AnyConnection,
@@ -361,19 +371,36 @@ impl<'a> Migrator<'a> {
         self.with_lock(conn, |this, conn| {
             this.ensure_version_table(conn)?;
             let d = conn.dialect();
-            let table = d.quote_ident(&this.version_table);
-            let current = if purge {
-                conn.execute(&format!("DELETE FROM {table}"))?;
-                None
-            } else {
-                this.position(conn)?
-            };
+            let current = if purge { None } else { this.position(conn)? };
             let to = this.chain.resolve(target, current)?;
             let from_rev = current.map(|i| this.chain.migrations()[i].revision());
             let to_rev = to.map(|i| this.chain.migrations()[i].revision());
-            if let Some(sql) = render::version::set(d, &this.version_table, from_rev, to_rev) {
-                if from_rev != to_rev {
-                    conn.execute(&sql)?;
+            let mut stmts = Vec::new();
+            if purge {
+                stmts.push(format!(
+                    "DELETE FROM {}",
+                    d.quote_ident(&this.version_table)
+                ));
+            }
+            if purge || from_rev != to_rev {
+                if let Some(sql) = render::version::set(
+                    d,
+                    &this.version_table,
+                    if purge { None } else { from_rev },
+                    to_rev,
+                ) {
+                    stmts.push(sql);
+                }
+            }
+            if stmts.is_empty() {
+                return Ok(to);
+            }
+            conn.begin()?;
+            match stmts.iter().try_for_each(|s| conn.execute(s)) {
+                Ok(()) => conn.commit()?,
+                Err(e) => {
+                    let _ = conn.rollback();
+                    return Err(e);
                 }
             }
             Ok(to)
@@ -403,11 +430,42 @@ impl<'a> Migrator<'a> {
             == Some("1"))
     }
 
-    /// After a rebuild with enforcement off: the data must still satisfy every foreign key.
-    fn foreign_key_check(conn: &mut AnyConnection) -> Result<()> {
-        let bad = conn.query_text(
-            "SELECT \"table\" || ' row ' || ifnull(rowid, '?') || ' -> ' || parent AS v FROM pragma_foreign_key_check",
-        )?;
+    /// Switches SQLite's foreign key enforcement off for a table rebuild, and
+    /// makes sure it went off: SQLite silently ignores the pragma inside a
+    /// transaction, and a rebuild with enforcement on would run the ON DELETE
+    /// actions of referencing tables when the old table is dropped.
+    fn foreign_keys_off(conn: &mut AnyConnection) -> Result<()> {
+        conn.execute("PRAGMA foreign_keys = OFF")?;
+        if Self::sqlite_foreign_keys_on(conn)? {
+            return Err(Error::Message(
+                "a SQLite table rebuild needs foreign key enforcement switched off, which SQLite refuses inside an open transaction; run the migrations outside of a transaction".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// After rebuilds with enforcement off: the rebuilt tables and the tables that
+    /// reference them must still satisfy their foreign keys. (Other tables are not
+    /// checked: violations there are older than this migration.)
+    fn check_foreign_keys(conn: &mut AnyConnection, rebuilt: &[String]) -> Result<()> {
+        let q = |s: &str| Dialect::Sqlite.quote_str(s);
+        let mut tables: Vec<String> = rebuilt.to_vec();
+        for t in rebuilt {
+            let referencing = conn.query_text(&format!(
+                "SELECT DISTINCT m.name AS v FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f.\"table\" = {}",
+                q(t)
+            ))?;
+            tables.extend(referencing.into_iter().flatten());
+        }
+        tables.sort();
+        tables.dedup();
+        let mut bad = Vec::new();
+        for t in &tables {
+            bad.extend(conn.query_text(&format!(
+                "SELECT \"table\" || ' row ' || ifnull(rowid, '?') || ' -> ' || parent AS v FROM pragma_foreign_key_check({})",
+                q(t)
+            ))?);
+        }
         if bad.is_empty() {
             Ok(())
         } else {
@@ -423,6 +481,7 @@ impl<'a> Migrator<'a> {
         &mut self,
         conn: &mut AnyConnection,
         direction: Direction,
+        current: Position,
         to: Position,
     ) -> Result<Vec<Step>> {
         let d = conn.dialect();
@@ -431,62 +490,92 @@ impl<'a> Migrator<'a> {
         // transaction that rebuilds tables must switch enforcement off before it.
         let mut fk_off = false;
         if whole && d == Dialect::Sqlite && Self::sqlite_foreign_keys_on(conn)? {
-            let mut cur = self.position(conn)?;
-            let mut rebuilds = false;
+            let mut cur = current;
             while let Some((m, _, next)) = self.next_step(cur, to, direction) {
                 if Self::plan(m, direction)
                     .map(|ops| ops.iter().any(rebuild::may_rebuild))
                     .unwrap_or(false)
                 {
-                    rebuilds = true;
+                    Self::foreign_keys_off(conn)?;
+                    fk_off = true;
                     break;
                 }
                 cur = next;
             }
-            if rebuilds {
-                conn.execute("PRAGMA foreign_keys = OFF")?;
-                fk_off = true;
-            }
         }
-        if whole {
-            conn.begin()?;
-        }
-        let mut result = self.run_steps(conn, direction, to, whole);
-        if whole {
-            if result.is_ok() && fk_off {
-                if let Err(e) = Self::foreign_key_check(conn) {
-                    result = Err(e);
-                }
-            }
-            match &result {
-                Ok(_) => conn.commit()?,
-                Err(_) => {
-                    let _ = conn.rollback();
-                }
-            }
-        }
+        let result = self.run_in(conn, direction, current, to, whole, fk_off);
         if fk_off {
-            conn.execute("PRAGMA foreign_keys = ON")?;
+            // Restored on every path: the caller may keep using the connection.
+            let _ = conn.execute("PRAGMA foreign_keys = ON");
         }
         result
     }
 
+    fn run_in(
+        &mut self,
+        conn: &mut AnyConnection,
+        direction: Direction,
+        current: Position,
+        to: Position,
+        whole: bool,
+        fk_off: bool,
+    ) -> Result<Vec<Step>> {
+        if !whole {
+            return self
+                .run_steps(conn, direction, current, to, false)
+                .map(|(steps, _)| steps);
+        }
+        conn.begin()?;
+        // SQLite holds no lock before this BEGIN IMMEDIATE: read where we are again.
+        let current = if conn.dialect() == Dialect::Sqlite {
+            match self.position_in_tx(conn) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = conn.rollback();
+                    return Err(e);
+                }
+            }
+        } else {
+            current
+        };
+        let mut result = self.run_steps(conn, direction, current, to, true);
+        if fk_off {
+            if let Ok((_, rebuilt)) = &result {
+                if let Err(e) = Self::check_foreign_keys(conn, rebuilt) {
+                    result = Err(e);
+                }
+            }
+        }
+        match result {
+            Ok((steps, _)) => {
+                conn.commit()?;
+                Ok(steps)
+            }
+            Err(e) => {
+                let _ = conn.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// Applies the steps from `current` to `to`. Returns them, and the tables
+    /// rebuilt (for the run-wide foreign key check).
     fn run_steps(
         &mut self,
         conn: &mut AnyConnection,
         direction: Direction,
+        current: Position,
         to: Position,
         whole: bool,
-    ) -> Result<Vec<Step>> {
+    ) -> Result<(Vec<Step>, Vec<String>)> {
         let d = conn.dialect();
         let mut steps = Vec::new();
-        loop {
-            // Peek at the next migration to plan it and learn whether it wants a
-            // transaction; the authoritative read happens under the write lock below.
-            let peek = self.position(conn)?;
-            let Some((m, from, next)) = self.next_step(peek, to, direction) else {
-                break;
-            };
+        let mut rebuilt_all = Vec::new();
+        // PostgreSQL and MySQL hold a lock for the whole run, so the position read
+        // under it stays true; SQLite has no such lock and re-reads the version
+        // under the write lock at every step (see `step`).
+        let mut cur = current;
+        while let Some((m, from, next)) = self.next_step(cur, to, direction) {
             let ops = Self::plan(m, direction)
                 .map_err(|e| failure(m, direction, 0, 0, "planning".into(), e))?;
             let tx = d.transactional_ddl() && m.transactional() && !whole;
@@ -495,24 +584,19 @@ impl<'a> Migrator<'a> {
                 && ops.iter().any(rebuild::may_rebuild)
                 && Self::sqlite_foreign_keys_on(conn)?;
             if fk_off {
-                conn.execute("PRAGMA foreign_keys = OFF")?;
+                Self::foreign_keys_off(conn)?;
             }
             let started = Instant::now();
-            let outcome = self.step(
-                conn,
-                m,
-                direction,
-                (from, next, peek),
-                ops,
-                tx,
-                whole,
-                fk_off,
-            );
+            let outcome = self.step(conn, m, direction, (from, next), ops, tx, whole, fk_off);
             if fk_off {
-                conn.execute("PRAGMA foreign_keys = ON")?;
+                let _ = conn.execute("PRAGMA foreign_keys = ON");
             }
-            if !outcome? {
-                continue;
+            match outcome? {
+                StepOutcome::Moved(now) => {
+                    cur = now;
+                    continue;
+                }
+                StepOutcome::Applied(rebuilt) => rebuilt_all.extend(rebuilt),
             }
             let step = Step {
                 direction,
@@ -525,59 +609,73 @@ impl<'a> Migrator<'a> {
                 obs(&step);
             }
             steps.push(step);
+            cur = next;
         }
-        Ok(steps)
+        Ok((steps, rebuilt_all))
     }
 
-    /// Runs one migration in its transaction. `Ok(false)` when another process
-    /// moved the version first (the caller re-reads and goes on).
+    /// Runs one migration, in its transaction when it has one.
     #[allow(clippy::too_many_arguments)]
     fn step(
         &self,
         conn: &mut AnyConnection,
         m: &Migration,
         direction: Direction,
-        (from, next, peek): (Position, Position, Position),
+        (from, next): (Position, Position),
         ops: Vec<Operation>,
         tx: bool,
         whole: bool,
         fk_off: bool,
-    ) -> Result<bool> {
+    ) -> Result<StepOutcome> {
+        let sqlite = conn.dialect() == Dialect::Sqlite;
         if tx {
             conn.begin()?;
-            // Under the lock now: another process may have moved the version.
-            let cur = match self.position_in_tx(conn) {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = conn.rollback();
-                    return Err(e);
+            if sqlite {
+                // Under SQLite's write lock now: another process may have moved the version.
+                match self.position_in_tx(conn) {
+                    Ok(now) if now == from => {}
+                    Ok(now) => {
+                        conn.rollback()?;
+                        return Ok(StepOutcome::Moved(now));
+                    }
+                    Err(e) => {
+                        let _ = conn.rollback();
+                        return Err(e);
+                    }
                 }
-            };
-            if cur != peek {
-                conn.rollback()?;
-                return Ok(false);
             }
         } else if whole && !m.transactional() {
             // A migration that must not run in a transaction ends the one in progress.
             conn.commit()?;
+        } else if sqlite && !whole {
+            let now = self.position_in_tx(conn)?;
+            if now != from {
+                return Ok(StepOutcome::Moved(now));
+            }
         }
         let mut outcome = self.apply(conn, m, direction, from, next, ops);
-        if outcome.is_ok() && fk_off {
-            outcome = Self::foreign_key_check(conn)
-                .map_err(|e| failure(m, direction, 0, 0, "foreign key check".into(), e));
+        if fk_off {
+            if let Ok(rebuilt) = &outcome {
+                if let Err(e) = Self::check_foreign_keys(conn, rebuilt) {
+                    outcome = Err(failure(m, direction, 0, 0, "foreign key check".into(), e));
+                }
+            }
         }
         match outcome {
-            Ok(()) => {
+            Ok(rebuilt) => {
                 if tx {
                     conn.commit()?;
                 } else if whole && !m.transactional() {
                     conn.begin()?;
                 }
-                Ok(true)
+                Ok(StepOutcome::Applied(rebuilt))
             }
             Err(e) => {
                 if tx {
                     let _ = conn.rollback();
+                } else if whole && !m.transactional() {
+                    // Re-open the run-wide transaction so that the caller's rollback has one to end.
+                    let _ = conn.begin();
                 }
                 Err(e)
             }
@@ -604,6 +702,7 @@ impl<'a> Migrator<'a> {
         }
     }
 
+    /// Runs a migration's operations and its version bump. Returns the tables it rebuilt.
     fn apply(
         &self,
         conn: &mut AnyConnection,
@@ -612,9 +711,10 @@ impl<'a> Migrator<'a> {
         from: Position,
         next: Position,
         ops: Vec<Operation>,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         let d = conn.dialect();
         let total = ops.len();
+        let mut rebuilt = Vec::new();
         let mut ops: Vec<Option<Operation>> = ops.into_iter().map(Some).collect();
         let mut i = 0;
         while i < total {
@@ -626,12 +726,17 @@ impl<'a> Migrator<'a> {
             if d == Dialect::Sqlite && rebuild::may_rebuild(&op) {
                 // Consecutive changes to one table share a single rebuild.
                 match sqlite_rebuild(conn, &op, &ops, i) {
-                    Ok(Some(j)) => {
+                    Ok(Some((j, table))) => {
+                        rebuilt.push(table);
                         i = j;
                         continue;
                     }
                     Ok(None) => {}
-                    Err(e) => return Err(failure(m, direction, i + 1, total, desc, e)),
+                    Err(e) => {
+                        // A failed RENAME may leave the pragma on for this connection.
+                        let _ = conn.execute("PRAGMA legacy_alter_table = OFF");
+                        return Err(failure(m, direction, i + 1, total, desc, e));
+                    }
                 }
             }
             let r = match op {
@@ -650,19 +755,28 @@ impl<'a> Migrator<'a> {
             conn.execute(&sql)
                 .map_err(|e| failure(m, direction, total, total, "version bump".into(), e))?;
         }
-        Ok(())
+        Ok(rebuilt)
     }
 }
 
+enum StepOutcome {
+    /// Applied; the tables rebuilt on the way.
+    Applied(Vec<String>),
+    /// Another process moved the version first: here it is now.
+    Moved(Position),
+}
+
 /// Rebuilds the table of `op` (at index `i`) together with the operations right
-/// after it on the same table. Returns the index after the group, or `None` when
-/// SQLite can make the change in place.
+/// after it on the same table. Returns the index after the group and the table,
+/// or `None` when SQLite can make the change in place. Outside a transaction (a
+/// `transaction = false` migration) the rebuild gets one of its own: its
+/// statements must never be half applied.
 fn sqlite_rebuild(
     conn: &mut AnyConnection,
     op: &Operation,
     ops: &[Option<Operation>],
     i: usize,
-) -> Result<Option<usize>> {
+) -> Result<Option<(usize, String)>> {
     let Some(table) = rebuild::table_of(op).map(str::to_owned) else {
         return Ok(None);
     };
@@ -684,8 +798,29 @@ fn sqlite_rebuild(
         }
     }
     let stmts = rebuild::plan(&table, &src, &group)?;
-    stmts.iter().try_for_each(|s| conn.execute(s))?;
-    Ok(Some(j))
+    let own_tx = !conn.in_transaction()?;
+    if own_tx {
+        conn.begin()?;
+    }
+    let r = stmts.iter().try_for_each(|s| conn.execute(s));
+    let r = r.and_then(|()| {
+        if own_tx {
+            Migrator::check_foreign_keys(conn, std::slice::from_ref(&table))
+        } else {
+            Ok(())
+        }
+    });
+    match (r, own_tx) {
+        (Ok(()), true) => conn.commit()?,
+        (Ok(()), false) => {}
+        (Err(e), own) => {
+            if own {
+                let _ = conn.rollback();
+            }
+            return Err(e);
+        }
+    }
+    Ok(Some((j, table)))
 }
 
 fn failure(
@@ -730,7 +865,7 @@ impl SchemaFacts for LiveFacts<'_> {
         }
         let q = |s: &str| Dialect::Mysql.quote_str(s);
         let sql = format!(
-            "SELECT CONCAT_WS(CHAR(31), COLUMN_TYPE, IS_NULLABLE, IFNULL(EXTRA, ''), IF(COLUMN_DEFAULT IS NULL, 'N', 'Y'), IFNULL(COLUMN_DEFAULT, ''), IF(VERSION() LIKE '%MariaDB%', 'M', 'O')) AS v \
+            "SELECT CONCAT_WS(CHAR(31), COLUMN_TYPE, IS_NULLABLE, IFNULL(EXTRA, ''), IF(COLUMN_DEFAULT IS NULL, 'N', 'Y'), IFNULL(COLUMN_DEFAULT, ''), IF(VERSION() LIKE '%MariaDB%', 'M', 'O'), IFNULL(CHARACTER_SET_NAME, ''), IFNULL(COLLATION_NAME, ''), IFNULL(COLUMN_COMMENT, '')) AS v \
              FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = {} AND column_name = {}",
             q(table),
             q(column)
@@ -739,7 +874,9 @@ impl SchemaFacts for LiveFacts<'_> {
             return Ok(None);
         };
         let parts: Vec<&str> = row.split('\u{1f}').collect();
-        let [ty, nullable, extra, has_default, default, flavour] = parts.as_slice() else {
+        let [ty, nullable, extra, has_default, default, flavour, charset, collation, comment] =
+            parts.as_slice()
+        else {
             return Ok(None);
         };
         let extra = extra.to_ascii_lowercase();
@@ -761,6 +898,13 @@ impl SchemaFacts for LiveFacts<'_> {
             nullable: *nullable == "YES",
             default_sql,
             auto_increment: extra.contains("auto_increment"),
+            // MODIFY would reset these to the table's defaults: restate them.
+            charset: (!charset.is_empty() && !collation.is_empty())
+                .then(|| format!("CHARACTER SET {charset} COLLATE {collation}")),
+            on_update: extra
+                .find("on update ")
+                .map(|i| extra[i..].trim().to_uppercase()),
+            comment: (!comment.is_empty()).then(|| Dialect::Mysql.quote_str(comment)),
         }))
     }
 }

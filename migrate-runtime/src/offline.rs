@@ -231,6 +231,9 @@ impl SchemaFacts for ModelFacts<'_> {
             nullable: c.nullable,
             default_sql,
             auto_increment: c.autoincrement,
+            charset: None,
+            on_update: None,
+            comment: None,
         }))
     }
 }

@@ -16,7 +16,8 @@ use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::ops::{ConstraintKind, Default, Operation};
 use crate::render;
-use crate::sqlite_ddl::{self, ConstraintType, Kind, TableDdl};
+use crate::sqlite_ddl::{self, ConstraintType, TableDdl};
+use crate::types::ColumnKind;
 use crate::Result;
 
 /// What a rebuild reads about a table.
@@ -135,12 +136,6 @@ pub fn may_rebuild(op: &Operation) -> bool {
     }
 }
 
-fn mentions(tokens: &[sqlite_ddl::Token], name: &str) -> bool {
-    tokens
-        .iter()
-        .any(|t| t.kind != Kind::Str && t.ident().is_some_and(|i| i.eq_ignore_ascii_case(name)))
-}
-
 /// Whether `op` needs a rebuild of the table described by `src`, rather than
 /// SQLite's own `ALTER TABLE` or `DROP INDEX`.
 pub fn needs_rebuild(op: &Operation, src: &TableSource) -> Result<bool> {
@@ -158,18 +153,18 @@ pub fn needs_rebuild(op: &Operation, src: &TableSource) -> Result<bool> {
                     .iter()
                     .any(|w| c.has_word(w))
             });
+            let generated = col.is_some_and(|c| c.is_generated());
             let in_other_columns = ddl
                 .columns
                 .iter()
                 .filter(|c| !c.name.eq_ignore_ascii_case(column))
-                .any(|c| mentions(&c.rest, column));
+                .any(|c| c.expression_mentions(column));
             let in_constraints = ddl.constraints.iter().any(|c| c.mentions(column));
-            let in_indexes = src.indexes.iter().any(|(_, sql)| {
-                sqlite_ddl::tokenize(sql)
-                    .map(|t| mentions(&t, column))
-                    .unwrap_or(true)
-            });
-            in_column || in_other_columns || in_constraints || in_indexes
+            let in_indexes = src
+                .indexes
+                .iter()
+                .any(|(_, sql)| sqlite_ddl::index_mentions(sql, column));
+            in_column || generated || in_other_columns || in_constraints || in_indexes
         }
         Operation::DropConstraint {
             name,
@@ -219,7 +214,16 @@ fn edit(
                     .column_mut(&a.column)
                     .ok_or_else(|| not_found(format!("column {}", a.column)))?;
                 if let Some(ty) = &a.ty {
-                    col.set_type(&render::column_type(d, ty, false))?;
+                    // SQLite integers are 64-bit already; retyping the rowid alias
+                    // (`INTEGER PRIMARY KEY`) would turn it into an ordinary column
+                    // that no longer gets ids assigned.
+                    let integer = matches!(
+                        ty.kind,
+                        ColumnKind::SmallInt | ColumnKind::Integer | ColumnKind::BigInt
+                    );
+                    if !(col.is_rowid_alias() && integer) {
+                        col.set_type(&render::column_type(d, ty, false))?;
+                    }
                 }
                 if let Some(n) = a.nullable {
                     col.set_nullable(n);
@@ -313,9 +317,14 @@ pub fn plan(table: &str, src: &TableSource, ops: &[&Operation]) -> Result<Vec<St
     let tmp = format!("_migrate_new_{table}");
     let qt = d.quote_ident(table);
     let qtmp = d.quote_ident(&tmp);
+    // Generated columns are computed by SQLite, never copied.
     let kept: Vec<String> = old_columns
         .iter()
-        .filter(|c| ddl.columns.iter().any(|n| n.name.eq_ignore_ascii_case(c)))
+        .filter(|c| {
+            ddl.columns
+                .iter()
+                .any(|n| n.name.eq_ignore_ascii_case(c) && !n.is_generated())
+        })
         .map(|c| d.quote_ident(c))
         .collect();
     let rowid = if ddl.without_rowid() { "" } else { "rowid, " };
@@ -332,17 +341,21 @@ pub fn plan(table: &str, src: &TableSource, ops: &[&Operation]) -> Result<Vec<St
         "PRAGMA legacy_alter_table = OFF".to_owned(),
     ];
     for (_, sql) in &src.indexes {
-        let tokens = sqlite_ddl::tokenize(sql)?;
-        if dropped.iter().any(|c| mentions(&tokens, c)) {
+        if dropped.iter().any(|c| sqlite_ddl::index_mentions(sql, c)) {
             continue;
         }
         out.push(sql.clone());
     }
     out.extend(src.triggers.iter().cloned());
     if let Some(seq) = src.sequence {
+        // DROP TABLE removed the old counter, and an empty copy creates none:
+        // raise or recreate it so that AUTOINCREMENT never reuses an id.
+        let name = d.quote_str(table);
         out.push(format!(
-            "UPDATE sqlite_sequence SET seq = {seq} WHERE name = {} AND seq < {seq}",
-            d.quote_str(table)
+            "UPDATE sqlite_sequence SET seq = {seq} WHERE name = {name} AND seq < {seq}"
+        ));
+        out.push(format!(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT {name}, {seq} WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = {name})"
         ));
     }
     Ok(out)

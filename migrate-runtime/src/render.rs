@@ -28,6 +28,12 @@ pub struct ExistingColumn {
     pub default_sql: Option<String>,
     /// `AUTO_INCREMENT`.
     pub auto_increment: bool,
+    /// `CHARACTER SET x COLLATE y` of a text column, restated while the type stays text.
+    pub charset: Option<String>,
+    /// `ON UPDATE CURRENT_TIMESTAMP[(n)]`, restated while the type stays a date-time.
+    pub on_update: Option<String>,
+    /// The column comment, as a quoted literal.
+    pub comment: Option<String>,
 }
 
 /// Facts about the current schema that some renderings need and an operation
@@ -386,6 +392,12 @@ fn alter_column(
                 let ty =
                     a.ty.as_ref()
                         .map_or(existing.column_type.clone(), |t| column_type(d, t, false));
+                // Attributes that belong to the kind of type: kept while the new type
+                // is of that kind (a character set only means something for text).
+                let new_kind = a.ty.map(|t| t.kind);
+                let keeps_text = new_kind.is_none_or(|k| k == ColumnKind::Text);
+                let keeps_datetime = new_kind
+                    .is_none_or(|k| matches!(k, ColumnKind::Timestamp | ColumnKind::Timestamptz));
                 let nullable = a.nullable.unwrap_or(existing.nullable);
                 let default = match &a.default {
                     Some(Some(def)) => Some(default_sql(d, def)?),
@@ -399,12 +411,21 @@ fn alter_column(
                     ),
                     None => format!("ALTER TABLE {table} MODIFY COLUMN {col} {ty}"),
                 };
+                if let (Some(cs), true) = (&existing.charset, keeps_text) {
+                    s.push_str(&format!(" {cs}"));
+                }
                 s.push_str(if nullable { " NULL" } else { " NOT NULL" });
                 if let Some(def) = default {
                     s.push_str(&format!(" DEFAULT {def}"));
                 }
+                if let (Some(on), true) = (&existing.on_update, keeps_datetime) {
+                    s.push_str(&format!(" {on}"));
+                }
                 if existing.auto_increment {
                     s.push_str(" AUTO_INCREMENT");
+                }
+                if let Some(c) = &existing.comment {
+                    s.push_str(&format!(" COMMENT {c}"));
                 }
                 out.push(s);
             } else {

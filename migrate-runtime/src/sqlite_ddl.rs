@@ -452,6 +452,73 @@ impl ColumnDdl {
         self.rest.len()
     }
 
+    /// The index after the column-constraint clause starting at `i`, for the
+    /// clauses whose words could be mistaken for others: `DEFAULT NULL`,
+    /// `REFERENCES t ON DELETE SET NULL`, `COLLATE x`, and any parenthesized group.
+    fn skip_clause(&self, i: usize) -> usize {
+        let w = |j: usize, x: &str| self.rest.get(j).is_some_and(|t| t.word(x));
+        if w(i, "DEFAULT") {
+            return i + 1 + self.expr_len(i + 1);
+        }
+        if w(i, "COLLATE") {
+            return i + 2;
+        }
+        if w(i, "REFERENCES") {
+            let mut j = i + 2;
+            if self.rest.get(j).map(|t| t.kind) == Some(Kind::Open) {
+                j = self.skip(j);
+            }
+            loop {
+                if w(j, "ON") {
+                    j += 2;
+                    j += if w(j, "SET") || w(j, "NO") { 2 } else { 1 };
+                } else if w(j, "MATCH") {
+                    j += 2;
+                } else if w(j, "NOT") && w(j + 1, "DEFERRABLE") || w(j, "DEFERRABLE") {
+                    j += if w(j, "NOT") { 2 } else { 1 };
+                    if w(j, "INITIALLY") {
+                        j += 2;
+                    }
+                } else {
+                    break;
+                }
+            }
+            return j.min(self.rest.len());
+        }
+        self.skip(i)
+    }
+
+    /// Whether the column is SQLite's rowid alias: declared exactly `INTEGER PRIMARY KEY`.
+    pub fn is_rowid_alias(&self) -> bool {
+        self.type_len() == 1 && self.rest[0].word("INTEGER") && self.has_word("PRIMARY")
+    }
+
+    /// Whether the column is generated (`GENERATED ALWAYS AS (..)` or `AS (..)`):
+    /// its values cannot be copied, SQLite computes them.
+    pub fn is_generated(&self) -> bool {
+        self.has_word("GENERATED") || self.has_word("AS")
+    }
+
+    /// Whether an expression of this column's definition (a CHECK, a generated
+    /// column's AS, a DEFAULT) names the column `name`. Names in a REFERENCES
+    /// clause are another table's and do not count.
+    pub fn expression_mentions(&self, name: &str) -> bool {
+        let mut i = 0;
+        while i < self.rest.len() {
+            let t = &self.rest[i];
+            if t.word("CHECK") || t.word("AS") || t.word("DEFAULT") {
+                let len = self.expr_len(i + 1);
+                if mentions_ident(&self.rest[i + 1..i + 1 + len], name) {
+                    return true;
+                }
+                i += 1 + len;
+            } else {
+                i = self.skip_clause(i);
+            }
+        }
+        false
+    }
+
     /// Replaces the declared type.
     pub fn set_type(&mut self, ty: &str) -> Result<()> {
         let n = self.type_len();
@@ -510,7 +577,7 @@ impl ColumnDdl {
                 self.rest.drain(i..end.min(self.rest.len()));
                 continue;
             }
-            i = self.skip(i);
+            i = self.skip_clause(i);
         }
         if !nullable {
             let at = self.type_len();
@@ -529,7 +596,7 @@ impl ColumnDdl {
                 self.rest.drain(i..end.min(self.rest.len()));
                 continue;
             }
-            i = self.skip(i);
+            i = self.skip_clause(i);
         }
         if let Some(sql) = sql {
             let mut new = vec![word("DEFAULT")];
@@ -573,12 +640,66 @@ impl ColumnDdl {
     }
 }
 
+/// Whether `tokens` hold the identifier `name` (string literals excepted).
+pub fn mentions_ident(tokens: &[Token], name: &str) -> bool {
+    tokens
+        .iter()
+        .any(|t| t.kind != Kind::Str && t.ident().is_some_and(|i| i.eq_ignore_ascii_case(name)))
+}
+
+/// The tokens of the parenthesized group starting at `open` (without the parentheses).
+fn group(tokens: &[Token], open: usize) -> &[Token] {
+    let mut depth = 0;
+    for (j, t) in tokens.iter().enumerate().skip(open) {
+        match t.kind {
+            Kind::Open => depth += 1,
+            Kind::Close => {
+                depth -= 1;
+                if depth == 0 {
+                    return &tokens[open + 1..j];
+                }
+            }
+            _ => {}
+        }
+    }
+    &tokens[(open + 1).min(tokens.len())..]
+}
+
 impl ConstraintDdl {
-    /// Whether the constraint mentions the identifier `name`.
+    /// Whether the constraint is over the column `name`: its own column list
+    /// (PRIMARY KEY, UNIQUE, the local side of a FOREIGN KEY) or its CHECK
+    /// expression. The constraint's name and a foreign key's target do not count.
     pub fn mentions(&self, name: &str) -> bool {
-        self.tokens
-            .iter()
-            .any(|t| t.ident().is_some_and(|i| i.eq_ignore_ascii_case(name)) && t.kind != Kind::Str)
+        match self.tokens.iter().position(|t| t.kind == Kind::Open) {
+            Some(open) => mentions_ident(group(&self.tokens, open), name),
+            None => false,
+        }
+    }
+}
+
+/// Whether a `CREATE INDEX` statement indexes the column `name` (in its column
+/// list or its WHERE clause); the index and table names do not count.
+pub fn index_mentions(sql: &str, name: &str) -> bool {
+    let Ok(tokens) = tokenize(sql) else {
+        return true;
+    };
+    let Some(on) = tokens.iter().position(|t| t.word("ON")) else {
+        return true;
+    };
+    let Some(open) = tokens
+        .iter()
+        .skip(on)
+        .position(|t| t.kind == Kind::Open)
+        .map(|p| p + on)
+    else {
+        return true;
+    };
+    if mentions_ident(group(&tokens, open), name) {
+        return true;
+    }
+    match tokens.iter().position(|t| t.word("WHERE")) {
+        Some(w) => mentions_ident(&tokens[w + 1..], name),
+        None => false,
     }
 }
 
@@ -718,6 +839,46 @@ mod tests {
         // Re-rendered SQL parses back to the same text.
         let sql = t.to_sql("\"order\"");
         assert_eq!(parse(&sql).unwrap().to_sql("\"order\""), sql);
+    }
+
+    #[test]
+    fn null_and_default_words_inside_other_clauses_are_left_alone() {
+        let mut t = parse("CREATE TABLE t (a TEXT DEFAULT NULL REFERENCES u (id) ON DELETE SET NULL ON UPDATE SET DEFAULT, b INTEGER NOT NULL)").unwrap();
+        let a = t.column_mut("a").unwrap();
+        a.set_nullable(false);
+        assert_eq!(
+            join(&a.rest),
+            "TEXT NOT NULL DEFAULT NULL REFERENCES u (id) ON DELETE SET NULL ON UPDATE SET DEFAULT"
+        );
+        a.set_nullable(true);
+        a.set_default(Some("'x'")).unwrap();
+        assert_eq!(
+            join(&a.rest),
+            "TEXT DEFAULT 'x' REFERENCES u (id) ON DELETE SET NULL ON UPDATE SET DEFAULT"
+        );
+        let sql = t.to_sql("t");
+        assert!(parse(&sql).is_ok(), "{sql}");
+    }
+
+    #[test]
+    fn mentions_look_at_columns_and_expressions_only() {
+        let t = parse("CREATE TABLE accounts (id INTEGER PRIMARY KEY, email TEXT, owner_email TEXT, total INTEGER AS (id * 2), CONSTRAINT email_fk FOREIGN KEY (owner_email) REFERENCES users (email), CHECK (email <> ''))").unwrap();
+        assert!(
+            !t.constraints[0].mentions("email"),
+            "the target column of a foreign key is another table's"
+        );
+        assert!(t.constraints[0].mentions("owner_email"));
+        assert!(t.constraints[1].mentions("email"));
+        assert!(t.columns[3].is_generated() && t.columns[3].expression_mentions("id"));
+        assert!(t.columns[0].is_rowid_alias());
+        assert!(!index_mentions(
+            "CREATE INDEX email ON accounts (owner_email)",
+            "email"
+        ));
+        assert!(index_mentions(
+            "CREATE INDEX ix ON accounts (total) WHERE email IS NOT NULL",
+            "email"
+        ));
     }
 
     #[test]

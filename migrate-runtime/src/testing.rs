@@ -288,9 +288,15 @@ impl Drop for TempDatabase {
 /// schema matches diesel's `table!` declarations in `schema_rs` (the text of
 /// `src/schema.rs`): pytest-alembic's `test_model_definitions_match_ddl`.
 ///
-/// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::__private::Chain::__invalid();
-/// migrate_runtime::testing::models_match(&MIGRATIONS, include_str!("../src/schema.rs"), "sqlite://").unwrap();
+/// ```
+/// # use migrate_runtime::prelude::*;
+/// # fn up(op: &mut Op) -> Result<()> { op.create_table("users").column(col::<Integer>("id").primary_key()); Ok(()) }
+/// # let chain = Chain::new(vec![Migration::new("a1", None, "users", up, None)]).unwrap();
+/// // In a user's test: include_str!("../src/schema.rs")
+/// let schema_rs = "diesel::table! { users (id) { id -> Integer, } }";
+/// migrate_runtime::testing::models_match(&chain, schema_rs, "sqlite://").unwrap();
+/// let drifted = "diesel::table! { users (id) { id -> Integer, name -> Text, } }";
+/// assert!(migrate_runtime::testing::models_match(&chain, drifted, "sqlite://").is_err());
 /// ```
 pub fn models_match(chain: &Chain, schema_rs: &str, url: &str) -> Result<()> {
     let models = crate::autogen::parse_models(schema_rs)?;

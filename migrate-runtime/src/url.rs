@@ -30,25 +30,40 @@ impl Target {
     }
 }
 
-/// Hides the password of a URL for messages: `postgres://u:***@h/db`.
+/// Hides the password of a URL for messages: `postgres://u:***@h/db`, and a
+/// `password=` query parameter.
 pub fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_owned();
     };
     let rest = &url[scheme_end + 3..];
-    let Some(at) = rest.find('@') else {
-        return url.to_owned();
-    };
-    let userinfo = &rest[..at];
-    match userinfo.find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &userinfo[..colon],
-            &rest[at..]
-        ),
-        None => url.to_owned(),
+    // The user information ends at the last `@` before the path: a password may
+    // itself hold an unencoded `@`.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let mut out = url[..scheme_end + 3].to_owned();
+    let mut tail = rest;
+    if let Some(at) = rest[..authority_end].rfind('@') {
+        let userinfo = &rest[..at];
+        match userinfo.find(':') {
+            Some(colon) => out.push_str(&format!("{}:***", &userinfo[..colon])),
+            None => out.push_str(userinfo),
+        }
+        tail = &rest[at..];
     }
+    match tail.split_once('?') {
+        Some((path, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_owned(),
+                })
+                .collect();
+            out.push_str(&format!("{path}?{}", params.join("&")));
+        }
+        None => out.push_str(tail),
+    }
+    out
 }
 
 /// Parses a database URL; relative SQLite paths are resolved against `cwd`.
@@ -247,5 +262,11 @@ mod tests {
             Err(Error::InvalidUrl { .. })
         ));
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact("postgres://h/db?user=u&password=secret"),
+            "postgres://h/db?user=u&password=***"
+        );
+        assert_eq!(redact("mysql://root@h/db"), "mysql://root@h/db");
     }
 }

@@ -18,6 +18,9 @@ impl SchemaFacts for Facts {
             nullable: false,
             default_sql: Some("'x'".into()),
             auto_increment: false,
+            charset: Some("CHARACTER SET utf8mb4 COLLATE utf8mb4_bin".into()),
+            on_update: None,
+            comment: Some("'who'".into()),
         }))
     }
 }

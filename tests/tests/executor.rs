@@ -485,3 +485,20 @@ fn data_migrations_get_the_live_connection() {
         );
     }
 }
+
+#[test]
+fn stamp_purge_with_a_bad_target_changes_nothing() {
+    let chain = counting_chain();
+    for db in all_backends("purge_typo") {
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain);
+        m.upgrade(&mut conn, "r3").unwrap();
+        assert!(m.stamp(&mut conn, "haed", true).is_err());
+        assert_eq!(
+            rev(&m, &mut conn).as_deref(),
+            Some("r3"),
+            "{}: the version table was not emptied",
+            db.dialect
+        );
+    }
+}

@@ -401,3 +401,43 @@ fn partial_index_on_postgres_and_sqlite_and_a_clear_error_on_mysql() {
         }
     }
 }
+
+#[test]
+fn mysql_alter_column_keeps_collation_comment_and_on_update() {
+    let Some(db) = migrate_tests::mysql("ops_mysql_attrs") else {
+        return;
+    };
+    fn up(op: &mut Op) -> Result<()> {
+        op.execute(
+            "CREATE TABLE tokens (id INT PRIMARY KEY, token VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL COMMENT 'case matters', \
+             updated_at DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP)",
+        );
+        op.alter_column("tokens", "token").nullable(true);
+        op.alter_column("tokens", "updated_at").nullable(false);
+        Ok(())
+    }
+    fn down(op: &mut Op) -> Result<()> {
+        op.drop_table("tokens");
+        Ok(())
+    }
+    let mut conn = db.connect();
+    Migrator::new(&one(up, down))
+        .upgrade(&mut conn, "head")
+        .unwrap();
+    let got = conn
+        .query_text(
+            "SELECT CONCAT_WS('|', COLUMN_NAME, IS_NULLABLE, IFNULL(COLLATION_NAME, '-'), COLUMN_COMMENT, EXTRA) AS v FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = 'tokens' AND column_name <> 'id' ORDER BY ORDINAL_POSITION",
+        )
+        .unwrap();
+    let got: Vec<String> = got
+        .into_iter()
+        .flatten()
+        .map(|s| s.to_lowercase())
+        .collect();
+    assert_eq!(got[0], "token|yes|utf8mb4_bin|case matters|");
+    assert!(
+        got[1].starts_with("updated_at|no|-||on update current_timestamp"),
+        "{got:?}"
+    );
+}

@@ -274,3 +274,80 @@ fn dropping_an_unnamed_constraint_by_name_is_a_clear_error() {
         "{e}"
     );
 }
+
+#[test]
+fn a_rebuild_inside_an_open_transaction_is_refused_before_any_cascade() {
+    let db = migrate_tests::sqlite("rebuild_in_tx");
+    let mut conn = db.connect();
+    let chain = chain();
+    Migrator::new(&chain).upgrade(&mut conn, "s1").unwrap();
+    conn.begin().unwrap();
+    let e = Migrator::new(&chain)
+        .upgrade(&mut conn, "s2")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("refuses inside an open transaction"), "{e}");
+    conn.rollback().unwrap();
+    assert_eq!(
+        texts(
+            &mut conn,
+            "SELECT CAST(id AS TEXT) AS v FROM child ORDER BY id"
+        ),
+        ["10", "11"]
+    );
+    assert_eq!(
+        Migrator::new(&chain).current(&mut conn).unwrap().as_deref(),
+        Some("s1")
+    );
+}
+
+fn generated_setup(op: &mut Op) -> Result<()> {
+    op.execute(
+        "CREATE TABLE g (id INTEGER PRIMARY KEY AUTOINCREMENT, a INTEGER, doubled INTEGER GENERATED ALWAYS AS (a * 2) VIRTUAL, note TEXT DEFAULT NULL REFERENCES parent (id) ON DELETE SET NULL)",
+    );
+    op.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)");
+    op.execute("INSERT INTO g (a) VALUES (1), (2)");
+    op.execute("DELETE FROM g");
+    Ok(())
+}
+
+fn generated_change(op: &mut Op) -> Result<()> {
+    op.alter_column("g", "a")
+        .nullable(false)
+        .server_default("0");
+    op.alter_column("g", "note").nullable(true);
+    // SQLite integers are 64-bit: the rowid alias keeps its INTEGER type.
+    op.alter_column("g", "id").set_type::<BigInt>();
+    Ok(())
+}
+
+#[test]
+fn generated_columns_default_null_rowid_alias_and_an_empty_autoincrement_table() {
+    let db = migrate_tests::sqlite("rebuild_generated");
+    let mut conn = db.connect();
+    let chain = Chain::new(vec![
+        Migration::new("g1", None, "setup", generated_setup, Some(nothing)),
+        Migration::new("g2", Some("g1"), "change", generated_change, Some(nothing)),
+    ])
+    .unwrap();
+    Migrator::new(&chain).upgrade(&mut conn, "head").unwrap();
+    conn.execute("INSERT INTO g (a) VALUES (5)").unwrap();
+    // The generated column is computed, the id is still assigned automatically, and
+    // AUTOINCREMENT does not reuse the ids of the two deleted rows.
+    assert_eq!(
+        texts(
+            &mut conn,
+            "SELECT CAST(id AS TEXT) || ':' || CAST(doubled AS TEXT) AS v FROM g"
+        ),
+        ["3:10"]
+    );
+    let sql = texts(
+        &mut conn,
+        "SELECT sql AS v FROM sqlite_master WHERE name = 'g'",
+    );
+    assert!(
+        sql[0].contains("\"id\" INTEGER PRIMARY KEY AUTOINCREMENT"),
+        "{sql:?}"
+    );
+    assert!(sql[0].contains("ON DELETE SET NULL"), "{sql:?}");
+}
