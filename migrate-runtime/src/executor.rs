@@ -459,6 +459,13 @@ impl<'a> Migrator<'a> {
         }
         tables.sort();
         tables.dedup();
+        // A table rebuilt earlier in a run may have been dropped since.
+        let existing: Vec<String> = conn
+            .query_text("SELECT name AS v FROM sqlite_master WHERE type = 'table'")?
+            .into_iter()
+            .flatten()
+            .collect();
+        tables.retain(|t| existing.contains(t));
         let mut bad = Vec::new();
         for t in &tables {
             bad.extend(conn.query_text(&format!(
