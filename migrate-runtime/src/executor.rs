@@ -414,12 +414,12 @@ impl<'a> Migrator<'a> {
         )
     }
 
-    fn plan(m: &Migration, direction: Direction) -> Result<Vec<Operation>> {
+    fn plan(m: &Migration, direction: Direction, dialect: Dialect) -> Result<Vec<Operation>> {
         let plan = match direction {
             Direction::Upgrade => m.plan_upgrade(),
             Direction::Downgrade => m.plan_downgrade(),
         }?;
-        Ok(rebuild::split_renames(plan.into_operations()))
+        Ok(rebuild::prepare(plan.into_operations(), dialect))
     }
 
     fn sqlite_foreign_keys_on(conn: &mut AnyConnection) -> Result<bool> {
@@ -499,7 +499,7 @@ impl<'a> Migrator<'a> {
         if whole && d == Dialect::Sqlite && Self::sqlite_foreign_keys_on(conn)? {
             let mut cur = current;
             while let Some((m, _, next)) = self.next_step(cur, to, direction) {
-                if Self::plan(m, direction)
+                if Self::plan(m, direction, d)
                     .map(|ops| ops.iter().any(rebuild::may_rebuild))
                     .unwrap_or(false)
                 {
@@ -583,7 +583,7 @@ impl<'a> Migrator<'a> {
         // under the write lock at every step (see `step`).
         let mut cur = current;
         while let Some((m, from, next)) = self.next_step(cur, to, direction) {
-            let ops = Self::plan(m, direction)
+            let ops = Self::plan(m, direction, d)
                 .map_err(|e| failure(m, direction, 0, 0, "planning".into(), e))?;
             let tx = d.transactional_ddl() && m.transactional() && !whole;
             let fk_off = d == Dialect::Sqlite

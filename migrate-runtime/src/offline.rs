@@ -43,12 +43,12 @@ impl SchemaModel {
                     }
                 }
             }
-            Operation::AddColumn { table, column } => {
+            Operation::AddColumn { table, column, .. } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.columns.push(column.clone());
                 }
             }
-            Operation::DropColumn { table, column } => {
+            Operation::DropColumn { table, column, .. } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.columns.retain(|c| &c.name != column);
                     t.uniques.retain(|(_, cols)| !cols.contains(column));
@@ -88,6 +88,11 @@ impl SchemaModel {
             }
             Operation::CreateIndex(i) => {
                 self.indexes.insert(i.name.clone(), i.clone());
+            }
+            Operation::Batch { ops, .. } => {
+                for o in ops {
+                    self.apply(o);
+                }
             }
             Operation::DropIndex { name, .. } => {
                 self.indexes.remove(name);
@@ -258,7 +263,7 @@ pub fn script(
     let mut model = SchemaModel::default();
     let start = from.map_or(0, |i| i + 1);
     for m in &ms[..start.min(ms.len())] {
-        for op in rebuild::split_renames(m.plan_upgrade()?.into_operations()) {
+        for op in rebuild::prepare(m.plan_upgrade()?.into_operations(), dialect) {
             model.apply(&op);
         }
     }
@@ -290,7 +295,7 @@ pub fn script(
             Direction::Upgrade => (m.plan_upgrade()?, "upgrade"),
             Direction::Downgrade => (m.plan_downgrade()?, "downgrade"),
         };
-        let ops = rebuild::split_renames(plan.into_operations());
+        let ops = rebuild::prepare(plan.into_operations(), dialect);
         let rev = |p: Position| p.map_or("", |i| ms[i].revision());
         out.push_str(&format!(
             "-- Running {verb} {} -> {}, {}\n\n",

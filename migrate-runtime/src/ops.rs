@@ -452,6 +452,8 @@ pub enum Operation {
         table: String,
         /// The new column.
         column: ColumnDef,
+        /// `IF NOT EXISTS` (PostgreSQL, MariaDB).
+        if_not_exists: bool,
     },
     /// `ALTER TABLE .. DROP COLUMN`.
     DropColumn {
@@ -459,6 +461,16 @@ pub enum Operation {
         table: String,
         /// Column.
         column: String,
+        /// `IF EXISTS` (PostgreSQL, MariaDB).
+        if_exists: bool,
+    },
+    /// Changes to one table applied together: on SQLite, in a single table rebuild
+    /// (Alembic's `batch_alter_table`); elsewhere, one after the other.
+    Batch {
+        /// The table.
+        table: String,
+        /// The changes, in order.
+        ops: Vec<Operation>,
     },
     /// Column changes.
     AlterColumn(AlterColumn),
@@ -549,8 +561,13 @@ impl Operation {
             Operation::CreateTable(t) => format!("create_table {}", t.name),
             Operation::DropTable { name, .. } => format!("drop_table {name}"),
             Operation::RenameTable { from, to } => format!("rename_table {from} -> {to}"),
-            Operation::AddColumn { table, column } => format!("add_column {table}.{}", column.name),
-            Operation::DropColumn { table, column } => format!("drop_column {table}.{column}"),
+            Operation::AddColumn { table, column, .. } => {
+                format!("add_column {table}.{}", column.name)
+            }
+            Operation::DropColumn { table, column, .. } => format!("drop_column {table}.{column}"),
+            Operation::Batch { table, ops } => {
+                format!("batch_alter_table {table} ({} operations)", ops.len())
+            }
             Operation::AlterColumn(a) => format!("alter_column {}.{}", a.table, a.column),
             Operation::CreateIndex(i) => format!("create_index {} on {}", i.name, i.table),
             Operation::DropIndex { name, .. } => format!("drop_index {name}"),
@@ -668,6 +685,20 @@ impl Op {
         self.ops.push(Operation::AddColumn {
             table: table.into(),
             column: column.into(),
+            if_not_exists: false,
+        });
+    }
+
+    /// Adds a column unless it exists (`ADD COLUMN IF NOT EXISTS`: PostgreSQL, MariaDB).
+    pub fn add_column_if_not_exists(
+        &mut self,
+        table: impl Into<String>,
+        column: impl Into<ColumnDef>,
+    ) {
+        self.ops.push(Operation::AddColumn {
+            table: table.into(),
+            column: column.into(),
+            if_not_exists: true,
         });
     }
 
@@ -676,6 +707,38 @@ impl Op {
         self.ops.push(Operation::DropColumn {
             table: table.into(),
             column: column.into(),
+            if_exists: false,
+        });
+    }
+
+    /// Drops a column if it exists (`DROP COLUMN IF EXISTS`: PostgreSQL, MariaDB).
+    pub fn drop_column_if_exists(&mut self, table: impl Into<String>, column: impl Into<String>) {
+        self.ops.push(Operation::DropColumn {
+            table: table.into(),
+            column: column.into(),
+            if_exists: true,
+        });
+    }
+
+    /// Several changes to one table applied together (Alembic's
+    /// `batch_alter_table`): on SQLite in a single table rebuild, however many
+    /// columns and constraints change; elsewhere one statement after the other.
+    ///
+    /// ```
+    /// use migrate_runtime::prelude::*;
+    /// let mut op = Op::new();
+    /// op.batch_alter_table("users", |b| {
+    ///     b.add_column("users", col::<Nullable<Text>>("nick"));
+    ///     b.alter_column("users", "email").nullable(false);
+    ///     b.drop_column("users", "legacy");
+    /// });
+    /// ```
+    pub fn batch_alter_table(&mut self, table: impl Into<String>, f: impl FnOnce(&mut Op)) {
+        let mut inner = Op::new();
+        f(&mut inner);
+        self.ops.push(Operation::Batch {
+            table: table.into(),
+            ops: inner.ops,
         });
     }
 

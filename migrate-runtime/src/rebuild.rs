@@ -103,6 +103,32 @@ pub fn split_renames(ops: Vec<Operation>) -> Vec<Operation> {
                 out.push(Operation::AlterColumn(rename));
                 out.push(Operation::AlterColumn(change));
             }
+            Operation::Batch { table, ops } => {
+                // Renames inside a batch run natively before its rebuild.
+                let (renames, rest): (Vec<Operation>, Vec<Operation>) = split_renames(ops)
+                    .into_iter()
+                    .partition(|o| matches!(o, Operation::AlterColumn(a) if a.new_name.is_some()));
+                out.extend(renames);
+                out.push(Operation::Batch { table, ops: rest });
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Prepares a migration's operations for `d`: renames split out (see
+/// [`split_renames`]), and batches kept whole for SQLite's single rebuild or
+/// flattened into their operations elsewhere.
+pub fn prepare(ops: Vec<Operation>, d: Dialect) -> Vec<Operation> {
+    let ops = split_renames(ops);
+    if d == Dialect::Sqlite {
+        return ops;
+    }
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        match op {
+            Operation::Batch { ops, .. } => out.extend(ops),
             other => out.push(other),
         }
     }
@@ -113,6 +139,7 @@ pub fn split_renames(ops: Vec<Operation>) -> Vec<Operation> {
 pub fn table_of(op: &Operation) -> Option<&str> {
     Some(match op {
         Operation::AlterColumn(a) => &a.table,
+        Operation::Batch { table, .. } => table,
         Operation::DropColumn { table, .. }
         | Operation::CreateForeignKey { table, .. }
         | Operation::CreateCheck { table, .. }
@@ -127,7 +154,8 @@ pub fn table_of(op: &Operation) -> Option<&str> {
 pub fn may_rebuild(op: &Operation) -> bool {
     match op {
         Operation::AlterColumn(a) => a.ty.is_some() || a.nullable.is_some() || a.default.is_some(),
-        Operation::DropColumn { .. }
+        Operation::Batch { .. }
+        | Operation::DropColumn { .. }
         | Operation::CreateForeignKey { .. }
         | Operation::CreateCheck { .. }
         | Operation::CreatePrimaryKey { .. }
@@ -295,6 +323,43 @@ fn edit(
                         "constraint named {name} (only named table constraints can be dropped)"
                     )));
                 }
+            }
+            Operation::Batch { ops: inner, .. } => {
+                let inner: Vec<&Operation> = inner.iter().collect();
+                edit(table, ddl, &inner, dropped)?;
+            }
+            Operation::AddColumn { column, .. } => {
+                if ddl
+                    .columns
+                    .iter()
+                    .any(|c| c.name.eq_ignore_ascii_case(&column.name))
+                {
+                    return Err(Error::Message(format!(
+                        "table {table} already has a column {}",
+                        column.name
+                    )));
+                }
+                let tokens = sqlite_ddl::tokenize(&render::column_sql(d, column)?)?;
+                let Some(name) = tokens.first().and_then(sqlite_ddl::Token::ident) else {
+                    return Err(Error::Message(format!(
+                        "cannot add column {} to {table}",
+                        column.name
+                    )));
+                };
+                ddl.columns.push(sqlite_ddl::ColumnDdl {
+                    name,
+                    rest: tokens[1..].to_vec(),
+                });
+            }
+            Operation::CreateUnique { name, columns, .. } => {
+                let cols: Vec<String> = columns.iter().map(|c| d.quote_ident(c)).collect();
+                let text = format!(
+                    "CONSTRAINT {} UNIQUE ({})",
+                    d.quote_ident(name),
+                    cols.join(", ")
+                );
+                ddl.constraints
+                    .push(constraint(&text, Some(name), ConstraintType::Unique)?);
             }
             other => {
                 return Err(Error::Message(format!(

@@ -177,6 +177,11 @@ fn action(a: Action) -> &'static str {
     }
 }
 
+/// Renders one column definition (name, type, constraints) as `ADD COLUMN` takes it.
+pub fn column_sql(d: Dialect, c: &ColumnDef) -> Result<String> {
+    column_def(d, c, false, true)
+}
+
 /// Renders `[CONSTRAINT name] FOREIGN KEY (..) REFERENCES t (..) [ON DELETE ..] [ON UPDATE ..]`.
 pub fn foreign_key_sql(d: Dialect, fk: &ForeignKey) -> String {
     foreign_key(d, fk)
@@ -476,7 +481,13 @@ pub fn operation(d: Dialect, op: &Operation, facts: &mut dyn SchemaFacts) -> Res
             vec![format!("DROP TABLE {}{}", if *if_exists { "IF EXISTS " } else { "" }, q(name))]
         }
         Operation::RenameTable { from, to } => vec![format!("ALTER TABLE {} RENAME TO {}", q(from), q(to))],
-        Operation::AddColumn { table, column } => {
+        Operation::AddColumn { if_not_exists: true, .. } | Operation::DropColumn { if_exists: true, .. } if d == Dialect::Sqlite => {
+            return Err(unsupported(op, d, "SQLite has no IF [NOT] EXISTS for columns"));
+        }
+        Operation::Batch { .. } => {
+            return Err(unsupported(op, d, "a batch is applied by the executor or the offline script, not rendered alone"));
+        }
+        Operation::AddColumn { table, column, if_not_exists } => {
             if column.primary_key {
                 return Err(unsupported(op, d, "a primary key column cannot be added to an existing table; use create_primary_key"));
             }
@@ -487,7 +498,8 @@ pub fn operation(d: Dialect, op: &Operation, facts: &mut dyn SchemaFacts) -> Res
             let inline_refs = d != Dialect::Mysql;
             let mut c = column.clone();
             c.unique = column.unique && !unique_as_index;
-            stmts.push(format!("ALTER TABLE {} ADD COLUMN {}", q(table), column_def(d, &c, false, inline_refs)?));
+            let ine = if *if_not_exists { "IF NOT EXISTS " } else { "" };
+            stmts.push(format!("ALTER TABLE {} ADD COLUMN {ine}{}", q(table), column_def(d, &c, false, inline_refs)?));
             if unique_as_index {
                 stmts.push(format!(
                     "CREATE UNIQUE INDEX {} ON {} ({})",
@@ -505,7 +517,10 @@ pub fn operation(d: Dialect, op: &Operation, facts: &mut dyn SchemaFacts) -> Res
             }
             stmts
         }
-        Operation::DropColumn { table, column } => vec![format!("ALTER TABLE {} DROP COLUMN {}", q(table), q(column))],
+        Operation::DropColumn { table, column, if_exists } => {
+            let ie = if *if_exists { "IF EXISTS " } else { "" };
+            vec![format!("ALTER TABLE {} DROP COLUMN {ie}{}", q(table), q(column))]
+        }
         Operation::AlterColumn(a) => alter_column(d, op, a, facts)?,
         Operation::CreateIndex(i) => vec![create_index(d, op, i)?],
         Operation::DropIndex { name, table, if_exists } => {

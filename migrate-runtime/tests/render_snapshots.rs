@@ -280,6 +280,14 @@ fn sqlite_rebuild_statements() {
         ("drop an indexed column", |op| {
             op.drop_column("users", "age")
         }),
+        ("a batch: one rebuild for all its changes", |op| {
+            op.batch_alter_table("users", |b| {
+                b.add_column("users", col::<Nullable<Text>>("nick"));
+                b.alter_column("users", "name").nullable(true);
+                b.drop_constraint("fk_team", "users", ConstraintKind::ForeignKey);
+                b.create_unique_constraint("uq_users_nick", "users", ["nick"]);
+            });
+        }),
     ];
     for (name, build) in cases {
         let mut op = Op::new();

@@ -441,3 +441,97 @@ fn mysql_alter_column_keeps_collation_comment_and_on_update() {
         "{got:?}"
     );
 }
+
+#[test]
+fn batch_alter_table_on_every_database() {
+    for db in all_backends("ops_batch") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        // Every nick is set before it becomes NOT NULL.
+        fn fill(op: &mut Op) -> Result<()> {
+            base(op)?;
+            op.execute("UPDATE users SET nick = 'n' WHERE nick IS NULL");
+            op.batch_alter_table("users", |b| {
+                b.add_column("users", col::<Nullable<Varchar>>("handle").length(30));
+                b.alter_column("users", "nick")
+                    .nullable(false)
+                    .server_default("'none'");
+                b.drop_column("users", "active");
+                b.create_check_constraint(
+                    "ck_users_handle",
+                    "users",
+                    "handle IS NULL OR handle <> ''",
+                );
+                b.alter_column("users", "age").rename_to("years");
+            });
+            Ok(())
+        }
+        if let Err(e) = Migrator::new(&one(fill, drop_all)).upgrade(&mut conn, "head") {
+            panic!("{d}: {e}");
+        }
+        let s = schema(&mut conn);
+        let users = s.table("users").unwrap();
+        let names: Vec<&str> = users.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "id",
+                "name",
+                "team_id",
+                "years",
+                "nick",
+                "balance",
+                "created_at",
+                "handle"
+            ],
+            "{d}: {s}"
+        );
+        assert!(!users.column("nick").unwrap().nullable, "{d}");
+        assert!(
+            users
+                .constraints
+                .iter()
+                .any(|c| c.contains("ck_users_handle")),
+            "{d}: {s}"
+        );
+        let mut rows = conn.query_text("SELECT nick AS v FROM users").unwrap();
+        rows.sort();
+        assert_eq!(
+            rows,
+            vec![Some("countess".to_owned()), Some("n".to_owned())],
+            "{d}"
+        );
+        Migrator::new(&one(fill, drop_all))
+            .downgrade(&mut conn, "base")
+            .unwrap();
+    }
+}
+
+#[test]
+fn column_if_exists_where_the_dialect_has_it() {
+    fn up(op: &mut Op) -> Result<()> {
+        op.create_table("t").column(col::<Integer>("id"));
+        op.add_column_if_not_exists("t", col::<Nullable<Integer>>("n"));
+        op.add_column_if_not_exists("t", col::<Nullable<Integer>>("n"));
+        op.drop_column_if_exists("t", "missing");
+        Ok(())
+    }
+    fn down(op: &mut Op) -> Result<()> {
+        op.drop_table("t");
+        Ok(())
+    }
+    for db in all_backends("ops_if_exists") {
+        let mut conn = db.connect();
+        let r = Migrator::new(&one(up, down)).upgrade(&mut conn, "head");
+        if db.dialect == Dialect::Sqlite {
+            let e = r.unwrap_err().to_string();
+            assert!(
+                e.contains("SQLite has no IF [NOT] EXISTS for columns"),
+                "{e}"
+            );
+        } else {
+            r.unwrap_or_else(|e| panic!("{}: {e}", db.dialect));
+            assert!(schema(&mut conn).table("t").unwrap().column("n").is_some());
+        }
+    }
+}
