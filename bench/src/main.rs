@@ -31,7 +31,7 @@ struct Opts {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench <all|chain|rebuild> [--n 200,1000] [--reps 5] [--rows 1000000] [--postgres URL] [--no-alembic] [--shared DIR]");
+    eprintln!("usage: bench <all|chain|rebuild|autogen> [--n 200,1000] [--reps 5] [--rows 1000000] [--postgres URL] [--no-alembic] [--shared DIR]");
     std::process::exit(2)
 }
 
@@ -542,6 +542,99 @@ fn rebuild_bench(o: &Opts) {
     print_table("SQLite table rebuild", &rows);
 }
 
+fn noop(_: &mut Op) -> Result<()> {
+    Ok(())
+}
+
+/// Autogenerate's comparison over a 300-table schema that matches the database:
+/// this project's `check` (parse schema.rs, read the database, diff) against
+/// Alembic's `check` on the equivalent SQLAlchemy model.
+fn autogen_bench(o: &Opts, alembic: Option<&Path>) {
+    let tables = 300;
+    let dir = o.out.join("autogen");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("mig/versions")).expect("autogen dir");
+    let mut ddl = String::new();
+    let mut schema_rs = String::new();
+    let mut models = String::from(
+        "from sqlalchemy import MetaData, Table, Column, Integer, String, Numeric, DateTime, Boolean, Text\nmetadata = MetaData()\n",
+    );
+    for i in 0..tables {
+        ddl.push_str(&format!(
+            "CREATE TABLE t{i} (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(100) NOT NULL, amount NUMERIC(12, 2) NOT NULL, created_at DATETIME NOT NULL, flag BOOLEAN NOT NULL, note TEXT);\n"
+        ));
+        schema_rs.push_str(&format!(
+            "diesel::table! {{\n    t{i} (id) {{\n        id -> Integer,\n        #[max_length = 100]\n        name -> Varchar,\n        amount -> Numeric,\n        created_at -> Timestamp,\n        flag -> Bool,\n        note -> Nullable<Text>,\n    }}\n}}\n\n"
+        ));
+        models.push_str(&format!(
+            "Table('t{i}', metadata, Column('id', Integer, primary_key=True), Column('name', String(100), nullable=False), Column('amount', Numeric(12, 2), nullable=False), Column('created_at', DateTime, nullable=False), Column('flag', Boolean, nullable=False), Column('note', Text))\n"
+        ));
+    }
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).expect("write");
+    write("schema.sql", &ddl);
+    write("schema.rs", &schema_rs);
+    write("mig/models.py", &models);
+    write("alembic.ini", "[alembic]\nscript_location = %(here)s/mig\n");
+    write(
+        "mig/env.py",
+        "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\nfrom alembic import context\nfrom sqlalchemy import create_engine\nfrom models import metadata\nengine = create_engine(os.environ['BENCH_DB_URL'])\nwith engine.connect() as connection:\n    context.configure(connection=connection, target_metadata=metadata)\n    with context.begin_transaction():\n        context.run_migrations()\n",
+    );
+    write("mig/script.py.mako", "");
+    let ours_db = dir.join("ours.db");
+    let alembic_db = dir.join("alembic.db");
+    for db in [&ours_db, &alembic_db] {
+        sh(&mut sqlite3(db, &dir.join("schema.sql")));
+    }
+    let chain = Chain::new(vec![Migration::new(
+        "bench_a1",
+        None,
+        "empty",
+        noop,
+        Some(noop),
+    )])
+    .expect("chain");
+    let url = format!("sqlite:///{}", ours_db.display());
+    {
+        let mut conn = AnyConnection::establish(&url).expect("open");
+        Migrator::new(&chain)
+            .stamp(&mut conn, "head", false)
+            .expect("stamp");
+    }
+    let schema_path = dir.join("schema.rs").display().to_string();
+    let args = [
+        "migrate",
+        "--url",
+        url.as_str(),
+        "check",
+        "--schema",
+        schema_path.as_str(),
+    ];
+    assert_eq!(
+        migrate_runtime::cli::run(&chain, args),
+        0,
+        "the generated schema.rs must match the database"
+    );
+    let ours = time(
+        o.reps.max(5),
+        || {},
+        || {
+            migrate_runtime::cli::run(&chain, args);
+        },
+    );
+    let alembic_time = alembic.map(|a| {
+        let mut c = Command::new(a);
+        c.arg("-c").arg(dir.join("alembic.ini")).arg("check").env(
+            "BENCH_DB_URL",
+            format!("sqlite:///{}", alembic_db.display()),
+        );
+        time(o.reps, || {}, || sh(&mut c))
+    });
+    print_table(
+        "Autogenerate comparison, 300 tables matching the database (`check`; ours in-process, Alembic as a command)",
+        &[Row { work: format!("{tables} tables x 6 columns, SQLite"), ours, raw: None, alembic: alembic_time }],
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(cmd) = args.first() else { usage() };
@@ -567,10 +660,15 @@ fn main() {
             chain_bench(&o, a.as_deref());
         }
         "rebuild" => rebuild_bench(&o),
+        "autogen" => {
+            let a = alembic_venv(&o);
+            autogen_bench(&o, a.as_deref());
+        }
         "all" => {
             let a = alembic_venv(&o);
             chain_bench(&o, a.as_deref());
             rebuild_bench(&o);
+            autogen_bench(&o, a.as_deref());
         }
         _ => usage(),
     }

@@ -114,6 +114,16 @@ fn adding_a_file_rebuilds_and_a_missing_build_rs_line_is_a_compile_error() {
     let text = std::fs::read_to_string(dir.join("migrations").join(&created[0])).unwrap();
     assert!(text.contains("down_revision = \"b2\""), "{text}");
     assert!(text.contains("message = \"Add widgets table!\""), "{text}");
+    let fmt = Command::new("rustfmt")
+        .args(["--check", "--edition", "2021"])
+        .arg(dir.join("migrations").join(&created[0]))
+        .output()
+        .expect("rustfmt");
+    assert!(
+        fmt.status.success(),
+        "the new file is formatted as rustfmt would:\n{}",
+        String::from_utf8_lossy(&fmt.stdout)
+    );
     assert_eq!(run_fixture(&dir), format!("{id} 3"));
 
     // --rev-id picks the id; a stale binary refuses to write a second head.
