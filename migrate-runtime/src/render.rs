@@ -344,6 +344,34 @@ fn create_index(d: Dialect, op: &Operation, i: &CreateIndex) -> Result<String> {
     Ok(s)
 }
 
+/// `SET DEFAULT` / `DROP DEFAULT` and `RENAME COLUMN`, which PostgreSQL and
+/// MySQL spell alike (`table` and `col` already quoted).
+fn default_and_rename(
+    d: Dialect,
+    table: &str,
+    col: &str,
+    a: &AlterColumn,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    match &a.default {
+        Some(Some(def)) => out.push(format!(
+            "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {}",
+            default_sql(d, def)?
+        )),
+        Some(None) => out.push(format!(
+            "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"
+        )),
+        None => {}
+    }
+    if let Some(new) = &a.new_name {
+        out.push(format!(
+            "ALTER TABLE {table} RENAME COLUMN {col} TO {}",
+            d.quote_ident(new)
+        ));
+    }
+    Ok(())
+}
+
 fn alter_column(
     d: Dialect,
     op: &Operation,
@@ -368,22 +396,7 @@ fn alter_column(
                     if n { "DROP" } else { "SET" }
                 ));
             }
-            match &a.default {
-                Some(Some(def)) => out.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {}",
-                    default_sql(d, def)?
-                )),
-                Some(None) => out.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"
-                )),
-                None => {}
-            }
-            if let Some(new) = &a.new_name {
-                out.push(format!(
-                    "ALTER TABLE {table} RENAME COLUMN {col} TO {}",
-                    d.quote_ident(new)
-                ));
-            }
+            default_and_rename(d, &table, &col, a, &mut out)?;
         }
         Dialect::Mysql => {
             if changes_definition {
@@ -434,22 +447,7 @@ fn alter_column(
                 }
                 out.push(s);
             } else {
-                match &a.default {
-                    Some(Some(def)) => out.push(format!(
-                        "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {}",
-                        default_sql(d, def)?
-                    )),
-                    Some(None) => out.push(format!(
-                        "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"
-                    )),
-                    None => {}
-                }
-                if let Some(new) = &a.new_name {
-                    out.push(format!(
-                        "ALTER TABLE {table} RENAME COLUMN {col} TO {}",
-                        d.quote_ident(new)
-                    ));
-                }
+                default_and_rename(d, &table, &col, a, &mut out)?;
             }
         }
         Dialect::Sqlite => {
