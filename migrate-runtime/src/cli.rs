@@ -234,12 +234,17 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             dialect,
             ..
         } => {
-            let d = offline_dialect(url_arg, dialect.as_deref())?;
-            let (from, to) = offline_range(chain, &target, Direction::Upgrade)?;
             w(write!(
                 out,
                 "{}",
-                crate::offline::script(chain, d, &table, from, to, Direction::Upgrade)?
+                offline_sql(
+                    chain,
+                    url_arg,
+                    dialect.as_deref(),
+                    &table,
+                    &target,
+                    Direction::Upgrade
+                )?
             ))?;
             Ok(0)
         }
@@ -249,12 +254,17 @@ fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             dialect,
             ..
         } => {
-            let d = offline_dialect(url_arg, dialect.as_deref())?;
-            let (from, to) = offline_range(chain, &target, Direction::Downgrade)?;
             w(write!(
                 out,
                 "{}",
-                crate::offline::script(chain, d, &table, from, to, Direction::Downgrade)?
+                offline_sql(
+                    chain,
+                    url_arg,
+                    dialect.as_deref(),
+                    &table,
+                    &target,
+                    Direction::Downgrade
+                )?
             ))?;
             Ok(0)
         }
@@ -542,6 +552,20 @@ fn offline_dialect(url_arg: Option<&str>, dialect: Option<&str>) -> Result<Diale
                 Dialect::Sqlite
             }
         }))
+}
+
+/// The script `upgrade --sql` / `downgrade --sql` prints.
+fn offline_sql(
+    chain: &Chain,
+    url_arg: Option<&str>,
+    dialect: Option<&str>,
+    table: &str,
+    target: &str,
+    direction: Direction,
+) -> Result<String> {
+    let d = offline_dialect(url_arg, dialect)?;
+    let (from, to) = offline_range(chain, target, direction)?;
+    crate::offline::script(chain, d, table, from, to, direction)
 }
 
 fn offline_range(

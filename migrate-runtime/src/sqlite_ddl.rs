@@ -530,22 +530,7 @@ impl ColumnDdl {
     /// Length of the expression starting at `i` (one token, a signed number, or a parenthesized expression).
     fn expr_len(&self, i: usize) -> usize {
         match self.rest.get(i) {
-            Some(t) if t.kind == Kind::Open => {
-                let mut depth = 0;
-                for (j, t) in self.rest.iter().enumerate().skip(i) {
-                    match t.kind {
-                        Kind::Open => depth += 1,
-                        Kind::Close => {
-                            depth -= 1;
-                            if depth == 0 {
-                                return j + 1 - i;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                self.rest.len() - i
-            }
+            Some(t) if t.kind == Kind::Open => self.skip(i) - i,
             Some(t) if t.text == "-" || t.text == "+" => 2.min(self.rest.len() - i),
             Some(_) => 1,
             None => 0,
