@@ -119,7 +119,9 @@ fn attr_value(attrs: &[syn::Attribute], key: &str) -> Option<syn::Lit> {
         })
 }
 
-struct TableMacro(Vec<ModelTable>);
+/// Tables parsed from one `table!`, with the Rust names `joinable!` uses:
+/// (table, Rust table name, Rust column name -> SQL column name).
+struct TableMacro(Vec<(ModelTable, String, BTreeMap<String, String>)>);
 
 impl Parse for TableMacro {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -182,11 +184,16 @@ impl Parse for TableMacro {
                 .into_iter()
                 .map(|k| renames.get(&k).cloned().unwrap_or(k))
                 .collect();
-            tables.push(ModelTable {
-                name: table_name,
-                primary_key,
-                columns,
-            });
+            let rust_name = name.to_string();
+            tables.push((
+                ModelTable {
+                    name: table_name,
+                    primary_key,
+                    columns,
+                },
+                rust_name,
+                renames,
+            ));
         }
         Ok(TableMacro(tables))
     }
@@ -217,6 +224,9 @@ pub fn parse_models(text: &str) -> Result<Models> {
     let file = syn::parse_file(text)
         .map_err(|e| Error::Message(format!("cannot parse schema.rs: {e}")))?;
     let mut models = Models::default();
+    // joinable! names tables and columns by their Rust names; #[sql_name] maps them.
+    let mut rust_names: BTreeMap<String, (String, BTreeMap<String, String>)> = BTreeMap::new();
+    let mut joins = Vec::new();
     for item in &file.items {
         let syn::Item::Macro(m) = item else { continue };
         let Some(name) = m.mac.path.segments.last().map(|s| s.ident.to_string()) else {
@@ -229,16 +239,27 @@ pub fn parse_models(text: &str) -> Result<Models> {
         match name.as_str() {
             "table" => {
                 let t: TableMacro = m.mac.parse_body().map_err(located)?;
-                for table in t.0 {
+                for (table, rust_name, columns) in t.0 {
+                    rust_names.insert(rust_name, (table.name.clone(), columns));
                     models.tables.insert(table.name.clone(), table);
                 }
             }
             "joinable" => {
                 let j: Joinable = m.mac.parse_body().map_err(located)?;
-                models.joins.push((j.0, j.1, j.2));
+                joins.push((j.0, j.1, j.2));
             }
             _ => {}
         }
+    }
+    for (child, parent, fk) in joins {
+        let (child_sql, fk_sql) = match rust_names.get(&child) {
+            Some((name, cols)) => (name.clone(), cols.get(&fk).cloned().unwrap_or(fk)),
+            None => (child, fk),
+        };
+        let parent_sql = rust_names
+            .get(&parent)
+            .map_or(parent, |(name, _)| name.clone());
+        models.joins.push((child_sql, parent_sql, fk_sql));
     }
     Ok(models)
 }
@@ -751,6 +772,24 @@ diesel::allow_tables_to_appear_in_same_query!(users, memberships);
                 "memberships".to_owned(),
                 "users".to_owned(),
                 "user_id".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn joinable_follows_sql_name() {
+        let m = parse_models(
+            "diesel::table! { #[sql_name = \"app_users\"] users (id) { id -> Integer, } }\n\
+             diesel::table! { posts (id) { id -> Integer, #[sql_name = \"author\"] author_id -> Integer, } }\n\
+             diesel::joinable!(posts -> users (author_id));",
+        )
+        .unwrap();
+        assert_eq!(
+            m.joins,
+            [(
+                "posts".to_owned(),
+                "app_users".to_owned(),
+                "author".to_owned()
             )]
         );
     }
