@@ -250,24 +250,58 @@ impl<'a> Migrator<'a> {
         )
     }
 
-    fn lock(&self, conn: &mut AnyConnection) -> Result<()> {
+    /// SQLite has no advisory lock: a lock file beside the database file
+    /// (`<db>-migrate.lock`, locked with the OS's file lock, released when the
+    /// file is closed, also when the process dies) serializes runs the way
+    /// PostgreSQL's advisory lock does. An in-memory database needs none. When
+    /// the file cannot be created (a read-only directory), the run goes on with
+    /// the per-step write lock only.
+    fn sqlite_lock_file(conn: &mut AnyConnection) -> Result<Option<std::fs::File>> {
+        let path = conn
+            .query_text("SELECT file AS v FROM pragma_database_list WHERE name = 'main'")?
+            .into_iter()
+            .flatten()
+            .next()
+            .unwrap_or_default();
+        if path.is_empty() {
+            return Ok(None);
+        }
+        let lock_path = format!("{path}-migrate.lock");
+        let Ok(file) = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+        else {
+            return Ok(None);
+        };
+        file.lock().map_err(|e| Error::Io {
+            context: format!("cannot lock {lock_path}"),
+            source: e,
+        })?;
+        Ok(Some(file))
+    }
+
+    fn lock(&self, conn: &mut AnyConnection) -> Result<Option<std::fs::File>> {
         match conn.dialect() {
-            Dialect::Postgres => conn.execute(&format!(
-                "SELECT pg_advisory_lock({})",
-                lock_key(&self.version_table)
-            )),
+            Dialect::Postgres => conn
+                .execute(&format!(
+                    "SELECT pg_advisory_lock({})",
+                    lock_key(&self.version_table)
+                ))
+                .map(|()| None),
             Dialect::Mysql => {
                 let got = conn.query_text(&format!(
                     "SELECT CAST(GET_LOCK({}, 600) AS CHAR) AS v",
                     self.mysql_lock_name()
                 ))?;
                 if got.first().and_then(|v| v.as_deref()) == Some("1") {
-                    Ok(())
+                    Ok(None)
                 } else {
                     Err(Error::Message("timed out after 600 s waiting for another migration run to release its lock".into()))
                 }
             }
-            Dialect::Sqlite => Ok(()),
+            Dialect::Sqlite => Self::sqlite_lock_file(conn),
         }
     }
 
@@ -292,9 +326,11 @@ impl<'a> Migrator<'a> {
         conn: &mut AnyConnection,
         f: impl FnOnce(&mut Self, &mut AnyConnection) -> Result<T>,
     ) -> Result<T> {
-        self.lock(conn)?;
+        let lock_file = self.lock(conn)?;
         let out = f(self, conn);
         let unlocked = self.unlock(conn);
+        // Closing the file releases the SQLite run lock.
+        drop(lock_file);
         let out = out?;
         unlocked?;
         Ok(out)

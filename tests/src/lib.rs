@@ -92,6 +92,9 @@ pub fn all_backends(test: &str) -> Vec<TestDb> {
 pub static FAIL_AT: AtomicUsize = AtomicUsize::new(0);
 /// Which migration sleeps before its DDL (0 = none), to kill a process mid-run.
 pub static SLOW_AT: AtomicUsize = AtomicUsize::new(0);
+/// Which migration runs outside a transaction and creates an index without
+/// IF NOT EXISTS, after a pause (0 = none): running it twice would fail.
+pub static NOTX_AT: AtomicUsize = AtomicUsize::new(0);
 /// How long the slow migration sleeps, in milliseconds.
 pub static SLOW_MS: AtomicUsize = AtomicUsize::new(3000);
 
@@ -115,6 +118,13 @@ fn counted(op: &mut Op, n: usize) -> Result<()> {
     op.create_table(format!("t{n}"))
         .if_not_exists()
         .column(col::<Integer>("id"));
+    if NOTX_AT.load(Ordering::SeqCst) == n {
+        op.run("pause", |_| {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            Ok(())
+        });
+        op.create_index(format!("ix_t{n}"), format!("t{n}"), ["id"]);
+    }
     if FAIL_AT.load(Ordering::SeqCst) == n {
         op.execute("INSERT INTO no_such_table VALUES (1)");
     }
@@ -147,7 +157,8 @@ macro_rules! counting {
                     concat!("step ", $n),
                     |op| counted(op, $n),
                     Some(|op| uncounted(op, $n)),
-                ),
+                )
+                .with_transaction(NOTX_AT.load(Ordering::SeqCst) != $n),
             )*]).expect("valid chain")
         }
     };
