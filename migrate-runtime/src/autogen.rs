@@ -268,10 +268,24 @@ pub fn parse_models(text: &str) -> Result<Models> {
 pub fn db_kind(d: Dialect, c: &ColumnInfo) -> (Option<ColumnKind>, Option<u32>) {
     use ColumnKind::*;
     let t = c.sql_type.to_ascii_lowercase();
-    let t = t
-        .trim_end_matches(" identity")
-        .trim_end_matches(" auto_increment")
-        .trim();
+    // MySQL's EXTRA and attribute words follow the type: keep only the type.
+    let mut t = t.as_str();
+    for extra in [
+        " unsigned",
+        " zerofill",
+        " auto_increment",
+        " default_generated",
+        " on update",
+        " virtual",
+        " stored",
+        " identity",
+        " invisible",
+    ] {
+        if let Some(i) = t.find(extra) {
+            t = &t[..i];
+        }
+    }
+    let t = t.trim();
     // `varchar(255)`, `numeric(12,2)`, `timestamp(3) with time zone`: the type's
     // name is what surrounds the parenthesized arguments.
     let (base, args) = match t.find('(') {
@@ -801,6 +815,40 @@ diesel::allow_tables_to_appear_in_same_query!(users, memberships);
             .to_string();
         assert!(e.contains("unsupported SQL type `Frobnicate`"), "{e}");
         assert!(e.contains("schema.rs:1:"), "{e}");
+    }
+
+    #[test]
+    fn database_types_with_extra_words() {
+        let c = |t: &str| ColumnInfo {
+            name: "c".into(),
+            sql_type: t.into(),
+            nullable: true,
+            default: None,
+        };
+        assert_eq!(
+            db_kind(Dialect::Mysql, &c("int(10) unsigned auto_increment")).0,
+            Some(ColumnKind::Integer)
+        );
+        assert_eq!(
+            db_kind(
+                Dialect::Mysql,
+                &c("datetime default_generated on update current_timestamp()")
+            )
+            .0,
+            Some(ColumnKind::Timestamp)
+        );
+        assert_eq!(
+            db_kind(Dialect::Postgres, &c("timestamp(3) with time zone")).0,
+            Some(ColumnKind::Timestamptz)
+        );
+        assert_eq!(
+            db_kind(Dialect::Postgres, &c("character varying(40)")),
+            (Some(ColumnKind::Text), Some(40))
+        );
+        assert_eq!(
+            db_kind(Dialect::Postgres, &c("integer identity")).0,
+            Some(ColumnKind::Integer)
+        );
     }
 
     #[test]

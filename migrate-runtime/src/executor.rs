@@ -7,10 +7,11 @@
 //!   last good revision.
 //! - MySQL/MariaDB commit DDL implicitly: the version row is written after each
 //!   migration, so a re-run resumes where a failure stopped.
-//! - A lock serializes concurrent runs: a PostgreSQL advisory lock or a MySQL
-//!   `GET_LOCK` for the whole run; on SQLite every step takes the write lock
-//!   (`BEGIN IMMEDIATE`) and re-reads the version under it, so concurrent
-//!   processes apply each migration exactly once.
+//! - A lock serializes concurrent runs: a PostgreSQL advisory lock, a MySQL
+//!   `GET_LOCK`, or on SQLite an OS file lock on `<db>-migrate.lock`, for the
+//!   whole run; on SQLite every step also takes the write lock (`BEGIN
+//!   IMMEDIATE`) and re-reads the version under it. Concurrent processes apply
+//!   each migration exactly once.
 
 use std::time::{Duration, Instant};
 
@@ -256,7 +257,7 @@ impl<'a> Migrator<'a> {
     /// PostgreSQL's advisory lock does. An in-memory database needs none. When
     /// the file cannot be created (a read-only directory), the run goes on with
     /// the per-step write lock only.
-    fn sqlite_lock_file(conn: &mut AnyConnection) -> Result<Option<std::fs::File>> {
+    fn sqlite_lock_file(&self, conn: &mut AnyConnection) -> Result<Option<std::fs::File>> {
         let path = conn
             .query_text("SELECT file AS v FROM pragma_database_list WHERE name = 'main'")?
             .into_iter()
@@ -266,7 +267,14 @@ impl<'a> Migrator<'a> {
         if path.is_empty() {
             return Ok(None);
         }
-        let lock_path = format!("{path}-migrate.lock");
+        // One lock per version table, as on PostgreSQL and MySQL: two chains
+        // sharing a database file do not wait for each other.
+        let suffix = if self.version_table == DEFAULT_VERSION_TABLE {
+            String::new()
+        } else {
+            format!("-{:016x}", lock_key(&self.version_table))
+        };
+        let lock_path = format!("{path}-migrate{suffix}.lock");
         let Ok(file) = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -275,11 +283,22 @@ impl<'a> Migrator<'a> {
         else {
             return Ok(None);
         };
-        file.lock().map_err(|e| Error::Io {
-            context: format!("cannot lock {lock_path}"),
-            source: e,
-        })?;
-        Ok(Some(file))
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(file)),
+                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Message(format!(
+                        "timed out after 600 s waiting for another migration run to release {lock_path}"
+                    )))
+                }
+                // A file system without locks: fall back to the per-step write lock.
+                Err(std::fs::TryLockError::Error(_)) => return Ok(None),
+            }
+        }
     }
 
     fn lock(&self, conn: &mut AnyConnection) -> Result<Option<std::fs::File>> {
@@ -301,7 +320,7 @@ impl<'a> Migrator<'a> {
                     Err(Error::Message("timed out after 600 s waiting for another migration run to release its lock".into()))
                 }
             }
-            Dialect::Sqlite => Self::sqlite_lock_file(conn),
+            Dialect::Sqlite => self.sqlite_lock_file(conn),
         }
     }
 
@@ -455,7 +474,7 @@ impl<'a> Migrator<'a> {
             Direction::Upgrade => m.plan_upgrade(),
             Direction::Downgrade => m.plan_downgrade(),
         }?;
-        Ok(rebuild::prepare(plan.into_operations(), dialect))
+        rebuild::prepare(plan.into_operations(), dialect)
     }
 
     fn sqlite_foreign_keys_on(conn: &mut AnyConnection) -> Result<bool> {
@@ -697,11 +716,15 @@ impl<'a> Migrator<'a> {
             }
         }
         let mut outcome = self.apply(conn, m, direction, from, next, ops);
-        if fk_off {
-            if let Ok(rebuilt) = &outcome {
-                if let Err(e) = Self::check_foreign_keys(conn, rebuilt) {
-                    outcome = Err(failure(m, direction, 0, 0, "foreign key check".into(), e));
-                }
+        // Checked at the end of every step that rebuilt a table (in a run-wide
+        // transaction too), under the table's current name: renames are followed.
+        if fk_off || (whole && sqlite) {
+            let check = match &outcome {
+                Ok(rebuilt) if !rebuilt.is_empty() => Self::check_foreign_keys(conn, rebuilt),
+                _ => Ok(()),
+            };
+            if let Err(e) = check {
+                outcome = Err(failure(m, direction, 0, 0, "foreign key check".into(), e));
             }
         }
         match outcome {
@@ -782,6 +805,10 @@ impl<'a> Migrator<'a> {
                     }
                 }
             }
+            let renamed = match &op {
+                Operation::RenameTable { from, to } => Some((from.clone(), to.clone())),
+                _ => None,
+            };
             let r = match op {
                 Operation::Run { f, .. } => f(conn),
                 other => {
@@ -790,6 +817,12 @@ impl<'a> Migrator<'a> {
                 }
             };
             r.map_err(|e| failure(m, direction, i + 1, total, desc, e))?;
+            // A rebuilt table renamed later is checked under its new name.
+            if let Some((from, to)) = renamed {
+                for t in rebuilt.iter_mut().filter(|t| **t == from) {
+                    *t = to.clone();
+                }
+            }
             i += 1;
         }
         let from_rev = from.map(|i| self.chain.migrations()[i].revision());

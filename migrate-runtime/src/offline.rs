@@ -263,7 +263,7 @@ pub fn script(
     let mut model = SchemaModel::default();
     let start = from.map_or(0, |i| i + 1);
     for m in &ms[..start.min(ms.len())] {
-        for op in rebuild::prepare(m.plan_upgrade()?.into_operations(), dialect) {
+        for op in rebuild::prepare(m.plan_upgrade()?.into_operations(), dialect)? {
             model.apply(&op);
         }
     }
@@ -295,7 +295,7 @@ pub fn script(
             Direction::Upgrade => (m.plan_upgrade()?, "upgrade"),
             Direction::Downgrade => (m.plan_downgrade()?, "downgrade"),
         };
-        let ops = rebuild::prepare(plan.into_operations(), dialect);
+        let ops = rebuild::prepare(plan.into_operations(), dialect)?;
         let rev = |p: Position| p.map_or("", |i| ms[i].revision());
         out.push_str(&format!(
             "-- Running {verb} {} -> {}, {}\n\n",
@@ -336,9 +336,17 @@ pub fn script(
                             j += 1;
                         }
                         let group: Vec<&Operation> = ops[i..j].iter().collect();
+                        // Never half a rebuild: outside the migration's transaction
+                        // (transaction = false) the rebuild gets one of its own.
+                        if !in_tx {
+                            out.push_str("BEGIN;\n\n");
+                        }
                         for s in rebuild::plan(table, &src, &group).map_err(context)? {
                             out.push_str(&s);
                             out.push_str(";\n\n");
+                        }
+                        if !in_tx {
+                            out.push_str("COMMIT;\n\n");
                         }
                         for o in group {
                             model.apply(o);
@@ -378,6 +386,9 @@ pub fn script(
         }
         if in_tx {
             out.push_str("COMMIT;\n\n");
+        }
+        if rebuilds {
+            out.push_str("PRAGMA foreign_keys = ON;\n\n");
         }
     }
     Ok(out)

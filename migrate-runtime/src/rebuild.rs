@@ -103,36 +103,118 @@ pub fn split_renames(ops: Vec<Operation>) -> Vec<Operation> {
                 out.push(Operation::AlterColumn(rename));
                 out.push(Operation::AlterColumn(change));
             }
-            Operation::Batch { table, ops } => {
-                // Renames inside a batch run natively before its rebuild.
-                let (renames, rest): (Vec<Operation>, Vec<Operation>) = split_renames(ops)
-                    .into_iter()
-                    .partition(|o| matches!(o, Operation::AlterColumn(a) if a.new_name.is_some()));
-                out.extend(renames);
-                out.push(Operation::Batch { table, ops: rest });
-            }
+            Operation::Batch { table, ops } => out.push(Operation::Batch {
+                table,
+                ops: split_renames(ops),
+            }),
             other => out.push(other),
         }
     }
     out
 }
 
-/// Prepares a migration's operations for `d`: renames split out (see
-/// [`split_renames`]), and batches kept whole for SQLite's single rebuild or
-/// flattened into their operations elsewhere.
-pub fn prepare(ops: Vec<Operation>, d: Dialect) -> Vec<Operation> {
-    let ops = split_renames(ops);
-    if d == Dialect::Sqlite {
-        return ops;
+/// Whether the rebuild can apply `op` by editing the table's definition.
+fn editable(op: &Operation) -> bool {
+    match op {
+        Operation::AlterColumn(a) => a.new_name.is_none(),
+        Operation::AddColumn {
+            column,
+            if_not_exists,
+            ..
+        } => !column.primary_key && !if_not_exists,
+        Operation::DropColumn { if_exists, .. } => !if_exists,
+        Operation::CreateForeignKey { .. }
+        | Operation::CreateCheck { .. }
+        | Operation::CreatePrimaryKey { .. }
+        | Operation::DropConstraint { .. } => true,
+        _ => false,
     }
-    let mut out = Vec::with_capacity(ops.len());
+}
+
+fn flatten(ops: Vec<Operation>, out: &mut Vec<Operation>) {
     for op in ops {
         match op {
-            Operation::Batch { ops, .. } => out.extend(ops),
+            Operation::Batch { ops, .. } => flatten(ops, out),
             other => out.push(other),
         }
     }
-    out
+}
+
+/// Prepares a migration's operations for `d`.
+///
+/// - An `alter_column` that renames and changes is split (see [`split_renames`]).
+/// - Batches keep their order. Elsewhere than SQLite they are flattened into
+///   their operations. On SQLite each run of operations the rebuild can edit
+///   stays one batch (one rebuild); anything else inside (a rename, an index,
+///   raw SQL) runs natively between those runs, in the order written.
+/// - An operation inside a batch must name the batch's table.
+pub fn prepare(ops: Vec<Operation>, d: Dialect) -> Result<Vec<Operation>> {
+    for op in &ops {
+        if let Operation::Batch { table, ops: inner } = op {
+            check_batch_tables(table, inner)?;
+        }
+    }
+    let ops = split_renames(ops);
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        match op {
+            Operation::Batch { table, ops: inner } => {
+                let mut flat = Vec::new();
+                flatten(inner, &mut flat);
+                if d != Dialect::Sqlite {
+                    out.extend(flat);
+                    continue;
+                }
+                let mut run: Vec<Operation> = Vec::new();
+                for o in flat {
+                    if editable(&o) {
+                        run.push(o);
+                    } else {
+                        if !run.is_empty() {
+                            out.push(Operation::Batch {
+                                table: table.clone(),
+                                ops: std::mem::take(&mut run),
+                            });
+                        }
+                        out.push(o);
+                    }
+                }
+                if !run.is_empty() {
+                    out.push(Operation::Batch { table, ops: run });
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
+fn check_batch_tables(table: &str, ops: &[Operation]) -> Result<()> {
+    for o in ops {
+        let t = match o {
+            Operation::Batch {
+                table: t,
+                ops: inner,
+            } => {
+                check_batch_tables(table, inner)?;
+                Some(t.as_str())
+            }
+            Operation::AddColumn { table: t, .. }
+            | Operation::CreateIndex(crate::ops::CreateIndex { table: t, .. })
+            | Operation::DropIndex { table: t, .. }
+            | Operation::CreateUnique { table: t, .. } => Some(t.as_str()),
+            other => table_of(other),
+        };
+        if let Some(t) = t {
+            if t != table {
+                return Err(Error::InvalidOperation(format!(
+                    "batch_alter_table {table}: {} names another table",
+                    o.describe()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The table an operation changes.
@@ -232,6 +314,7 @@ fn edit(
     ddl: &mut TableDdl,
     ops: &[&Operation],
     dropped: &mut Vec<String>,
+    dropped_indexes: &mut Vec<String>,
 ) -> Result<()> {
     let d = Dialect::Sqlite;
     let not_found = |what: String| Error::Message(format!("table {table} has no {what}"));
@@ -314,19 +397,25 @@ fn edit(
                 ddl.constraints
                     .push(constraint(&text, Some(name), ConstraintType::PrimaryKey)?);
             }
-            Operation::DropConstraint { name, .. } => {
+            Operation::DropConstraint { name, kind, .. } => {
                 let before = ddl.constraints.len();
                 ddl.constraints
                     .retain(|c| c.name.as_deref() != Some(name.as_str()));
                 if ddl.constraints.len() == before {
-                    return Err(not_found(format!(
-                        "constraint named {name} (only named table constraints can be dropped)"
-                    )));
+                    // create_unique_constraint makes a unique index on SQLite:
+                    // dropping it means not recreating that index.
+                    if *kind == ConstraintKind::Unique {
+                        dropped_indexes.push(name.clone());
+                    } else {
+                        return Err(not_found(format!(
+                            "constraint named {name} (only named table constraints can be dropped)"
+                        )));
+                    }
                 }
             }
             Operation::Batch { ops: inner, .. } => {
                 let inner: Vec<&Operation> = inner.iter().collect();
-                edit(table, ddl, &inner, dropped)?;
+                edit(table, ddl, &inner, dropped, dropped_indexes)?;
             }
             Operation::AddColumn { column, .. } => {
                 if ddl
@@ -351,16 +440,6 @@ fn edit(
                     rest: tokens[1..].to_vec(),
                 });
             }
-            Operation::CreateUnique { name, columns, .. } => {
-                let cols: Vec<String> = columns.iter().map(|c| d.quote_ident(c)).collect();
-                let text = format!(
-                    "CONSTRAINT {} UNIQUE ({})",
-                    d.quote_ident(name),
-                    cols.join(", ")
-                );
-                ddl.constraints
-                    .push(constraint(&text, Some(name), ConstraintType::Unique)?);
-            }
             other => {
                 return Err(Error::Message(format!(
                     "{} cannot be part of a table rebuild",
@@ -378,7 +457,8 @@ pub fn plan(table: &str, src: &TableSource, ops: &[&Operation]) -> Result<Vec<St
     let mut ddl = sqlite_ddl::parse(&src.create_sql)?;
     let old_columns: Vec<String> = ddl.columns.iter().map(|c| c.name.clone()).collect();
     let mut dropped = Vec::new();
-    edit(table, &mut ddl, ops, &mut dropped)?;
+    let mut dropped_indexes = Vec::new();
+    edit(table, &mut ddl, ops, &mut dropped, &mut dropped_indexes)?;
     let tmp = format!("_migrate_new_{table}");
     let qt = d.quote_ident(table);
     let qtmp = d.quote_ident(&tmp);
@@ -405,8 +485,10 @@ pub fn plan(table: &str, src: &TableSource, ops: &[&Operation]) -> Result<Vec<St
         format!("ALTER TABLE {qtmp} RENAME TO {qt}"),
         "PRAGMA legacy_alter_table = OFF".to_owned(),
     ];
-    for (_, sql) in &src.indexes {
-        if dropped.iter().any(|c| sqlite_ddl::index_mentions(sql, c)) {
+    for (name, sql) in &src.indexes {
+        if dropped_indexes.contains(name)
+            || dropped.iter().any(|c| sqlite_ddl::index_mentions(sql, c))
+        {
             continue;
         }
         out.push(sql.clone());

@@ -285,7 +285,6 @@ fn sqlite_rebuild_statements() {
                 b.add_column("users", col::<Nullable<Text>>("nick"));
                 b.alter_column("users", "name").nullable(true);
                 b.drop_constraint("fk_team", "users", ConstraintKind::ForeignKey);
-                b.create_unique_constraint("uq_users_nick", "users", ["nick"]);
             });
         }),
     ];

@@ -180,3 +180,40 @@ fn offline_scripts_render_for_every_dialect() {
     .unwrap();
     assert!(s.contains("ALTER TABLE `users` RENAME COLUMN `name` TO `full_name`;\n\nALTER TABLE `users` MODIFY COLUMN `full_name` VARCHAR(40) NULL;"), "{s}");
 }
+
+#[test]
+fn offline_rebuild_in_a_non_transactional_migration_gets_its_own_transaction() {
+    fn up(op: &mut Op) -> Result<()> {
+        op.create_table("t")
+            .column(col::<Integer>("id"))
+            .column(col::<Nullable<Integer>>("n"));
+        Ok(())
+    }
+    fn down(op: &mut Op) -> Result<()> {
+        op.drop_table("t");
+        Ok(())
+    }
+    fn alter(op: &mut Op) -> Result<()> {
+        op.alter_column("t", "n").nullable(false);
+        Ok(())
+    }
+    let chain = Chain::new(vec![
+        Migration::new("n1", None, "t", up, Some(down)),
+        Migration::new("n2", Some("n1"), "n required", alter, Some(down)).with_transaction(false),
+    ])
+    .unwrap();
+    let s = offline::script(
+        &chain,
+        Dialect::Sqlite,
+        "alembic_version",
+        Some(0),
+        Some(1),
+        Direction::Upgrade,
+    )
+    .unwrap();
+    let begin = s.find("BEGIN;").expect("a transaction for the rebuild");
+    let create = s.find("CREATE TABLE \"_migrate_new_t\"").expect("rebuild");
+    let commit = s.find("COMMIT;").expect("commit");
+    assert!(begin < create && create < commit, "{s}");
+    assert!(s.contains("PRAGMA foreign_keys = ON;"), "{s}");
+}

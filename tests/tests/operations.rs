@@ -535,3 +535,88 @@ fn column_if_exists_where_the_dialect_has_it() {
         }
     }
 }
+
+#[test]
+fn batch_keeps_the_written_order_of_renames_and_other_changes() {
+    fn up(op: &mut Op) -> Result<()> {
+        op.create_table("people")
+            .column(col::<Integer>("id").primary_key())
+            .column(col::<Nullable<Varchar>>("email").length(40))
+            .column(col::<Varchar>("name").length(40))
+            .column(col::<Varchar>("full_name").length(40))
+            .column(col::<Nullable<Integer>>("score"));
+        op.create_unique_constraint("uq_people_score", "people", ["score"]);
+        op.bulk_insert(
+            "people",
+            ["id", "email", "name", "full_name"],
+            vec![row![1, "a@x", "a", "Ada L"]],
+        );
+        op.batch_alter_table("people", |b| {
+            b.alter_column("people", "email").nullable(false);
+            b.alter_column("people", "email").rename_to("mail");
+            b.drop_column("people", "name");
+            b.alter_column("people", "full_name").rename_to("name");
+            b.create_index("ix_people_name", "people", ["name"]);
+            b.drop_constraint("uq_people_score", "people", ConstraintKind::Unique);
+            b.alter_column("people", "score").set_type::<BigInt>();
+        });
+        Ok(())
+    }
+    fn down(op: &mut Op) -> Result<()> {
+        op.drop_table("people");
+        Ok(())
+    }
+    for db in all_backends("ops_batch_order") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        if let Err(e) = Migrator::new(&one(up, down)).upgrade(&mut conn, "head") {
+            panic!("{d}: {e}");
+        }
+        let s = schema(&mut conn);
+        let t = s.table("people").unwrap();
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "mail", "name", "score"], "{d}: {s}");
+        assert!(!t.column("mail").unwrap().nullable, "{d}");
+        assert!(
+            t.indexes.iter().any(|i| i.starts_with("ix_people_name")),
+            "{d}: {s}"
+        );
+        assert!(
+            !t.indexes
+                .iter()
+                .chain(t.constraints.iter())
+                .any(|i| i.contains("uq_people_score")),
+            "{d}: {s}"
+        );
+        assert_eq!(
+            conn.query_text("SELECT name AS v FROM people").unwrap(),
+            vec![Some("Ada L".to_owned())],
+            "{d}"
+        );
+    }
+}
+
+#[test]
+fn a_batch_op_naming_another_table_is_an_error() {
+    fn up(op: &mut Op) -> Result<()> {
+        op.create_table("a").column(col::<Integer>("id"));
+        op.create_table("b").column(col::<Integer>("id"));
+        op.batch_alter_table("a", |x| x.add_column("b", col::<Nullable<Integer>>("n")));
+        Ok(())
+    }
+    fn down(_: &mut Op) -> Result<()> {
+        Ok(())
+    }
+    for db in all_backends("ops_batch_other") {
+        let mut conn = db.connect();
+        let e = Migrator::new(&one(up, down))
+            .upgrade(&mut conn, "head")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("batch_alter_table a: add_column b.n names another table"),
+            "{}: {e}",
+            db.dialect
+        );
+    }
+}

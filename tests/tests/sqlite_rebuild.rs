@@ -386,3 +386,40 @@ fn one_transaction_run_that_rebuilds_then_drops_a_table() {
     m.downgrade(&mut conn, "base").unwrap();
     assert_eq!(m.current(&mut conn).unwrap(), None);
 }
+
+#[test]
+fn foreign_keys_are_checked_under_the_name_a_rebuilt_table_gets_later() {
+    fn up(op: &mut Op) -> Result<()> {
+        op.create_table("users")
+            .column(col::<Integer>("id").primary_key());
+        op.create_table("posts")
+            .column(col::<Integer>("id").primary_key())
+            .column(col::<Integer>("user_id"));
+        op.execute("INSERT INTO posts (id, user_id) VALUES (1, 42)");
+        op.create_foreign_key("fk_posts_user", "posts", "users", ["user_id"], ["id"]);
+        op.rename_table("posts", "articles");
+        Ok(())
+    }
+    let chain = Chain::new(vec![Migration::new(
+        "f1",
+        None,
+        "orphans",
+        up,
+        Some(nothing),
+    )])
+    .unwrap();
+    for one_tx in [false, true] {
+        let db = migrate_tests::sqlite("rebuild_rename_check");
+        let mut conn = db.connect();
+        let e = Migrator::new(&chain)
+            .one_transaction(one_tx)
+            .upgrade(&mut conn, "head")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("foreign key violations"),
+            "one_transaction={one_tx}: {e}"
+        );
+        assert_eq!(Migrator::new(&chain).current(&mut conn).unwrap(), None);
+    }
+}
