@@ -10,7 +10,7 @@
 //! while another of the same shape appears is written as drop + add, with a
 //! comment flagging a possible rename; `--rename old=new` turns it into one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use syn::parse::{Parse, ParseStream};
@@ -724,12 +724,6 @@ fn same_table_shape(d: Dialect, t: &ModelTable, info: &crate::introspect::TableI
         && t.columns.iter().zip(&info.columns).all(|(m, c)| {
             db_kind(d, c).0.is_some_and(|k| same_kind(d, m.kind, k)) && m.nullable == c.nullable
         })
-}
-
-/// The tables a chain's operations never mention are still the database's: this
-/// only compares what `models` and the database hold.
-pub fn table_names(models: &Models) -> BTreeSet<String> {
-    models.tables.keys().cloned().collect()
 }
 
 #[cfg(test)]
