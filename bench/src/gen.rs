@@ -224,7 +224,7 @@ pub fn write_crate(
         .replace('-', "_");
     let feats: Vec<String> = features.iter().map(|f| format!("{f:?}")).collect();
     let manifest = format!(
-        "[package]\nname = \"bench_{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nmigrate-runtime = {{ path = {:?}, default-features = false, features = [{}] }}\n\n[profile.release]\ncodegen-units = 16\n\n[workspace]\n",
+        "[package]\nname = \"bench_{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nmigrate-runtime = {{ path = {:?}, default-features = false, features = [\"cli\", {}] }}\n\n[profile.release]\ncodegen-units = 16\n\n[workspace]\n",
         runtime.display().to_string(),
         feats.join(", ")
     );

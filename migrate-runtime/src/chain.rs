@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 
 use crate::error::Error;
+use crate::error::Result;
 use crate::ops::Op;
-use crate::Result;
 
 /// A migration's upgrade or downgrade function.
 pub type MigrationFn = fn(&mut Op) -> Result<()>;
@@ -112,13 +112,13 @@ impl Migration {
         self.downgrade.is_some()
     }
     /// Records its upgrade operations.
-    pub fn plan_upgrade(&self) -> Result<Op> {
+    pub fn record_upgrade(&self) -> Result<Op> {
         let mut op = Op::new();
         (self.upgrade)(&mut op)?;
         Ok(op)
     }
     /// Records its downgrade operations.
-    pub fn plan_downgrade(&self) -> Result<Op> {
+    pub fn record_downgrade(&self) -> Result<Op> {
         let f = self.downgrade.ok_or_else(|| Error::Irreversible {
             revision: self.revision.to_owned(),
             message: self.message.to_owned(),

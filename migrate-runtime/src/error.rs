@@ -1,9 +1,14 @@
 //! Errors: what happened, to which revision, and what to do next.
+//!
+//! One variant per cause a caller may match on, each with its [`Error::hint`].
+//! [`Error::Message`] is only for what migration code raises itself.
+
+use std::time::Duration;
 
 use crate::dialect::Dialect;
 
 /// Everything that can go wrong, from a bad URL to a failing migration.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An operation the dialect cannot do.
@@ -19,6 +24,18 @@ pub enum Error {
     /// An operation whose arguments make no sense (no columns, mismatched rows).
     #[error("{0}")]
     InvalidOperation(String),
+    /// A change a SQLite table rebuild cannot make to the table as it is.
+    #[error("{0}")]
+    Rebuild(String),
+    /// SQL text (a SQLite table definition) that cannot be read.
+    #[error("cannot read the table definition{0}")]
+    UnreadableDefinition(String),
+    /// A table that does not exist where an operation needs it.
+    #[error("no table named {0}")]
+    NoSuchTable(String),
+    /// An offline SQLite rebuild of a table the chain's own operations did not create.
+    #[error("offline SQL cannot rebuild table {0}: the chain's operations did not create it (it may come from raw SQL); run this upgrade against the database instead")]
+    OfflineUnknownTable(String),
     /// A connection URL that cannot be understood.
     #[error("invalid database URL `{url}`: {reason}")]
     InvalidUrl {
@@ -27,6 +44,9 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// No URL given anywhere.
+    #[error("no database URL: pass --url, set DATABASE_URL, or write DATABASE_URL=... in .env")]
+    NoUrl,
     /// A backend this build was compiled without.
     #[error("this build has no {dialect} support: rebuild with the cargo feature `{feature}`")]
     BackendDisabled {
@@ -54,6 +74,9 @@ pub enum Error {
     /// An error from the database.
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
+    /// What the database reported about its schema could not be understood.
+    #[error("unexpected answer from the database: {0}")]
+    Introspection(String),
     /// The database is at a revision this chain does not have.
     #[error("Can't locate revision identified by '{0}'")]
     UnknownRevision(String),
@@ -68,6 +91,19 @@ pub enum Error {
     /// A target that cannot be reached from here (`+5` with 2 migrations left, ...).
     #[error("{0}")]
     BadTarget(String),
+    /// An upgrade to a revision below the current one, or a downgrade above it.
+    #[error("target {target} is {} the current revision {current}: use {command}", if *command == "downgrade" { "below" } else { "above" })]
+    WrongDirection {
+        /// The target given.
+        target: String,
+        /// The current revision (`base` when none).
+        current: String,
+        /// The command that goes there.
+        command: &'static str,
+    },
+    /// A command used in a way it does not support.
+    #[error("{0}")]
+    Usage(String),
     /// A downgrade that would cross an irreversible migration.
     #[error("cannot downgrade past revision {revision} ({message}): it is marked irreversible; nothing was changed")]
     Irreversible {
@@ -102,9 +138,32 @@ pub enum Error {
         /// Its rows.
         revisions: Vec<String>,
     },
+    /// Another run held the run lock for longer than a run waits.
+    #[error("timed out after {} s waiting for another migration run to release {lock}", waited.as_secs())]
+    LockTimeout {
+        /// How long this run waited.
+        waited: Duration,
+        /// The lock.
+        lock: String,
+    },
+    /// A SQLite table rebuild inside a transaction the caller opened.
+    #[error("a SQLite table rebuild needs foreign key enforcement switched off, which SQLite refuses inside an open transaction; run the migrations outside of a transaction")]
+    ForeignKeysInTransaction,
+    /// Rows that break a foreign key after a table rebuild.
+    #[error("foreign key violations after the change: {}", .0.join("; "))]
+    ForeignKeyViolations(Vec<String>),
     /// A chain that is not valid (only possible for chains built at run time).
     #[error("invalid migration chain: {0}")]
     Chain(String),
+    /// The migrations directory differs from the chain compiled into this binary.
+    #[error("{0}")]
+    DirectoryDrift(String),
+    /// A diesel `schema.rs` that cannot be read.
+    #[error("{0}")]
+    SchemaFile(String),
+    /// The schema at head differs from the diesel `table!` declarations.
+    #[error("the schema at head differs from the table! declarations (autogenerate would write: {})", .0.join("; "))]
+    ModelsDiffer(Vec<String>),
     /// A file-system error.
     #[error("{context}: {source}")]
     Io {
@@ -113,15 +172,43 @@ pub enum Error {
         /// The error.
         source: std::io::Error,
     },
+    /// An error, and a second one while cleaning up after it (a rollback, a
+    /// pragma switched back on): the connection may be left in a bad state.
+    #[error("{source}; then, while cleaning up: {cleanup}")]
+    Cleanup {
+        /// The first error.
+        source: Box<Error>,
+        /// The cleanup's error.
+        cleanup: Box<Error>,
+    },
     /// An error raised by migration code.
     #[error("{0}")]
     Message(String),
+}
+
+/// Debug shows the readable message, so that `.unwrap()` and `fn main() -> Result`
+/// print what Display prints, with the hint.
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")?;
+        if let Some(h) = self.hint() {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
 }
 
 impl Error {
     /// An error with a message, for migration code: `return Err(Error::msg("..."))`.
     pub fn msg(message: impl Into<String>) -> Self {
         Error::Message(message.into())
+    }
+
+    pub(crate) fn cleanup(source: Error, cleanup: Error) -> Self {
+        Error::Cleanup {
+            source: Box::new(source),
+            cleanup: Box::new(cleanup),
+        }
     }
 
     /// What the user can do about it, when there is something to say.
@@ -133,9 +220,15 @@ impl Error {
             Error::Connect { .. } => "check that the server is running and the URL (--url, DATABASE_URL or .env) is right".into(),
             Error::MissingDirectory { .. } => "create the directory, or fix the path in the URL".into(),
             Error::InvalidUrl { .. } => "use sqlite:///relative.db, sqlite:////absolute.db, a bare file path, postgres://user@host/db or mysql://user@host/db".into(),
+            Error::NoUrl => "e.g. DATABASE_URL=sqlite:///app.db".into(),
             Error::MigrationFailed { .. } => "fix the migration and run the command again: it resumes from the last revision that was applied".into(),
             Error::Irreversible { .. } => "write a downgrade for it, or restore a backup".into(),
             Error::MultipleVersions { .. } => "merge the branches with Alembic first, or `stamp` one revision with --purge".into(),
+            Error::LockTimeout { .. } => "another run is still migrating this database; wait for it, or find the process that holds the lock".into(),
+            Error::OfflineUnknownTable(_) => "run the upgrade against the database, or create the table with the chain's own operations".into(),
+            Error::DirectoryDrift(_) => "rebuild the binary (cargo build) so that it includes the change".into(),
+            Error::ModelsDiffer(_) => "run `migrate revision --autogenerate -m \"...\"`, or fix schema.rs".into(),
+            Error::Cleanup { source, .. } => return source.hint(),
             _ => return None,
         })
     }

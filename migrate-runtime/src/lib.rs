@@ -34,41 +34,42 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod autogen;
-pub mod chain;
+#[cfg(feature = "autogen")]
+mod autogen;
+mod backend;
+mod chain;
+#[cfg(feature = "cli")]
 pub mod cli;
-pub mod conn;
-pub mod dialect;
-pub mod error;
-pub mod executor;
-pub mod introspect;
-pub mod offline;
+#[cfg(feature = "cli")]
+mod clock;
+mod db;
+mod dialect;
+mod error;
 pub mod ops;
-pub mod rebuild;
-pub mod render;
-pub mod sqlite_ddl;
+mod run;
+mod schema;
+mod sql;
+mod sqlite;
+#[cfg(feature = "testing")]
 pub mod testing;
-pub mod types;
-pub mod url;
-pub mod value;
 
 pub use chain::{Chain, Migration, MigrationFn};
-pub use conn::AnyConnection;
+pub use db::conn::AnyConnection;
 pub use dialect::Dialect;
 pub use error::{Error, Result};
-pub use executor::{Migrator, Step};
 pub use migrate_macros::{embed_migrations, migration};
+pub use run::executor::{Direction, Migrator, Step, DEFAULT_VERSION_TABLE};
 
 /// What a migration file needs: `use migrate_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::chain::{Chain, Migration};
-    pub use crate::conn::AnyConnection;
+    pub use crate::db::conn::AnyConnection;
     pub use crate::dialect::Dialect;
     pub use crate::error::{Error, Result};
+    pub use crate::ops::types::*;
+    pub use crate::ops::value::Value;
     pub use crate::ops::{col, Action, Column, ConstraintKind, ForeignKey, Op};
     pub use crate::row;
-    pub use crate::types::*;
-    pub use crate::value::Value;
     pub use migrate_macros::{embed_migrations, migration};
 }
 

@@ -54,11 +54,17 @@ fn every_kind_of_target_lands_exactly() {
         m.downgrade(&mut conn, "r2").unwrap();
         assert_eq!(rev(&m, &mut conn).as_deref(), Some("r2"), "{d}");
         assert!(
-            matches!(m.upgrade(&mut conn, "r1"), Err(Error::BadTarget(_))),
+            matches!(
+                m.upgrade(&mut conn, "r1"),
+                Err(Error::WrongDirection { .. })
+            ),
             "{d}"
         );
         assert!(
-            matches!(m.downgrade(&mut conn, "r4"), Err(Error::BadTarget(_))),
+            matches!(
+                m.downgrade(&mut conn, "r4"),
+                Err(Error::WrongDirection { .. })
+            ),
             "{d}"
         );
         assert!(

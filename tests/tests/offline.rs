@@ -4,9 +4,9 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use migrate_runtime::executor::Direction;
 use migrate_runtime::prelude::*;
-use migrate_runtime::{introspect, offline, Migrator};
+use migrate_runtime::testing::schema;
+use migrate_runtime::Migrator;
 
 fn create(op: &mut Op) -> Result<()> {
     op.create_table("teams")
@@ -101,19 +101,13 @@ fn offline_sqlite_script_with_rebuilds_matches_online() {
     let online = migrate_tests::sqlite("offline_online");
     let mut on = online.connect();
     Migrator::new(&chain).upgrade(&mut on, "head").unwrap();
-    let expected = introspect::schema(&mut on, "alembic_version").unwrap();
+    let expected = schema(&mut on, "alembic_version").unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("offline.db");
-    let script = offline::script(
-        &chain,
-        Dialect::Sqlite,
-        "alembic_version",
-        None,
-        chain.head_position(),
-        Direction::Upgrade,
-    )
-    .unwrap();
+    let script = Migrator::new(&chain)
+        .script(Dialect::Sqlite, "base", "head")
+        .unwrap();
     assert!(script.contains("PRAGMA foreign_keys = OFF;"), "{script}");
     assert!(
         script.contains("CREATE TABLE \"_migrate_new_users\""),
@@ -121,7 +115,7 @@ fn offline_sqlite_script_with_rebuilds_matches_online() {
     );
     sqlite3(&db, &script);
     let mut off = AnyConnection::establish(&format!("sqlite:///{}", db.display())).unwrap();
-    let got = introspect::schema(&mut off, "alembic_version").unwrap();
+    let got = schema(&mut off, "alembic_version").unwrap();
     assert_eq!(
         got.diff(&expected),
         Vec::<String>::new(),
@@ -134,18 +128,12 @@ fn offline_sqlite_script_with_rebuilds_matches_online() {
 
     // Downgrade script from head back to o1, against the online downgrade.
     Migrator::new(&chain).downgrade(&mut on, "o1").unwrap();
-    let expected = introspect::schema(&mut on, "alembic_version").unwrap();
-    let down = offline::script(
-        &chain,
-        Dialect::Sqlite,
-        "alembic_version",
-        chain.head_position(),
-        Some(0),
-        Direction::Downgrade,
-    )
-    .unwrap();
+    let expected = schema(&mut on, "alembic_version").unwrap();
+    let down = Migrator::new(&chain)
+        .script(Dialect::Sqlite, "head", "o1")
+        .unwrap();
     sqlite3(&db, &down);
-    let got = introspect::schema(&mut off, "alembic_version").unwrap();
+    let got = schema(&mut off, "alembic_version").unwrap();
     assert_eq!(
         got.diff(&expected),
         Vec::<String>::new(),
@@ -157,27 +145,13 @@ fn offline_sqlite_script_with_rebuilds_matches_online() {
 fn offline_scripts_render_for_every_dialect() {
     let chain = chain();
     for d in Dialect::ALL {
-        let s = offline::script(
-            &chain,
-            d,
-            "alembic_version",
-            None,
-            chain.head_position(),
-            Direction::Upgrade,
-        )
-        .unwrap();
+        let s = Migrator::new(&chain).script(d, "base", "head").unwrap();
         assert!(s.contains("alembic_version"), "{d}");
     }
     // MySQL's MODIFY restates what the chain built: the type, NOT NULL, the default.
-    let s = offline::script(
-        &chain,
-        Dialect::Mysql,
-        "alembic_version",
-        None,
-        chain.head_position(),
-        Direction::Upgrade,
-    )
-    .unwrap();
+    let s = Migrator::new(&chain)
+        .script(Dialect::Mysql, "base", "head")
+        .unwrap();
     assert!(s.contains("ALTER TABLE `users` RENAME COLUMN `name` TO `full_name`;\n\nALTER TABLE `users` MODIFY COLUMN `full_name` VARCHAR(40) NULL;"), "{s}");
 }
 
@@ -202,15 +176,9 @@ fn offline_rebuild_in_a_non_transactional_migration_gets_its_own_transaction() {
         Migration::new("n2", Some("n1"), "n required", alter, Some(down)).with_transaction(false),
     ])
     .unwrap();
-    let s = offline::script(
-        &chain,
-        Dialect::Sqlite,
-        "alembic_version",
-        Some(0),
-        Some(1),
-        Direction::Upgrade,
-    )
-    .unwrap();
+    let s = Migrator::new(&chain)
+        .script(Dialect::Sqlite, "n1", "n2")
+        .unwrap();
     let begin = s.find("BEGIN;").expect("a transaction for the rebuild");
     let create = s.find("CREATE TABLE \"_migrate_new_t\"").expect("rebuild");
     let commit = s.find("COMMIT;").expect("commit");

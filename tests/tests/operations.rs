@@ -1,9 +1,8 @@
 //! Every operation executed on real SQLite, PostgreSQL and MariaDB, with the
 //! result read back from the database's own catalog.
 
-use migrate_runtime::introspect::{self, Schema};
 use migrate_runtime::prelude::*;
-use migrate_runtime::types::Literal;
+use migrate_runtime::testing::{self as introspect, Schema};
 use migrate_runtime::Migrator;
 use migrate_tests::all_backends;
 

@@ -8,8 +8,8 @@
 
 use std::cell::RefCell;
 
-use migrate_runtime::introspect;
 use migrate_runtime::prelude::*;
+use migrate_runtime::testing as introspect;
 use migrate_runtime::Migrator;
 use proptest::prelude::*;
 

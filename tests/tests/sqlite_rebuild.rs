@@ -2,8 +2,8 @@
 //! collations, indexes, triggers, the AUTOINCREMENT high-water mark, and the rows
 //! of tables that reference the rebuilt one.
 
-use migrate_runtime::introspect;
 use migrate_runtime::prelude::*;
+use migrate_runtime::testing as introspect;
 use migrate_runtime::Migrator;
 
 const SETUP: &str = r#"

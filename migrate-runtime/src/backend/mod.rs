@@ -1,0 +1,173 @@
+//! How each database does what the executor needs: a version table, a run lock,
+//! transactions, live schema facts and the hooks around a SQLite table rebuild.
+//!
+//! The executor ([`crate::run`]) asks a [`Backend`] and its [`Capabilities`];
+//! it never names a dialect. Adding a database means adding one file here.
+
+mod mysql;
+mod postgres;
+mod sqlite;
+
+use crate::db::conn::AnyConnection;
+use crate::dialect::Dialect;
+use crate::error::Result;
+#[cfg(feature = "introspect")]
+use crate::schema::live::{Schema, TableInfo};
+use crate::sql::ExistingColumn;
+use crate::sqlite::rebuild::TableSource;
+
+/// What a database can do, which decides how the executor runs a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Capabilities {
+    /// DDL runs inside transactions and rolls back with them (false on MySQL,
+    /// which commits DDL implicitly).
+    pub transactional_ddl: bool,
+    /// The run lock may be missing (SQLite without a lockable lock file): every
+    /// step then re-reads the version under the database's write lock.
+    pub reread_version_per_step: bool,
+    /// Changes `ALTER TABLE` cannot make are done by rebuilding the table, with
+    /// foreign key enforcement off around it.
+    pub rebuilds_tables: bool,
+}
+
+/// The run lock, as taken.
+#[derive(Debug)]
+pub(crate) enum RunLock {
+    /// A lock held by the session (an advisory lock, `GET_LOCK`).
+    Session,
+    /// An OS lock on a file beside the database, released when the file closes.
+    File {
+        /// Held, not read: closing it releases the lock.
+        _held: std::fs::File,
+    },
+    /// No run-wide lock could be taken; each step relies on the write lock.
+    PerStep,
+}
+
+/// One database's way of doing what the executor needs.
+pub(crate) trait Backend: Sync {
+    /// The dialect the operations render to.
+    fn dialect(&self) -> Dialect;
+
+    /// What this database can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Whether `table` exists in the connection's current schema or database.
+    fn table_exists(&self, conn: &mut AnyConnection, table: &str) -> Result<bool>;
+
+    /// `CAST(expr AS <text type>)`, so that [`AnyConnection::query_text`] can read it.
+    fn text(&self, expr: &str) -> String;
+
+    /// Takes the run lock named after `version_table`, waiting for another run
+    /// to release it.
+    fn lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<RunLock>;
+
+    /// Releases what [`Backend::lock`] took.
+    fn unlock(&self, conn: &mut AnyConnection, version_table: &str, lock: RunLock) -> Result<()>;
+
+    /// The live definition of `table.column`, where a rendering needs it (MySQL's
+    /// `MODIFY` restates the whole column).
+    fn existing_column(
+        &self,
+        _conn: &mut AnyConnection,
+        _table: &str,
+        _column: &str,
+    ) -> Result<Option<ExistingColumn>> {
+        Ok(None)
+    }
+
+    /// A table's definition for a rebuild (backends that rebuild tables).
+    fn table_source(&self, conn: &mut AnyConnection, table: &str) -> Result<TableSource>;
+
+    /// Before a migration that may rebuild a table: switches off foreign key
+    /// enforcement, which would run ON DELETE actions when the old table is
+    /// dropped. Returns whether it was on, i.e. must be switched on again.
+    fn suspend_foreign_keys(&self, _conn: &mut AnyConnection) -> Result<bool> {
+        Ok(false)
+    }
+
+    /// Switches enforcement back on after [`Backend::suspend_foreign_keys`].
+    fn restore_foreign_keys(&self, _conn: &mut AnyConnection) -> Result<()> {
+        Ok(())
+    }
+
+    /// After rebuilds with enforcement off: the rebuilt tables and the tables
+    /// that reference them must still satisfy their foreign keys.
+    fn check_foreign_keys(&self, _conn: &mut AnyConnection, _rebuilt: &[String]) -> Result<()> {
+        Ok(())
+    }
+
+    /// Undoes connection state a failed rebuild may leave behind.
+    fn after_failed_rebuild(&self, _conn: &mut AnyConnection) -> Result<()> {
+        Ok(())
+    }
+
+    /// The tables of the current schema or database.
+    fn tables(&self, conn: &mut AnyConnection) -> Result<Vec<String>>;
+
+    /// One table as the database reports it (columns, indexes, constraints).
+    #[cfg(feature = "introspect")]
+    fn describe_table(&self, conn: &mut AnyConnection, table: &str) -> Result<TableInfo>;
+}
+
+/// The backend for `dialect`.
+pub(crate) fn for_dialect(dialect: Dialect) -> &'static dyn Backend {
+    match dialect {
+        Dialect::Sqlite => &sqlite::Sqlite,
+        Dialect::Postgres => &postgres::Postgres,
+        Dialect::Mysql => &mysql::Mysql,
+    }
+}
+
+/// The backend of a connection.
+pub(crate) fn of(conn: &AnyConnection) -> &'static dyn Backend {
+    for_dialect(conn.dialect())
+}
+
+#[cfg(feature = "introspect")]
+/// Reads the schema of the connection's database, leaving out `version_table`
+/// and the tables derived from its name (the ledger).
+pub(crate) fn schema(conn: &mut AnyConnection, version_table: &str) -> Result<Schema> {
+    let b = of(conn);
+    let mut schema = Schema::default();
+    for t in b.tables(conn)? {
+        if t == version_table {
+            continue;
+        }
+        let info = b.describe_table(conn, &t)?;
+        schema.tables.insert(t, info);
+    }
+    Ok(schema)
+}
+
+/// A stable 63-bit key for a lock named after the version table (FNV-1a: the
+/// same on every platform and build).
+pub(crate) fn lock_key(table: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("migrate-runtime:{table}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h >> 1) as i64
+}
+
+/// Rows of a query whose `v` column joins fields with `\x1f`.
+#[cfg(feature = "introspect")]
+fn rows(conn: &mut AnyConnection, sql: &str) -> Result<Vec<Vec<String>>> {
+    Ok(conn
+        .query_text(sql)?
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_default()
+                .split('\u{1f}')
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect())
+}
+
+/// `\x1e` marks a NULL inside a joined row.
+#[cfg(feature = "introspect")]
+fn nullable_field(s: &str) -> Option<String> {
+    (s != "\u{1e}").then(|| s.to_owned())
+}

@@ -1,0 +1,323 @@
+//! SQLite: an OS file lock as the run lock, table rebuilds with foreign key
+//! enforcement off, and the schema read from `sqlite_master` and pragmas.
+
+use std::time::{Duration, Instant};
+
+use super::{lock_key, Backend, Capabilities, RunLock};
+#[cfg(feature = "introspect")]
+use super::{nullable_field, rows};
+use crate::db::conn::AnyConnection;
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+#[cfg(feature = "introspect")]
+use crate::schema::live::{ColumnInfo, TableInfo};
+use crate::sqlite::rebuild::TableSource;
+
+pub(crate) struct Sqlite;
+
+fn q(s: &str) -> String {
+    Dialect::Sqlite.quote_str(s)
+}
+
+/// How long a run waits for another run's lock file.
+const LOCK_WAIT: Duration = Duration::from_secs(600);
+
+impl Sqlite {
+    fn foreign_keys_on(conn: &mut AnyConnection) -> Result<bool> {
+        Ok(conn
+            .query_text("SELECT CAST(foreign_keys AS TEXT) AS v FROM pragma_foreign_keys")?
+            .first()
+            .and_then(|v| v.as_deref())
+            == Some("1"))
+    }
+
+    fn first_text(conn: &mut AnyConnection, sql: &str) -> Result<Option<String>> {
+        Ok(conn.query_text(sql)?.into_iter().flatten().next())
+    }
+}
+
+impl Backend for Sqlite {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            transactional_ddl: true,
+            reread_version_per_step: true,
+            rebuilds_tables: true,
+        }
+    }
+
+    fn table_exists(&self, conn: &mut AnyConnection, table: &str) -> Result<bool> {
+        let sql = format!(
+            "SELECT name AS v FROM sqlite_master WHERE type = 'table' AND name = {}",
+            q(table)
+        );
+        Ok(!conn.query_text(&sql)?.is_empty())
+    }
+
+    fn text(&self, expr: &str) -> String {
+        format!("CAST({expr} AS TEXT)")
+    }
+
+    /// SQLite has no advisory lock: a lock file beside the database file
+    /// (`<db>-migrate.lock`, locked with the OS's file lock, released when the
+    /// file is closed, also when the process dies) serializes runs the way
+    /// PostgreSQL's advisory lock does. An in-memory database needs none. When
+    /// the file cannot be created (a read-only directory), the run goes on with
+    /// the per-step write lock only.
+    fn lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<RunLock> {
+        let path = Self::first_text(
+            conn,
+            "SELECT file AS v FROM pragma_database_list WHERE name = 'main'",
+        )?
+        .unwrap_or_default();
+        if path.is_empty() {
+            return Ok(RunLock::PerStep);
+        }
+        // One lock per version table, as on PostgreSQL and MySQL: two chains
+        // sharing a database file do not wait for each other.
+        let suffix = if version_table == crate::run::executor::DEFAULT_VERSION_TABLE {
+            String::new()
+        } else {
+            format!("-{:016x}", lock_key(version_table))
+        };
+        let lock_path = format!("{path}-migrate{suffix}.lock");
+        let Ok(file) = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+        else {
+            return Ok(RunLock::PerStep);
+        };
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(RunLock::File { _held: file }),
+                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::LockTimeout {
+                        waited: LOCK_WAIT,
+                        lock: lock_path,
+                    })
+                }
+                // A file system without locks: fall back to the per-step write lock.
+                Err(std::fs::TryLockError::Error(_)) => return Ok(RunLock::PerStep),
+            }
+        }
+    }
+
+    fn unlock(&self, _conn: &mut AnyConnection, _version_table: &str, lock: RunLock) -> Result<()> {
+        // Closing the file releases the lock.
+        drop(lock);
+        Ok(())
+    }
+
+    fn table_source(&self, conn: &mut AnyConnection, table: &str) -> Result<TableSource> {
+        let qt = q(table);
+        let create_sql = Self::first_text(
+            conn,
+            &format!("SELECT sql AS v FROM sqlite_master WHERE type = 'table' AND name = {qt}"),
+        )?
+        .ok_or_else(|| Error::NoSuchTable(table.to_owned()))?;
+        let mut indexes = Vec::new();
+        for row in conn.query_text(&format!(
+            "SELECT name || char(31) || sql AS v FROM sqlite_master \
+             WHERE type = 'index' AND tbl_name = {qt} AND sql IS NOT NULL ORDER BY name"
+        ))? {
+            if let Some((name, sql)) = row.as_deref().and_then(|r| r.split_once('\u{1f}')) {
+                indexes.push((name.to_owned(), sql.to_owned()));
+            }
+        }
+        let triggers = conn
+            .query_text(&format!(
+                "SELECT sql AS v FROM sqlite_master \
+                 WHERE type = 'trigger' AND tbl_name = {qt} AND sql IS NOT NULL ORDER BY name"
+            ))?
+            .into_iter()
+            .flatten()
+            .collect();
+        let sequence = if self.table_exists(conn, "sqlite_sequence")? {
+            Self::first_text(
+                conn,
+                &format!("SELECT CAST(seq AS TEXT) AS v FROM sqlite_sequence WHERE name = {qt}"),
+            )?
+            .and_then(|s| s.parse().ok())
+        } else {
+            None
+        };
+        Ok(TableSource {
+            create_sql,
+            indexes,
+            triggers,
+            sequence,
+        })
+    }
+
+    /// SQLite silently ignores the pragma inside a transaction, so that it went
+    /// off is checked: a rebuild with enforcement on would run the ON DELETE
+    /// actions of referencing tables when the old table is dropped.
+    fn suspend_foreign_keys(&self, conn: &mut AnyConnection) -> Result<bool> {
+        if !Self::foreign_keys_on(conn)? {
+            return Ok(false);
+        }
+        conn.execute("PRAGMA foreign_keys = OFF")?;
+        if Self::foreign_keys_on(conn)? {
+            return Err(Error::ForeignKeysInTransaction);
+        }
+        Ok(true)
+    }
+
+    fn restore_foreign_keys(&self, conn: &mut AnyConnection) -> Result<()> {
+        conn.execute("PRAGMA foreign_keys = ON")
+    }
+
+    /// Other tables are not checked: violations there are older than this migration.
+    fn check_foreign_keys(&self, conn: &mut AnyConnection, rebuilt: &[String]) -> Result<()> {
+        let mut tables: Vec<String> = rebuilt.to_vec();
+        for t in rebuilt {
+            let referencing = conn.query_text(&format!(
+                "SELECT DISTINCT m.name AS v FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+                 WHERE m.type = 'table' AND f.\"table\" = {}",
+                q(t)
+            ))?;
+            tables.extend(referencing.into_iter().flatten());
+        }
+        tables.sort();
+        tables.dedup();
+        // A table rebuilt earlier in a run may have been dropped since.
+        let existing = self.tables(conn)?;
+        tables.retain(|t| existing.contains(t));
+        let mut bad = Vec::new();
+        for t in &tables {
+            bad.extend(conn.query_text(&format!(
+                "SELECT \"table\" || ' row ' || ifnull(rowid, '?') || ' -> ' || parent AS v \
+                 FROM pragma_foreign_key_check({})",
+                q(t)
+            ))?);
+        }
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::ForeignKeyViolations(
+                bad.into_iter().flatten().take(10).collect(),
+            ))
+        }
+    }
+
+    fn after_failed_rebuild(&self, conn: &mut AnyConnection) -> Result<()> {
+        // A failed RENAME may leave the pragma on for this connection.
+        conn.execute("PRAGMA legacy_alter_table = OFF")
+    }
+
+    fn tables(&self, conn: &mut AnyConnection) -> Result<Vec<String>> {
+        Ok(conn
+            .query_text(
+                "SELECT name AS v FROM sqlite_master \
+                 WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+            )?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    #[cfg(feature = "introspect")]
+    fn describe_table(&self, conn: &mut AnyConnection, table: &str) -> Result<TableInfo> {
+        let mut info = TableInfo::default();
+        let qt = q(table);
+        for r in rows(
+            conn,
+            &format!(
+                "SELECT name || char(31) || lower(type) || char(31) || \"notnull\" || char(31) || \
+                 ifnull(dflt_value, char(30)) || char(31) || pk AS v \
+                 FROM pragma_table_info({qt}) ORDER BY cid"
+            ),
+        )? {
+            let [name, ty, notnull, default, pk] = &r[..] else {
+                continue;
+            };
+            info.columns.push(ColumnInfo {
+                name: name.clone(),
+                sql_type: ty.clone(),
+                // SQLite lets a non-INTEGER primary key hold NULL unless declared NOT NULL.
+                nullable: notnull == "0" && !(pk != "0" && ty == "integer"),
+                default: nullable_field(default),
+            });
+            if pk != "0" {
+                info.constraints
+                    .insert(format!("primary key column {pk}: {name}"));
+            }
+        }
+        describe_indexes(conn, &qt, &mut info)?;
+        for r in rows(
+            conn,
+            &format!(
+                "SELECT \"table\" || char(31) || group_concat(\"from\", ', ') || char(31) || \
+                 group_concat(\"to\", ', ') || char(31) || on_update || char(31) || on_delete AS v \
+                 FROM pragma_foreign_key_list({qt}) GROUP BY id"
+            ),
+        )? {
+            let [rt, from, to, upd, del] = &r[..] else {
+                continue;
+            };
+            info.constraints.insert(format!(
+                "FOREIGN KEY ({from}) REFERENCES {rt} ({to}) ON UPDATE {upd} ON DELETE {del}"
+            ));
+        }
+        let sql = Self::first_text(
+            conn,
+            &format!("SELECT sql AS v FROM sqlite_master WHERE type = 'table' AND name = {qt}"),
+        )?;
+        if let Some(sql) = sql {
+            for check in crate::sqlite::ddl::checks(&sql)? {
+                info.constraints.insert(check);
+            }
+        }
+        Ok(info)
+    }
+}
+
+#[cfg(feature = "introspect")]
+fn describe_indexes(conn: &mut AnyConnection, qt: &str, info: &mut TableInfo) -> Result<()> {
+    for r in rows(
+        conn,
+        &format!(
+            "SELECT il.name || char(31) || il.\"unique\" || char(31) || il.origin || char(31) || \
+             il.partial || char(31) || \
+             (SELECT group_concat(ii.name, ', ') FROM pragma_index_info(il.name) ii) AS v \
+             FROM pragma_index_list({qt}) il"
+        ),
+    )? {
+        let [name, unique, origin, _partial, cols] = &r[..] else {
+            continue;
+        };
+        let sql = Sqlite::first_text(
+            conn,
+            &format!(
+                "SELECT sql AS v FROM sqlite_master WHERE type = 'index' AND name = {}",
+                q(name)
+            ),
+        )?;
+        let predicate = sql.and_then(|s| {
+            let upper = s.to_ascii_uppercase();
+            upper.rfind(" WHERE ").map(|i| s[i + 7..].trim().to_owned())
+        });
+        let desc = format!(
+            "{}{}({cols}){}",
+            // Auto-named indexes of inline UNIQUE constraints differ between rebuilds.
+            if origin == "c" {
+                format!("{name}: ")
+            } else {
+                format!("[{origin}] ")
+            },
+            if unique == "1" { "UNIQUE " } else { "" },
+            predicate.map(|p| format!(" WHERE {p}")).unwrap_or_default()
+        );
+        info.indexes.insert(desc);
+    }
+    Ok(())
+}

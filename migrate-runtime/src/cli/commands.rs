@@ -1,0 +1,415 @@
+//! One function per command.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{backup, connect, database_url, history, migrator, rev_label, revision};
+use super::{Cli, Command, Format};
+use crate::chain::{Chain, Position};
+use crate::db::conn::AnyConnection;
+use crate::db::url;
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::run::executor::{Direction, Migrator};
+use crate::run::offline::script;
+
+/// What every command gets from the global options.
+struct Ctx<'c> {
+    chain: &'c Chain,
+    table: String,
+    url: Option<String>,
+    schema: Option<PathBuf>,
+}
+
+impl Ctx<'_> {
+    fn connect(&self) -> Result<(AnyConnection, String)> {
+        connect(self.url.as_deref())
+    }
+
+    /// A migrator that prints nothing, for read-only commands.
+    fn reader(&self) -> Migrator<'_> {
+        Migrator::new(self.chain).version_table(&self.table)
+    }
+
+    fn position(&self) -> Result<Position> {
+        let (mut conn, _) = self.connect()?;
+        self.reader().position(&mut conn)
+    }
+}
+
+fn out(text: &str) -> Result<()> {
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::Io {
+            context: "cannot write to standard output".into(),
+            source: e,
+        })
+}
+
+fn warn_drift(chain: &Chain) {
+    if let Some(d) = chain.directory_drift() {
+        eprintln!("WARNING: {d}");
+    }
+}
+
+pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
+    let ctx = Ctx {
+        chain,
+        table: cli.version_table,
+        url: cli.url,
+        schema: cli.schema,
+    };
+    match cli.command {
+        Command::Upgrade {
+            target,
+            sql: true,
+            dialect,
+            ..
+        } => offline(&ctx, dialect.as_deref(), &target, true),
+        Command::Downgrade {
+            target,
+            sql: true,
+            dialect,
+            ..
+        } => offline(&ctx, dialect.as_deref(), &target, false),
+        Command::Upgrade {
+            target,
+            backup,
+            one_transaction,
+            ..
+        } => upgrade(&ctx, &target, backup, one_transaction),
+        Command::Downgrade {
+            target,
+            one_transaction,
+            ..
+        } => downgrade(&ctx, &target, one_transaction),
+        Command::Current { verbose } => current(&ctx, verbose),
+        Command::History {
+            verbose,
+            rev_range,
+            indicate_current,
+            format,
+        } => history_cmd(
+            &ctx,
+            verbose,
+            rev_range.as_deref(),
+            indicate_current,
+            format,
+        ),
+        Command::Show { rev } => show(&ctx, &rev),
+        Command::Heads { verbose } => heads(&ctx, verbose),
+        Command::Stamp { rev, purge } => {
+            let (mut conn, _) = ctx.connect()?;
+            let rev = migrator(chain, &ctx.table).stamp(&mut conn, &rev, purge)?;
+            eprintln!("Stamped the database at {}", rev.unwrap_or("<base>"));
+            Ok(0)
+        }
+        Command::Check => check(&ctx),
+        Command::Revision {
+            message,
+            rev_id,
+            autogenerate,
+            renames,
+        } => revision_cmd(&ctx, &message, rev_id.as_deref(), autogenerate, &renames),
+    }
+}
+
+fn upgrade(ctx: &Ctx<'_>, target: &str, backup: bool, one_transaction: bool) -> Result<i32> {
+    warn_drift(ctx.chain);
+    let u = database_url(ctx.url.as_deref())?;
+    if backup {
+        let path = backup::backup_sqlite(&u)?;
+        eprintln!("Backed up the database to {}", path.display());
+    }
+    let mut conn = AnyConnection::establish(&u)?;
+    let mut m = migrator(ctx.chain, &ctx.table).one_transaction(one_transaction);
+    let steps = m.upgrade(&mut conn, target)?;
+    if steps.is_empty() {
+        let p = m.position(&mut conn)?;
+        eprintln!("Already at {}; nothing to do", rev_label(ctx.chain, p));
+    }
+    Ok(0)
+}
+
+fn downgrade(ctx: &Ctx<'_>, target: &str, one_transaction: bool) -> Result<i32> {
+    warn_drift(ctx.chain);
+    let (mut conn, _) = ctx.connect()?;
+    let mut m = migrator(ctx.chain, &ctx.table).one_transaction(one_transaction);
+    let steps = m.downgrade(&mut conn, target)?;
+    if steps.is_empty() {
+        let p = m.position(&mut conn)?;
+        eprintln!("Already at {}; nothing to do", rev_label(ctx.chain, p));
+    }
+    Ok(0)
+}
+
+fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
+    let (mut conn, u) = ctx.connect()?;
+    let p = ctx.reader().position(&mut conn)?;
+    let chain = ctx.chain;
+    let mut s = String::new();
+    if verbose {
+        s.push_str(&format!("Current revision for {}:\n", url::redact(&u)));
+    }
+    match p {
+        Some(i) if verbose => s.push_str(&history::show_text(chain, i)),
+        Some(i) => {
+            let head = if Some(i) == chain.head_position() {
+                " (head)"
+            } else {
+                ""
+            };
+            s.push_str(&format!("{}{head}\n", chain.migrations()[i].revision()));
+        }
+        None if verbose => s.push_str("<base>\n"),
+        None => {}
+    }
+    out(&s)?;
+    Ok(0)
+}
+
+fn history_cmd(
+    ctx: &Ctx<'_>,
+    verbose: bool,
+    rev_range: Option<&str>,
+    indicate_current: bool,
+    format: Format,
+) -> Result<i32> {
+    // A range that names `current` needs the database as much as -i does.
+    let names_current = rev_range.is_some_and(|r| r.contains("current"));
+    let current = if indicate_current || names_current {
+        Some(ctx.position()?)
+    } else {
+        None
+    };
+    let (lo, hi) = match rev_range {
+        Some(r) => history_range(ctx.chain, r, current.flatten())?,
+        None => (0, ctx.chain.len()),
+    };
+    out(&history::history(
+        ctx.chain, lo, hi, verbose, current, format,
+    ))?;
+    Ok(0)
+}
+
+fn show(ctx: &Ctx<'_>, rev: &str) -> Result<i32> {
+    let i = match rev {
+        "current" => match ctx.position()? {
+            Some(i) => i,
+            None => {
+                out("<base>\n")?;
+                return Ok(0);
+            }
+        },
+        other => ctx
+            .chain
+            .resolve(other, None)?
+            .ok_or_else(|| Error::Usage("base has nothing to show".into()))?,
+    };
+    out(&history::show_text(ctx.chain, i))?;
+    Ok(0)
+}
+
+fn heads(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
+    if let Some(i) = ctx.chain.head_position() {
+        if verbose {
+            out(&history::show_text(ctx.chain, i))?;
+        } else {
+            out(&format!(
+                "{} (head)\n",
+                ctx.chain.migrations()[i].revision()
+            ))?;
+        }
+    }
+    Ok(0)
+}
+
+fn check(ctx: &Ctx<'_>) -> Result<i32> {
+    let chain = ctx.chain;
+    let mut ok = true;
+    if let Some(d) = chain.directory_drift() {
+        eprintln!("ERROR: {d}");
+        ok = false;
+    }
+    let (mut conn, _) = ctx.connect()?;
+    let p = ctx.reader().position(&mut conn)?;
+    if p != chain.head_position() {
+        eprintln!(
+            "ERROR: Target database is not up to date: it is at {}, the head is {}",
+            rev_label(chain, p),
+            rev_label(chain, chain.head_position())
+        );
+        eprintln!("  hint: run `migrate upgrade head`");
+        ok = false;
+    }
+    if ok {
+        if let Some(path) = schema_path(chain, ctx.schema.as_deref(), false)? {
+            let changes = model_changes(&mut conn, &ctx.table, &path, &[])?;
+            if !changes.is_empty() {
+                eprintln!(
+                    "ERROR: New upgrade operations detected (the models in {} differ from the database):",
+                    path.display()
+                );
+                for c in &changes.summary {
+                    eprintln!("  - {c}");
+                }
+                eprintln!("  hint: run `migrate revision --autogenerate -m \"...\"`");
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        eprintln!(
+            "The database is at head ({}); the chain is sound; no new upgrade operations detected",
+            rev_label(chain, p)
+        );
+    }
+    Ok(if ok { 0 } else { 1 })
+}
+
+fn revision_cmd(
+    ctx: &Ctx<'_>,
+    message: &str,
+    rev_id: Option<&str>,
+    autogenerate: bool,
+    renames: &[String],
+) -> Result<i32> {
+    let body = if autogenerate {
+        match autogenerated(ctx, renames)? {
+            Some(changes) => Some(changes),
+            None => return Ok(0),
+        }
+    } else {
+        None
+    };
+    let path = revision::write_revision(ctx.chain, message, rev_id, body.as_ref())?;
+    eprintln!("Generating {} ... done", path.display());
+    Ok(0)
+}
+
+/// The changes `--autogenerate` writes, or `None` (said on stderr) when there are none.
+fn autogenerated(ctx: &Ctx<'_>, renames: &[String]) -> Result<Option<crate::autogen::Changes>> {
+    let chain = ctx.chain;
+    let renames = renames
+        .iter()
+        .map(|r| r.parse::<crate::autogen::Rename>().map_err(Error::Usage))
+        .collect::<Result<Vec<_>>>()?;
+    let path = schema_path(chain, ctx.schema.as_deref(), true)?.unwrap_or_default();
+    let (mut conn, _) = ctx.connect()?;
+    let p = ctx.reader().position(&mut conn)?;
+    if p != chain.head_position() {
+        return Err(Error::Usage(format!(
+            "Target database is not up to date (it is at {}, the head is {}): run `migrate upgrade head` before autogenerating",
+            rev_label(chain, p),
+            rev_label(chain, chain.head_position())
+        )));
+    }
+    let changes = model_changes(&mut conn, &ctx.table, &path, &renames)?;
+    if changes.is_empty() {
+        eprintln!(
+            "No changes in schema detected: {} matches the database; no file written",
+            path.display()
+        );
+        return Ok(None);
+    }
+    for c in &changes.summary {
+        eprintln!("Detected {c}");
+    }
+    Ok(Some(changes))
+}
+
+/// The diesel schema file: `--schema`, else `src/schema.rs` beside the migrations
+/// directory. `None` when it does not exist and is not required.
+fn schema_path(chain: &Chain, given: Option<&Path>, required: bool) -> Result<Option<PathBuf>> {
+    let path = match given {
+        Some(p) => p.to_path_buf(),
+        None => Path::new(chain.directory())
+            .parent()
+            .map(|p| p.join("src/schema.rs"))
+            .unwrap_or_default(),
+    };
+    if path.is_file() {
+        Ok(Some(path))
+    } else if required || given.is_some() {
+        Err(Error::Usage(format!(
+            "no diesel schema file at {}: pass --schema PATH",
+            path.display()
+        )))
+    } else {
+        Ok(None)
+    }
+}
+
+fn model_changes(
+    conn: &mut AnyConnection,
+    table: &str,
+    path: &Path,
+    renames: &[crate::autogen::Rename],
+) -> Result<crate::autogen::Changes> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        context: format!("cannot read {}", path.display()),
+        source: e,
+    })?;
+    let models = crate::autogen::parse_models(&text)?;
+    let db = crate::backend::schema(conn, table)?;
+    Ok(crate::autogen::diff(conn.dialect(), &models, &db, renames))
+}
+
+/// `upgrade --sql` and `downgrade --sql`: the script, printed.
+fn offline(ctx: &Ctx<'_>, dialect: Option<&str>, target: &str, upgrade: bool) -> Result<i32> {
+    let d = offline_dialect(ctx.url.as_deref(), dialect)?;
+    let (from, to) = match target.split_once(':') {
+        Some((from, to)) => (if from.is_empty() { "base" } else { from }, to),
+        None if upgrade => ("base", target),
+        None => {
+            return Err(Error::Usage(
+                "downgrade --sql needs a range FROM:TO (e.g. head:base), since no database tells where to start".into(),
+            ))
+        }
+    };
+    let chain = ctx.chain;
+    let from = chain.resolve(from, None)?;
+    let to = chain.resolve(to, from)?;
+    let (direction, wrong) = if upgrade {
+        (Direction::Upgrade, to < from)
+    } else {
+        (Direction::Downgrade, to > from)
+    };
+    if wrong {
+        return Err(Error::WrongDirection {
+            target: target.to_owned(),
+            current: rev_label(chain, from),
+            command: if upgrade { "downgrade" } else { "upgrade" },
+        });
+    }
+    out(&script(chain, d, &ctx.table, from, to, direction)?)?;
+    Ok(0)
+}
+
+fn offline_dialect(url_arg: Option<&str>, dialect: Option<&str>) -> Result<Dialect> {
+    if let Some(d) = dialect {
+        return d.parse().map_err(Error::Usage);
+    }
+    let u = database_url(url_arg).map_err(|_| {
+        Error::Usage("--sql needs a dialect: pass --dialect sqlite|postgresql|mysql, or a URL whose scheme names it".into())
+    })?;
+    // Only the scheme matters: nothing is opened.
+    Ok(url::dialect_of(&u))
+}
+
+fn history_range(chain: &Chain, range: &str, current: Position) -> Result<(usize, usize)> {
+    let (from, to) = range
+        .split_once(':')
+        .ok_or_else(|| Error::Usage(format!("invalid range `{range}`: expected FROM:TO")))?;
+    let lo = if from.is_empty() {
+        None
+    } else {
+        chain.resolve(from, current)?
+    };
+    let hi = if to.is_empty() {
+        chain.head_position()
+    } else {
+        chain.resolve(to, current)?
+    };
+    Ok((lo.map_or(0, |i| i), hi.map_or(0, |i| i + 1)))
+}

@@ -1,0 +1,227 @@
+//! The `migrate` command line, in Alembic's words.
+//!
+//! A crate gets it with one line in `src/bin/migrate.rs`:
+//!
+//! ```ignore
+//! fn main() {
+//!     migrate_runtime::cli::main(&my_service::MIGRATIONS)
+//! }
+//! ```
+//!
+//! Exit codes: 0 success, 1 failure, 2 usage. Errors are one sentence and a hint.
+
+mod backup;
+mod commands;
+mod history;
+mod revision;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::chain::{Chain, Position};
+use crate::db::conn::AnyConnection;
+use crate::error::{Error, Result};
+use crate::run::executor::{Migrator, DEFAULT_VERSION_TABLE};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "migrate",
+    about = "Database migrations in Alembic's words",
+    version
+)]
+struct Cli {
+    /// Database URL (else DATABASE_URL, else DATABASE_URL in .env)
+    #[arg(long, global = true)]
+    url: Option<String>,
+    /// Name of the version table
+    #[arg(long, global = true, default_value = DEFAULT_VERSION_TABLE)]
+    version_table: String,
+    /// diesel schema file for autogenerate and check (default: src/schema.rs beside the migrations directory)
+    #[arg(long, global = true)]
+    schema: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Upgrade to a later revision (default: head)
+    Upgrade {
+        /// head, +N, a revision or unique prefix, <rev>+N; with --sql also FROM:TO
+        #[arg(default_value = "head", allow_hyphen_values = true)]
+        target: String,
+        /// Print the SQL script instead of running it (no database connection)
+        #[arg(long)]
+        sql: bool,
+        /// Dialect for --sql when no URL is given
+        #[arg(long)]
+        dialect: Option<String>,
+        /// Copy the SQLite database to a timestamped file first
+        #[arg(long)]
+        backup: bool,
+        /// Run the whole range in one transaction (PostgreSQL, SQLite)
+        #[arg(long)]
+        one_transaction: bool,
+    },
+    /// Revert to an earlier revision
+    Downgrade {
+        /// -N, base, a revision or unique prefix; with --sql FROM:TO
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+        /// Print the SQL script instead of running it (no database connection)
+        #[arg(long)]
+        sql: bool,
+        /// Dialect for --sql when no URL is given
+        #[arg(long)]
+        dialect: Option<String>,
+        /// Run the whole range in one transaction (PostgreSQL, SQLite)
+        #[arg(long)]
+        one_transaction: bool,
+    },
+    /// Show the database's current revision
+    Current {
+        /// Show details
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// List the revisions, newest first
+    History {
+        /// Show details
+        #[arg(short, long)]
+        verbose: bool,
+        /// Range FROM:TO (either side may be empty, base, head or current)
+        #[arg(short = 'r', long = "rev-range")]
+        rev_range: Option<String>,
+        /// Mark the database's current revision
+        #[arg(short = 'i', long = "indicate-current")]
+        indicate_current: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show one revision (a revision, prefix, head or current)
+    Show {
+        /// The revision
+        rev: String,
+    },
+    /// Show the head revision
+    Heads {
+        /// Show details
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Set the version without running migrations
+    Stamp {
+        /// The revision (head, base, a revision or prefix)
+        rev: String,
+        /// Empty the version table first, whatever it holds
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Exit 0 when the database is at head and the chain matches its directory, else 1
+    Check,
+    /// Write a new migration file
+    Revision {
+        /// The message
+        #[arg(short, long)]
+        message: String,
+        /// The revision id (default: 12 random hex digits)
+        #[arg(long)]
+        rev_id: Option<String>,
+        /// Write operations from the difference between schema.rs and the database
+        #[arg(long)]
+        autogenerate: bool,
+        /// With --autogenerate: write a rename instead of drop + add (old=new or table.old=new)
+        #[arg(long = "rename", value_name = "OLD=NEW")]
+        renames: Vec<String>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+    Dot,
+}
+
+/// Runs the CLI with the process's arguments and exits with its code.
+pub fn main(chain: &Chain) -> ! {
+    let code = run(chain, std::env::args_os());
+    // Nothing is left to report a failed flush to: the exit code stands.
+    let _ = std::io::stdout().flush();
+    std::process::exit(code)
+}
+
+/// Runs the CLI with `args` (the first is the program name) and returns the exit code.
+pub fn run<I, T>(chain: &Chain, args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            // clap's own output (help, version, usage errors); the exit code says the rest.
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match commands::execute(chain, cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ERROR: {e}");
+            if let Some(h) = e.hint() {
+                eprintln!("  hint: {h}");
+            }
+            1
+        }
+    }
+}
+
+/// The database URL: `--url`, else `DATABASE_URL`, else `DATABASE_URL` in `.env`.
+fn database_url(cli_url: Option<&str>) -> Result<String> {
+    if let Some(u) = cli_url {
+        return Ok(u.to_owned());
+    }
+    if let Ok(u) = std::env::var("DATABASE_URL") {
+        return Ok(u);
+    }
+    if let Ok(iter) = dotenvy::from_path_iter(".env") {
+        for item in iter.flatten() {
+            if item.0 == "DATABASE_URL" {
+                return Ok(item.1);
+            }
+        }
+    }
+    Err(Error::NoUrl)
+}
+
+fn connect(cli_url: Option<&str>) -> Result<(AnyConnection, String)> {
+    let u = database_url(cli_url)?;
+    Ok((AnyConnection::establish(&u)?, u))
+}
+
+fn rev_label(chain: &Chain, p: Position) -> String {
+    match p {
+        None => "<base>".into(),
+        Some(i) => chain.migrations()[i].revision().into(),
+    }
+}
+
+/// A migrator that prints each step, numbered when a long run goes to a terminal.
+fn migrator<'a>(chain: &'a Chain, table: &str) -> Migrator<'a> {
+    let mut n = 0usize;
+    let total = chain.len();
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && total > 20;
+    Migrator::new(chain).version_table(table).on_step(move |s| {
+        n += 1;
+        if progress {
+            eprintln!("[{n}] {}", s.log_line());
+        } else {
+            eprintln!("{}", s.log_line());
+        }
+    })
+}

@@ -1,0 +1,200 @@
+//! One connection type over the backends this build has.
+
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+use diesel::{Connection, RunQueryDsl};
+
+use crate::db::url::{self, Target};
+use crate::dialect::Dialect;
+use crate::error::Error;
+use crate::error::Result;
+
+/// A live database connection of any backend compiled in.
+///
+/// Data migrations receive it in [`Op::run`](crate::ops::Op::run); match on it
+/// (or use [`AnyConnection::sqlite`] and friends) to run diesel queries on the
+/// backend's own connection type.
+#[non_exhaustive]
+pub enum AnyConnection {
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::SqliteConnection),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection),
+    /// MySQL / MariaDB.
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection),
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+#[derive(diesel::QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    v: Option<String>,
+}
+
+/// Runs `$body` with `$c` bound to the backend connection, whatever the variant.
+macro_rules! each_backend {
+    ($self:expr, $c:ident => $body:expr) => {
+        match $self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql($c) => $body,
+        }
+    };
+}
+
+impl AnyConnection {
+    /// Connects to `url` (see [`url::parse`] for the forms), relative SQLite paths
+    /// resolved against the current directory.
+    pub fn establish(url: &str) -> Result<Self> {
+        let cwd = std::env::current_dir().map_err(|e| Error::Io {
+            context: "cannot read the current directory".into(),
+            source: e,
+        })?;
+        Self::establish_target(&url::parse(url, &cwd)?, url)
+    }
+
+    /// Connects to a parsed target; `url` is only used in messages.
+    pub fn establish_target(target: &Target, url: &str) -> Result<Self> {
+        let shown = url::redact(url);
+        #[allow(unused_variables)]
+        let connect_err = |e: diesel::ConnectionError| Error::Connect {
+            url: shown.clone(),
+            message: e.to_string().trim().to_owned(),
+        };
+        match target {
+            #[cfg(feature = "sqlite")]
+            Target::SqliteMemory | Target::SqliteFile(_) => {
+                let path = match target {
+                    Target::SqliteFile(p) => p.to_string_lossy().into_owned(),
+                    _ => ":memory:".to_owned(),
+                };
+                let mut c = diesel::SqliteConnection::establish(&path).map_err(connect_err)?;
+                // Another process holding the write lock (a replica migrating at the
+                // same time, perhaps rebuilding a large table) makes us wait, up to
+                // ten minutes, instead of failing with SQLITE_BUSY.
+                c.batch_execute("PRAGMA busy_timeout = 600000")?;
+                Ok(AnyConnection::Sqlite(c))
+            }
+            #[cfg(feature = "postgres")]
+            Target::Postgres(u) => {
+                let mut c = diesel::PgConnection::establish(u).map_err(connect_err)?;
+                // Keep NOTICEs from IF [NOT] EXISTS out of the user's terminal.
+                c.batch_execute("SET client_min_messages = WARNING")?;
+                Ok(AnyConnection::Postgres(c))
+            }
+            #[cfg(feature = "mysql")]
+            Target::Mysql(u) => Ok(AnyConnection::Mysql(
+                diesel::MysqlConnection::establish(u).map_err(connect_err)?,
+            )),
+            #[allow(unreachable_patterns)]
+            other => {
+                let dialect = other.dialect();
+                let feature = match dialect {
+                    Dialect::Sqlite => "sqlite",
+                    Dialect::Postgres => "postgres",
+                    Dialect::Mysql => "mysql",
+                };
+                Err(Error::BackendDisabled { dialect, feature })
+            }
+        }
+    }
+
+    /// The connection's dialect.
+    pub fn dialect(&self) -> Dialect {
+        #[allow(unreachable_code)]
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(_) => Dialect::Mysql,
+        }
+    }
+
+    /// Runs SQL that returns no rows (several statements are allowed).
+    pub fn execute(&mut self, sql: &str) -> Result<()> {
+        each_backend!(self, c => c.batch_execute(sql).map_err(Error::from))
+    }
+
+    /// Runs a query whose rows have one column named `v`, read as text.
+    pub fn query_text(&mut self, sql: &str) -> Result<Vec<Option<String>>> {
+        each_backend!(self, c => {
+            let rows: Vec<TextRow> = diesel::sql_query(sql).load(c)?;
+            Ok(rows.into_iter().map(|r| r.v).collect())
+        })
+    }
+
+    /// Begins a transaction (a savepoint when one is open). On SQLite it takes
+    /// the write lock at once (`BEGIN IMMEDIATE`), so two writers queue instead
+    /// of failing when the second tries to upgrade its read lock.
+    pub fn begin(&mut self) -> Result<()> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(c) => {
+                let depth = AnsiTransactionManager::transaction_manager_status_mut(c)
+                    .transaction_depth()?;
+                if depth.is_none() {
+                    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+                } else {
+                    AnsiTransactionManager::begin_transaction(c)?;
+                }
+                Ok(())
+            }
+            #[allow(unreachable_patterns)]
+            other => each_backend!(other, c => Ok(AnsiTransactionManager::begin_transaction(c)?)),
+        }
+    }
+
+    /// Whether a transaction (or savepoint) is open on this connection.
+    pub fn in_transaction(&mut self) -> Result<bool> {
+        each_backend!(self, c => Ok(AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?.is_some()))
+    }
+
+    /// Commits the innermost transaction.
+    pub fn commit(&mut self) -> Result<()> {
+        each_backend!(self, c => Ok(AnsiTransactionManager::commit_transaction(c)?))
+    }
+
+    /// Rolls back the innermost transaction.
+    pub fn rollback(&mut self) -> Result<()> {
+        each_backend!(self, c => Ok(AnsiTransactionManager::rollback_transaction(c)?))
+    }
+
+    /// The SQLite connection, when this is one.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite(&mut self) -> Option<&mut diesel::SqliteConnection> {
+        #[allow(unreachable_patterns)]
+        match self {
+            AnyConnection::Sqlite(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The PostgreSQL connection, when this is one.
+    #[cfg(feature = "postgres")]
+    pub fn postgres(&mut self) -> Option<&mut diesel::PgConnection> {
+        #[allow(unreachable_patterns)]
+        match self {
+            AnyConnection::Postgres(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The MySQL connection, when this is one.
+    #[cfg(feature = "mysql")]
+    pub fn mysql(&mut self) -> Option<&mut diesel::MysqlConnection> {
+        #[allow(unreachable_patterns)]
+        match self {
+            AnyConnection::Mysql(c) => Some(c),
+            _ => None,
+        }
+    }
+}

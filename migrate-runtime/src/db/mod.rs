@@ -1,0 +1,4 @@
+//! Reaching a database: connection URLs and the connection over every backend.
+
+pub mod conn;
+pub mod url;

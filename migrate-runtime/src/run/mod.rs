@@ -1,0 +1,7 @@
+//! Running a chain: the planner and its two sinks, the executor on a live
+//! database and the offline script.
+
+pub(crate) mod executor;
+pub(crate) mod offline;
+pub(crate) mod plan;
+pub(crate) mod step;

@@ -1,0 +1,192 @@
+//! The offline sink of the planner: a whole upgrade or downgrade range as one
+//! SQL script, without connecting to any database (Alembic's `upgrade --sql`).
+//! Facts come from the schema the chain's own operations build.
+
+use super::plan::{self, Action};
+use super::step::failure;
+use crate::backend;
+use crate::chain::{Chain, Migration, Position};
+use crate::dialect::Dialect;
+use crate::error::Result;
+use crate::ops::Operation;
+use crate::run::executor::Direction;
+use crate::schema::model::{ModelFacts, SchemaModel};
+use crate::sql;
+
+/// Renders the script that moves a database from `from` to `to` in `direction`.
+///
+/// Each migration is wrapped in its own `BEGIN`/`COMMIT` where the dialect has
+/// transactional DDL, with its version bump inside. A data migration
+/// (`op.run`) cannot be rendered and appears as a comment saying so.
+pub(crate) fn script(
+    chain: &Chain,
+    dialect: Dialect,
+    version_table: &str,
+    from: Position,
+    to: Position,
+    direction: Direction,
+) -> Result<String> {
+    let ms = chain.migrations();
+    let mut out = String::new();
+    // Build the model up to the starting point so that facts are known there.
+    let mut model = SchemaModel::default();
+    let start = from.map_or(0, |i| i + 1);
+    for m in &ms[..start.min(ms.len())] {
+        for op in plan::prepare(m.record_upgrade()?.into_operations(), dialect)? {
+            model.apply(&op);
+        }
+    }
+    if direction == Direction::Upgrade {
+        out.push_str(&format!(
+            "{};\n\n",
+            sql::version::create(dialect, version_table)
+        ));
+    }
+    let steps: Vec<(usize, Position, Position)> = match direction {
+        Direction::Upgrade => {
+            let end = to.map_or(0, |i| i + 1);
+            (start..end)
+                .map(|i| (i, i.checked_sub(1), Some(i)))
+                .collect()
+        }
+        Direction::Downgrade => {
+            let lo = to.map_or(0, |i| i + 1);
+            let hi = from.map_or(0, |i| i + 1);
+            (lo..hi)
+                .rev()
+                .map(|i| (i, Some(i), i.checked_sub(1)))
+                .collect()
+        }
+    };
+    let rev = |p: Position| p.map(|i| ms[i].revision());
+    for (i, before, after) in steps {
+        let m = &ms[i];
+        let recorded = match direction {
+            Direction::Upgrade => m.record_upgrade()?,
+            Direction::Downgrade => m.record_downgrade()?,
+        };
+        let ops = plan::prepare(recorded.into_operations(), dialect)?;
+        out.push_str(&format!(
+            "-- Running {} {} -> {}, {}\n\n",
+            direction.as_str(),
+            rev(before).unwrap_or(""),
+            rev(after).unwrap_or(""),
+            m.message()
+        ));
+        let in_tx = backend::for_dialect(dialect)
+            .capabilities()
+            .transactional_ddl
+            && m.transactional();
+        let rebuilds = plan::may_rebuild(&ops, dialect);
+        if rebuilds {
+            // Dropping the old table must not fire ON DELETE actions on referencing rows.
+            out.push_str("PRAGMA foreign_keys = OFF;\n\n");
+        }
+        if in_tx {
+            out.push_str("BEGIN;\n\n");
+        }
+        write_ops(&mut out, &mut model, dialect, (m, direction), &ops, in_tx)?;
+        if rebuilds {
+            out.push_str("PRAGMA foreign_key_check;\n\n");
+        }
+        if let Some(sql) = sql::version::set(dialect, version_table, rev(before), rev(after)) {
+            out.push_str(&sql);
+            out.push_str(";\n\n");
+        }
+        if in_tx {
+            out.push_str("COMMIT;\n\n");
+        }
+        if rebuilds {
+            out.push_str("PRAGMA foreign_keys = ON;\n\n");
+        }
+    }
+    Ok(out)
+}
+
+/// Writes the planned actions of one migration, keeping the model in step.
+fn write_ops(
+    out: &mut String,
+    model: &mut SchemaModel,
+    dialect: Dialect,
+    (m, direction): (&Migration, Direction),
+    ops: &[Operation],
+    in_tx: bool,
+) -> Result<()> {
+    let mut i = 0;
+    while i < ops.len() {
+        let mut facts = ModelFacts { model, dialect };
+        let planned = plan::next(dialect, ops, i, &mut facts)
+            .map_err(|e| failure(m, direction, i + 1, ops.len(), ops[i].describe(), e))?;
+        match planned.action {
+            Action::Data { description } => out.push_str(&format!(
+                "-- op.run({description:?}): a data migration that needs a live database connection; it is not part of this script\n\n"
+            )),
+            Action::Rebuild { stmts, .. } => {
+                // Never half a rebuild: outside the migration's transaction
+                // (transaction = false) the rebuild gets one of its own.
+                if !in_tx {
+                    out.push_str("BEGIN;\n\n");
+                }
+                push_statements(out, &stmts);
+                if !in_tx {
+                    out.push_str("COMMIT;\n\n");
+                }
+            }
+            Action::Sql(stmts) => push_statements(out, &stmts),
+        }
+        for op in &ops[planned.ops.clone()] {
+            model.apply(op);
+        }
+        i = planned.ops.end;
+    }
+    Ok(())
+}
+
+fn push_statements(out: &mut String, stmts: &[String]) {
+    for s in stmts {
+        out.push_str(s);
+        out.push_str(";\n\n");
+    }
+}
+
+impl plan::Facts for ModelFacts<'_> {
+    fn table_source(&mut self, table: &str) -> Result<crate::sqlite::rebuild::TableSource> {
+        self.model.sqlite_source(table)
+    }
+}
+
+impl crate::run::executor::Migrator<'_> {
+    /// The SQL script that moves a database from `from` to `to` on `dialect`,
+    /// without connecting to it (`upgrade --sql FROM:TO`): an upgrade when `to`
+    /// lies above `from`, else a downgrade. Both are targets as the commands take
+    /// them (`base`, `head`, a revision or prefix); a relative `to` counts from `from`.
+    ///
+    /// ```
+    /// # fn main() -> migrate_runtime::Result<()> {
+    /// use migrate_runtime::prelude::*;
+    /// use migrate_runtime::Migrator;
+    /// # fn up(op: &mut Op) -> Result<()> { op.create_table("t").column(col::<Integer>("id")); Ok(()) }
+    /// # fn down(op: &mut Op) -> Result<()> { op.drop_table("t"); Ok(()) }
+    /// # let chain = Chain::new(vec![Migration::new("a1", None, "t", up, Some(down))])?;
+    /// let sql = Migrator::new(&chain).script(Dialect::Postgres, "base", "head")?;
+    /// assert!(sql.contains("CREATE TABLE \"t\""));
+    /// # Ok(()) }
+    /// ```
+    pub fn script(&self, dialect: Dialect, from: &str, to: &str) -> Result<String> {
+        let from = self.chain.resolve(from, None)?;
+        let to = self.chain.resolve(to, from)?;
+        let direction = if to >= from {
+            Direction::Upgrade
+        } else {
+            Direction::Downgrade
+        };
+        script(
+            self.chain,
+            dialect,
+            &self.version_table,
+            from,
+            to,
+            direction,
+        )
+    }
+}

@@ -1,0 +1,113 @@
+//! The planner: from a migration's recorded operations to the actions that
+//! apply them (statements, a table rebuild, a data step).
+//!
+//! It is the only place that decides how operations become SQL. Its two
+//! consumers are the executor, which runs each action on a live connection
+//! ([`crate::run::executor`]), and the offline script, which prints it
+//! ([`crate::run::offline`]); so online and offline cannot disagree. Facts the
+//! planner needs about the schema at that point come from the live database or
+//! from the chain-built model, through [`Facts`].
+
+use std::ops::Range;
+
+use crate::backend;
+use crate::dialect::Dialect;
+use crate::error::Result;
+use crate::ops::Operation;
+use crate::sql::{self, SchemaFacts};
+use crate::sqlite::rebuild::{self, TableSource};
+
+/// What the planner needs to know about the schema as it is before an action.
+pub(crate) trait Facts: SchemaFacts {
+    /// A table's definition, for a rebuild.
+    fn table_source(&mut self, table: &str) -> Result<TableSource>;
+}
+
+/// How the operations of one planned range are applied.
+#[derive(Debug)]
+pub(crate) enum Action {
+    /// Statements to run in order.
+    Sql(Vec<String>),
+    /// A table rebuild: statements that must never be half applied, so they
+    /// get a transaction of their own when the migration runs without one.
+    Rebuild {
+        /// The rebuilt table.
+        table: String,
+        /// The statements.
+        stmts: Vec<String>,
+    },
+    /// A data step (`op.run`): code that needs the live connection.
+    Data {
+        /// What it does, as the migration described it.
+        description: String,
+    },
+}
+
+/// An action and the operations it applies.
+#[derive(Debug)]
+pub(crate) struct Planned {
+    /// The action.
+    pub action: Action,
+    /// The indexes of the operations it applies.
+    pub ops: Range<usize>,
+}
+
+/// Prepares a migration's recorded operations for `dialect` (batches grouped
+/// or flattened, renames split; see [`rebuild::prepare`]).
+pub(crate) fn prepare(ops: Vec<Operation>, dialect: Dialect) -> Result<Vec<Operation>> {
+    rebuild::prepare(ops, dialect)
+}
+
+/// Whether some operation of a prepared list may rebuild a table on `dialect`
+/// (the executor then switches foreign key enforcement off around it).
+pub(crate) fn may_rebuild(ops: &[Operation], dialect: Dialect) -> bool {
+    backend::for_dialect(dialect).capabilities().rebuilds_tables
+        && ops.iter().any(rebuild::may_rebuild)
+}
+
+/// Plans the operations from `ops[start]` on: one action, and the range of
+/// operations it covers. Consecutive changes to one table share a rebuild.
+pub(crate) fn next(
+    dialect: Dialect,
+    ops: &[Operation],
+    start: usize,
+    facts: &mut dyn Facts,
+) -> Result<Planned> {
+    let op = &ops[start];
+    let one = start..start + 1;
+    if let Operation::Run { description, .. } = op {
+        return Ok(Planned {
+            action: Action::Data {
+                description: description.clone(),
+            },
+            ops: one,
+        });
+    }
+    if backend::for_dialect(dialect).capabilities().rebuilds_tables && rebuild::may_rebuild(op) {
+        if let Some(table) = rebuild::table_of(op) {
+            let src = facts.table_source(table)?;
+            if rebuild::needs_rebuild(op, &src)? {
+                let mut end = start + 1;
+                while end < ops.len()
+                    && rebuild::may_rebuild(&ops[end])
+                    && rebuild::table_of(&ops[end]) == Some(table)
+                    && rebuild::needs_rebuild(&ops[end], &src)?
+                {
+                    end += 1;
+                }
+                let group: Vec<&Operation> = ops[start..end].iter().collect();
+                return Ok(Planned {
+                    action: Action::Rebuild {
+                        table: table.to_owned(),
+                        stmts: rebuild::plan(table, &src, &group)?,
+                    },
+                    ops: start..end,
+                });
+            }
+        }
+    }
+    Ok(Planned {
+        action: Action::Sql(sql::operation(dialect, op, facts)?),
+        ops: one,
+    })
+}

@@ -1,0 +1,240 @@
+//! The schema as a chain's own operations build it, without a database.
+
+use std::collections::BTreeMap;
+
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::ops::{CreateIndex, CreateTable, Default, Operation};
+use crate::sql::{self, ExistingColumn, SchemaFacts};
+use crate::sqlite::rebuild::TableSource;
+
+/// The schema as the chain's own operations built it, so that renderings that
+/// need facts (MySQL's `MODIFY`, SQLite's table rebuild) work offline. Raw
+/// `execute` SQL is opaque to it.
+#[derive(Debug, Default, Clone)]
+pub struct SchemaModel {
+    tables: BTreeMap<String, CreateTable>,
+    indexes: BTreeMap<String, CreateIndex>,
+}
+
+impl SchemaModel {
+    /// Applies one operation to the model.
+    pub fn apply(&mut self, op: &Operation) {
+        match op {
+            Operation::CreateTable(t) => {
+                self.tables.insert(t.name.clone(), t.clone());
+            }
+            Operation::DropTable { name, .. } => {
+                self.tables.remove(name);
+                self.indexes.retain(|_, i| &i.table != name);
+            }
+            Operation::RenameTable { from, to } => {
+                if let Some(mut t) = self.tables.remove(from) {
+                    t.name = to.clone();
+                    self.tables.insert(to.clone(), t);
+                }
+                for i in self.indexes.values_mut() {
+                    if &i.table == from {
+                        i.table = to.clone();
+                    }
+                }
+            }
+            Operation::AddColumn { table, column, .. } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.columns.push(column.clone());
+                }
+            }
+            Operation::DropColumn { table, column, .. } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.columns.retain(|c| &c.name != column);
+                    t.uniques.retain(|(_, cols)| !cols.contains(column));
+                    t.foreign_keys.retain(|fk| !fk.columns.contains(column));
+                    if t.primary_key
+                        .as_ref()
+                        .is_some_and(|(_, cols)| cols.contains(column))
+                    {
+                        t.primary_key = None;
+                    }
+                }
+                self.indexes
+                    .retain(|_, i| !(&i.table == table && i.columns.contains(column)));
+            }
+            Operation::AlterColumn(a) => {
+                if let Some(c) = self
+                    .tables
+                    .get_mut(&a.table)
+                    .and_then(|t| t.columns.iter_mut().find(|c| c.name == a.column))
+                {
+                    if let Some(ty) = a.ty {
+                        c.ty = ty;
+                    }
+                    if let Some(n) = a.nullable {
+                        c.nullable = n;
+                    }
+                    if let Some(d) = &a.default {
+                        c.default = d.clone();
+                    }
+                    if let Some(n) = &a.new_name {
+                        c.name = n.clone();
+                    }
+                }
+                if let Some(new) = &a.new_name {
+                    self.rename_column(&a.table, &a.column, new);
+                }
+            }
+            Operation::CreateIndex(i) => {
+                self.indexes.insert(i.name.clone(), i.clone());
+            }
+            Operation::Batch { ops, .. } => {
+                for o in ops {
+                    self.apply(o);
+                }
+            }
+            Operation::DropIndex { name, .. } => {
+                self.indexes.remove(name);
+            }
+            Operation::CreateUnique {
+                name,
+                table,
+                columns,
+            } => {
+                // How SQLite renders it, and equivalent elsewhere for the model's needs.
+                self.indexes.insert(
+                    name.clone(),
+                    CreateIndex {
+                        name: name.clone(),
+                        table: table.clone(),
+                        columns: columns.clone(),
+                        unique: true,
+                        predicate: None,
+                        if_not_exists: false,
+                        concurrently: false,
+                    },
+                );
+            }
+            Operation::CreateForeignKey { table, fk } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.foreign_keys.push(fk.clone());
+                }
+            }
+            Operation::CreateCheck { name, table, sql } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.checks.push((Some(name.clone()), sql.clone()));
+                }
+            }
+            Operation::CreatePrimaryKey {
+                name,
+                table,
+                columns,
+            } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.primary_key = Some((Some(name.clone()), columns.clone()));
+                }
+            }
+            Operation::DropConstraint { name, table, .. } => {
+                self.indexes.remove(name);
+                if let Some(t) = self.tables.get_mut(table) {
+                    let n = Some(name.clone());
+                    t.foreign_keys.retain(|fk| fk.name != n);
+                    t.uniques.retain(|(un, _)| *un != n);
+                    t.checks.retain(|(cn, _)| *cn != n);
+                    if t.primary_key.as_ref().is_some_and(|(pn, _)| *pn == n) {
+                        t.primary_key = None;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Follows a column rename into the indexes and constraints that name it, as
+    /// the databases do.
+    fn rename_column(&mut self, table: &str, old: &str, new: &str) {
+        let rename = |cols: &mut Vec<String>| {
+            for c in cols.iter_mut() {
+                if c == old {
+                    *c = new.to_owned();
+                }
+            }
+        };
+        for i in self.indexes.values_mut().filter(|i| i.table == table) {
+            rename(&mut i.columns);
+        }
+        if let Some(t) = self.tables.get_mut(table) {
+            for (_, cols) in &mut t.uniques {
+                rename(cols);
+            }
+            for fk in &mut t.foreign_keys {
+                rename(&mut fk.columns);
+            }
+            if let Some((_, cols)) = &mut t.primary_key {
+                rename(cols);
+            }
+        }
+    }
+
+    /// A table's definition for an offline SQLite rebuild, as the model knows it.
+    pub fn sqlite_source(&self, table: &str) -> Result<TableSource> {
+        let t = self
+            .tables
+            .get(table)
+            .ok_or_else(|| Error::OfflineUnknownTable(table.to_owned()))?;
+        let mut named = t.clone();
+        named.if_not_exists = false;
+        let create_sql = sql::operation(
+            Dialect::Sqlite,
+            &Operation::CreateTable(named),
+            &mut sql::NoFacts,
+        )?
+        .join(";\n");
+        let mut indexes = Vec::new();
+        for i in self.indexes.values().filter(|i| i.table == table) {
+            let sql = sql::operation(
+                Dialect::Sqlite,
+                &Operation::CreateIndex(i.clone()),
+                &mut sql::NoFacts,
+            )?
+            .join(";\n");
+            indexes.push((i.name.clone(), sql));
+        }
+        Ok(TableSource {
+            create_sql,
+            indexes,
+            triggers: Vec::new(),
+            sequence: None,
+        })
+    }
+}
+
+/// Facts for rendering, read from a [`SchemaModel`].
+pub(crate) struct ModelFacts<'m> {
+    pub(crate) model: &'m SchemaModel,
+    pub(crate) dialect: Dialect,
+}
+
+impl SchemaFacts for ModelFacts<'_> {
+    fn existing_column(&mut self, table: &str, column: &str) -> Result<Option<ExistingColumn>> {
+        let Some(c) = self
+            .model
+            .tables
+            .get(table)
+            .and_then(|t| t.columns.iter().find(|c| c.name == column))
+        else {
+            return Ok(None);
+        };
+        let default_sql = match &c.default {
+            None => None,
+            Some(Default::Sql(s)) => Some(s.clone()),
+            Some(Default::Value(v)) => Some(sql::value(self.dialect, v)?),
+        };
+        Ok(Some(ExistingColumn {
+            column_type: sql::column_type(self.dialect, &c.ty, false),
+            nullable: c.nullable,
+            default_sql,
+            auto_increment: c.autoincrement,
+            charset: None,
+            on_update: None,
+            comment: None,
+        }))
+    }
+}

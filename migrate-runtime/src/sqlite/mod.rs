@@ -1,0 +1,5 @@
+//! SQLite's own needs: reading and editing `CREATE TABLE` text, and the table
+//! rebuild ("move and copy") for the changes its `ALTER TABLE` cannot make.
+
+pub mod ddl;
+pub mod rebuild;
