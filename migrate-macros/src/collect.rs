@@ -33,6 +33,8 @@ pub struct Declared {
     pub args: MigrationArgs,
     pub message: String,
     pub has_downgrade: bool,
+    /// What the file does, for the ledger (see [`crate::checksum`]).
+    pub checksum: String,
 }
 
 /// Lists and reads the migration files of `dir`, sorted by file name.
@@ -154,6 +156,7 @@ fn declared(text: &str, display: &str, problems: &mut Vec<String>) -> Option<Dec
                 args,
                 message,
                 has_downgrade,
+                checksum: crate::checksum::of_file(text)?,
             })
         }
         _ => {

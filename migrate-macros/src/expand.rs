@@ -265,10 +265,12 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
             };
             let file = &f.file_name;
             let transactional = d.args.transaction;
+            let checksum = &d.checksum;
             entries.push(quote! {
                 ::migrate_runtime::__private::Migration::__new(
                     #rev, #down, #message, #date, #file, #transactional,
                     #module::__MIGRATE_UPGRADE, #module::__MIGRATE_DOWNGRADE,
+                    #checksum,
                 )
             });
         }

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod attr;
+mod checksum;
 mod collect;
 mod expand;
 

@@ -20,6 +20,7 @@ pub struct Migration {
     transactional: bool,
     upgrade: MigrationFn,
     downgrade: Option<MigrationFn>,
+    checksum: Option<&'static str>,
 }
 
 impl std::fmt::Debug for Migration {
@@ -50,6 +51,7 @@ impl Migration {
             transactional: true,
             upgrade,
             downgrade,
+            checksum: None,
         }
     }
 
@@ -64,6 +66,7 @@ impl Migration {
         transactional: bool,
         upgrade: MigrationFn,
         downgrade: Option<MigrationFn>,
+        checksum: &'static str,
     ) -> Self {
         Migration {
             revision,
@@ -74,7 +77,21 @@ impl Migration {
             transactional,
             upgrade,
             downgrade,
+            checksum: Some(checksum),
         }
+    }
+
+    /// Sets the checksum the ledger records for it (embedded migrations get one
+    /// from their file's code; see the ledger in the README). Migrations built by
+    /// hand have none unless given one, and are then not checked for edits.
+    pub const fn with_checksum(mut self, checksum: &'static str) -> Self {
+        self.checksum = Some(checksum);
+        self
+    }
+
+    /// The checksum of what it does, if it has one.
+    pub fn checksum(&self) -> Option<&'static str> {
+        self.checksum
     }
 
     /// Runs outside a transaction when false (`#[migration(transaction = false)]`).

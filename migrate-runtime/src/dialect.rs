@@ -48,15 +48,36 @@ impl Dialect {
         out
     }
 
-    /// Quotes a string literal. MySQL also treats `\` as an escape inside
-    /// literals by default, so it is doubled there.
+    /// Quotes a string literal. On MySQL, whether `\` is an escape inside
+    /// quotes depends on the session's `sql_mode` (`NO_BACKSLASH_ESCAPES`); a
+    /// string with a backslash is written as a `utf8mb4` hex literal instead
+    /// (Rust strings are UTF-8), which means the same in every mode.
     pub fn quote_str(self, s: &str) -> String {
+        if self == Dialect::Mysql && s.contains('\\') {
+            let hex: String = s.bytes().map(|b| format!("{b:02X}")).collect();
+            return format!("_utf8mb4 X'{hex}'");
+        }
+        let mut out = String::with_capacity(s.len() + 2);
+        out.push('\'');
+        for c in s.chars() {
+            if c == '\'' {
+                out.push('\'');
+            }
+            out.push(c);
+        }
+        out.push('\'');
+        out
+    }
+
+    /// A MySQL string where only a plain literal is allowed (a column
+    /// `COMMENT`): backslashes escaped, which assumes the default `sql_mode`.
+    pub(crate) fn quote_plain_mysql(s: &str) -> String {
         let mut out = String::with_capacity(s.len() + 2);
         out.push('\'');
         for c in s.chars() {
             match c {
                 '\'' => out.push_str("''"),
-                '\\' if self == Dialect::Mysql => out.push_str("\\\\"),
+                '\\' => out.push_str("\\\\"),
                 c => out.push(c),
             }
         }
@@ -95,6 +116,12 @@ mod tests {
         assert_eq!(Dialect::Postgres.quote_ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(Dialect::Mysql.quote_ident("a`b"), "`a``b`");
         assert_eq!(Dialect::Postgres.quote_str("it's \\"), "'it''s \\'");
-        assert_eq!(Dialect::Mysql.quote_str("it's \\"), "'it''s \\\\'");
+        // A backslash means the same whatever MySQL's sql_mode: a hex literal.
+        assert_eq!(
+            Dialect::Mysql.quote_str("it's \\"),
+            "_utf8mb4 X'69742773205C'"
+        );
+        assert_eq!(Dialect::Mysql.quote_str("it's"), "'it''s'");
+        assert_eq!(Dialect::quote_plain_mysql("a'\\"), "'a''\\\\'");
     }
 }

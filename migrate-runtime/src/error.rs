@@ -138,6 +138,42 @@ pub enum Error {
         /// Its rows.
         revisions: Vec<String>,
     },
+    /// The version table holds a row that is no revision (NULL or empty).
+    #[error("the version table {table} holds {found} instead of a revision")]
+    BadVersionRow {
+        /// The table.
+        table: String,
+        /// What it holds: `NULL` or `an empty string`.
+        found: &'static str,
+    },
+    /// An applied migration whose code changed since it was applied here.
+    #[error("revision {revision} was edited after it was applied to this database ({applied_at} UTC): the ledger recorded checksum {recorded}, its code now has {current}")]
+    Edited {
+        /// The migration.
+        revision: String,
+        /// When it was applied.
+        applied_at: String,
+        /// The checksum the ledger holds.
+        recorded: String,
+        /// The checksum of its code now.
+        current: String,
+    },
+    /// Revisions that lie before the current one in the chain but never ran on
+    /// this database (a branch merged and re-pointed after the other one ran).
+    #[error("{} before the current revision {current} in the chain but {} never applied to this database", describe_missing(missing), if missing.len() == 1 { "was" } else { "were" })]
+    OutOfOrder {
+        /// The missing revisions, with their 1-based position in the chain.
+        missing: Vec<(String, usize)>,
+        /// The current revision.
+        current: String,
+    },
+    /// A migration that ran without a transaction and stopped partway: what was
+    /// asked cannot be done until it is finished.
+    #[error("{0}")]
+    HalfApplied(Box<HalfApplied>),
+    /// Data steps (`op.run`) in the range of an offline script: no SQL can hold them.
+    #[error("the range holds data steps (op.run) that no SQL script can run, in {}: the script would leave their data undone", .0.join(", "))]
+    DataStepsOffline(Vec<String>),
     /// Another run held the run lock for longer than a run waits.
     #[error("timed out after {} s waiting for another migration run to release {lock}", waited.as_secs())]
     LockTimeout {
@@ -186,6 +222,58 @@ pub enum Error {
     Message(String),
 }
 
+/// What [`Error::HalfApplied`] knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HalfApplied {
+    /// The migration.
+    pub revision: String,
+    /// Its message.
+    pub message: String,
+    /// `upgrade` or `downgrade`: the run that stopped.
+    pub direction: &'static str,
+    /// Operations it completed.
+    pub done: usize,
+    /// Its operations.
+    pub total: usize,
+    /// Why it stopped, when known.
+    pub note: Option<String>,
+    /// What is refused, and why.
+    pub refused: String,
+    /// What to do.
+    pub fix: String,
+}
+
+impl std::fmt::Display for HalfApplied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let half = if self.direction == "upgrade" {
+            "applied"
+        } else {
+            "reverted"
+        };
+        write!(
+            f,
+            "revision {} ({}) is half-{half}: its {} stopped after {} of {} operations",
+            self.revision, self.message, self.direction, self.done, self.total
+        )?;
+        if let Some(n) = &self.note {
+            write!(f, " ({n})")?;
+        }
+        write!(f, "; {}", self.refused)
+    }
+}
+
+fn describe_missing(missing: &[(String, usize)]) -> String {
+    let list: Vec<String> = missing
+        .iter()
+        .map(|(r, p)| format!("{r} (position {p})"))
+        .collect();
+    if missing.len() == 1 {
+        format!("revision {} lies", list.join(""))
+    } else {
+        format!("revisions {} lie", list.join(", "))
+    }
+}
+
 /// Debug shows the readable message, so that `.unwrap()` and `fn main() -> Result`
 /// print what Display prints, with the hint.
 impl std::fmt::Debug for Error {
@@ -229,6 +317,11 @@ impl Error {
             Error::DirectoryDrift(_) => "rebuild the binary (cargo build) so that it includes the change".into(),
             Error::ModelsDiffer(_) => "run `migrate revision --autogenerate -m \"...\"`, or fix schema.rs".into(),
             Error::Cleanup { source, .. } => return source.hint(),
+            Error::DataStepsOffline(_) => "run the upgrade against the database, or pass --skip-data-steps to write them as marked comments and do them by hand".into(),
+            Error::BadVersionRow { .. } => "stamp the database at the revision its schema is at: `migrate stamp <revision> --purge`".into(),
+            Error::Edited { revision, .. } => format!("review the change: if this database needs nothing more from it, record the new checksum with `migrate accept {revision}`; otherwise restore the file and put the change in a new migration"),
+            Error::OutOfOrder { current, .. } => format!("review them, then apply them now with `migrate upgrade --out-of-order`: the ledger records that they ran after {current}, and downgrades undo them first"),
+            Error::HalfApplied(h) => h.fix.clone(),
             _ => return None,
         })
     }

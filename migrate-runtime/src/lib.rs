@@ -40,7 +40,6 @@ mod backend;
 mod chain;
 #[cfg(feature = "cli")]
 pub mod cli;
-#[cfg(feature = "cli")]
 mod clock;
 mod db;
 mod dialect;
@@ -56,9 +55,10 @@ pub mod testing;
 pub use chain::{Chain, Migration, MigrationFn};
 pub use db::conn::AnyConnection;
 pub use dialect::Dialect;
-pub use error::{Error, Result};
+pub use error::{Error, HalfApplied, Result};
 pub use migrate_macros::{embed_migrations, migration};
 pub use run::executor::{Direction, Migrator, Step, DEFAULT_VERSION_TABLE};
+pub use run::ledger::{LedgerEntry, LedgerState};
 
 /// What a migration file needs: `use migrate_runtime::prelude::*;`.
 pub mod prelude {

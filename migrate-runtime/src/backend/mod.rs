@@ -129,9 +129,10 @@ pub(crate) fn of(conn: &AnyConnection) -> &'static dyn Backend {
 /// and the tables derived from its name (the ledger).
 pub(crate) fn schema(conn: &mut AnyConnection, version_table: &str) -> Result<Schema> {
     let b = of(conn);
+    let ledger = crate::sql::version::ledger_table(version_table);
     let mut schema = Schema::default();
     for t in b.tables(conn)? {
-        if t == version_table {
+        if t == version_table || t == ledger {
             continue;
         }
         let info = b.describe_table(conn, &t)?;

@@ -129,7 +129,7 @@ impl Backend for Mysql {
             on_update: extra
                 .find("on update ")
                 .map(|i| extra[i..].trim().to_uppercase()),
-            comment: (!comment.is_empty()).then(|| q(comment)),
+            comment: (!comment.is_empty()).then(|| Dialect::quote_plain_mysql(comment)),
         }))
     }
 

@@ -64,20 +64,23 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             target,
             sql: true,
             dialect,
+            skip_data_steps,
             ..
-        } => offline(&ctx, dialect.as_deref(), &target, true),
+        } => offline(&ctx, dialect.as_deref(), &target, true, skip_data_steps),
         Command::Downgrade {
             target,
             sql: true,
             dialect,
+            skip_data_steps,
             ..
-        } => offline(&ctx, dialect.as_deref(), &target, false),
+        } => offline(&ctx, dialect.as_deref(), &target, false, skip_data_steps),
         Command::Upgrade {
             target,
             backup,
             one_transaction,
+            out_of_order,
             ..
-        } => upgrade(&ctx, &target, backup, one_transaction),
+        } => upgrade(&ctx, &target, backup, one_transaction, out_of_order),
         Command::Downgrade {
             target,
             one_transaction,
@@ -105,6 +108,22 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Check => check(&ctx),
+        Command::Accept { rev, by } => {
+            let (mut conn, _) = ctx.connect()?;
+            let by = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown".into());
+            let i = chain.find(&rev)?;
+            let rev = chain.migrations()[i].revision();
+            if migrator(chain, &ctx.table).accept(&mut conn, rev, &by)? {
+                eprintln!("Accepted the new checksum of {rev} (reviewed by {by})");
+            } else {
+                eprintln!(
+                    "Nothing to accept: the ledger already holds the checksum of {rev}'s code"
+                );
+            }
+            Ok(0)
+        }
         Command::Revision {
             message,
             rev_id,
@@ -114,7 +133,13 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
     }
 }
 
-fn upgrade(ctx: &Ctx<'_>, target: &str, backup: bool, one_transaction: bool) -> Result<i32> {
+fn upgrade(
+    ctx: &Ctx<'_>,
+    target: &str,
+    backup: bool,
+    one_transaction: bool,
+    out_of_order: bool,
+) -> Result<i32> {
     warn_drift(ctx.chain);
     let u = database_url(ctx.url.as_deref())?;
     if backup {
@@ -122,7 +147,9 @@ fn upgrade(ctx: &Ctx<'_>, target: &str, backup: bool, one_transaction: bool) -> 
         eprintln!("Backed up the database to {}", path.display());
     }
     let mut conn = AnyConnection::establish(&u)?;
-    let mut m = migrator(ctx.chain, &ctx.table).one_transaction(one_transaction);
+    let mut m = migrator(ctx.chain, &ctx.table)
+        .one_transaction(one_transaction)
+        .out_of_order(out_of_order);
     let steps = m.upgrade(&mut conn, target)?;
     if steps.is_empty() {
         let p = m.position(&mut conn)?;
@@ -145,14 +172,21 @@ fn downgrade(ctx: &Ctx<'_>, target: &str, one_transaction: bool) -> Result<i32> 
 
 fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
     let (mut conn, u) = ctx.connect()?;
-    let p = ctx.reader().position(&mut conn)?;
+    let m = ctx.reader();
+    let p = m.position(&mut conn)?;
+    let ledger = m.ledger(&mut conn)?;
     let chain = ctx.chain;
     let mut s = String::new();
     if verbose {
         s.push_str(&format!("Current revision for {}:\n", url::redact(&u)));
     }
     match p {
-        Some(i) if verbose => s.push_str(&history::show_text(chain, i)),
+        Some(i) if verbose => {
+            let rev = chain.migrations()[i].revision();
+            let words = history::ledger_words(history::entry(Some(&ledger), rev));
+            let shown = history::show_text(chain, i);
+            s.push_str(&shown.replacen("\n\n", &format!("\nHere: {words}\n\n"), 1));
+        }
         Some(i) => {
             let head = if Some(i) == chain.head_position() {
                 " (head)"
@@ -163,6 +197,27 @@ fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
         }
         None if verbose => s.push_str("<base>\n"),
         None => {}
+    }
+    // What is not as it should be, plainly: a half-applied migration, a
+    // revision below the current one that never ran here.
+    for e in ledger.iter().filter(|e| !e.state.is_applied()) {
+        s.push_str(&format!(
+            "{} ({})\n",
+            e.revision,
+            history::ledger_words(Some(e))
+        ));
+    }
+    if !ledger.is_empty() {
+        if let Some(c) = p {
+            for mig in &chain.migrations()[..c] {
+                if history::entry(Some(&ledger), mig.revision()).is_none() {
+                    s.push_str(&format!(
+                        "{} (not applied: it lies before the current revision; see `migrate upgrade --out-of-order`)\n",
+                        mig.revision()
+                    ));
+                }
+            }
+        }
     }
     out(&s)?;
     Ok(0)
@@ -177,18 +232,25 @@ fn history_cmd(
 ) -> Result<i32> {
     // A range that names `current` needs the database as much as -i does.
     let names_current = rev_range.is_some_and(|r| r.contains("current"));
-    let current = if indicate_current || names_current {
-        Some(ctx.position()?)
+    let (current, ledger) = if indicate_current || names_current {
+        let (mut conn, _) = ctx.connect()?;
+        let m = ctx.reader();
+        (Some(m.position(&mut conn)?), Some(m.ledger(&mut conn)?))
     } else {
-        None
+        (None, None)
     };
-    let (lo, hi) = match rev_range {
+    let range = match rev_range {
         Some(r) => history_range(ctx.chain, r, current.flatten())?,
         None => (0, ctx.chain.len()),
     };
-    out(&history::history(
-        ctx.chain, lo, hi, verbose, current, format,
-    ))?;
+    let view = history::View {
+        chain: ctx.chain,
+        range,
+        verbose,
+        current,
+        ledger: ledger.as_deref().filter(|_| indicate_current),
+    };
+    out(&history::history(&view, format))?;
     Ok(0)
 }
 
@@ -233,6 +295,13 @@ fn check(ctx: &Ctx<'_>) -> Result<i32> {
     }
     let (mut conn, _) = ctx.connect()?;
     let p = ctx.reader().position(&mut conn)?;
+    if let Err(e) = ctx.reader().verify(&mut conn) {
+        eprintln!("ERROR: {e}");
+        if let Some(h) = e.hint() {
+            eprintln!("  hint: {h}");
+        }
+        ok = false;
+    }
     if p != chain.head_position() {
         eprintln!(
             "ERROR: Target database is not up to date: it is at {}, the head is {}",
@@ -356,7 +425,13 @@ fn model_changes(
 }
 
 /// `upgrade --sql` and `downgrade --sql`: the script, printed.
-fn offline(ctx: &Ctx<'_>, dialect: Option<&str>, target: &str, upgrade: bool) -> Result<i32> {
+fn offline(
+    ctx: &Ctx<'_>,
+    dialect: Option<&str>,
+    target: &str,
+    upgrade: bool,
+    skip_data_steps: bool,
+) -> Result<i32> {
     let d = offline_dialect(ctx.url.as_deref(), dialect)?;
     let (from, to) = match target.split_once(':') {
         Some((from, to)) => (if from.is_empty() { "base" } else { from }, to),
@@ -382,7 +457,14 @@ fn offline(ctx: &Ctx<'_>, dialect: Option<&str>, target: &str, upgrade: bool) ->
             command: if upgrade { "downgrade" } else { "upgrade" },
         });
     }
-    out(&script(chain, d, &ctx.table, from, to, direction)?)?;
+    let s = script(chain, d, &ctx.table, (from, to, direction), skip_data_steps)?;
+    out(&s.sql)?;
+    if !s.skipped.is_empty() {
+        eprintln!(
+            "WARNING: the script leaves out the data steps (op.run) of {}; they are marked SKIPPED DATA STEP: do them by hand where marked",
+            s.skipped.join(", ")
+        );
+    }
     Ok(0)
 }
 

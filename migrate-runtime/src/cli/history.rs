@@ -4,6 +4,41 @@ use std::path::Path;
 
 use super::Format;
 use crate::chain::{Chain, Position};
+use crate::run::executor::format_duration;
+use crate::run::ledger::{LedgerEntry, LedgerState};
+
+/// What the ledger says of one revision, in a few words: `applied 2026-12-01
+/// 23:40:03 UTC, took 12 ms`, `not applied`, `half-applied: 3 of 5 operations`.
+pub(super) fn ledger_words(entry: Option<&LedgerEntry>) -> String {
+    let Some(e) = entry else {
+        return "not applied".into();
+    };
+    let took = e
+        .duration
+        .map(|d| format!(", took {}", format_duration(d)))
+        .unwrap_or_default();
+    let note = e
+        .note
+        .as_ref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    match e.state {
+        LedgerState::Applied => format!("applied {} UTC{took}{note}", e.applied_at),
+        LedgerState::Adopted => format!("adopted {} UTC{note}", e.applied_at),
+        LedgerState::Upgrading => format!(
+            "half-applied: its upgrade stopped after {} of {} operations{note}",
+            e.ops_done, e.ops_total
+        ),
+        LedgerState::Downgrading => format!(
+            "half-reverted: its downgrade stopped after {} of {} operations{note}",
+            e.ops_done, e.ops_total
+        ),
+    }
+}
+
+pub(super) fn entry<'l>(ledger: Option<&'l [LedgerEntry]>, rev: &str) -> Option<&'l LedgerEntry> {
+    ledger.and_then(|l| l.iter().find(|e| e.revision == rev))
+}
 
 pub(super) fn show_text(chain: &Chain, i: usize) -> String {
     let m = &chain.migrations()[i];
@@ -56,106 +91,142 @@ fn json_str(s: &str) -> String {
     out
 }
 
-pub(super) fn history(
-    chain: &Chain,
-    lo: usize,
-    hi: usize,
-    verbose: bool,
-    current: Option<Position>,
-    format: Format,
-) -> String {
-    let ms = chain.migrations();
-    let head = chain.head_position();
-    let cur = current.flatten();
-    let mut s = String::new();
+/// What `history` shows: the range, the current position when the database
+/// was asked for it, and its ledger then.
+pub(super) struct View<'a> {
+    pub chain: &'a Chain,
+    /// Chain positions `lo..hi`, shown newest first.
+    pub range: (usize, usize),
+    pub verbose: bool,
+    /// `Some` when the database was read: its position.
+    pub current: Option<Position>,
+    /// The database's ledger, when it was read.
+    pub ledger: Option<&'a [LedgerEntry]>,
+}
+
+impl View<'_> {
+    fn is_current(&self, i: usize) -> bool {
+        self.current.is_some_and(|c| c == Some(i))
+    }
+}
+
+/// The chain as `history` prints it.
+pub(super) fn history(v: &View<'_>, format: Format) -> String {
     match format {
-        Format::Text => {
-            for i in (lo..hi).rev() {
-                let m = &ms[i];
-                let mut marks = Vec::new();
-                if Some(i) == head {
-                    marks.push("head");
-                }
-                if current.is_some() && Some(i) == cur {
-                    marks.push("current");
-                }
-                let marks = if marks.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", marks.join(", "))
-                };
-                if verbose {
-                    s.push_str(&show_text(chain, i).replacen(
-                        &format!(
-                            "Rev: {}{}",
-                            m.revision(),
-                            if Some(i) == head { " (head)" } else { "" }
-                        ),
-                        &format!("Rev: {}{marks}", m.revision()),
-                        1,
-                    ));
-                } else {
-                    s.push_str(&format!(
-                        "{} -> {}{marks}, {}\n",
-                        m.down_revision().unwrap_or("<base>"),
-                        m.revision(),
-                        m.message()
-                    ));
-                }
-            }
+        Format::Text => text(v),
+        Format::Json => json(v),
+        Format::Dot => dot(v),
+    }
+}
+
+fn text(v: &View<'_>) -> String {
+    let ms = v.chain.migrations();
+    let head = v.chain.head_position();
+    let mut s = String::new();
+    for i in (v.range.0..v.range.1).rev() {
+        let m = &ms[i];
+        let mut marks = Vec::new();
+        if Some(i) == head {
+            marks.push("head");
         }
-        Format::Json => {
-            s.push_str("[\n");
-            let items: Vec<String> = (lo..hi)
-                .rev()
-                .map(|i| {
-                    let m = &ms[i];
-                    format!(
-                        "  {{\"revision\": {}, \"down_revision\": {}, \"message\": {}, \"create_date\": {}, \"file\": {}, \"is_head\": {}, \"is_current\": {}, \"reversible\": {}, \"transactional\": {}}}",
-                        json_str(m.revision()),
-                        m.down_revision().map_or("null".into(), json_str),
-                        json_str(m.message()),
-                        m.create_date().map_or("null".into(), json_str),
-                        json_str(m.file()),
-                        Some(i) == head,
-                        current.is_some() && Some(i) == cur,
-                        m.is_reversible(),
-                        m.transactional()
-                    )
-                })
-                .collect();
-            s.push_str(&items.join(",\n"));
-            s.push_str("\n]\n");
+        if v.is_current(i) {
+            marks.push("current");
         }
-        Format::Dot => {
-            s.push_str("digraph revisions {\n    rankdir=BT;\n    node [shape=box];\n    \"<base>\" [shape=ellipse];\n");
-            for (i, m) in ms.iter().enumerate().take(hi).skip(lo) {
-                let mut label = format!(
-                    "{}\\n{}",
+        let marks = if marks.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", marks.join(", "))
+        };
+        // The ledger shows in the verbose form only: the short one stays Alembic's.
+        let ledger = v.ledger.map(|l| ledger_words(entry(Some(l), m.revision())));
+        if v.verbose {
+            let mut shown = show_text(v.chain, i).replacen(
+                &format!(
+                    "Rev: {}{}",
                     m.revision(),
-                    m.message().replace('\\', "\\\\").replace('"', "\\\"")
-                );
-                if Some(i) == head {
-                    label.push_str("\\n(head)");
-                }
-                let style = if current.is_some() && Some(i) == cur {
-                    ", style=bold"
-                } else {
-                    ""
-                };
-                s.push_str(&format!(
-                    "    \"{}\" [label=\"{label}\"{style}];\n",
-                    m.revision()
-                ));
-                s.push_str(&format!(
-                    "    \"{}\" -> \"{}\";\n",
-                    m.revision(),
-                    m.down_revision().unwrap_or("<base>")
-                ));
+                    if Some(i) == head { " (head)" } else { "" }
+                ),
+                &format!("Rev: {}{marks}", m.revision()),
+                1,
+            );
+            if let Some(words) = ledger {
+                shown = shown.replacen("\n\n", &format!("\nHere: {words}\n\n"), 1);
             }
-            s.push_str("}\n");
+            s.push_str(&shown);
+        } else {
+            s.push_str(&format!(
+                "{} -> {}{marks}, {}\n",
+                m.down_revision().unwrap_or("<base>"),
+                m.revision(),
+                m.message()
+            ));
         }
     }
+    s
+}
+
+fn json(v: &View<'_>) -> String {
+    let ms = v.chain.migrations();
+    let head = v.chain.head_position();
+    let items: Vec<String> = (v.range.0..v.range.1)
+        .rev()
+        .map(|i| {
+            let m = &ms[i];
+            let e = entry(v.ledger, m.revision());
+            let here = match (v.ledger, e) {
+                (None, _) => String::new(),
+                (Some(_), None) => ", \"state\": \"not applied\"".into(),
+                (Some(_), Some(e)) => format!(
+                    ", \"state\": {}, \"applied_at\": {}, \"took_ms\": {}",
+                    json_str(&ledger_words(Some(e))),
+                    json_str(&e.applied_at),
+                    e.duration.map_or("null".into(), |d| d.as_millis().to_string())
+                ),
+            };
+            format!(
+                "  {{\"revision\": {}, \"down_revision\": {}, \"message\": {}, \"create_date\": {}, \"file\": {}, \"is_head\": {}, \"is_current\": {}, \"reversible\": {}, \"transactional\": {}{here}}}",
+                json_str(m.revision()),
+                m.down_revision().map_or("null".into(), json_str),
+                json_str(m.message()),
+                m.create_date().map_or("null".into(), json_str),
+                json_str(m.file()),
+                Some(i) == head,
+                v.is_current(i),
+                m.is_reversible(),
+                m.transactional()
+            )
+        })
+        .collect();
+    format!("[\n{}\n]\n", items.join(",\n"))
+}
+
+fn dot(v: &View<'_>) -> String {
+    let ms = v.chain.migrations();
+    let head = v.chain.head_position();
+    let mut s = String::from(
+        "digraph revisions {\n    rankdir=BT;\n    node [shape=box];\n    \"<base>\" [shape=ellipse];\n",
+    );
+    for (i, m) in ms.iter().enumerate().take(v.range.1).skip(v.range.0) {
+        let mut label = format!(
+            "{}\\n{}",
+            m.revision(),
+            m.message().replace('\\', "\\\\").replace('"', "\\\"")
+        );
+        if Some(i) == head {
+            label.push_str("\\n(head)");
+        }
+        let style = if v.is_current(i) { ", style=bold" } else { "" };
+        s.push_str(&format!(
+            "    \"{}\" [label=\"{label}\"{style}];\n",
+            m.revision()
+        ));
+        s.push_str(&format!(
+            "    \"{}\" -> \"{}\";\n",
+            m.revision(),
+            m.down_revision().unwrap_or("<base>")
+        ));
+    }
+    s.push_str("}\n");
     s
 }
 

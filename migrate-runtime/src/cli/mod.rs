@@ -65,6 +65,12 @@ enum Command {
         /// Run the whole range in one transaction (PostgreSQL, SQLite)
         #[arg(long)]
         one_transaction: bool,
+        /// Also apply revisions below the current one that never ran here (a merged branch)
+        #[arg(long)]
+        out_of_order: bool,
+        /// With --sql: write data steps (op.run), which no script can hold, as comments instead of failing
+        #[arg(long)]
+        skip_data_steps: bool,
     },
     /// Revert to an earlier revision
     Downgrade {
@@ -80,6 +86,9 @@ enum Command {
         /// Run the whole range in one transaction (PostgreSQL, SQLite)
         #[arg(long)]
         one_transaction: bool,
+        /// With --sql: write data steps (op.run), which no script can hold, as comments instead of failing
+        #[arg(long)]
+        skip_data_steps: bool,
     },
     /// Show the database's current revision
     Current {
@@ -121,8 +130,16 @@ enum Command {
         #[arg(long)]
         purge: bool,
     },
-    /// Exit 0 when the database is at head and the chain matches its directory, else 1
+    /// Exit 0 when the database is at head, nothing is pending or edited, and the chain matches its directory, else 1
     Check,
+    /// Record the new checksum of an applied migration that was edited, after review
+    Accept {
+        /// The revision (or a unique prefix)
+        rev: String,
+        /// Who reviewed it (default: $USER)
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Write a new migration file
     Revision {
         /// The message

@@ -17,8 +17,10 @@ use std::time::Duration;
 use crate::backend::{self, Backend};
 use crate::chain::{Chain, Position};
 use crate::db::conn::AnyConnection;
-use crate::error::{Error, Result};
+use crate::error::{Error, HalfApplied, Result};
 use crate::sql;
+
+use super::ledger::{Ledger, LedgerEntry, LedgerState};
 
 pub use crate::sql::version::DEFAULT_VERSION_TABLE;
 
@@ -110,6 +112,8 @@ pub struct Migrator<'a> {
     pub(crate) chain: &'a Chain,
     pub(crate) version_table: String,
     pub(crate) one_transaction: bool,
+    pub(crate) out_of_order: bool,
+    pub(crate) skip_data_steps: bool,
     pub(crate) observer: Option<Observer<'a>>,
 }
 
@@ -120,6 +124,8 @@ impl<'a> Migrator<'a> {
             chain,
             version_table: DEFAULT_VERSION_TABLE.to_owned(),
             one_transaction: false,
+            out_of_order: false,
+            skip_data_steps: false,
             observer: None,
         }
     }
@@ -134,6 +140,22 @@ impl<'a> Migrator<'a> {
     /// DDL: PostgreSQL and SQLite): all or nothing.
     pub fn one_transaction(mut self, yes: bool) -> Self {
         self.one_transaction = yes;
+        self
+    }
+
+    /// Applies revisions that lie before the current one but never ran on this
+    /// database (a branch merged after the other one was deployed), instead of
+    /// refusing them. They run in chain order; the ledger records that they ran
+    /// last, so a downgrade undoes them first.
+    pub fn out_of_order(mut self, yes: bool) -> Self {
+        self.out_of_order = yes;
+        self
+    }
+
+    /// In offline scripts ([`Migrator::script`]), writes data steps (`op.run`),
+    /// which no script can hold, as marked comments instead of failing.
+    pub fn skip_data_steps(mut self, yes: bool) -> Self {
+        self.skip_data_steps = yes;
         self
     }
 
@@ -160,7 +182,23 @@ impl<'a> Migrator<'a> {
             b.text("version_num"),
             b.dialect().quote_ident(&self.version_table)
         );
-        Ok(conn.query_text(&sql)?.into_iter().flatten().collect())
+        let mut out = Vec::new();
+        for v in conn.query_text(&sql)? {
+            match v {
+                Some(v) if !v.trim().is_empty() => out.push(v),
+                other => {
+                    return Err(Error::BadVersionRow {
+                        table: self.version_table.clone(),
+                        found: if other.is_none() {
+                            "NULL"
+                        } else {
+                            "an empty string"
+                        },
+                    })
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The one row of the version table, or none.
@@ -205,9 +243,18 @@ impl<'a> Migrator<'a> {
         })
     }
 
-    /// True when the database is at the chain's head: the cheap start-up health check.
+    /// True when the database is at the chain's head with nothing left to
+    /// apply (no revision skipped below it, none half-applied): the cheap
+    /// start-up health check.
     pub fn is_at_head(&self, conn: &mut AnyConnection) -> Result<bool> {
-        Ok(self.position(conn)? == self.chain.head_position())
+        if self.position(conn)? != self.chain.head_position() {
+            return Ok(false);
+        }
+        let b = backend::of(conn);
+        Ok(match Ledger::counts(conn, b, &self.version_table)? {
+            None => true,
+            Some((applied, half)) => half == 0 && applied == self.chain.len(),
+        })
     }
 
     /// The position recorded in an existing version table.
@@ -248,11 +295,16 @@ impl<'a> Migrator<'a> {
     }
 
     /// Upgrades to `target` (`head`, `+N`, a revision or prefix, `<rev>+N`).
-    /// Returns the migrations applied.
+    /// Returns the migrations applied. Refuses, before changing anything, an
+    /// applied migration whose code changed ([`Error::Edited`]) and revisions
+    /// below the current one that never ran here ([`Error::OutOfOrder`], unless
+    /// [`Migrator::out_of_order`]).
     pub fn upgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
         self.with_lock(conn, |this, conn, b| {
             this.ensure_version_table(conn, b)?;
             let current = this.position_in_table(conn, b)?;
+            let mut ledger = Ledger::open(conn, b, &this.version_table, this.chain, current)?;
+            ledger.verify(this.chain)?;
             let to = this.chain.resolve(target, current)?;
             if to < current {
                 return Err(Error::WrongDirection {
@@ -261,13 +313,53 @@ impl<'a> Migrator<'a> {
                     command: "downgrade",
                 });
             }
-            this.run(conn, b, Direction::Upgrade, current, to)
+            let jobs = this.upgrade_jobs(&ledger, current, to)?;
+            this.run(conn, b, &mut ledger, Direction::Upgrade, current, jobs)
         })
     }
 
+    /// The chain positions an upgrade to `to` runs, in order.
+    fn upgrade_jobs(&self, ledger: &Ledger, current: Position, to: Position) -> Result<Vec<usize>> {
+        let ms = self.chain.migrations();
+        if let Some(h) = ledger.half() {
+            let p = self
+                .chain
+                .position_of(&h.revision)
+                .ok_or_else(|| Error::UnknownRevision(h.revision.clone()))?;
+            if h.state == LedgerState::Downgrading {
+                return Err(self.half_applied(
+                    h,
+                    "an upgrade would apply migrations on top of a half-reverted one".into(),
+                ));
+            }
+            if Some(p) > to {
+                return Err(
+                    self.half_applied(h, format!("the target {} lies below it", self.rev_name(to)))
+                );
+            }
+        }
+        let end = to.map_or(0, |t| t + 1);
+        let jobs: Vec<usize> = (0..end)
+            .filter(|&i| !ledger.is_applied(ms[i].revision()))
+            .collect();
+        let missing: Vec<(String, usize)> = jobs
+            .iter()
+            .filter(|&&i| current.is_some_and(|c| i < c))
+            .map(|&i| (ms[i].revision().to_owned(), i + 1))
+            .collect();
+        if !missing.is_empty() && !self.out_of_order {
+            return Err(Error::OutOfOrder {
+                missing,
+                current: self.rev_name(current),
+            });
+        }
+        Ok(jobs)
+    }
+
     /// Downgrades to `target` (`-N`, `base`, a revision or prefix).
-    /// Returns the migrations reverted. Fails before changing anything when an
-    /// irreversible migration lies in the way.
+    /// Returns the migrations reverted, in the reverse of the order they ran.
+    /// Fails before changing anything when an irreversible migration lies in
+    /// the way, or a migration is half-applied.
     pub fn downgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
         self.with_lock(conn, |this, conn, b| {
             let current = this.position(conn)?;
@@ -279,30 +371,102 @@ impl<'a> Migrator<'a> {
                     command: "upgrade",
                 });
             }
-            let lo = to.map_or(0, |i| i + 1);
-            if let Some(cur) = current {
-                if let Some(m) = this.chain.migrations()[lo..=cur]
-                    .iter()
-                    .rev()
-                    .find(|m| !m.is_reversible())
-                {
-                    return Err(Error::Irreversible {
-                        revision: m.revision().to_owned(),
-                        message: m.message().to_owned(),
-                    });
-                }
-            }
             this.ensure_version_table(conn, b)?;
-            this.run(conn, b, Direction::Downgrade, current, to)
+            let mut ledger = Ledger::open(conn, b, &this.version_table, this.chain, current)?;
+            let jobs = this.downgrade_jobs(&ledger, to)?;
+            if let Some(m) = jobs
+                .iter()
+                .map(|&i| &this.chain.migrations()[i])
+                .find(|m| !m.is_reversible())
+            {
+                return Err(Error::Irreversible {
+                    revision: m.revision().to_owned(),
+                    message: m.message().to_owned(),
+                });
+            }
+            this.run(conn, b, &mut ledger, Direction::Downgrade, current, jobs)
         })
     }
 
-    /// Sets the version to `target` without running migrations. With `purge`,
-    /// the version table is emptied first, whatever it holds (unknown revisions
+    /// The chain positions a downgrade to `to` reverts, in the reverse of the
+    /// order they ran here.
+    fn downgrade_jobs(&self, ledger: &Ledger, to: Position) -> Result<Vec<usize>> {
+        let mut jobs = Vec::new();
+        if let Some(h) = ledger.half() {
+            if h.state == LedgerState::Upgrading {
+                return Err(self.half_applied(
+                    h,
+                    "a downgrade would revert migrations below a half-applied one".into(),
+                ));
+            }
+        }
+        for r in ledger.entries().iter().rev() {
+            let i = self
+                .chain
+                .position_of(&r.revision)
+                .ok_or_else(|| Error::UnknownRevision(r.revision.clone()))?;
+            if to.is_none_or(|t| i > t) {
+                jobs.push((r.state == LedgerState::Downgrading, i));
+            }
+        }
+        // A half-reverted migration finishes first; the rest go newest first.
+        jobs.sort_by_key(|&(half, _)| !half);
+        Ok(jobs.into_iter().map(|(_, i)| i).collect())
+    }
+
+    fn half_applied(&self, h: &LedgerEntry, refused: String) -> Error {
+        let i = self.chain.position_of(&h.revision);
+        let m = i.map(|i| &self.chain.migrations()[i]);
+        let (direction, fix) = if h.state == LedgerState::Upgrading {
+            let ran = m
+                .and_then(|m| m.record_upgrade().ok())
+                .map(|op| {
+                    op.operations()[..h.ops_done.min(op.operations().len())]
+                        .iter()
+                        .map(|o| o.describe())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            let parent = m.and_then(|m| m.down_revision()).unwrap_or("base");
+            (
+                "upgrade",
+                format!(
+                    "finish it: fix the migration if it failed and run `migrate upgrade` (it resumes at operation {}); or undo by hand what ran ({}) and run `migrate stamp {parent}`",
+                    h.ops_done + 1,
+                    if ran.is_empty() { "nothing" } else { &ran }
+                ),
+            )
+        } else {
+            (
+                "downgrade",
+                format!(
+                    "finish it with `migrate downgrade` to below {} (it resumes at operation {}), or redo by hand what it reverted and run `migrate stamp {}`",
+                    h.revision,
+                    h.ops_done + 1,
+                    h.revision
+                ),
+            )
+        };
+        Error::HalfApplied(Box::new(HalfApplied {
+            revision: h.revision.clone(),
+            message: m.map(|m| m.message().to_owned()).unwrap_or_default(),
+            direction,
+            done: h.ops_done,
+            total: h.ops_total,
+            note: h.note.clone(),
+            refused,
+            fix,
+        }))
+    }
+
+    /// Sets the version to `target` without running migrations, and the ledger
+    /// to match: the revisions up to the target count as applied (`adopted`),
+    /// those above it, and any half-applied one, as not. With `purge`, the
+    /// version table is emptied first, whatever it holds (unknown revisions
     /// too), and relative targets count from base. The target is resolved before
     /// anything is written, and the change is one transaction where the backend
-    /// has transactions.
-    /// Returns the revision stamped (`None` is base).
+    /// has transactions. Returns the revision stamped (`None` is base).
     pub fn stamp(
         &mut self,
         conn: &mut AnyConnection,
@@ -339,16 +503,87 @@ impl<'a> Migrator<'a> {
                 let from = if purge { None } else { from_rev };
                 stmts.extend(sql::version::set(d, &this.version_table, from, to_rev));
             }
-            if stmts.is_empty() {
-                return Ok(to);
+            let mut ledger = Ledger::read(conn, b, &this.version_table)?;
+            if !ledger.exists() {
+                conn.execute(&sql::version::ledger_create(d, &this.version_table))?;
             }
             conn.begin()?;
-            if let Err(e) = stmts.iter().try_for_each(|s| conn.execute(s)) {
+            let written = stmts
+                .iter()
+                .try_for_each(|s| conn.execute(s))
+                .and_then(|()| this.stamp_ledger(conn, d, &mut ledger, to));
+            if let Err(e) = written {
                 return Err(super::step::abort(conn, e));
             }
             conn.commit()?;
             Ok(to)
         })
+    }
+
+    /// The ledger after a stamp at `to`: everything up to it applied, nothing above.
+    fn stamp_ledger(
+        &self,
+        conn: &mut AnyConnection,
+        d: crate::dialect::Dialect,
+        ledger: &mut Ledger,
+        to: Position,
+    ) -> Result<()> {
+        let keep = to.map_or(0, |t| t + 1);
+        let ms = &self.chain.migrations()[..keep];
+        let drop: Vec<String> = ledger
+            .entries()
+            .iter()
+            .filter(|r| !r.state.is_applied() || !ms.iter().any(|m| m.revision() == r.revision))
+            .map(|r| r.revision.clone())
+            .collect();
+        for r in drop {
+            ledger.remove(conn, d, &r)?;
+        }
+        let note = format!("stamped at {}", self.rev_name(to));
+        for m in ms {
+            if ledger.get(m.revision()).is_none() {
+                let e = ledger.entry(m, LedgerState::Adopted, 0, 0, None, Some(note.clone()));
+                ledger.insert(conn, d, e)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What this database's ledger holds, in the order revisions were applied
+    /// (empty when it has none yet: it is created by the first upgrade). Creates nothing.
+    pub fn ledger(&self, conn: &mut AnyConnection) -> Result<Vec<LedgerEntry>> {
+        let b = backend::of(conn);
+        Ok(Ledger::read(conn, b, &self.version_table)?
+            .entries()
+            .to_vec())
+    }
+
+    /// Records the current checksum of an applied migration that was edited,
+    /// after review (`migrate accept`), with who accepted it and when.
+    /// Returns false when there was nothing to accept.
+    pub fn accept(&mut self, conn: &mut AnyConnection, revision: &str, by: &str) -> Result<bool> {
+        let i = self.chain.find(revision)?;
+        self.with_lock(conn, |this, conn, b| {
+            let mut ledger = Ledger::read(conn, b, &this.version_table)?;
+            ledger.accept(conn, b.dialect(), &this.chain.migrations()[i], by)
+        })
+    }
+
+    /// What stands between the database and a clean upgrade to head, without
+    /// changing anything: an edited applied migration, revisions that never ran
+    /// below the current one, a half-applied migration, an unknown revision.
+    pub fn verify(&self, conn: &mut AnyConnection) -> Result<()> {
+        let b = backend::of(conn);
+        let current = self.position(conn)?;
+        let ledger = Ledger::read(conn, b, &self.version_table)?;
+        if !ledger.exists() {
+            return Ok(());
+        }
+        ledger.verify(self.chain)?;
+        if let Some(h) = ledger.half() {
+            return Err(self.half_applied(h, "it must be finished first".into()));
+        }
+        self.upgrade_jobs(&ledger, current, current).map(|_| ())
     }
 
     pub(crate) fn rev_name(&self, p: Position) -> String {

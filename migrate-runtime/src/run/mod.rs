@@ -2,6 +2,7 @@
 //! database and the offline script.
 
 pub(crate) mod executor;
+pub(crate) mod ledger;
 pub(crate) mod offline;
 pub(crate) mod plan;
 pub(crate) mod step;

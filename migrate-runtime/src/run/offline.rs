@@ -7,27 +7,43 @@ use super::step::failure;
 use crate::backend;
 use crate::chain::{Chain, Migration, Position};
 use crate::dialect::Dialect;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ops::Operation;
 use crate::run::executor::Direction;
 use crate::schema::model::{ModelFacts, SchemaModel};
 use crate::sql;
 
+/// An offline script, and the revisions whose data steps it leaves out.
+pub(crate) struct Script {
+    /// The SQL.
+    pub sql: String,
+    /// Revisions with a data step (`op.run`) written as a comment.
+    pub skipped: Vec<String>,
+}
+
 /// Renders the script that moves a database from `from` to `to` in `direction`.
 ///
+/// It starts by telling the dialect's client to stop at the first error
+/// (`.bail on` for sqlite3, `ON_ERROR_STOP` for psql; mysql stops by default).
 /// Each migration is wrapped in its own `BEGIN`/`COMMIT` where the dialect has
-/// transactional DDL, with its version bump inside. A data migration
-/// (`op.run`) cannot be rendered and appears as a comment saying so.
+/// transactional DDL, with its version bump inside. A data step (`op.run`)
+/// cannot be rendered: it is an error naming the revisions, unless
+/// `skip_data_steps`, and then a marked comment.
 pub(crate) fn script(
     chain: &Chain,
     dialect: Dialect,
     version_table: &str,
-    from: Position,
-    to: Position,
-    direction: Direction,
-) -> Result<String> {
+    (from, to, direction): (Position, Position, Direction),
+    skip_data_steps: bool,
+) -> Result<Script> {
     let ms = chain.migrations();
     let mut out = String::new();
+    match dialect {
+        Dialect::Sqlite => out.push_str(".bail on\n\n"),
+        Dialect::Postgres => out.push_str("\\set ON_ERROR_STOP on\n\n"),
+        Dialect::Mysql => {}
+    }
+    let mut skipped = Vec::new();
     // Build the model up to the starting point so that facts are known there.
     let mut model = SchemaModel::default();
     let start = from.map_or(0, |i| i + 1);
@@ -42,6 +58,12 @@ pub(crate) fn script(
             sql::version::create(dialect, version_table)
         ));
     }
+    // The ledger, as an online run keeps it: a database the script migrated
+    // goes on online with what ran recorded.
+    out.push_str(&format!(
+        "{};\n\n",
+        sql::version::ledger_create(dialect, version_table)
+    ));
     let steps: Vec<(usize, Position, Position)> = match direction {
         Direction::Upgrade => {
             let end = to.map_or(0, |i| i + 1);
@@ -85,6 +107,9 @@ pub(crate) fn script(
         if in_tx {
             out.push_str("BEGIN;\n\n");
         }
+        if ops.iter().any(|o| matches!(o, Operation::Run { .. })) {
+            skipped.push(m.revision().to_owned());
+        }
         write_ops(&mut out, &mut model, dialect, (m, direction), &ops, in_tx)?;
         if rebuilds {
             out.push_str("PRAGMA foreign_key_check;\n\n");
@@ -93,6 +118,15 @@ pub(crate) fn script(
             out.push_str(&sql);
             out.push_str(";\n\n");
         }
+        out.push_str(&sql::version::ledger_offline(
+            dialect,
+            version_table,
+            m.revision(),
+            m.down_revision(),
+            m.checksum(),
+            direction == Direction::Upgrade,
+        ));
+        out.push_str(";\n\n");
         if in_tx {
             out.push_str("COMMIT;\n\n");
         }
@@ -100,7 +134,10 @@ pub(crate) fn script(
             out.push_str("PRAGMA foreign_keys = ON;\n\n");
         }
     }
-    Ok(out)
+    if !skipped.is_empty() && !skip_data_steps {
+        return Err(Error::DataStepsOffline(skipped));
+    }
+    Ok(Script { sql: out, skipped })
 }
 
 /// Writes the planned actions of one migration, keeping the model in step.
@@ -119,7 +156,8 @@ fn write_ops(
             .map_err(|e| failure(m, direction, i + 1, ops.len(), ops[i].describe(), e))?;
         match planned.action {
             Action::Data { description } => out.push_str(&format!(
-                "-- op.run({description:?}): a data migration that needs a live database connection; it is not part of this script\n\n"
+                "-- SKIPPED DATA STEP op.run({description:?}) of {}: it needs a live database connection and is not part of this script; do it by hand here\n\n",
+                m.revision()
             )),
             Action::Rebuild { stmts, .. } => {
                 // Never half a rebuild: outside the migration's transaction
@@ -160,6 +198,8 @@ impl crate::run::executor::Migrator<'_> {
     /// without connecting to it (`upgrade --sql FROM:TO`): an upgrade when `to`
     /// lies above `from`, else a downgrade. Both are targets as the commands take
     /// them (`base`, `head`, a revision or prefix); a relative `to` counts from `from`.
+    /// A data step (`op.run`) in the range is an error ([`Error::DataStepsOffline`])
+    /// unless [`Migrator::skip_data_steps`].
     ///
     /// ```
     /// # fn main() -> migrate_runtime::Result<()> {
@@ -180,13 +220,13 @@ impl crate::run::executor::Migrator<'_> {
         } else {
             Direction::Downgrade
         };
-        script(
+        let s = script(
             self.chain,
             dialect,
             &self.version_table,
-            from,
-            to,
-            direction,
-        )
+            (from, to, direction),
+            self.skip_data_steps,
+        )?;
+        Ok(s.sql)
     }
 }

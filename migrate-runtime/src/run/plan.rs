@@ -111,3 +111,96 @@ pub(crate) fn next(
         ops: one,
     })
 }
+
+/// Whether an operation only changes data (rows), never the schema: a
+/// migration of such operations runs in a transaction even where DDL cannot.
+pub(crate) fn is_data(op: &Operation, dialect: Dialect) -> bool {
+    match op {
+        Operation::BulkInsert { .. } | Operation::Run { .. } => true,
+        Operation::Execute(e) => e.for_dialect(dialect).is_none_or(is_dml),
+        _ => false,
+    }
+}
+
+/// Whether every statement of `sql` is a data statement (`INSERT`, `UPDATE`,
+/// `DELETE`, ...), judged by its first word outside strings and comments.
+fn is_dml(sql: &str) -> bool {
+    const DML: [&str; 8] = [
+        "INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH", "VALUES", "MERGE",
+    ];
+    let mut statements: Vec<String> = vec![String::new()];
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' | '`' => {
+                // Quoted text: its contents never start a statement.
+                for q in chars.by_ref() {
+                    if q == c {
+                        break;
+                    }
+                }
+                if let Some(s) = statements.last_mut() {
+                    s.push(' ');
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for q in chars.by_ref() {
+                    if q == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                let mut prev = ' ';
+                for q in chars.by_ref() {
+                    if prev == '*' && q == '/' {
+                        break;
+                    }
+                    prev = q;
+                }
+            }
+            ';' => statements.push(String::new()),
+            c => {
+                if let Some(s) = statements.last_mut() {
+                    s.push(c);
+                }
+            }
+        }
+    }
+    let mut any = false;
+    for s in &statements {
+        let word: String = s
+            .trim_start_matches(|c: char| c.is_whitespace() || c == '(')
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        if word.is_empty() {
+            continue;
+        }
+        if !DML.iter().any(|k| word.eq_ignore_ascii_case(k)) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_dml;
+
+    #[test]
+    fn data_statements() {
+        assert!(is_dml("UPDATE t SET a = 1"));
+        assert!(is_dml(
+            "  -- backfill\n insert into t values (';alter table x')"
+        ));
+        assert!(is_dml(
+            "WITH x AS (SELECT 1) UPDATE t SET a = 2; DELETE FROM t"
+        ));
+        assert!(!is_dml("UPDATE t SET a = 1; ALTER TABLE t ADD b INT"));
+        assert!(!is_dml("CREATE INDEX i ON t (a)"));
+        assert!(!is_dml("/* note */ DROP TABLE t"));
+        assert!(!is_dml(""));
+    }
+}

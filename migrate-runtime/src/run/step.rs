@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use super::executor::{Direction, Migrator, Step};
+use super::ledger::{Ledger, LedgerState};
 use super::plan::{self, Action, Facts};
 use crate::backend::Backend;
 use crate::chain::{Migration, Position};
@@ -17,23 +18,29 @@ use crate::sqlite::rebuild::TableSource;
 /// The transaction a migration runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Txn {
-    /// Its own, committed with its version bump.
+    /// Its own, committed with its version bump and ledger row.
     Own,
     /// The run-wide one ([`Migrator::one_transaction`]).
     RunWide,
-    /// None: each statement commits (no transactional DDL, or `transaction = false`).
+    /// None: each statement commits (no transactional DDL, or `transaction =
+    /// false`); the ledger records every operation completed.
     Autocommit,
+}
+
+enum StepOutcome {
+    /// Applied; the tables rebuilt on the way.
+    Applied(Vec<String>),
+    /// Another process did it first (only where the run lock may be missing).
+    Skipped,
 }
 
 /// One migration to run, one way.
 #[derive(Clone, Copy)]
 struct Job<'m> {
     m: &'m Migration,
+    /// Its chain position.
+    index: usize,
     direction: Direction,
-    /// The position before it.
-    from: Position,
-    /// The position after it.
-    next: Position,
 }
 
 impl Job<'_> {
@@ -42,11 +49,14 @@ impl Job<'_> {
     }
 }
 
-enum StepOutcome {
-    /// Applied; the tables rebuilt on the way.
-    Applied(Vec<String>),
-    /// Another process moved the version first: here it is now.
-    Moved(Position),
+/// What a run carries from one migration to the next.
+struct Run<'l> {
+    ledger: &'l mut Ledger,
+    recorded: Recorded,
+    direction: Direction,
+    /// Where the version table points now.
+    version: Position,
+    whole: bool,
 }
 
 /// The recorded operations of a run's migrations, by chain index: each
@@ -94,36 +104,41 @@ fn record(m: &Migration, direction: Direction, b: &dyn Backend) -> Result<Vec<Op
 }
 
 impl Migrator<'_> {
-    /// Runs the migrations from `current` to `to`.
+    /// Runs `jobs` (chain positions, in order) one way, from the version
+    /// table's position `current`.
     pub(crate) fn run(
         &mut self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
+        ledger: &mut Ledger,
         direction: Direction,
         current: Position,
-        to: Position,
+        jobs: Vec<usize>,
     ) -> Result<Vec<Step>> {
         let caps = b.capabilities();
-        let whole = self.one_transaction && caps.transactional_ddl;
-        let mut recorded = Recorded::default();
+        let mut run = Run {
+            ledger,
+            recorded: Recorded::default(),
+            direction,
+            version: current,
+            whole: self.one_transaction && caps.transactional_ddl,
+        };
         // Foreign key enforcement cannot be switched inside a transaction: a
         // run-wide transaction that rebuilds tables switches it off before.
         let mut fk_off = false;
-        if whole && caps.rebuilds_tables {
-            let mut cur = current;
-            while let Some((i, _, next)) = self.next_step(cur, to, direction) {
+        if run.whole && caps.rebuilds_tables {
+            for &i in &jobs {
                 let m = &self.chain.migrations()[i];
-                if plan::may_rebuild(recorded.get(m, i, direction, b)?, b.dialect()) {
+                if plan::may_rebuild(run.recorded.get(m, i, direction, b)?, b.dialect()) {
                     fk_off = b.suspend_foreign_keys(conn)?;
                     break;
                 }
-                cur = next;
             }
         }
-        let result = if whole {
-            self.run_whole(conn, b, &mut recorded, direction, (current, to), fk_off)
+        let result = if run.whole {
+            self.run_whole(conn, b, &mut run, &jobs, fk_off)
         } else {
-            self.run_steps(conn, b, &mut recorded, direction, (current, to), false)
+            self.run_steps(conn, b, &mut run, &jobs)
                 .map(|(steps, _)| steps)
         };
         if fk_off {
@@ -134,27 +149,31 @@ impl Migrator<'_> {
         }
     }
 
-    /// Runs the range in one transaction.
+    /// Runs the jobs in one transaction.
     fn run_whole(
         &mut self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
-        recorded: &mut Recorded,
-        direction: Direction,
-        (current, to): (Position, Position),
+        run: &mut Run<'_>,
+        jobs: &[usize],
         fk_off: bool,
     ) -> Result<Vec<Step>> {
         conn.begin()?;
-        // Without a run lock nothing held the version before this transaction: read it again.
-        let current = if b.capabilities().reread_version_per_step {
-            match self.position_in_table(conn, b) {
-                Ok(c) => c,
+        // Without a run lock nothing held the database before this transaction:
+        // read where it is again, and leave out what another run did meanwhile.
+        let jobs: Vec<usize> = if b.capabilities().reread_version_per_step {
+            match self.reread(conn, b, run) {
+                Ok(()) => jobs
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.needed(run, i))
+                    .collect(),
                 Err(e) => return Err(abort(conn, e)),
             }
         } else {
-            current
+            jobs.to_vec()
         };
-        let mut result = self.run_steps(conn, b, recorded, direction, (current, to), true);
+        let mut result = self.run_steps(conn, b, run, &jobs);
         if fk_off {
             if let Ok((_, rebuilt)) = &result {
                 if let Err(e) = b.check_foreign_keys(conn, rebuilt) {
@@ -171,60 +190,79 @@ impl Migrator<'_> {
         }
     }
 
-    /// Applies the steps from `current` to `to`. Returns them, and the tables
-    /// rebuilt (for the run-wide foreign key check).
+    /// Reads the version table and the ledger again.
+    fn reread(&self, conn: &mut AnyConnection, b: &dyn Backend, run: &mut Run<'_>) -> Result<()> {
+        run.version = self.position_in_table(conn, b)?;
+        *run.ledger = Ledger::read(conn, b, &self.version_table)?;
+        Ok(())
+    }
+
+    /// Whether the migration at `i` still has to run this way.
+    fn needed(&self, run: &Run<'_>, i: usize) -> bool {
+        let rev = self.chain.migrations()[i].revision();
+        match run.direction {
+            Direction::Upgrade => !run.ledger.is_applied(rev),
+            Direction::Downgrade => run.ledger.get(rev).is_some(),
+        }
+    }
+
+    /// Applies the jobs. Returns the steps, and the tables rebuilt (for the
+    /// run-wide foreign key check).
     fn run_steps(
         &mut self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
-        recorded: &mut Recorded,
-        direction: Direction,
-        (current, to): (Position, Position),
-        whole: bool,
+        run: &mut Run<'_>,
+        jobs: &[usize],
     ) -> Result<(Vec<Step>, Vec<String>)> {
         let caps = b.capabilities();
         let mut steps = Vec::new();
         let mut rebuilt_all = Vec::new();
-        let mut cur = current;
-        while let Some((i, from, next)) = self.next_step(cur, to, direction) {
+        for &i in jobs {
             let m = &self.chain.migrations()[i];
-            let ops = recorded.take(m, i, direction, b)?;
-            let txn = if whole {
+            let direction = run.direction;
+            let ops = run.recorded.take(m, i, direction, b)?;
+            // Without transactional DDL a migration of data only still gets a
+            // transaction: all of its rows change, or none.
+            let atomic = caps.transactional_ddl
+                || (!ops.is_empty() && ops.iter().all(|o| plan::is_data(o, b.dialect())));
+            let txn = if run.whole {
                 Txn::RunWide
-            } else if caps.transactional_ddl && m.transactional() {
+            } else if atomic && m.transactional() {
                 Txn::Own
             } else {
                 Txn::Autocommit
             };
-            let fk_off =
-                !whole && plan::may_rebuild(&ops, b.dialect()) && b.suspend_foreign_keys(conn)?;
+            let fk_off = !run.whole
+                && plan::may_rebuild(&ops, b.dialect())
+                && b.suspend_foreign_keys(conn)?;
             // Checked at the end of every step that rebuilt a table (in a run-wide
             // transaction too), under the table's current name.
-            let check_fks = fk_off || (whole && caps.rebuilds_tables);
+            let check_fks = fk_off || (run.whole && caps.rebuilds_tables);
             let started = Instant::now();
             let job = Job {
                 m,
+                index: i,
                 direction,
-                from,
-                next,
             };
-            let outcome = self.step(conn, b, job, ops, txn, check_fks);
+            let outcome = self.step(conn, b, run, job, ops, (txn, check_fks, started));
             let outcome = if fk_off {
                 restoring(conn, b, outcome)
             } else {
                 outcome
             };
             match outcome? {
-                StepOutcome::Moved(now) => {
-                    cur = now;
-                    continue;
-                }
+                StepOutcome::Skipped => continue,
                 StepOutcome::Applied(rebuilt) => rebuilt_all.extend(rebuilt),
             }
+            let (from, to) = match direction {
+                Direction::Upgrade => (m.down_revision(), Some(m.revision())),
+                Direction::Downgrade => (Some(m.revision()), m.down_revision()),
+            };
             let step = Step {
                 direction,
-                from: from.map(|i| self.chain.migrations()[i].revision()),
-                to: next.map(|i| self.chain.migrations()[i].revision()),
+                from,
+                to,
                 message: m.message(),
                 elapsed: started.elapsed(),
             };
@@ -232,37 +270,34 @@ impl Migrator<'_> {
                 obs(&step);
             }
             steps.push(step);
-            cur = next;
         }
         Ok((steps, rebuilt_all))
     }
 
-    /// Runs one migration in `txn`.
+    /// Runs one migration in `txn`, with its ledger row and version bump.
     fn step(
         &self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
+        run: &mut Run<'_>,
         job: Job<'_>,
         ops: Vec<Operation>,
-        txn: Txn,
-        check_fks: bool,
+        (txn, check_fks, started): (Txn, bool, Instant),
     ) -> Result<StepOutcome> {
-        let Job { m, from, .. } = job;
-        // Where the run lock may be missing, the version is read again under the
-        // database's write lock: another process may have moved it.
+        // Where the run lock may be missing, the database is read again under
+        // its write lock: another process may have done this step.
         let reread = b.capabilities().reread_version_per_step;
-        let leaves_run_tx = txn == Txn::RunWide && !m.transactional();
+        let leaves_run_tx = txn == Txn::RunWide && !job.m.transactional();
         match txn {
             Txn::Own => {
                 conn.begin()?;
                 if reread {
-                    match self.position_in_table(conn, b) {
-                        Ok(now) if now == from => {}
-                        Ok(now) => {
-                            conn.rollback()?;
-                            return Ok(StepOutcome::Moved(now));
-                        }
-                        Err(e) => return Err(abort(conn, e)),
+                    if let Err(e) = self.reread(conn, b, run) {
+                        return Err(abort(conn, e));
+                    }
+                    if !self.needed(run, job.index) {
+                        conn.rollback()?;
+                        return Ok(StepOutcome::Skipped);
                     }
                 }
             }
@@ -271,14 +306,28 @@ impl Migrator<'_> {
             Txn::RunWide => {}
             Txn::Autocommit => {
                 if reread {
-                    let now = self.position_in_table(conn, b)?;
-                    if now != from {
-                        return Ok(StepOutcome::Moved(now));
+                    self.reread(conn, b, run)?;
+                    if !self.needed(run, job.index) {
+                        return Ok(StepOutcome::Skipped);
                     }
                 }
             }
         }
-        let mut outcome = self.apply(conn, b, job, ops);
+        let total = ops.len();
+        let d = b.dialect();
+        // Without a transaction every completed operation is recorded, so that
+        // a re-run after a failure or a kill resumes after it.
+        let tracked = txn == Txn::Autocommit || leaves_run_tx;
+        let resume = if tracked {
+            let state = match job.direction {
+                Direction::Upgrade => LedgerState::Upgrading,
+                Direction::Downgrade => LedgerState::Downgrading,
+            };
+            Some(run.ledger.start(conn, d, job.m, state, total)?)
+        } else {
+            None
+        };
+        let mut outcome = self.apply(conn, b, run, job, ops, resume);
         if check_fks {
             if let Ok(rebuilt) = &outcome {
                 if !rebuilt.is_empty() {
@@ -288,63 +337,113 @@ impl Migrator<'_> {
                 }
             }
         }
-        match outcome {
-            Ok(rebuilt) => {
+        let outcome = outcome.and_then(|rebuilt| {
+            if tracked {
+                // The ledger row and the version bump commit together.
+                conn.begin()?;
+                if let Err(e) = self.finish(conn, b, run, job, total, started) {
+                    return Err(abort(conn, e));
+                }
+                if !leaves_run_tx {
+                    conn.commit()?;
+                }
+            } else {
+                self.finish(conn, b, run, job, total, started)?;
                 if txn == Txn::Own {
                     conn.commit()?;
-                } else if leaves_run_tx {
-                    conn.begin()?;
                 }
-                Ok(StepOutcome::Applied(rebuilt))
             }
+            Ok(rebuilt)
+        });
+        match outcome {
+            Ok(rebuilt) => Ok(StepOutcome::Applied(rebuilt)),
             Err(e) if txn == Txn::Own => Err(abort(conn, e)),
-            // Re-open the run-wide transaction so that the caller's rollback has one to end.
-            Err(e) if leaves_run_tx => match conn.begin() {
-                Ok(()) => Err(e),
-                Err(c) => Err(Error::cleanup(e, c)),
-            },
+            Err(e) if tracked => {
+                // Why it stopped, beside what it completed. (On the run-wide
+                // path the transaction is re-opened for the caller's rollback.)
+                let noted = run.ledger.note(conn, d, job.m.revision(), &e.to_string());
+                let reopened = if leaves_run_tx && !conn.in_transaction()? {
+                    conn.begin()
+                } else {
+                    Ok(())
+                };
+                match noted.and(reopened) {
+                    Ok(()) => Err(e),
+                    Err(c) => Err(Error::cleanup(e, c)),
+                }
+            }
             Err(e) => Err(e),
         }
     }
 
-    pub(crate) fn next_step(
+    /// Records the step: the ledger row and the version table.
+    fn finish(
         &self,
-        cur: Position,
-        to: Position,
-        direction: Direction,
-    ) -> Option<(usize, Position, Position)> {
-        match direction {
-            Direction::Upgrade if cur < to => {
-                let next = cur.map_or(0, |i| i + 1);
-                Some((next, cur, Some(next)))
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+        run: &mut Run<'_>,
+        job: Job<'_>,
+        total: usize,
+        started: Instant,
+    ) -> Result<()> {
+        let d = b.dialect();
+        let rev = job.m.revision();
+        let fail = |e| job.failure(total, total, "version bump".into(), e);
+        let next = match job.direction {
+            Direction::Upgrade => {
+                run.ledger
+                    .applied(conn, d, job.m, total, started.elapsed())
+                    .map_err(fail)?;
+                run.version.max(Some(job.index))
             }
-            Direction::Downgrade if cur > to => {
-                let i = cur?;
-                Some((i, cur, i.checked_sub(1)))
+            Direction::Downgrade => {
+                run.ledger.remove(conn, d, rev).map_err(fail)?;
+                run.ledger.top(self.chain, None)
             }
-            _ => None,
+        };
+        if next != run.version {
+            let name = |p: Position| p.map(|i| self.chain.migrations()[i].revision());
+            if let Some(sql) =
+                sql::version::set(d, &self.version_table, name(run.version), name(next))
+            {
+                conn.execute(&sql).map_err(fail)?;
+            }
+            run.version = next;
         }
+        Ok(())
     }
 
-    /// Runs a migration's planned actions and its version bump. Returns the
+    /// Runs a migration's planned actions from operation `resume` on (0 without
+    /// one). With `resume`, each completed action is recorded in the ledger, and
+    /// an action on data runs in a transaction with that record. Returns the
     /// tables it rebuilt.
     fn apply(
         &self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
+        run: &mut Run<'_>,
         job: Job<'_>,
         mut ops: Vec<Operation>,
+        resume: Option<usize>,
     ) -> Result<Vec<String>> {
         let total = ops.len();
+        let d = b.dialect();
         let mut rebuilt: Vec<String> = Vec::new();
-        let mut i = 0;
+        let mut i = resume.unwrap_or(0);
         while i < total {
             let fail = |e, op: &Operation| job.failure(i + 1, total, op.describe(), e);
-            let planned = match plan::next(b.dialect(), &ops, i, &mut LiveFacts { conn, b }) {
+            let planned = match plan::next(d, &ops, i, &mut LiveFacts { conn, b }) {
                 Ok(p) => p,
                 Err(e) => return Err(fail(e, &ops[i])),
             };
-            let result = match planned.action {
+            let end = planned.ops.end;
+            let with_record = resume.is_some()
+                && matches!(planned.action, Action::Data { .. } | Action::Sql(_))
+                && ops[planned.ops.clone()].iter().all(|o| plan::is_data(o, d));
+            if with_record {
+                conn.begin().map_err(|e| fail(e, &ops[i]))?;
+            }
+            let mut result = match planned.action {
                 Action::Sql(stmts) => stmts.iter().try_for_each(|s| conn.execute(s)),
                 Action::Rebuild { table, stmts } => {
                     rebuild(conn, b, &table, &stmts).map(|()| rebuilt.push(table))
@@ -354,6 +453,15 @@ impl Migrator<'_> {
                     None => Ok(()),
                 },
             };
+            if resume.is_some() && result.is_ok() {
+                result = run.ledger.progress(conn, d, job.m.revision(), end);
+            }
+            if with_record {
+                result = match result {
+                    Ok(()) => conn.commit(),
+                    Err(e) => Err(abort(conn, e)),
+                };
+            }
             if let Err(e) = result {
                 return Err(fail(e, &ops[i]));
             }
@@ -365,19 +473,9 @@ impl Migrator<'_> {
                     }
                 }
             }
-            i = planned.ops.end;
+            i = end;
         }
-        let rev = |p: Position| p.map(|i| self.chain.migrations()[i].revision());
-        let bump = sql::version::set(
-            b.dialect(),
-            &self.version_table,
-            rev(job.from),
-            rev(job.next),
-        );
-        if let Some(sql) = bump {
-            conn.execute(&sql)
-                .map_err(|e| job.failure(total, total, "version bump".into(), e))?;
-        }
+        ops.clear();
         Ok(rebuilt)
     }
 }

@@ -34,3 +34,48 @@ pub fn set(d: Dialect, table: &str, from: Option<&str>, to: Option<&str>) -> Opt
         )),
     }
 }
+
+/// The ledger's name: the version table's, with `_log` (Alembic's own table
+/// stays exactly its shape; the ledger lives beside it).
+pub fn ledger_table(version_table: &str) -> String {
+    format!("{version_table}_log")
+}
+
+/// `CREATE TABLE <version table>_log`: one row per revision applied here.
+pub fn ledger_create(d: Dialect, version_table: &str) -> String {
+    let t = ledger_table(version_table);
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} (\n    revision VARCHAR(32) NOT NULL,\n    parent VARCHAR(32),\n    checksum VARCHAR(80),\n    state VARCHAR(16) NOT NULL,\n    ops_done INTEGER NOT NULL,\n    ops_total INTEGER NOT NULL,\n    seq BIGINT NOT NULL,\n    applied_at VARCHAR(32) NOT NULL,\n    duration_ms BIGINT,\n    note VARCHAR(1000),\n    CONSTRAINT {} PRIMARY KEY (revision)\n)",
+        d.quote_ident(&t),
+        d.quote_ident(&format!("{t}_pkc"))
+    )
+}
+
+/// The statement an offline script writes after a migration: its ledger row
+/// (state `applied`, the next `seq`, the database's own clock), or its removal.
+pub fn ledger_offline(
+    d: Dialect,
+    version_table: &str,
+    revision: &str,
+    parent: Option<&str>,
+    checksum: Option<&str>,
+    upgrade: bool,
+) -> String {
+    let t = d.quote_ident(&ledger_table(version_table));
+    if !upgrade {
+        return format!("DELETE FROM {t} WHERE revision = {}", d.quote_str(revision));
+    }
+    let now = match d {
+        Dialect::Sqlite => "strftime('%Y-%m-%d %H:%M:%S', 'now')",
+        Dialect::Postgres => "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
+        Dialect::Mysql => "DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:%i:%s')",
+    };
+    let opt = |s: Option<&str>| s.map_or_else(|| "NULL".to_owned(), |s| d.quote_str(s));
+    format!(
+        "INSERT INTO {t} (revision, parent, checksum, state, ops_done, ops_total, seq, applied_at, duration_ms, note) \
+         SELECT {}, {}, {}, 'applied', 0, 0, COALESCE(MAX(seq), 0) + 1, {now}, NULL, 'applied by an offline script' FROM {t}",
+        d.quote_str(revision),
+        opt(parent),
+        opt(checksum),
+    )
+}

@@ -1,0 +1,553 @@
+//! The ledger: what each database remembers about the migrations applied to it.
+//!
+//! Beside the version table (which stays Alembic's shape, one row, the head
+//! that is applied) the ledger `<version table>_log` holds one row per revision
+//! applied here: its parent, the checksum of its code, when it ran and how long
+//! it took, and a state. From it:
+//! - an applied migration whose code changed is refused (see [`Ledger::verify`]);
+//! - a revision below the current one that never ran here (a branch re-pointed
+//!   after the other one was deployed) is found, and applied only when asked;
+//! - a migration that runs without a transaction records each operation it
+//!   completes, so a re-run after a failure or a kill resumes at the first
+//!   operation not done;
+//! - downgrades undo in the reverse of the order things ran.
+//!
+//! A database that has only the version table (made by Alembic, an older build
+//! or a script) is adopted: the revisions up to its current one are recorded as
+//! `adopted`, with the checksum of the code at that moment.
+
+use std::time::Duration;
+
+use crate::backend::Backend;
+use crate::chain::{Chain, Migration, Position};
+use crate::db::conn::AnyConnection;
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::sql::version;
+
+/// Where a revision stands in a database's ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LedgerState {
+    /// Applied by this tool.
+    Applied,
+    /// Found applied when the ledger was started (the version table said so),
+    /// or set by `stamp`.
+    Adopted,
+    /// Its upgrade started without a transaction and did not finish: it failed
+    /// or was interrupted after [`LedgerEntry::ops_done`] operations.
+    Upgrading,
+    /// Its downgrade started without a transaction and did not finish.
+    Downgrading,
+}
+
+impl LedgerState {
+    fn as_str(self) -> &'static str {
+        match self {
+            LedgerState::Applied => "applied",
+            LedgerState::Adopted => "adopted",
+            LedgerState::Upgrading => "upgrading",
+            LedgerState::Downgrading => "downgrading",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "applied" => LedgerState::Applied,
+            "adopted" => LedgerState::Adopted,
+            "upgrading" => LedgerState::Upgrading,
+            "downgrading" => LedgerState::Downgrading,
+            _ => return None,
+        })
+    }
+
+    /// Whether the revision counts as applied (its upgrade completed).
+    pub fn is_applied(self) -> bool {
+        matches!(self, LedgerState::Applied | LedgerState::Adopted)
+    }
+}
+
+/// One row of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// The revision.
+    pub revision: String,
+    /// Its parent when it was applied.
+    pub parent: Option<String>,
+    /// The checksum of its code when it was applied (or adopted, or accepted).
+    pub checksum: Option<String>,
+    /// Its state.
+    pub state: LedgerState,
+    /// Operations completed (all of them once applied).
+    pub ops_done: usize,
+    /// Operations in the migration.
+    pub ops_total: usize,
+    /// The order in which revisions were applied here, from 1.
+    pub seq: i64,
+    /// When it was applied (UTC, `YYYY-MM-DD HH:MM:SS`).
+    pub applied_at: String,
+    /// How long it took.
+    pub duration: Option<Duration>,
+    /// What else is known: why it stopped, who accepted an edit.
+    pub note: Option<String>,
+}
+
+/// The ledger of one database, read at the start of a run and kept in step
+/// with every write.
+#[derive(Debug)]
+pub(crate) struct Ledger {
+    table: String,
+    exists: bool,
+    rows: Vec<LedgerEntry>,
+}
+
+fn opt(d: Dialect, s: Option<&str>) -> String {
+    s.map_or_else(|| "NULL".to_owned(), |s| d.quote_str(s))
+}
+
+impl Ledger {
+    /// Reads the ledger; creates nothing (an absent ledger reads as empty).
+    pub(crate) fn read(
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+        version_table: &str,
+    ) -> Result<Self> {
+        let table = version::ledger_table(version_table);
+        if !b.table_exists(conn, &table)? {
+            return Ok(Ledger {
+                table,
+                exists: false,
+                rows: Vec::new(),
+            });
+        }
+        let t = |c: &str| b.text(c);
+        let sql = format!(
+            "SELECT {} AS c0, {} AS c1, {} AS c2, {} AS c3, {} AS c4, {} AS c5, {} AS c6, {} AS c7, {} AS c8, {} AS c9 FROM {} ORDER BY seq",
+            t("revision"),
+            t("parent"),
+            t("checksum"),
+            t("state"),
+            t("ops_done"),
+            t("ops_total"),
+            t("seq"),
+            t("applied_at"),
+            t("duration_ms"),
+            t("note"),
+            b.dialect().quote_ident(&table)
+        );
+        let mut rows = Vec::new();
+        for r in conn.query_rows10(&sql)? {
+            rows.push(parse_row(&table, r)?);
+        }
+        Ok(Ledger {
+            table,
+            exists: true,
+            rows,
+        })
+    }
+
+    /// How many revisions the ledger records as applied, and as half-applied;
+    /// `None` without a ledger. Two numbers, not the rows: the health check's read.
+    pub(crate) fn counts(
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+        version_table: &str,
+    ) -> Result<Option<(usize, usize)>> {
+        let table = version::ledger_table(version_table);
+        if !b.table_exists(conn, &table)? {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT {} AS v FROM {} GROUP BY state",
+            b.text("state"),
+            b.dialect().quote_ident(&table)
+        );
+        let count = format!(
+            "SELECT {} AS v FROM {} WHERE state IN ('applied', 'adopted')",
+            b.text("COUNT(*)"),
+            b.dialect().quote_ident(&table)
+        );
+        let states = conn.query_text(&sql)?;
+        let half = states
+            .iter()
+            .flatten()
+            .filter(|s| !LedgerState::parse(s).is_some_and(LedgerState::is_applied))
+            .count();
+        let applied = conn
+            .query_text(&count)?
+            .into_iter()
+            .flatten()
+            .next()
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0);
+        Ok(Some((applied, half)))
+    }
+
+    /// Reads the ledger for a run that writes: creates it when absent, and
+    /// adopts what the version table says is applied but the ledger does not
+    /// know (a database Alembic or an older build migrated, a script, a stamp
+    /// by hand). `version` is the version table's position.
+    pub(crate) fn open(
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+        version_table: &str,
+        chain: &Chain,
+        version: Position,
+    ) -> Result<Self> {
+        let mut ledger = Self::read(conn, b, version_table)?;
+        if !ledger.exists {
+            conn.execute(&version::ledger_create(b.dialect(), version_table))?;
+            ledger.exists = true;
+        }
+        let Some(v) = version else {
+            return Ok(ledger);
+        };
+        // The version row's own revision recorded means the version table and
+        // the ledger agree; any gap below it is a revision that never ran here.
+        if ledger.get(chain.migrations()[v].revision()).is_some() {
+            return Ok(ledger);
+        }
+        let adopt: Vec<&Migration> = chain.migrations()[..=v]
+            .iter()
+            .filter(|m| ledger.get(m.revision()).is_none())
+            .collect();
+        let note = format!(
+            "adopted: the version table was at {}",
+            chain.migrations()[v].revision()
+        );
+        conn.begin()?;
+        for m in adopt {
+            let entry = ledger.entry(m, LedgerState::Adopted, 0, 0, None, Some(note.clone()));
+            if let Err(e) = ledger.insert(conn, b.dialect(), entry) {
+                return Err(super::step::abort(conn, e));
+            }
+        }
+        conn.commit()?;
+        Ok(ledger)
+    }
+
+    /// Whether the ledger table exists.
+    pub(crate) fn exists(&self) -> bool {
+        self.exists
+    }
+
+    /// The rows, in the order they were applied.
+    pub(crate) fn entries(&self) -> &[LedgerEntry] {
+        &self.rows
+    }
+
+    /// The row of `revision`.
+    pub(crate) fn get(&self, revision: &str) -> Option<&LedgerEntry> {
+        self.rows.iter().find(|r| r.revision == revision)
+    }
+
+    /// Whether `revision`'s upgrade completed here.
+    pub(crate) fn is_applied(&self, revision: &str) -> bool {
+        self.get(revision).is_some_and(|r| r.state.is_applied())
+    }
+
+    /// The migration left half-applied or half-reverted, if any.
+    pub(crate) fn half(&self) -> Option<&LedgerEntry> {
+        self.rows.iter().find(|r| !r.state.is_applied())
+    }
+
+    /// The highest chain position applied, leaving out `except`: where the
+    /// version table points once `except` is reverted.
+    pub(crate) fn top(&self, chain: &Chain, except: Option<&str>) -> Position {
+        self.rows
+            .iter()
+            .filter(|r| r.state.is_applied() && Some(r.revision.as_str()) != except)
+            .filter_map(|r| chain.position_of(&r.revision))
+            .max()
+    }
+
+    /// Refuses a ledger that names revisions this chain does not have, and
+    /// applied migrations whose code changed since (their checksum differs).
+    pub(crate) fn verify(&self, chain: &Chain) -> Result<()> {
+        for r in &self.rows {
+            let Some(i) = chain.position_of(&r.revision) else {
+                return Err(Error::UnknownRevision(r.revision.clone()));
+            };
+            let now = chain.migrations()[i].checksum();
+            if let (true, Some(recorded), Some(now)) = (r.state.is_applied(), &r.checksum, now) {
+                if recorded != now {
+                    return Err(Error::Edited {
+                        revision: r.revision.clone(),
+                        applied_at: r.applied_at.clone(),
+                        recorded: recorded.clone(),
+                        current: now.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn next_seq(&self) -> i64 {
+        self.rows.iter().map(|r| r.seq).max().unwrap_or(0) + 1
+    }
+
+    /// A new row for `m`.
+    pub(crate) fn entry(
+        &self,
+        m: &Migration,
+        state: LedgerState,
+        ops_done: usize,
+        ops_total: usize,
+        duration: Option<Duration>,
+        note: Option<String>,
+    ) -> LedgerEntry {
+        LedgerEntry {
+            revision: m.revision().to_owned(),
+            parent: m.down_revision().map(str::to_owned),
+            checksum: m.checksum().map(str::to_owned),
+            state,
+            ops_done,
+            ops_total,
+            seq: self.next_seq(),
+            applied_at: crate::clock::date_time(),
+            duration,
+            note,
+        }
+    }
+
+    fn q(&self, d: Dialect) -> String {
+        d.quote_ident(&self.table)
+    }
+
+    /// Writes a new row.
+    pub(crate) fn insert(
+        &mut self,
+        conn: &mut AnyConnection,
+        d: Dialect,
+        e: LedgerEntry,
+    ) -> Result<()> {
+        let duration = e
+            .duration
+            .map_or_else(|| "NULL".to_owned(), |t| t.as_millis().to_string());
+        conn.execute(&format!(
+            "INSERT INTO {} (revision, parent, checksum, state, ops_done, ops_total, seq, applied_at, duration_ms, note) \
+             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {duration}, {})",
+            self.q(d),
+            d.quote_str(&e.revision),
+            opt(d, e.parent.as_deref()),
+            opt(d, e.checksum.as_deref()),
+            d.quote_str(e.state.as_str()),
+            e.ops_done,
+            e.ops_total,
+            e.seq,
+            d.quote_str(&e.applied_at),
+            opt(d, e.note.as_deref()),
+        ))?;
+        self.rows.push(e);
+        Ok(())
+    }
+
+    /// Records a completed upgrade of `m`: a new row, or the row its
+    /// interrupted run left, completed.
+    pub(crate) fn applied(
+        &mut self,
+        conn: &mut AnyConnection,
+        d: Dialect,
+        m: &Migration,
+        ops_total: usize,
+        duration: Duration,
+    ) -> Result<()> {
+        if self.get(m.revision()).is_none() {
+            let e = self.entry(
+                m,
+                LedgerState::Applied,
+                ops_total,
+                ops_total,
+                Some(duration),
+                None,
+            );
+            return self.insert(conn, d, e);
+        }
+        let at = crate::clock::date_time();
+        conn.execute(&format!(
+            "UPDATE {} SET state = 'applied', ops_done = {ops_total}, ops_total = {ops_total}, checksum = {}, applied_at = {}, duration_ms = {}, note = NULL WHERE revision = {}",
+            self.q(d),
+            opt(d, m.checksum()),
+            d.quote_str(&at),
+            duration.as_millis(),
+            d.quote_str(m.revision())
+        ))?;
+        if let Some(r) = self.row_mut(m.revision()) {
+            r.state = LedgerState::Applied;
+            r.ops_done = ops_total;
+            r.ops_total = ops_total;
+            r.checksum = m.checksum().map(str::to_owned);
+            r.applied_at = at;
+            r.duration = Some(duration);
+            r.note = None;
+        }
+        Ok(())
+    }
+
+    fn row_mut(&mut self, revision: &str) -> Option<&mut LedgerEntry> {
+        self.rows.iter_mut().find(|r| r.revision == revision)
+    }
+
+    /// Marks the start of a run of `m` without a transaction: from here on
+    /// every completed operation is recorded. Returns where to resume: the
+    /// operations an earlier, interrupted run of the same direction completed.
+    pub(crate) fn start(
+        &mut self,
+        conn: &mut AnyConnection,
+        d: Dialect,
+        m: &Migration,
+        state: LedgerState,
+        ops_total: usize,
+    ) -> Result<usize> {
+        if let Some(r) = self.get(m.revision()) {
+            if r.state == state {
+                return Ok(r.ops_done.min(ops_total));
+            }
+        }
+        match state {
+            LedgerState::Upgrading => {
+                let e = self.entry(m, state, 0, ops_total, None, None);
+                self.insert(conn, d, e)?;
+            }
+            _ => {
+                conn.execute(&format!(
+                    "UPDATE {} SET state = {}, ops_done = 0, ops_total = {ops_total} WHERE revision = {}",
+                    self.q(d),
+                    d.quote_str(state.as_str()),
+                    d.quote_str(m.revision())
+                ))?;
+                if let Some(r) = self.row_mut(m.revision()) {
+                    r.state = state;
+                    r.ops_done = 0;
+                    r.ops_total = ops_total;
+                }
+            }
+        }
+        Ok(0)
+    }
+
+    /// Records that the first `done` operations of `revision` completed.
+    pub(crate) fn progress(
+        &mut self,
+        conn: &mut AnyConnection,
+        d: Dialect,
+        revision: &str,
+        done: usize,
+    ) -> Result<()> {
+        conn.execute(&format!(
+            "UPDATE {} SET ops_done = {done} WHERE revision = {}",
+            self.q(d),
+            d.quote_str(revision)
+        ))?;
+        if let Some(r) = self.row_mut(revision) {
+            r.ops_done = done;
+        }
+        Ok(())
+    }
+
+    /// Records why a run without a transaction stopped.
+    pub(crate) fn note(
+        &mut self,
+        conn: &mut AnyConnection,
+        d: Dialect,
+        revision: &str,
+        note: &str,
+    ) -> Result<()> {
+        let note: String = note.chars().take(1000).collect();
+        conn.execute(&format!(
+            "UPDATE {} SET note = {} WHERE revision = {}",
+            self.q(d),
+            d.quote_str(&note),
+            d.quote_str(revision)
+        ))?;
+        if let Some(r) = self.row_mut(revision) {
+            r.note = Some(note);
+        }
+        Ok(())
+    }
+
+    /// Forgets `revision`: it was reverted (or stamped away).
+    pub(crate) fn remove(
+        &mut self,
+        conn: &mut AnyConnection,
+        d: Dialect,
+        revision: &str,
+    ) -> Result<()> {
+        conn.execute(&format!(
+            "DELETE FROM {} WHERE revision = {}",
+            self.q(d),
+            d.quote_str(revision)
+        ))?;
+        self.rows.retain(|r| r.revision != revision);
+        Ok(())
+    }
+
+    /// Records the current checksum of `m` as reviewed.
+    pub(crate) fn accept(
+        &mut self,
+        conn: &mut AnyConnection,
+        d: Dialect,
+        m: &Migration,
+        by: &str,
+    ) -> Result<bool> {
+        let Some(r) = self.get(m.revision()) else {
+            return Ok(false);
+        };
+        if r.checksum.as_deref() == m.checksum() {
+            return Ok(false);
+        }
+        let note = format!(
+            "checksum accepted at {} by {by} (was {})",
+            crate::clock::date_time(),
+            r.checksum.as_deref().unwrap_or("none")
+        );
+        conn.execute(&format!(
+            "UPDATE {} SET checksum = {}, note = {} WHERE revision = {}",
+            self.q(d),
+            opt(d, m.checksum()),
+            d.quote_str(&note),
+            d.quote_str(m.revision())
+        ))?;
+        if let Some(r) = self.row_mut(m.revision()) {
+            r.checksum = m.checksum().map(str::to_owned);
+            r.note = Some(note);
+        }
+        Ok(true)
+    }
+}
+
+fn parse_row(table: &str, r: [Option<String>; 10]) -> Result<LedgerEntry> {
+    let bad =
+        |what: &str| Error::Introspection(format!("the ledger {table} has a row with {what}"));
+    let [revision, parent, checksum, state, done, total, seq, at, duration, note] = r;
+    let num = |v: Option<String>, what: &str| -> Result<i64> {
+        v.as_deref()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| bad(what))
+    };
+    let revision = revision
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| bad("no revision"))?;
+    let state = state
+        .as_deref()
+        .and_then(LedgerState::parse)
+        .ok_or_else(|| bad("an unknown state"))?;
+    Ok(LedgerEntry {
+        state,
+        ops_done: usize::try_from(num(done, "a bad ops_done")?)
+            .map_err(|_| bad("a bad ops_done"))?,
+        ops_total: usize::try_from(num(total, "a bad ops_total")?)
+            .map_err(|_| bad("a bad ops_total"))?,
+        seq: num(seq, "a bad seq")?,
+        applied_at: at.unwrap_or_default(),
+        duration: duration
+            .as_deref()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Duration::from_millis),
+        revision,
+        parent,
+        checksum,
+        note,
+    })
+}
