@@ -1,0 +1,535 @@
+//! The ledger on real databases: edited migrations, revisions that never ran
+//! below the current one, half-applied migrations, adoption, offline scripts.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use migrate_runtime::prelude::*;
+use migrate_runtime::testing::schema;
+use migrate_runtime::{LedgerState, Migrator};
+use migrate_tests::{all_backends, table_exists, TestDb};
+
+fn table(op: &mut Op, name: &str) {
+    op.create_table(name)
+        .column(col::<Integer>("id").primary_key());
+}
+
+fn up1(op: &mut Op) -> Result<()> {
+    table(op, "t1");
+    Ok(())
+}
+fn down1(op: &mut Op) -> Result<()> {
+    op.drop_table("t1");
+    Ok(())
+}
+fn up2(op: &mut Op) -> Result<()> {
+    table(op, "t2");
+    Ok(())
+}
+fn down2(op: &mut Op) -> Result<()> {
+    op.drop_table("t2");
+    Ok(())
+}
+fn up3(op: &mut Op) -> Result<()> {
+    table(op, "t3");
+    Ok(())
+}
+fn down3(op: &mut Op) -> Result<()> {
+    op.drop_table("t3");
+    Ok(())
+}
+
+fn steps(s: &[migrate_runtime::Step]) -> Vec<&str> {
+    s.iter().map(|s| s.to.unwrap_or("base")).collect()
+}
+
+fn reverted(s: &[migrate_runtime::Step]) -> Vec<&str> {
+    s.iter().map(|s| s.from.unwrap_or("base")).collect()
+}
+
+#[test]
+fn an_edited_applied_migration_is_refused_until_accepted() {
+    let applied = Chain::new(vec![
+        Migration::new("r1", None, "one", up1, Some(down1)).with_checksum("v1:one"),
+        Migration::new("r2", Some("r1"), "two", up2, Some(down2)).with_checksum("v1:two"),
+    ])
+    .unwrap();
+    let edited = Chain::new(vec![
+        Migration::new("r1", None, "one, reworded", up1, Some(down1)).with_checksum("v1:one"),
+        Migration::new("r2", Some("r1"), "two", up2, Some(down2)).with_checksum("v1:TWO"),
+    ])
+    .unwrap();
+    for db in all_backends("ledger_edit") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        Migrator::new(&applied).upgrade(&mut conn, "head").unwrap();
+        let e = Migrator::new(&edited)
+            .upgrade(&mut conn, "head")
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Edited { revision, .. } if revision == "r2"),
+            "{d}: {e}"
+        );
+        let text = format!("{e:?}");
+        assert!(
+            text.contains("revision r2 was edited after it was applied"),
+            "{d}: {text}"
+        );
+        assert!(text.contains("UTC"), "{d}: when it was applied: {text}");
+        assert!(
+            text.contains("`migrate accept r2`"),
+            "{d}: the command that accepts it: {text}"
+        );
+        assert!(
+            Migrator::new(&edited).verify(&mut conn).is_err(),
+            "{d}: check fails too"
+        );
+
+        assert!(
+            Migrator::new(&edited)
+                .accept(&mut conn, "r2", "tester")
+                .unwrap(),
+            "{d}"
+        );
+        Migrator::new(&edited).verify(&mut conn).unwrap();
+        assert!(Migrator::new(&edited)
+            .upgrade(&mut conn, "head")
+            .unwrap()
+            .is_empty());
+        let ledger = Migrator::new(&edited).ledger(&mut conn).unwrap();
+        let r2 = ledger.iter().find(|e| e.revision == "r2").unwrap();
+        assert_eq!(r2.checksum.as_deref(), Some("v1:TWO"), "{d}");
+        let note = r2.note.as_deref().unwrap_or_default();
+        assert!(
+            note.contains("by tester") && note.contains("was v1:two"),
+            "{d}: {note}"
+        );
+        assert!(
+            !Migrator::new(&edited)
+                .accept(&mut conn, "r2", "tester")
+                .unwrap(),
+            "{d}: nothing left to accept"
+        );
+    }
+}
+
+#[test]
+fn a_revision_that_never_ran_below_the_current_one_is_refused_then_applied_and_undone_first() {
+    // Developer B's r3 was applied on top of r1; after the merge it follows A's r2.
+    let before = Chain::new(vec![
+        Migration::new("r1", None, "one", up1, Some(down1)),
+        Migration::new("r3", Some("r1"), "three", up3, Some(down3)),
+    ])
+    .unwrap();
+    let merged = Chain::new(vec![
+        Migration::new("r1", None, "one", up1, Some(down1)),
+        Migration::new("r2", Some("r1"), "two", up2, Some(down2)),
+        Migration::new("r3", Some("r2"), "three", up3, Some(down3)),
+    ])
+    .unwrap();
+    for db in all_backends("ledger_order") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        Migrator::new(&before).upgrade(&mut conn, "head").unwrap();
+
+        let e = Migrator::new(&merged)
+            .upgrade(&mut conn, "head")
+            .unwrap_err();
+        let text = format!("{e:?}");
+        assert!(matches!(e, Error::OutOfOrder { .. }), "{d}: {text}");
+        assert!(
+            text.contains("revision r2 (position 2) lies before the current revision r3"),
+            "{d}: {text}"
+        );
+        assert!(text.contains("--out-of-order"), "{d}: {text}");
+        assert!(!table_exists(&mut conn, "t2"), "{d}: nothing ran");
+        assert!(
+            Migrator::new(&merged).verify(&mut conn).is_err(),
+            "{d}: check fails"
+        );
+        assert!(
+            !Migrator::new(&merged).is_at_head(&mut conn).unwrap(),
+            "{d}"
+        );
+
+        let ran = Migrator::new(&merged)
+            .out_of_order(true)
+            .upgrade(&mut conn, "head")
+            .unwrap();
+        assert_eq!(steps(&ran), ["r2"], "{d}");
+        assert!(Migrator::new(&merged).is_at_head(&mut conn).unwrap(), "{d}");
+        let order: Vec<String> = Migrator::new(&merged)
+            .ledger(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.revision)
+            .collect();
+        assert_eq!(order, ["r1", "r3", "r2"], "{d}: in the order they ran");
+
+        // The same schema as a database that ran the chain in order.
+        let fresh = fresh_like(&db);
+        let mut f = fresh.connect();
+        Migrator::new(&merged).upgrade(&mut f, "head").unwrap();
+        assert_eq!(
+            schema(&mut conn, "alembic_version")
+                .unwrap()
+                .diff(&schema(&mut f, "alembic_version").unwrap()),
+            Vec::<String>::new(),
+            "{d}"
+        );
+
+        let undone = Migrator::new(&merged).downgrade(&mut conn, "base").unwrap();
+        assert_eq!(
+            reverted(&undone),
+            ["r2", "r3", "r1"],
+            "{d}: the reverse of the order they ran"
+        );
+        assert!(
+            schema(&mut conn, "alembic_version")
+                .unwrap()
+                .tables
+                .is_empty(),
+            "{d}"
+        );
+        assert_eq!(
+            Migrator::new(&merged).current(&mut conn).unwrap(),
+            None,
+            "{d}"
+        );
+    }
+}
+
+/// Another empty database on the same server as `db`.
+fn fresh_like(db: &TestDb) -> TestDb {
+    match db.dialect {
+        Dialect::Sqlite => migrate_tests::sqlite("fresh"),
+        Dialect::Postgres => migrate_tests::postgres("fresh").expect("configured"),
+        Dialect::Mysql => migrate_tests::mysql("fresh").expect("configured"),
+    }
+}
+
+/// Makes operation 4 of `five_ops` fail.
+static FAIL_FOURTH: AtomicBool = AtomicBool::new(false);
+
+fn five_ops(op: &mut Op) -> Result<()> {
+    table(op, "f1");
+    table(op, "f2");
+    table(op, "f3");
+    if FAIL_FOURTH.load(Ordering::SeqCst) {
+        op.execute("INSERT INTO no_such_table VALUES (1)");
+    } else {
+        table(op, "f4");
+    }
+    table(op, "f5");
+    Ok(())
+}
+
+fn drop_five(op: &mut Op) -> Result<()> {
+    for t in ["f5", "f4", "f3", "f2", "f1"] {
+        op.drop_table(t);
+    }
+    Ok(())
+}
+
+#[test]
+fn a_migration_that_fails_midway_without_a_transaction_resumes_where_it_stopped() {
+    let chain = Chain::new(vec![
+        Migration::new("r1", None, "one", up1, Some(down1)),
+        Migration::new("r2", Some("r1"), "five tables", five_ops, Some(drop_five)),
+    ])
+    .unwrap();
+    for db in all_backends("ledger_resume") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        FAIL_FOURTH.store(true, Ordering::SeqCst);
+        let e = Migrator::new(&chain)
+            .upgrade(&mut conn, "head")
+            .unwrap_err();
+        assert!(
+            format!("{e}").contains("failed at operation 4 of 5"),
+            "{d}: {e}"
+        );
+        let ledger = Migrator::new(&chain).ledger(&mut conn).unwrap();
+        let half = ledger.iter().find(|e| e.revision == "r2");
+        if d == Dialect::Mysql {
+            // DDL committed as it ran; the ledger knows how far.
+            assert!(
+                table_exists(&mut conn, "f3") && !table_exists(&mut conn, "f4"),
+                "{d}"
+            );
+            let half = half.expect("a row for the half-applied migration");
+            assert_eq!(
+                (half.state, half.ops_done, half.ops_total),
+                (LedgerState::Upgrading, 3, 5),
+                "{d}"
+            );
+            assert!(
+                half.note
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("no_such_table"),
+                "{d}"
+            );
+            // Reverting what lies below it would leave it stranded: refused, nothing changed.
+            let e = Migrator::new(&chain)
+                .downgrade(&mut conn, "base")
+                .unwrap_err();
+            let text = format!("{e:?}");
+            assert!(matches!(e, Error::HalfApplied(_)), "{d}: {text}");
+            assert!(
+                text.contains("stopped after 3 of 5 operations"),
+                "{d}: {text}"
+            );
+            assert!(text.contains("resumes at operation 4"), "{d}: {text}");
+            assert!(
+                text.contains("create_table f1, create_table f2, create_table f3"),
+                "{d}: {text}"
+            );
+            assert!(table_exists(&mut conn, "t1"), "{d}");
+            assert!(!Migrator::new(&chain).is_at_head(&mut conn).unwrap(), "{d}");
+        } else {
+            assert!(!table_exists(&mut conn, "f1"), "{d}: rolled back");
+            assert!(half.is_none(), "{d}");
+        }
+        // Fixed and run again: it completes, without "already exists".
+        FAIL_FOURTH.store(false, Ordering::SeqCst);
+        let ran = Migrator::new(&chain).upgrade(&mut conn, "head").unwrap();
+        assert_eq!(steps(&ran), ["r2"], "{d}");
+        for t in ["f1", "f2", "f3", "f4", "f5"] {
+            assert!(table_exists(&mut conn, t), "{d}: {t}");
+        }
+        let ledger = Migrator::new(&chain).ledger(&mut conn).unwrap();
+        let r2 = ledger.iter().find(|e| e.revision == "r2").unwrap();
+        assert_eq!((r2.state, r2.ops_done), (LedgerState::Applied, 5), "{d}");
+        assert!(r2.duration.is_some() && r2.note.is_none(), "{d}");
+        Migrator::new(&chain).downgrade(&mut conn, "base").unwrap();
+        assert!(
+            !table_exists(&mut conn, "f1") && !table_exists(&mut conn, "t1"),
+            "{d}"
+        );
+    }
+}
+
+#[test]
+fn a_database_with_only_the_version_table_is_adopted() {
+    let chain = Chain::new(vec![
+        Migration::new("r1", None, "one", up1, Some(down1)).with_checksum("v1:one"),
+        Migration::new("r2", Some("r1"), "two", up2, Some(down2)).with_checksum("v1:two"),
+        Migration::new("r3", Some("r2"), "three", up3, Some(down3)).with_checksum("v1:three"),
+    ])
+    .unwrap();
+    for db in all_backends("ledger_adopt") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        // What Alembic (or an older build) leaves: the tables and its version row.
+        conn.execute("CREATE TABLE t1 (id INTEGER PRIMARY KEY)")
+            .unwrap();
+        conn.execute("CREATE TABLE t2 (id INTEGER PRIMARY KEY)")
+            .unwrap();
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+            .unwrap();
+        conn.execute("INSERT INTO alembic_version (version_num) VALUES ('r2')")
+            .unwrap();
+        assert!(
+            Migrator::new(&chain).ledger(&mut conn).unwrap().is_empty(),
+            "{d}"
+        );
+        Migrator::new(&chain).current(&mut conn).unwrap();
+        assert!(
+            !table_exists(&mut conn, "alembic_version_log"),
+            "{d}: read-only commands create no ledger"
+        );
+
+        let ran = Migrator::new(&chain).upgrade(&mut conn, "head").unwrap();
+        assert_eq!(steps(&ran), ["r3"], "{d}");
+        let ledger = Migrator::new(&chain).ledger(&mut conn).unwrap();
+        let states: Vec<(&str, LedgerState)> = ledger
+            .iter()
+            .map(|e| (e.revision.as_str(), e.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("r1", LedgerState::Adopted),
+                ("r2", LedgerState::Adopted),
+                ("r3", LedgerState::Applied)
+            ],
+            "{d}"
+        );
+        assert!(ledger[0]
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("version table was at r2"));
+        // Adopted rows carry the code's checksum at adoption: later edits are seen.
+        assert_eq!(ledger[1].checksum.as_deref(), Some("v1:two"), "{d}");
+        assert_eq!(ledger[2].parent.as_deref(), Some("r2"), "{d}");
+        assert!(!ledger[2].applied_at.is_empty(), "{d}");
+
+        // Stamping keeps the ledger in step: below the target applied, above not.
+        Migrator::new(&chain).stamp(&mut conn, "r1", false).unwrap();
+        let revs: Vec<String> = Migrator::new(&chain)
+            .ledger(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.revision)
+            .collect();
+        assert_eq!(revs, ["r1"], "{d}");
+    }
+}
+
+#[test]
+fn empty_version_rows_are_errors_not_base() {
+    let chain = Chain::new(vec![Migration::new("r1", None, "one", up1, Some(down1))]).unwrap();
+    for db in all_backends("ledger_empty_row") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+            .unwrap();
+        conn.execute("INSERT INTO alembic_version (version_num) VALUES ('')")
+            .unwrap();
+        for e in [
+            Migrator::new(&chain).current(&mut conn).unwrap_err(),
+            Migrator::new(&chain)
+                .upgrade(&mut conn, "head")
+                .unwrap_err(),
+        ] {
+            assert!(matches!(e, Error::BadVersionRow { .. }), "{d}: {e}");
+            assert!(format!("{e:?}").contains("stamp"), "{d}: {e:?}");
+        }
+        assert!(!table_exists(&mut conn, "t1"), "{d}");
+    }
+    // A hand-made version table without NOT NULL can even hold a NULL.
+    let db = migrate_tests::sqlite("ledger_null_row");
+    let mut conn = db.connect();
+    conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+        .unwrap();
+    conn.execute("INSERT INTO alembic_version VALUES (NULL)")
+        .unwrap();
+    let e = Migrator::new(&chain).current(&mut conn).unwrap_err();
+    assert!(
+        e.to_string().contains("holds NULL instead of a revision"),
+        "{e}"
+    );
+}
+
+fn with_data_step(op: &mut Op) -> Result<()> {
+    op.add_column("t1", col::<Nullable<Text>>("name"));
+    op.run("backfill names", |conn| {
+        conn.execute("UPDATE t1 SET name = 'x'")
+    });
+    Ok(())
+}
+
+fn drop_name(op: &mut Op) -> Result<()> {
+    op.drop_column("t1", "name");
+    Ok(())
+}
+
+#[test]
+fn offline_scripts_refuse_data_steps_unless_told_to_skip_them() {
+    let chain = Chain::new(vec![
+        Migration::new("r1", None, "one", up1, Some(down1)),
+        Migration::new("r2", Some("r1"), "names", with_data_step, Some(drop_name)),
+    ])
+    .unwrap();
+    for d in Dialect::ALL {
+        let e = Migrator::new(&chain).script(d, "base", "head").unwrap_err();
+        assert!(
+            matches!(&e, Error::DataStepsOffline(revs) if revs == &["r2"]),
+            "{d}: {e}"
+        );
+        assert!(format!("{e:?}").contains("--skip-data-steps"), "{d}");
+        let s = Migrator::new(&chain)
+            .skip_data_steps(true)
+            .script(d, "base", "head")
+            .unwrap();
+        assert!(
+            s.contains("-- SKIPPED DATA STEP op.run(\"backfill names\") of r2"),
+            "{d}: {s}"
+        );
+    }
+}
+
+fn bad_sql(op: &mut Op) -> Result<()> {
+    op.execute("THIS IS NOT SQL");
+    Ok(())
+}
+
+fn noop(_: &mut Op) -> Result<()> {
+    Ok(())
+}
+
+/// Feeds `script` to the dialect's own client; returns whether it succeeded.
+fn run_client(db: &TestDb, script: &str) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("script.sql");
+    std::fs::write(&file, script).unwrap();
+    let input = std::fs::File::open(&file).unwrap();
+    let mut cmd = match db.dialect {
+        Dialect::Sqlite => {
+            // sqlite:////abs/path: the path is what follows the third slash.
+            let path = db.url.trim_start_matches("sqlite:///");
+            let mut c = Command::new("sqlite3");
+            c.arg(path);
+            c
+        }
+        Dialect::Postgres => {
+            let mut c = Command::new("psql");
+            c.args(["-q", "-X", &db.url]);
+            c
+        }
+        Dialect::Mysql => {
+            // mysql://user@host:port/db
+            let rest = db.url.trim_start_matches("mysql://");
+            let (auth, rest) = rest.split_once('@').unwrap();
+            let (hostport, name) = rest.split_once('/').unwrap();
+            let (host, port) = hostport.split_once(':').unwrap_or((hostport, "3306"));
+            let mut c = Command::new("mariadb");
+            c.args(["--no-defaults", "-h", host, "-P", port, "-u", auth, name]);
+            c
+        }
+    };
+    let out = cmd
+        .stdin(input)
+        .output()
+        .expect("the database's client runs");
+    out.status.success()
+}
+
+#[test]
+fn offline_scripts_stop_at_the_first_error_in_every_client() {
+    let chain = Chain::new(vec![
+        Migration::new("r1", None, "one", up1, Some(down1)),
+        Migration::new("r2", Some("r1"), "broken", bad_sql, Some(noop)),
+        Migration::new("r3", Some("r2"), "three", up3, Some(down3)),
+    ])
+    .unwrap();
+    for db in all_backends("ledger_script_stops") {
+        let d = db.dialect;
+        let script = Migrator::new(&chain).script(d, "base", "head").unwrap();
+        assert!(
+            !run_client(&db, &script),
+            "{d}: the client reports the failure"
+        );
+        let mut conn = db.connect();
+        assert!(table_exists(&mut conn, "t1"), "{d}: what came before ran");
+        assert!(
+            !table_exists(&mut conn, "t3"),
+            "{d}: nothing after the error ran"
+        );
+        assert_eq!(
+            Migrator::new(&chain).current(&mut conn).unwrap().as_deref(),
+            Some("r1"),
+            "{d}"
+        );
+        // The script kept the ledger as an online run would.
+        let revs: Vec<String> = Migrator::new(&chain)
+            .ledger(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.revision)
+            .collect();
+        assert_eq!(revs, ["r1"], "{d}");
+    }
+}
