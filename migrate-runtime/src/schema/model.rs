@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::ops::{CreateIndex, CreateTable, Default, Operation};
+use crate::ops::{ColumnDefault, CreateIndex, CreateTable, Operation};
 use crate::sql::{self, ExistingColumn, SchemaFacts};
 use crate::sqlite::rebuild::TableSource;
 
@@ -224,8 +224,8 @@ impl SchemaFacts for ModelFacts<'_> {
         };
         let default_sql = match &c.default {
             None => None,
-            Some(Default::Sql(s)) => Some(s.clone()),
-            Some(Default::Value(v)) => Some(sql::value(self.dialect, v)?),
+            Some(ColumnDefault::Sql(s)) => Some(s.clone()),
+            Some(ColumnDefault::Value(v)) => Some(sql::value(self.dialect, v)?),
         };
         Ok(Some(ExistingColumn {
             column_type: sql::column_type(self.dialect, &c.ty, false),

@@ -12,8 +12,8 @@ use crate::error::Result;
 use crate::ops::types::{ColumnKind, ColumnType};
 use crate::ops::value::Value;
 use crate::ops::{
-    Action, AlterColumn, ColumnDef, ConstraintKind, CreateIndex, CreateTable, Default, ForeignKey,
-    Operation,
+    Action, AlterColumn, ColumnDef, ColumnDefault, ConstraintKind, CreateIndex, CreateTable,
+    ForeignKey, Operation,
 };
 
 /// A column's definition as MySQL reports it, needed to rewrite it with
@@ -152,10 +152,10 @@ pub fn column_type(d: Dialect, ty: &ColumnType, autoincrement_pk: bool) -> Strin
     }
 }
 
-fn default_sql(d: Dialect, def: &Default) -> Result<String> {
+fn default_sql(d: Dialect, def: &ColumnDefault) -> Result<String> {
     match def {
-        Default::Value(v) => value(d, v),
-        Default::Sql(s) => Ok(s.clone()),
+        ColumnDefault::Value(v) => value(d, v),
+        ColumnDefault::Sql(s) => Ok(s.clone()),
     }
 }
 

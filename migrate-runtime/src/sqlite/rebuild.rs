@@ -15,7 +15,7 @@ use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::error::Result;
 use crate::ops::types::ColumnKind;
-use crate::ops::{ConstraintKind, Default, Operation};
+use crate::ops::{ColumnDefault, ConstraintKind, Operation};
 use crate::sql;
 use crate::sqlite::ddl::{self, ConstraintType, TableDdl};
 
@@ -236,10 +236,10 @@ pub fn needs_rebuild(op: &Operation, src: &TableSource) -> Result<bool> {
     })
 }
 
-fn default_sql(def: &Default) -> Result<String> {
+fn default_sql(def: &ColumnDefault) -> Result<String> {
     match def {
-        Default::Value(v) => sql::value(Dialect::Sqlite, v),
-        Default::Sql(s) => Ok(s.clone()),
+        ColumnDefault::Value(v) => sql::value(Dialect::Sqlite, v),
+        ColumnDefault::Sql(s) => Ok(s.clone()),
     }
 }
 
