@@ -6,11 +6,13 @@
 //! migration that needs the live connection is recorded as a closure with
 //! [`Op::run`].
 
+mod batch;
 mod column;
 mod table;
 pub mod types;
 pub mod value;
 
+pub use batch::BatchOp;
 pub use column::{col, Column, ColumnDef, ColumnDefault};
 pub use table::{
     Action, AlterColumn, ConstraintKind, CreateIndex, CreateTable, Execute, ForeignKey,
@@ -332,23 +334,22 @@ impl Op {
     /// Several changes to one table applied together (Alembic's
     /// `batch_alter_table`): on SQLite in a single table rebuild, however many
     /// columns and constraints change; elsewhere one statement after the other.
+    /// The closure's [`BatchOp`] names the table for every operation it records.
     ///
     /// ```
     /// use migrate_runtime::prelude::*;
     /// let mut op = Op::new();
     /// op.batch_alter_table("users", |b| {
-    ///     b.add_column("users", col::<Nullable<Text>>("nick"));
-    ///     b.alter_column("users", "email").nullable(false);
-    ///     b.drop_column("users", "legacy");
+    ///     b.add_column(col::<Nullable<Text>>("nick"));
+    ///     b.alter_column("email").nullable(false);
+    ///     b.drop_column("legacy");
     /// });
     /// ```
-    pub fn batch_alter_table(&mut self, table: impl Into<String>, f: impl FnOnce(&mut Op)) {
-        let mut inner = Op::new();
-        f(&mut inner);
-        self.ops.push(Operation::Batch {
-            table: table.into(),
-            ops: inner.ops,
-        });
+    pub fn batch_alter_table(&mut self, table: impl Into<String>, f: impl FnOnce(&mut BatchOp)) {
+        let mut batch = BatchOp::new(table.into());
+        f(&mut batch);
+        let (table, ops) = batch.into_parts();
+        self.ops.push(Operation::Batch { table, ops });
     }
 
     /// Changes a column: name, type, nullability or default.
