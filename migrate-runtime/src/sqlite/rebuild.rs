@@ -18,6 +18,7 @@ use crate::ops::types::ColumnKind;
 use crate::ops::{ColumnDefault, ConstraintKind, Operation};
 use crate::sql;
 use crate::sqlite::ddl::{self, ConstraintType, TableDdl};
+use crate::sqlite::tokens::{self, Token};
 
 /// What a rebuild reads about a table.
 #[derive(Debug, Clone, Default)]
@@ -244,7 +245,7 @@ fn default_sql(def: &ColumnDefault) -> Result<String> {
 }
 
 fn constraint(sql: &str, name: Option<&str>, kind: ConstraintType) -> Result<ddl::ConstraintDdl> {
-    let mut tokens = ddl::tokenize(sql)?;
+    let mut tokens = tokens::tokenize(sql)?;
     if let Some(first) = tokens.first_mut() {
         first.space = false;
     }
@@ -375,8 +376,8 @@ fn edit(
                         column.name
                     )));
                 }
-                let tokens = ddl::tokenize(&sql::column_sql(d, column)?)?;
-                let Some(name) = tokens.first().and_then(ddl::Token::ident) else {
+                let tokens = tokens::tokenize(&sql::column_sql(d, column)?)?;
+                let Some(name) = tokens.first().and_then(Token::ident) else {
                     return Err(Error::Rebuild(format!(
                         "cannot add column {} to {table}",
                         column.name
