@@ -32,8 +32,36 @@ impl TestDb {
     }
 }
 
-fn server_db(env: &str, dialect: Dialect) -> Option<TestDb> {
-    let admin = std::env::var(env).ok().filter(|s| !s.is_empty())?;
+/// The environment variable that names the test server of `dialect`, the
+/// feature of its backend, and whether this build has that feature.
+fn server_env(dialect: Dialect) -> Option<(&'static str, &'static str, bool)> {
+    match dialect {
+        Dialect::Sqlite => None,
+        Dialect::Postgres => Some((
+            "MIGRATE_TEST_POSTGRES_URL",
+            "postgres",
+            cfg!(feature = "postgres"),
+        )),
+        Dialect::Mysql => Some(("MIGRATE_TEST_MYSQL_URL", "mysql", cfg!(feature = "mysql"))),
+    }
+}
+
+/// The admin URL of the configured `dialect` server (`MIGRATE_TEST_POSTGRES_URL`,
+/// `MIGRATE_TEST_MYSQL_URL`), `None` for SQLite or when unset. A server that is
+/// configured while this build lacks its backend fails the test, never skips it.
+pub fn server_url(dialect: Dialect) -> Option<String> {
+    let (env, feature, built) = server_env(dialect)?;
+    let url = std::env::var(env).ok().filter(|s| !s.is_empty())?;
+    assert!(
+        built,
+        "{env} is set but this build lacks the {feature} feature: run with --all-features"
+    );
+    Some(url)
+}
+
+fn server_db(dialect: Dialect) -> Option<TestDb> {
+    let admin = server_url(dialect)?;
+    let env = server_env(dialect).map_or("", |(env, _, _)| env);
     let db = TempDatabase::create(&admin).unwrap_or_else(|e| {
         panic!("{env} is set but no test database could be created there: {e}")
     });
@@ -56,28 +84,12 @@ pub fn sqlite(_test: &str) -> TestDb {
 
 /// A fresh PostgreSQL database, when `MIGRATE_TEST_POSTGRES_URL` is set.
 pub fn postgres(_test: &str) -> Option<TestDb> {
-    if cfg!(feature = "postgres") {
-        server_db("MIGRATE_TEST_POSTGRES_URL", Dialect::Postgres)
-    } else {
-        assert!(
-            std::env::var("MIGRATE_TEST_POSTGRES_URL").is_err(),
-            "MIGRATE_TEST_POSTGRES_URL is set but this build lacks the postgres feature: run with --all-features"
-        );
-        None
-    }
+    server_db(Dialect::Postgres)
 }
 
 /// A fresh MySQL/MariaDB database, when `MIGRATE_TEST_MYSQL_URL` is set.
 pub fn mysql(_test: &str) -> Option<TestDb> {
-    if cfg!(feature = "mysql") {
-        server_db("MIGRATE_TEST_MYSQL_URL", Dialect::Mysql)
-    } else {
-        assert!(
-            std::env::var("MIGRATE_TEST_MYSQL_URL").is_err(),
-            "MIGRATE_TEST_MYSQL_URL is set but this build lacks the mysql feature: run with --all-features"
-        );
-        None
-    }
+    server_db(Dialect::Mysql)
 }
 
 /// One fresh database per configured backend: SQLite always, then PostgreSQL and MariaDB when configured.
