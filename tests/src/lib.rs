@@ -6,8 +6,6 @@
 //! an unreachable server fails the test, it never skips. Each test gets its own
 //! database, dropped at the end.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use migrate_runtime::testing::TempDatabase;
 
 use migrate_runtime::prelude::*;
@@ -100,15 +98,48 @@ pub fn all_backends(test: &str) -> Vec<TestDb> {
     v
 }
 
-/// Which migration of the counting chain fails (0 = none), for fault injection.
-pub static FAIL_AT: AtomicUsize = AtomicUsize::new(0);
-/// Which migration sleeps before its DDL (0 = none), to kill a process mid-run.
-pub static SLOW_AT: AtomicUsize = AtomicUsize::new(0);
-/// Which migration runs outside a transaction and creates an index without
-/// IF NOT EXISTS, after a pause (0 = none): running it twice would fail.
-pub static NOTX_AT: AtomicUsize = AtomicUsize::new(0);
+/// Faults to inject into the counting chain (0 = none). They belong to the
+/// thread that sets them with [`inject`]: each test runs on its own thread, so
+/// one test's faults never reach a test running beside it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Which migration fails.
+    pub fail_at: usize,
+    /// Which migration sleeps for [`SLOW_MS`] before its DDL, to kill a process mid-run.
+    pub slow_at: usize,
+    /// Which migration runs outside a transaction and creates an index without
+    /// IF NOT EXISTS, after a pause: running it twice would fail.
+    pub notx_at: usize,
+}
+
 /// How long the slow migration sleeps, in milliseconds.
-pub static SLOW_MS: AtomicUsize = AtomicUsize::new(3000);
+pub const SLOW_MS: u64 = 3000;
+
+thread_local! {
+    static FAULTS: std::cell::Cell<Faults> = const {
+        std::cell::Cell::new(Faults { fail_at: 0, slow_at: 0, notx_at: 0 })
+    };
+}
+
+/// Injects `faults` into the counting chain on this thread until the guard is
+/// dropped (a panicking test drops it too).
+pub fn inject(faults: Faults) -> FaultGuard {
+    FaultGuard(FAULTS.with(|f| f.replace(faults)))
+}
+
+/// Restores the faults from before [`inject`] when dropped.
+#[must_use = "the faults are removed when the guard is dropped"]
+pub struct FaultGuard(Faults);
+
+impl Drop for FaultGuard {
+    fn drop(&mut self) {
+        FAULTS.with(|f| f.set(self.0));
+    }
+}
+
+fn faults() -> Faults {
+    FAULTS.with(|f| f.get())
+}
 
 fn counted(op: &mut Op, n: usize) -> Result<()> {
     if n == 1 {
@@ -117,11 +148,10 @@ fn counted(op: &mut Op, n: usize) -> Result<()> {
             .column(col::<Varchar>("rev").length(8))
             .column(col::<Integer>("n"));
     }
-    if SLOW_AT.load(Ordering::SeqCst) == n {
+    let f = faults();
+    if f.slow_at == n {
         op.run("sleep", |_| {
-            std::thread::sleep(std::time::Duration::from_millis(
-                SLOW_MS.load(Ordering::SeqCst) as u64,
-            ));
+            std::thread::sleep(std::time::Duration::from_millis(SLOW_MS));
             Ok(())
         });
     }
@@ -130,14 +160,14 @@ fn counted(op: &mut Op, n: usize) -> Result<()> {
     op.create_table(format!("t{n}"))
         .if_not_exists()
         .column(col::<Integer>("id"));
-    if NOTX_AT.load(Ordering::SeqCst) == n {
+    if f.notx_at == n {
         op.run("pause", |_| {
             std::thread::sleep(std::time::Duration::from_millis(300));
             Ok(())
         });
         op.create_index(format!("ix_t{n}"), format!("t{n}"), ["id"]);
     }
-    if FAIL_AT.load(Ordering::SeqCst) == n {
+    if f.fail_at == n {
         op.execute("INSERT INTO no_such_table VALUES (1)");
     }
     op.bulk_insert(
@@ -170,7 +200,7 @@ macro_rules! counting {
                     |op| counted(op, $n),
                     Some(|op| uncounted(op, $n)),
                 )
-                .with_transaction(NOTX_AT.load(Ordering::SeqCst) != $n),
+                .with_transaction(faults().notx_at != $n),
             )*]).expect("valid chain")
         }
     };
@@ -290,5 +320,23 @@ pub mod fixture {
             f.push("mysql");
         }
         f.join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_stay_on_the_thread_that_injects_them_until_the_guard_drops() {
+        let guard = inject(Faults {
+            fail_at: 6,
+            ..Faults::default()
+        });
+        assert_eq!(faults().fail_at, 6);
+        let elsewhere = std::thread::spawn(faults).join().unwrap();
+        assert_eq!(elsewhere, Faults::default());
+        drop(guard);
+        assert_eq!(faults(), Faults::default());
     }
 }
