@@ -244,9 +244,15 @@ pub mod fixture {
             .to_path_buf()
     }
 
-    /// The target directory fixture crates share, so dependencies compile once.
+    /// The target directory fixture crates share, so dependencies compile once:
+    /// `fixture` under `$CARGO_TARGET_DIR` when that is set, else under the
+    /// system's temporary directory, never inside the checkout.
     pub fn target_dir() -> PathBuf {
-        workspace().join("target").join("fixture")
+        let base = std::env::var_os("CARGO_TARGET_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("migrate-tests-target"));
+        base.join("fixture")
     }
 
     /// Runs cargo in `dir` with `args`; `--quiet` goes before any `--`.
