@@ -6,8 +6,6 @@
 //! an unreachable server fails the test, it never skips. Each test gets its own
 //! database, dropped at the end.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use migrate_runtime::testing::TempDatabase;
 
 use migrate_runtime::prelude::*;
@@ -32,8 +30,36 @@ impl TestDb {
     }
 }
 
-fn server_db(env: &str, dialect: Dialect) -> Option<TestDb> {
-    let admin = std::env::var(env).ok().filter(|s| !s.is_empty())?;
+/// The environment variable that names the test server of `dialect`, the
+/// feature of its backend, and whether this build has that feature.
+fn server_env(dialect: Dialect) -> Option<(&'static str, &'static str, bool)> {
+    match dialect {
+        Dialect::Sqlite => None,
+        Dialect::Postgres => Some((
+            "MIGRATE_TEST_POSTGRES_URL",
+            "postgres",
+            cfg!(feature = "postgres"),
+        )),
+        Dialect::Mysql => Some(("MIGRATE_TEST_MYSQL_URL", "mysql", cfg!(feature = "mysql"))),
+    }
+}
+
+/// The admin URL of the configured `dialect` server (`MIGRATE_TEST_POSTGRES_URL`,
+/// `MIGRATE_TEST_MYSQL_URL`), `None` for SQLite or when unset. A server that is
+/// configured while this build lacks its backend fails the test, never skips it.
+pub fn server_url(dialect: Dialect) -> Option<String> {
+    let (env, feature, built) = server_env(dialect)?;
+    let url = std::env::var(env).ok().filter(|s| !s.is_empty())?;
+    assert!(
+        built,
+        "{env} is set but this build lacks the {feature} feature: run with --all-features"
+    );
+    Some(url)
+}
+
+fn server_db(dialect: Dialect) -> Option<TestDb> {
+    let admin = server_url(dialect)?;
+    let env = server_env(dialect).map_or("", |(env, _, _)| env);
     let db = TempDatabase::create(&admin).unwrap_or_else(|e| {
         panic!("{env} is set but no test database could be created there: {e}")
     });
@@ -56,28 +82,12 @@ pub fn sqlite(_test: &str) -> TestDb {
 
 /// A fresh PostgreSQL database, when `MIGRATE_TEST_POSTGRES_URL` is set.
 pub fn postgres(_test: &str) -> Option<TestDb> {
-    if cfg!(feature = "postgres") {
-        server_db("MIGRATE_TEST_POSTGRES_URL", Dialect::Postgres)
-    } else {
-        assert!(
-            std::env::var("MIGRATE_TEST_POSTGRES_URL").is_err(),
-            "MIGRATE_TEST_POSTGRES_URL is set but this build lacks the postgres feature: run with --all-features"
-        );
-        None
-    }
+    server_db(Dialect::Postgres)
 }
 
 /// A fresh MySQL/MariaDB database, when `MIGRATE_TEST_MYSQL_URL` is set.
 pub fn mysql(_test: &str) -> Option<TestDb> {
-    if cfg!(feature = "mysql") {
-        server_db("MIGRATE_TEST_MYSQL_URL", Dialect::Mysql)
-    } else {
-        assert!(
-            std::env::var("MIGRATE_TEST_MYSQL_URL").is_err(),
-            "MIGRATE_TEST_MYSQL_URL is set but this build lacks the mysql feature: run with --all-features"
-        );
-        None
-    }
+    server_db(Dialect::Mysql)
 }
 
 /// One fresh database per configured backend: SQLite always, then PostgreSQL and MariaDB when configured.
@@ -88,15 +98,48 @@ pub fn all_backends(test: &str) -> Vec<TestDb> {
     v
 }
 
-/// Which migration of the counting chain fails (0 = none), for fault injection.
-pub static FAIL_AT: AtomicUsize = AtomicUsize::new(0);
-/// Which migration sleeps before its DDL (0 = none), to kill a process mid-run.
-pub static SLOW_AT: AtomicUsize = AtomicUsize::new(0);
-/// Which migration runs outside a transaction and creates an index without
-/// IF NOT EXISTS, after a pause (0 = none): running it twice would fail.
-pub static NOTX_AT: AtomicUsize = AtomicUsize::new(0);
+/// Faults to inject into the counting chain (0 = none). They belong to the
+/// thread that sets them with [`inject`]: each test runs on its own thread, so
+/// one test's faults never reach a test running beside it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Which migration fails.
+    pub fail_at: usize,
+    /// Which migration sleeps for [`SLOW_MS`] before its DDL, to kill a process mid-run.
+    pub slow_at: usize,
+    /// Which migration runs outside a transaction and creates an index without
+    /// IF NOT EXISTS, after a pause: running it twice would fail.
+    pub notx_at: usize,
+}
+
 /// How long the slow migration sleeps, in milliseconds.
-pub static SLOW_MS: AtomicUsize = AtomicUsize::new(3000);
+pub const SLOW_MS: u64 = 3000;
+
+thread_local! {
+    static FAULTS: std::cell::Cell<Faults> = const {
+        std::cell::Cell::new(Faults { fail_at: 0, slow_at: 0, notx_at: 0 })
+    };
+}
+
+/// Injects `faults` into the counting chain on this thread until the guard is
+/// dropped (a panicking test drops it too).
+pub fn inject(faults: Faults) -> FaultGuard {
+    FaultGuard(FAULTS.with(|f| f.replace(faults)))
+}
+
+/// Restores the faults from before [`inject`] when dropped.
+#[must_use = "the faults are removed when the guard is dropped"]
+pub struct FaultGuard(Faults);
+
+impl Drop for FaultGuard {
+    fn drop(&mut self) {
+        FAULTS.with(|f| f.set(self.0));
+    }
+}
+
+fn faults() -> Faults {
+    FAULTS.with(|f| f.get())
+}
 
 fn counted(op: &mut Op, n: usize) -> Result<()> {
     if n == 1 {
@@ -105,11 +148,10 @@ fn counted(op: &mut Op, n: usize) -> Result<()> {
             .column(col::<Varchar>("rev").length(8))
             .column(col::<Integer>("n"));
     }
-    if SLOW_AT.load(Ordering::SeqCst) == n {
+    let f = faults();
+    if f.slow_at == n {
         op.run("sleep", |_| {
-            std::thread::sleep(std::time::Duration::from_millis(
-                SLOW_MS.load(Ordering::SeqCst) as u64,
-            ));
+            std::thread::sleep(std::time::Duration::from_millis(SLOW_MS));
             Ok(())
         });
     }
@@ -118,14 +160,14 @@ fn counted(op: &mut Op, n: usize) -> Result<()> {
     op.create_table(format!("t{n}"))
         .if_not_exists()
         .column(col::<Integer>("id"));
-    if NOTX_AT.load(Ordering::SeqCst) == n {
+    if f.notx_at == n {
         op.run("pause", |_| {
             std::thread::sleep(std::time::Duration::from_millis(300));
             Ok(())
         });
         op.create_index(format!("ix_t{n}"), format!("t{n}"), ["id"]);
     }
-    if FAIL_AT.load(Ordering::SeqCst) == n {
+    if f.fail_at == n {
         op.execute("INSERT INTO no_such_table VALUES (1)");
     }
     op.bulk_insert(
@@ -158,7 +200,7 @@ macro_rules! counting {
                     |op| counted(op, $n),
                     Some(|op| uncounted(op, $n)),
                 )
-                .with_transaction(NOTX_AT.load(Ordering::SeqCst) != $n),
+                .with_transaction(faults().notx_at != $n),
             )*]).expect("valid chain")
         }
     };
@@ -202,9 +244,15 @@ pub mod fixture {
             .to_path_buf()
     }
 
-    /// The target directory fixture crates share, so dependencies compile once.
+    /// The target directory fixture crates share, so dependencies compile once:
+    /// `fixture` under `$CARGO_TARGET_DIR` when that is set, else under the
+    /// system's temporary directory, never inside the checkout.
     pub fn target_dir() -> PathBuf {
-        workspace().join("target").join("fixture")
+        let base = std::env::var_os("CARGO_TARGET_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("migrate-tests-target"));
+        base.join("fixture")
     }
 
     /// Runs cargo in `dir` with `args`; `--quiet` goes before any `--`.
@@ -278,5 +326,23 @@ pub mod fixture {
             f.push("mysql");
         }
         f.join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_stay_on_the_thread_that_injects_them_until_the_guard_drops() {
+        let guard = inject(Faults {
+            fail_at: 6,
+            ..Faults::default()
+        });
+        assert_eq!(faults().fail_at, 6);
+        let elsewhere = std::thread::spawn(faults).join().unwrap();
+        assert_eq!(elsewhere, Faults::default());
+        drop(guard);
+        assert_eq!(faults(), Faults::default());
     }
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use migrate_runtime::testing::TempDatabase;
+use migrate_tests::all_backends;
 use migrate_tests::fixture::{cargo, features, write_crate};
 
 const INITIAL: &str = r#"use migrate_runtime::prelude::*;
@@ -89,18 +89,9 @@ fn generated(dir: &Path) -> Vec<String> {
 
 #[test]
 fn autogenerate_then_upgrade_passes_check_and_downgrades_back() {
-    let mut servers = vec!["sqlite://".to_owned()];
-    for (env, on) in [
-        ("MIGRATE_TEST_POSTGRES_URL", cfg!(feature = "postgres")),
-        ("MIGRATE_TEST_MYSQL_URL", cfg!(feature = "mysql")),
-    ] {
-        if let Some(u) = std::env::var(env).ok().filter(|_| on) {
-            servers.push(u);
-        }
-    }
-    for server in servers {
-        let db = TempDatabase::create(&server).expect("test database");
-        let url = db.url();
+    for db in all_backends("autogenerate") {
+        let server = db.dialect;
+        let url = db.url.as_str();
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("fixture");
         write_crate(&dir, true);

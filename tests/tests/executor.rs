@@ -2,14 +2,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::atomic::Ordering;
-use std::sync::Mutex;
 
 use migrate_runtime::{Error, Migrator};
-use migrate_tests::{all_backends, applied_counts, counting_chain, table_exists, FAIL_AT};
-
-/// FAIL_AT is process-global: tests that set it run one at a time.
-static FAULTS: Mutex<()> = Mutex::new(());
+use migrate_tests::{all_backends, applied_counts, counting_chain, inject, table_exists, Faults};
 
 fn rev(m: &Migrator, conn: &mut migrate_runtime::AnyConnection) -> Option<String> {
     m.current(conn).expect("current")
@@ -17,7 +12,6 @@ fn rev(m: &Migrator, conn: &mut migrate_runtime::AnyConnection) -> Option<String
 
 #[test]
 fn every_kind_of_target_lands_exactly() {
-    let _g = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
     let chain = counting_chain();
     for db in all_backends("targets") {
         let mut conn = db.connect();
@@ -89,15 +83,17 @@ fn every_kind_of_target_lands_exactly() {
 
 #[test]
 fn a_failure_leaves_the_last_good_revision_and_a_rerun_completes() {
-    let _g = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
     let chain = counting_chain();
     for db in all_backends("fault") {
         let d = db.dialect;
         let mut conn = db.connect();
         let mut m = Migrator::new(&chain);
-        FAIL_AT.store(6, Ordering::SeqCst);
+        let faults = inject(Faults {
+            fail_at: 6,
+            ..Faults::default()
+        });
         let err = m.upgrade(&mut conn, "head").unwrap_err();
-        FAIL_AT.store(0, Ordering::SeqCst);
+        drop(faults);
         let msg = err.to_string();
         assert!(
             msg.contains("upgrade r6 (step 6) failed at operation 2 of 3"),
@@ -125,7 +121,6 @@ fn a_failure_leaves_the_last_good_revision_and_a_rerun_completes() {
 
 #[test]
 fn one_transaction_mode_is_all_or_nothing() {
-    let _g = FAULTS.lock().unwrap_or_else(|e| e.into_inner());
     let chain = counting_chain();
     for db in all_backends("onetx") {
         if !db.dialect.transactional_ddl() {
@@ -133,9 +128,12 @@ fn one_transaction_mode_is_all_or_nothing() {
         }
         let mut conn = db.connect();
         let mut m = Migrator::new(&chain).one_transaction(true);
-        FAIL_AT.store(6, Ordering::SeqCst);
+        let faults = inject(Faults {
+            fail_at: 6,
+            ..Faults::default()
+        });
         assert!(m.upgrade(&mut conn, "head").is_err());
-        FAIL_AT.store(0, Ordering::SeqCst);
+        drop(faults);
         assert_eq!(rev(&m, &mut conn), None, "{}", db.dialect);
         assert!(!table_exists(&mut conn, "t1"));
         m.upgrade(&mut conn, "head").unwrap();

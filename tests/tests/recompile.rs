@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use migrate_tests::fixture::{cargo, migration, workspace, write_crate};
+use migrate_tests::fixture::{cargo, migration, target_dir, write_crate};
 
 fn run_fixture(dir: &Path) -> String {
     let out = cargo(dir, &["run", "--offline", "--bin", "fixture"]);
@@ -55,16 +55,16 @@ fn adding_a_file_rebuilds_and_a_missing_build_rs_line_is_a_compile_error() {
         migration("b2", Some("a1")).replace("t_b2", "t_b2_edited"),
     )
     .unwrap();
-    let bin = workspace().join("target/fixture/debug/fixture");
-    let built = |p: &Path| {
-        std::fs::metadata(p)
-            .and_then(|m| m.modified())
-            .expect("binary mtime")
+    // What the binary holds tells whether the edit was compiled in; file
+    // times can be too coarse to tell a rebuild apart.
+    let bin = target_dir().join("debug/fixture");
+    let holds = |needle: &str| {
+        let bytes = std::fs::read(&bin).expect("read the built binary");
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
     };
-    let before = built(&bin);
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert!(!holds("t_b2_edited"), "not built with the edit yet");
     assert_eq!(run_fixture(&dir), "b2 2");
-    assert!(built(&bin) > before, "an edit recompiles");
+    assert!(holds("t_b2_edited"), "an edit recompiles");
 
     // The built binary notices a file added since it was built.
     std::fs::write(
@@ -148,7 +148,7 @@ fn adding_a_file_rebuilds_and_a_missing_build_rs_line_is_a_compile_error() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(dir.join("migrations/d4_more.rs").exists());
-    let stale = workspace().join("target/fixture/debug/migrate");
+    let stale = target_dir().join("debug/migrate");
     let out = Command::new(&stale)
         .args(["revision", "-m", "fork"])
         .current_dir(&dir)

@@ -2,7 +2,7 @@
 
 use migrate_runtime::prelude::*;
 use migrate_runtime::testing::{RoundTrip, TempDatabase};
-use migrate_tests::all_backends;
+use migrate_tests::{all_backends, server_url};
 
 fn up1(op: &mut Op) -> Result<()> {
     op.create_table("users")
@@ -115,10 +115,32 @@ fn temp_databases_are_created_and_dropped() {
     assert!(std::path::Path::new(&path).exists());
     drop(d);
     assert!(!std::path::Path::new(&path).exists());
-    if let Ok(pg) = std::env::var("MIGRATE_TEST_POSTGRES_URL") {
-        if cfg!(feature = "postgres") {
-            let d = TempDatabase::create(&pg).unwrap();
-            RoundTrip::new(&chain(false)).on(d.url()).run().unwrap();
-        }
+    for dialect in [Dialect::Postgres, Dialect::Mysql] {
+        let Some(server) = server_url(dialect) else {
+            continue;
+        };
+        let d = TempDatabase::create(&server).unwrap();
+        // The database's name is the last path segment of its URL.
+        let name = d
+            .url()
+            .split('?')
+            .next()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        let sql = match dialect {
+            Dialect::Postgres => format!("SELECT datname AS v FROM pg_database WHERE datname = '{name}'"),
+            _ => format!("SELECT CAST(schema_name AS CHAR) AS v FROM information_schema.schemata WHERE schema_name = '{name}'"),
+        };
+        let exists = || {
+            let mut admin = AnyConnection::establish(&server).unwrap();
+            !admin.query_text(&sql).unwrap().is_empty()
+        };
+        RoundTrip::new(&chain(false)).on(d.url()).run().unwrap();
+        assert!(exists(), "{dialect}: {name} was created");
+        drop(d);
+        assert!(!exists(), "{dialect}: {name} was dropped");
     }
 }

@@ -4,39 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use migrate_runtime::testing::TempDatabase;
+use migrate_tests::all_backends;
 
 const HEAD: &str = "9d0e1f2a3b4c";
-
-struct Db {
-    url: String,
-    _db: TempDatabase,
-}
-
-fn server(env: &str) -> Option<Db> {
-    let admin = std::env::var(env).ok().filter(|s| !s.is_empty())?;
-    let db =
-        TempDatabase::create(&admin).unwrap_or_else(|e| panic!("{env} is set but unusable: {e}"));
-    Some(Db {
-        url: db.url().to_owned(),
-        _db: db,
-    })
-}
-
-fn databases() -> Vec<Db> {
-    let db = TempDatabase::create("sqlite://").unwrap();
-    let mut v = vec![Db {
-        url: db.url().to_owned(),
-        _db: db,
-    }];
-    if cfg!(feature = "postgres") {
-        v.extend(server("MIGRATE_TEST_POSTGRES_URL"));
-    }
-    if cfg!(feature = "mysql") {
-        v.extend(server("MIGRATE_TEST_MYSQL_URL"));
-    }
-    v
-}
 
 fn migrate(url: Option<&str>, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_migrate"));
@@ -69,7 +39,7 @@ fn fails(url: Option<&str>, args: &[&str], code: i32) -> String {
 
 #[test]
 fn every_command_on_every_database() {
-    for db in databases() {
+    for db in all_backends("tracker_cli") {
         let u = db.url.as_str();
         assert_eq!(
             ok(u, &["current"]).0,
@@ -378,10 +348,10 @@ fn offline_script_runs_in_sqlite3_and_matches_the_online_schema() {
 #[cfg(feature = "postgres")]
 #[test]
 fn offline_script_runs_in_psql_and_matches_the_online_schema() {
-    let Some(online) = server("MIGRATE_TEST_POSTGRES_URL") else {
+    let Some(online) = migrate_tests::postgres("tracker_psql_online") else {
         return;
     };
-    let Some(offline) = server("MIGRATE_TEST_POSTGRES_URL") else {
+    let Some(offline) = migrate_tests::postgres("tracker_psql_offline") else {
         return;
     };
     ok(&online.url, &["upgrade"]);

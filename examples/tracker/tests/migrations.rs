@@ -2,34 +2,16 @@
 //! compared) on SQLite, and on PostgreSQL and MariaDB when their URLs are set;
 //! the seed migration's data is checked.
 
-use migrate_runtime::testing::{RoundTrip, TempDatabase};
+use migrate_runtime::testing::RoundTrip;
 use migrate_runtime::Error;
-
-fn urls() -> Vec<(String, TempDatabase)> {
-    let mut out = Vec::new();
-    for (env, on) in [
-        ("", true),
-        ("MIGRATE_TEST_POSTGRES_URL", cfg!(feature = "postgres")),
-        ("MIGRATE_TEST_MYSQL_URL", cfg!(feature = "mysql")),
-    ] {
-        let server = if env.is_empty() {
-            Some("sqlite://".to_owned())
-        } else {
-            std::env::var(env).ok().filter(|_| on)
-        };
-        if let Some(s) = server {
-            let db = TempDatabase::create(&s).unwrap_or_else(|e| panic!("{env}: {e}"));
-            out.push((db.url().to_owned(), db));
-        }
-    }
-    out
-}
+use migrate_tests::all_backends;
 
 #[test]
 fn every_migration_round_trips() {
-    for (url, _db) in urls() {
+    for db in all_backends("tracker_round_trip") {
+        let url = &db.url;
         RoundTrip::new(&tracker::MIGRATIONS)
-            .on(&url)
+            .on(url)
             .seed_before("8a7b6c5d4e3f", |conn| {
                 conn.execute("INSERT INTO problems (slug, title, points) VALUES ('fizz-buzz', 'Fizz Buzz', 45)")
             })
@@ -49,11 +31,12 @@ fn every_migration_round_trips() {
 
 #[test]
 fn schema_rs_matches_the_migrations_at_head() {
-    for (url, _db) in urls() {
+    for db in all_backends("tracker_models") {
+        let url = &db.url;
         migrate_runtime::testing::models_match(
             &tracker::MIGRATIONS,
             include_str!("../src/schema.rs"),
-            &url,
+            url,
         )
         .unwrap_or_else(|e| panic!("{url}: {e}"));
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::ops::{CreateIndex, CreateTable, Default, Operation};
+use crate::ops::{AlterColumn, ColumnDefault, CreateIndex, CreateTable, Operation};
 use crate::sql::{self, ExistingColumn, SchemaFacts};
 use crate::sqlite::rebuild::TableSource;
 
@@ -28,60 +28,14 @@ impl SchemaModel {
                 self.tables.remove(name);
                 self.indexes.retain(|_, i| &i.table != name);
             }
-            Operation::RenameTable { from, to } => {
-                if let Some(mut t) = self.tables.remove(from) {
-                    t.name = to.clone();
-                    self.tables.insert(to.clone(), t);
-                }
-                for i in self.indexes.values_mut() {
-                    if &i.table == from {
-                        i.table = to.clone();
-                    }
-                }
-            }
+            Operation::RenameTable { from, to } => self.rename_table(from, to),
             Operation::AddColumn { table, column, .. } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.columns.push(column.clone());
                 }
             }
-            Operation::DropColumn { table, column, .. } => {
-                if let Some(t) = self.tables.get_mut(table) {
-                    t.columns.retain(|c| &c.name != column);
-                    t.uniques.retain(|(_, cols)| !cols.contains(column));
-                    t.foreign_keys.retain(|fk| !fk.columns.contains(column));
-                    if t.primary_key
-                        .as_ref()
-                        .is_some_and(|(_, cols)| cols.contains(column))
-                    {
-                        t.primary_key = None;
-                    }
-                }
-                self.indexes
-                    .retain(|_, i| !(&i.table == table && i.columns.contains(column)));
-            }
-            Operation::AlterColumn(a) => {
-                if let Some(c) = self
-                    .tables
-                    .get_mut(&a.table)
-                    .and_then(|t| t.columns.iter_mut().find(|c| c.name == a.column))
-                {
-                    if let Some(ty) = a.ty {
-                        c.ty = ty;
-                    }
-                    if let Some(n) = a.nullable {
-                        c.nullable = n;
-                    }
-                    if let Some(d) = &a.default {
-                        c.default = d.clone();
-                    }
-                    if let Some(n) = &a.new_name {
-                        c.name = n.clone();
-                    }
-                }
-                if let Some(new) = &a.new_name {
-                    self.rename_column(&a.table, &a.column, new);
-                }
-            }
+            Operation::DropColumn { table, column, .. } => self.drop_column(table, column),
+            Operation::AlterColumn(a) => self.alter_column(a),
             Operation::CreateIndex(i) => {
                 self.indexes.insert(i.name.clone(), i.clone());
             }
@@ -131,19 +85,76 @@ impl SchemaModel {
                     t.primary_key = Some((Some(name.clone()), columns.clone()));
                 }
             }
-            Operation::DropConstraint { name, table, .. } => {
-                self.indexes.remove(name);
-                if let Some(t) = self.tables.get_mut(table) {
-                    let n = Some(name.clone());
-                    t.foreign_keys.retain(|fk| fk.name != n);
-                    t.uniques.retain(|(un, _)| *un != n);
-                    t.checks.retain(|(cn, _)| *cn != n);
-                    if t.primary_key.as_ref().is_some_and(|(pn, _)| *pn == n) {
-                        t.primary_key = None;
-                    }
-                }
-            }
+            Operation::DropConstraint { name, table, .. } => self.drop_constraint(table, name),
             _ => {}
+        }
+    }
+
+    fn rename_table(&mut self, from: &str, to: &str) {
+        if let Some(mut t) = self.tables.remove(from) {
+            t.name = to.to_owned();
+            self.tables.insert(to.to_owned(), t);
+        }
+        for i in self.indexes.values_mut() {
+            if i.table == from {
+                i.table = to.to_owned();
+            }
+        }
+    }
+
+    /// Drops the column and, as the databases do, the keys and indexes over it.
+    fn drop_column(&mut self, table: &str, column: &String) {
+        if let Some(t) = self.tables.get_mut(table) {
+            t.columns.retain(|c| &c.name != column);
+            t.uniques.retain(|(_, cols)| !cols.contains(column));
+            t.foreign_keys.retain(|fk| !fk.columns.contains(column));
+            if t.primary_key
+                .as_ref()
+                .is_some_and(|(_, cols)| cols.contains(column))
+            {
+                t.primary_key = None;
+            }
+        }
+        self.indexes
+            .retain(|_, i| !(i.table == table && i.columns.contains(column)));
+    }
+
+    fn alter_column(&mut self, a: &AlterColumn) {
+        if let Some(c) = self
+            .tables
+            .get_mut(&a.table)
+            .and_then(|t| t.columns.iter_mut().find(|c| c.name == a.column))
+        {
+            if let Some(ty) = a.ty {
+                c.ty = ty;
+            }
+            if let Some(n) = a.nullable {
+                c.nullable = n;
+            }
+            if let Some(d) = &a.default {
+                c.default = d.clone();
+            }
+            if let Some(n) = &a.new_name {
+                c.name = n.clone();
+            }
+        }
+        if let Some(new) = &a.new_name {
+            self.rename_column(&a.table, &a.column, new);
+        }
+    }
+
+    /// Drops the named constraint, whichever kind it is (a unique constraint
+    /// may be modelled as an index).
+    fn drop_constraint(&mut self, table: &str, name: &str) {
+        self.indexes.remove(name);
+        if let Some(t) = self.tables.get_mut(table) {
+            let n = Some(name.to_owned());
+            t.foreign_keys.retain(|fk| fk.name != n);
+            t.uniques.retain(|(un, _)| *un != n);
+            t.checks.retain(|(cn, _)| *cn != n);
+            if t.primary_key.as_ref().is_some_and(|(pn, _)| *pn == n) {
+                t.primary_key = None;
+            }
         }
     }
 
@@ -224,8 +235,8 @@ impl SchemaFacts for ModelFacts<'_> {
         };
         let default_sql = match &c.default {
             None => None,
-            Some(Default::Sql(s)) => Some(s.clone()),
-            Some(Default::Value(v)) => Some(sql::value(self.dialect, v)?),
+            Some(ColumnDefault::Sql(s)) => Some(s.clone()),
+            Some(ColumnDefault::Value(v)) => Some(sql::value(self.dialect, v)?),
         };
         Ok(Some(ExistingColumn {
             column_type: sql::column_type(self.dialect, &c.ty, false),

@@ -282,9 +282,9 @@ fn sqlite_rebuild_statements() {
         }),
         ("a batch: one rebuild for all its changes", |op| {
             op.batch_alter_table("users", |b| {
-                b.add_column("users", col::<Nullable<Text>>("nick"));
-                b.alter_column("users", "name").nullable(true);
-                b.drop_constraint("fk_team", "users", ConstraintKind::ForeignKey);
+                b.add_column(col::<Nullable<Text>>("nick"));
+                b.alter_column("name").nullable(true);
+                b.drop_constraint("fk_team", ConstraintKind::ForeignKey);
             });
         }),
     ];

@@ -15,9 +15,10 @@ use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::error::Result;
 use crate::ops::types::ColumnKind;
-use crate::ops::{ConstraintKind, Default, Operation};
+use crate::ops::{AlterColumn, ColumnDef, ColumnDefault, ConstraintKind, ForeignKey, Operation};
 use crate::sql;
 use crate::sqlite::ddl::{self, ConstraintType, TableDdl};
+use crate::sqlite::tokens::{self, Token};
 
 /// What a rebuild reads about a table.
 #[derive(Debug, Clone, Default)]
@@ -236,15 +237,15 @@ pub fn needs_rebuild(op: &Operation, src: &TableSource) -> Result<bool> {
     })
 }
 
-fn default_sql(def: &Default) -> Result<String> {
+fn default_sql(def: &ColumnDefault) -> Result<String> {
     match def {
-        Default::Value(v) => sql::value(Dialect::Sqlite, v),
-        Default::Sql(s) => Ok(s.clone()),
+        ColumnDefault::Value(v) => sql::value(Dialect::Sqlite, v),
+        ColumnDefault::Sql(s) => Ok(s.clone()),
     }
 }
 
 fn constraint(sql: &str, name: Option<&str>, kind: ConstraintType) -> Result<ddl::ConstraintDdl> {
-    let mut tokens = ddl::tokenize(sql)?;
+    let mut tokens = tokens::tokenize(sql)?;
     if let Some(first) = tokens.first_mut() {
         first.space = false;
     }
@@ -255,7 +256,8 @@ fn constraint(sql: &str, name: Option<&str>, kind: ConstraintType) -> Result<ddl
     })
 }
 
-/// Applies `ops` (all on one table) to its definition.
+/// Applies `ops` (all on one table) to its definition, noting the columns and
+/// unique indexes dropped so that their indexes are not recreated.
 fn edit(
     table: &str,
     ddl: &mut TableDdl,
@@ -263,130 +265,33 @@ fn edit(
     dropped: &mut Vec<String>,
     dropped_indexes: &mut Vec<String>,
 ) -> Result<()> {
-    let d = Dialect::Sqlite;
-    let not_found = |what: String| Error::Rebuild(format!("table {table} has no {what}"));
     for op in ops {
         match op {
-            Operation::AlterColumn(a) => {
-                let col = ddl
-                    .column_mut(&a.column)
-                    .ok_or_else(|| not_found(format!("column {}", a.column)))?;
-                if let Some(ty) = &a.ty {
-                    // SQLite integers are 64-bit already; retyping the rowid alias
-                    // (`INTEGER PRIMARY KEY`) would turn it into an ordinary column
-                    // that no longer gets ids assigned.
-                    let integer = matches!(
-                        ty.kind,
-                        ColumnKind::SmallInt | ColumnKind::Integer | ColumnKind::BigInt
-                    );
-                    if !(col.is_rowid_alias() && integer) {
-                        col.set_type(&sql::column_type(d, ty, false))?;
-                    }
-                }
-                if let Some(n) = a.nullable {
-                    col.set_nullable(n);
-                }
-                if let Some(def) = &a.default {
-                    col.set_default(def.as_ref().map(default_sql).transpose()?.as_deref())?;
-                }
-            }
+            Operation::AlterColumn(a) => edit_column(table, ddl, a)?,
             Operation::DropColumn { column, .. } => {
-                let before = ddl.columns.len();
-                ddl.columns.retain(|c| !c.name.eq_ignore_ascii_case(column));
-                if ddl.columns.len() == before {
-                    return Err(not_found(format!("column {column}")));
-                }
-                if ddl.columns.is_empty() {
-                    return Err(Error::Rebuild(format!(
-                        "cannot drop {column}: it is the last column of {table}"
-                    )));
-                }
-                // A table constraint over the dropped column cannot outlive it.
-                ddl.constraints.retain(|c| !c.mentions(column));
+                drop_column(table, ddl, column)?;
                 dropped.push(column.clone());
             }
             Operation::CreateForeignKey { fk, .. } => {
-                let mut fk = fk.clone();
-                let name = fk.name.take();
-                let body = sql::foreign_key_sql(d, &fk);
-                let sql = match &name {
-                    Some(n) => format!("CONSTRAINT {} {body}", d.quote_ident(n)),
-                    None => body,
-                };
-                ddl.constraints.push(constraint(
-                    &sql,
-                    name.as_deref(),
-                    ConstraintType::ForeignKey,
-                )?);
+                ddl.constraints.push(foreign_key_constraint(fk)?);
             }
             Operation::CreateCheck { name, sql, .. } => {
+                let d = Dialect::Sqlite;
                 let text = format!("CONSTRAINT {} CHECK ({sql})", d.quote_ident(name));
                 ddl.constraints
                     .push(constraint(&text, Some(name), ConstraintType::Check)?);
             }
             Operation::CreatePrimaryKey { name, columns, .. } => {
-                let has_pk = ddl
-                    .constraints
-                    .iter()
-                    .any(|c| c.kind == ConstraintType::PrimaryKey)
-                    || ddl.columns.iter().any(|c| c.has_word("PRIMARY"));
-                if has_pk {
-                    return Err(Error::Rebuild(format!(
-                        "table {table} already has a primary key; drop it first"
-                    )));
-                }
-                let cols: Vec<String> = columns.iter().map(|c| d.quote_ident(c)).collect();
-                let text = format!(
-                    "CONSTRAINT {} PRIMARY KEY ({})",
-                    d.quote_ident(name),
-                    cols.join(", ")
-                );
-                ddl.constraints
-                    .push(constraint(&text, Some(name), ConstraintType::PrimaryKey)?);
+                add_primary_key(table, ddl, name, columns)?;
             }
             Operation::DropConstraint { name, kind, .. } => {
-                let before = ddl.constraints.len();
-                ddl.constraints
-                    .retain(|c| c.name.as_deref() != Some(name.as_str()));
-                if ddl.constraints.len() == before {
-                    // create_unique_constraint makes a unique index on SQLite:
-                    // dropping it means not recreating that index.
-                    if *kind == ConstraintKind::Unique {
-                        dropped_indexes.push(name.clone());
-                    } else {
-                        return Err(not_found(format!(
-                            "constraint named {name} (only named table constraints can be dropped)"
-                        )));
-                    }
-                }
+                drop_constraint(table, ddl, name, *kind, dropped_indexes)?;
             }
             Operation::Batch { ops: inner, .. } => {
                 let inner: Vec<&Operation> = inner.iter().collect();
                 edit(table, ddl, &inner, dropped, dropped_indexes)?;
             }
-            Operation::AddColumn { column, .. } => {
-                if ddl
-                    .columns
-                    .iter()
-                    .any(|c| c.name.eq_ignore_ascii_case(&column.name))
-                {
-                    return Err(Error::Rebuild(format!(
-                        "table {table} already has a column {}",
-                        column.name
-                    )));
-                }
-                let tokens = ddl::tokenize(&sql::column_sql(d, column)?)?;
-                let Some(name) = tokens.first().and_then(ddl::Token::ident) else {
-                    return Err(Error::Rebuild(format!(
-                        "cannot add column {} to {table}",
-                        column.name
-                    )));
-                };
-                ddl.columns.push(ddl::ColumnDdl {
-                    name,
-                    rest: tokens[1..].to_vec(),
-                });
-            }
+            Operation::AddColumn { column, .. } => add_column(table, ddl, column)?,
             other => {
                 return Err(Error::Rebuild(format!(
                     "{} cannot be part of a table rebuild",
@@ -395,6 +300,136 @@ fn edit(
             }
         }
     }
+    Ok(())
+}
+
+fn not_found(table: &str, what: String) -> Error {
+    Error::Rebuild(format!("table {table} has no {what}"))
+}
+
+/// `alter_column`: the type, nullability and default of the column's definition.
+fn edit_column(table: &str, ddl: &mut TableDdl, a: &AlterColumn) -> Result<()> {
+    let col = ddl
+        .column_mut(&a.column)
+        .ok_or_else(|| not_found(table, format!("column {}", a.column)))?;
+    if let Some(ty) = &a.ty {
+        // SQLite integers are 64-bit already; retyping the rowid alias
+        // (`INTEGER PRIMARY KEY`) would turn it into an ordinary column
+        // that no longer gets ids assigned.
+        let integer = matches!(
+            ty.kind,
+            ColumnKind::SmallInt | ColumnKind::Integer | ColumnKind::BigInt
+        );
+        if !(col.is_rowid_alias() && integer) {
+            col.set_type(&sql::column_type(Dialect::Sqlite, ty, false))?;
+        }
+    }
+    if let Some(n) = a.nullable {
+        col.set_nullable(n);
+    }
+    if let Some(def) = &a.default {
+        col.set_default(def.as_ref().map(default_sql).transpose()?.as_deref())?;
+    }
+    Ok(())
+}
+
+fn drop_column(table: &str, ddl: &mut TableDdl, column: &str) -> Result<()> {
+    let before = ddl.columns.len();
+    ddl.columns.retain(|c| !c.name.eq_ignore_ascii_case(column));
+    if ddl.columns.len() == before {
+        return Err(not_found(table, format!("column {column}")));
+    }
+    if ddl.columns.is_empty() {
+        return Err(Error::Rebuild(format!(
+            "cannot drop {column}: it is the last column of {table}"
+        )));
+    }
+    // A table constraint over the dropped column cannot outlive it.
+    ddl.constraints.retain(|c| !c.mentions(column));
+    Ok(())
+}
+
+fn foreign_key_constraint(fk: &ForeignKey) -> Result<ddl::ConstraintDdl> {
+    let d = Dialect::Sqlite;
+    let mut fk = fk.clone();
+    let name = fk.name.take();
+    let body = sql::foreign_key_sql(d, &fk);
+    let sql = match &name {
+        Some(n) => format!("CONSTRAINT {} {body}", d.quote_ident(n)),
+        None => body,
+    };
+    constraint(&sql, name.as_deref(), ConstraintType::ForeignKey)
+}
+
+fn add_primary_key(table: &str, ddl: &mut TableDdl, name: &str, columns: &[String]) -> Result<()> {
+    let d = Dialect::Sqlite;
+    let has_pk = ddl
+        .constraints
+        .iter()
+        .any(|c| c.kind == ConstraintType::PrimaryKey)
+        || ddl.columns.iter().any(|c| c.has_word("PRIMARY"));
+    if has_pk {
+        return Err(Error::Rebuild(format!(
+            "table {table} already has a primary key; drop it first"
+        )));
+    }
+    let cols: Vec<String> = columns.iter().map(|c| d.quote_ident(c)).collect();
+    let text = format!(
+        "CONSTRAINT {} PRIMARY KEY ({})",
+        d.quote_ident(name),
+        cols.join(", ")
+    );
+    ddl.constraints
+        .push(constraint(&text, Some(name), ConstraintType::PrimaryKey)?);
+    Ok(())
+}
+
+fn drop_constraint(
+    table: &str,
+    ddl: &mut TableDdl,
+    name: &str,
+    kind: ConstraintKind,
+    dropped_indexes: &mut Vec<String>,
+) -> Result<()> {
+    let before = ddl.constraints.len();
+    ddl.constraints.retain(|c| c.name.as_deref() != Some(name));
+    if ddl.constraints.len() == before {
+        // create_unique_constraint makes a unique index on SQLite:
+        // dropping it means not recreating that index.
+        if kind == ConstraintKind::Unique {
+            dropped_indexes.push(name.to_owned());
+        } else {
+            return Err(not_found(
+                table,
+                format!("constraint named {name} (only named table constraints can be dropped)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn add_column(table: &str, ddl: &mut TableDdl, column: &ColumnDef) -> Result<()> {
+    if ddl
+        .columns
+        .iter()
+        .any(|c| c.name.eq_ignore_ascii_case(&column.name))
+    {
+        return Err(Error::Rebuild(format!(
+            "table {table} already has a column {}",
+            column.name
+        )));
+    }
+    let tokens = tokens::tokenize(&sql::column_sql(Dialect::Sqlite, column)?)?;
+    let Some(name) = tokens.first().and_then(Token::ident) else {
+        return Err(Error::Rebuild(format!(
+            "cannot add column {} to {table}",
+            column.name
+        )));
+    };
+    ddl.columns.push(ddl::ColumnDdl {
+        name,
+        rest: tokens[1..].to_vec(),
+    });
     Ok(())
 }
 

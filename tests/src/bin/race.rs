@@ -1,7 +1,7 @@
 //! Helper process for the concurrency and kill tests: `race <url> [slow_at] [notx_at]`
 //! upgrades the counting chain to head and prints Alembic's line per migration.
 
-use std::sync::atomic::Ordering;
+use migrate_tests::{inject, Faults};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -9,12 +9,12 @@ fn main() {
         eprintln!("usage: race <url> [slow_at] [notx_at]");
         std::process::exit(2);
     };
-    if let Some(n) = args.next().and_then(|s| s.parse().ok()) {
-        migrate_tests::SLOW_AT.store(n, Ordering::SeqCst);
-    }
-    if let Some(n) = args.next().and_then(|s| s.parse().ok()) {
-        migrate_tests::NOTX_AT.store(n, Ordering::SeqCst);
-    }
+    let mut at = || args.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let _faults = inject(Faults {
+        slow_at: at(),
+        notx_at: at(),
+        ..Faults::default()
+    });
     let chain = migrate_tests::counting_chain();
     let result = migrate_runtime::AnyConnection::establish(&url).and_then(|mut conn| {
         migrate_runtime::Migrator::new(&chain)

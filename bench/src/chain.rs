@@ -1,0 +1,326 @@
+//! The chain benchmark: a generated crate of N migrations, its build cost, and
+//! upgrade, downgrade, `current`, `history` and offline runs against raw SQL and
+//! Alembic, on SQLite and (with the `postgres` feature) PostgreSQL.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::{gen, print_table, sh, sqlite3, time, workspace, Opts, Row};
+
+fn cargo_build(dir: &Path, target: &Path) -> Duration {
+    let t = Instant::now();
+    sh(cargo_cmd()
+        .args(["build", "--release", "--quiet"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target));
+    t.elapsed()
+}
+
+fn cargo_cmd() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+pub(crate) fn chain_bench(o: &Opts, alembic: Option<&Path>) {
+    let target = o.out.join("target");
+    let mut build_rows = Vec::new();
+    for &n in &o.ns {
+        let base = o.out.join(format!("n{n}"));
+        let wl = base.join("workload");
+        let (full, incremental) = build_chain(o, n, &base, &target);
+        build_rows.push((n, full, incremental));
+        let bin = target.join(format!("release/bench_chain_n{n}"));
+        let rows = sqlite_rows(o.reps, n, &bin, &wl, &base.join("bench.db"), alembic);
+        print_table(&format!("N = {n}, SQLite"), &rows);
+        if let Some(pg) = &o.postgres {
+            let mut pg_rows = Vec::new();
+            postgres_rows(&mut pg_rows, pg, n, &bin, &wl, alembic, o.reps);
+            print_table(&format!("N = {n}, PostgreSQL"), &pg_rows);
+        }
+    }
+    println!("\n### Build cost of the generated crate (release)\n");
+    println!("| migrations | crate build (deps prebuilt) | incremental rebuild after adding one migration |");
+    println!("|---:|---:|---:|");
+    for (n, full, inc) in build_rows {
+        println!(
+            "| {n} | {:.2} s | {:.2} s |",
+            full.as_secs_f64(),
+            inc.as_secs_f64()
+        );
+    }
+}
+
+/// Generates the workload and the chain crate of `n` migrations under `base` and
+/// builds it: the crate's own build time, and the incremental rebuild after one
+/// more migration file.
+fn build_chain(o: &Opts, n: usize, base: &Path, target: &Path) -> (Duration, Duration) {
+    let features: Vec<&str> = if cfg!(feature = "postgres") {
+        vec!["sqlite", "postgres"]
+    } else {
+        vec!["sqlite"]
+    };
+    let wl = base.join("workload");
+    sh(Command::new("python3")
+        .arg(o.shared.join("gen.py"))
+        .arg(n.to_string())
+        .arg("--out")
+        .arg(&wl));
+    let krate = base.join(format!("chain_n{n}"));
+    if let Err(e) = gen::write_crate(
+        &wl.join("workload.json"),
+        &krate,
+        &workspace().join("migrate-runtime"),
+        &features,
+    ) {
+        panic!("generating the crate: {e}");
+    }
+    // Dependencies first, so that the next figures are the chain crate's own.
+    cargo_build(&krate, target);
+    sh(cargo_cmd()
+        .args([
+            "clean",
+            "--release",
+            "--quiet",
+            "-p",
+            &format!("bench_chain_n{n}"),
+        ])
+        .current_dir(&krate)
+        .env("CARGO_TARGET_DIR", target));
+    let full = cargo_build(&krate, target);
+    let extra = krate.join("migrations/ffffffffffff_one_more.rs");
+    std::fs::write(&extra, one_more_migration(&wl)).expect("write extra migration");
+    let incremental = cargo_build(&krate, target);
+    let _ = std::fs::remove_file(&extra);
+    cargo_build(&krate, target);
+    (full, incremental)
+}
+
+/// A migration after the workload's head, to time an incremental rebuild.
+fn one_more_migration(wl: &Path) -> String {
+    let w: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(wl.join("workload.json")).unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    let last = w["revisions"]
+        .as_array()
+        .and_then(|r| r.last())
+        .and_then(|r| r["revision"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    format!("use migrate_runtime::prelude::*;\n\n#[migration(revision = \"ffffffffffff\", down_revision = \"{last}\")]\nfn upgrade(op: &mut Op) -> Result<()> {{\n    op.create_table(\"one_more\").column(col::<Integer>(\"id\"));\n    Ok(())\n}}\n\nfn downgrade(op: &mut Op) -> Result<()> {{\n    op.drop_table(\"one_more\");\n    Ok(())\n}}\n")
+}
+
+/// The SQLite rows: upgrade and downgrade (a transaction per migration and one
+/// transaction), `current`, `history` and the offline script, against raw SQL
+/// and Alembic where they do the same.
+fn sqlite_rows(
+    r: usize,
+    n: usize,
+    bin: &Path,
+    wl: &Path,
+    db: &Path,
+    alembic: Option<&Path>,
+) -> Vec<Row> {
+    let url = format!("sqlite:///{}", db.display());
+    let rm = || {
+        let _ = std::fs::remove_file(db);
+    };
+    let ours = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.arg("--url").arg(&url).args(args);
+        c
+    };
+    let raw = |f: &str| wl.join("raw").join(f);
+    let al = |args: &[&str]| {
+        alembic.map(|a| {
+            let mut c = Command::new(a);
+            c.arg("-c")
+                .arg(wl.join("alembic/alembic.ini"))
+                .args(args)
+                .env("BENCH_DB_URL", &url);
+            c
+        })
+    };
+    let mut rows = Vec::new();
+    rows.push(Row {
+        work: format!("SQLite upgrade head, N={n}, a transaction per migration"),
+        ours: time(r, rm, || sh(&mut ours(&["upgrade", "head"]))),
+        raw: Some(time(r, rm, || {
+            sh(&mut sqlite3(db, &raw("sqlite_upgrade_perrev.sql")))
+        })),
+        alembic: None,
+    });
+    rows.push(Row {
+        work: format!("SQLite upgrade head, N={n}, one transaction"),
+        ours: time(r, rm, || {
+            sh(&mut ours(&["upgrade", "head", "--one-transaction"]))
+        }),
+        raw: Some(time(r, rm, || {
+            sh(&mut sqlite3(db, &raw("sqlite_upgrade_tx.sql")))
+        })),
+        alembic: al(&["upgrade", "head"]).map(|mut c| time(r, rm, || sh(&mut c))),
+    });
+    let at_head = || {
+        rm();
+        sh(&mut sqlite3(db, &raw("sqlite_upgrade_tx.sql")));
+    };
+    rows.push(Row {
+        work: format!("SQLite downgrade base, N={n}, a transaction per migration"),
+        ours: time(r, at_head, || sh(&mut ours(&["downgrade", "base"]))),
+        raw: Some(time(r, at_head, || {
+            sh(&mut sqlite3(db, &raw("sqlite_downgrade_perrev.sql")))
+        })),
+        alembic: None,
+    });
+    rows.push(Row {
+        work: format!("SQLite downgrade base, N={n}, one transaction"),
+        ours: time(r, at_head, || {
+            sh(&mut ours(&["downgrade", "base", "--one-transaction"]))
+        }),
+        raw: Some(time(r, at_head, || {
+            sh(&mut sqlite3(db, &raw("sqlite_downgrade_tx.sql")))
+        })),
+        alembic: al(&["downgrade", "base"]).map(|mut c| time(r, at_head, || sh(&mut c))),
+    });
+    at_head();
+    let reps_small = r.max(10);
+    rows.push(Row {
+        work: format!("`current` on an up-to-date SQLite database, N={n}"),
+        ours: time(reps_small, || {}, || sh(&mut ours(&["current"]))),
+        raw: None,
+        alembic: al(&["current"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+    });
+    rows.push(Row {
+        work: format!("`history`, N={n}"),
+        ours: time(reps_small, || {}, || sh(&mut ours(&["history"]))),
+        raw: None,
+        alembic: al(&["history"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+    });
+    rows.push(Row {
+        work: format!("offline `upgrade head --sql`, N={n}"),
+        ours: time(
+            reps_small,
+            || {},
+            || sh(&mut ours(&["upgrade", "head", "--sql"])),
+        ),
+        raw: None,
+        alembic: al(&["upgrade", "head", "--sql"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+    });
+    rows
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_rows(
+    rows: &mut Vec<Row>,
+    server: &str,
+    n: usize,
+    bin: &Path,
+    wl: &Path,
+    alembic: Option<&Path>,
+    r: usize,
+) {
+    use migrate_runtime::testing::TempDatabase;
+    use std::cell::RefCell;
+    let db: RefCell<Option<TempDatabase>> = RefCell::new(None);
+    let fresh = || {
+        *db.borrow_mut() = None;
+        *db.borrow_mut() =
+            Some(TempDatabase::create(server).expect("create a PostgreSQL database"));
+    };
+    let url = || {
+        db.borrow()
+            .as_ref()
+            .map(|d| d.url().to_owned())
+            .unwrap_or_default()
+    };
+    let raw = |f: &str| wl.join("raw").join(f);
+    let psql = |f: &str, one_tx: bool| {
+        let mut c = Command::new("psql");
+        c.args(["-q", "-v", "ON_ERROR_STOP=1"]);
+        if one_tx {
+            c.arg("-1");
+        }
+        c.arg("-f").arg(raw(f)).arg(url());
+        c
+    };
+    let ours = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.arg("--url").arg(url()).args(args);
+        c
+    };
+    let al = |args: &[&str]| {
+        alembic.map(|a| {
+            let mut c = Command::new(a);
+            c.arg("-c")
+                .arg(wl.join("alembic/alembic.ini"))
+                .args(args)
+                .env(
+                    "BENCH_DB_URL",
+                    url().replacen("postgres://", "postgresql+psycopg2://", 1),
+                );
+            c
+        })
+    };
+    rows.push(Row {
+        work: format!(
+            "PostgreSQL upgrade head, N={n}, a transaction per migration (raw: autocommit)"
+        ),
+        ours: time(r, fresh, || sh(&mut ours(&["upgrade", "head"]))),
+        raw: Some(time(r, fresh, || {
+            sh(&mut psql("postgresql_upgrade.sql", false))
+        })),
+        alembic: None,
+    });
+    rows.push(Row {
+        work: format!("PostgreSQL upgrade head, N={n}, one transaction"),
+        ours: time(r, fresh, || {
+            sh(&mut ours(&["upgrade", "head", "--one-transaction"]))
+        }),
+        raw: Some(time(r, fresh, || {
+            sh(&mut psql("postgresql_upgrade.sql", true))
+        })),
+        alembic: al(&["upgrade", "head"]).map(|_| {
+            time(r, fresh, || {
+                sh(&mut al(&["upgrade", "head"]).expect("alembic"))
+            })
+        }),
+    });
+    let at_head = || {
+        fresh();
+        sh(&mut psql("postgresql_upgrade.sql", true));
+    };
+    rows.push(Row {
+        work: format!("PostgreSQL downgrade base, N={n}, one transaction"),
+        ours: time(r, at_head, || {
+            sh(&mut ours(&["downgrade", "base", "--one-transaction"]))
+        }),
+        raw: Some(time(r, at_head, || {
+            sh(&mut psql("postgresql_downgrade.sql", true))
+        })),
+        alembic: al(&["downgrade", "base"]).map(|_| {
+            time(r, at_head, || {
+                sh(&mut al(&["downgrade", "base"]).expect("alembic"))
+            })
+        }),
+    });
+    at_head();
+    rows.push(Row {
+        work: format!("`current` on an up-to-date PostgreSQL database, N={n}"),
+        ours: time(r.max(10), || {}, || sh(&mut ours(&["current"]))),
+        raw: None,
+        alembic: al(&["current"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+    });
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_rows(
+    _: &mut Vec<Row>,
+    _: &str,
+    _: usize,
+    _: &Path,
+    _: &Path,
+    _: Option<&Path>,
+    _: usize,
+) {
+    eprintln!("--postgres needs the bench built with --features postgres");
+}

@@ -1,0 +1,467 @@
+//! Comparing the models with the live schema, and the migration code (upgrade,
+//! downgrade, summary) that closes each difference.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::autogen::models::{ModelColumn, ModelTable, Models};
+use crate::autogen::types::{
+    col_code, db_columns_code, db_kind, same_kind, set_type_code, type_code,
+};
+use crate::dialect::Dialect;
+use crate::ops::types::ColumnKind;
+use crate::schema::live::{ColumnInfo, Schema, TableInfo};
+
+/// The changes autogenerate found: Rust code for the upgrade and the downgrade,
+/// and one line per change for `check`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Statements for `fn upgrade`, in order.
+    pub upgrade: Vec<String>,
+    /// Statements for `fn downgrade`, in order.
+    pub downgrade: Vec<String>,
+    /// A description of each change (Alembic's "New upgrade operations detected").
+    pub summary: Vec<String>,
+}
+
+impl Changes {
+    /// True when the models and the database agree.
+    pub fn is_empty(&self) -> bool {
+        self.summary.is_empty()
+    }
+}
+
+/// A rename the user confirmed: `table=new_table` or `table.column=new_column`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rename {
+    /// A table rename.
+    Table(String, String),
+    /// A column rename within a table.
+    Column(String, String, String),
+}
+
+impl std::str::FromStr for Rename {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        let (old, new) = s
+            .split_once('=')
+            .ok_or_else(|| format!("invalid --rename `{s}`: expected old=new or table.old=new"))?;
+        Ok(match old.split_once('.') {
+            Some((t, c)) => Rename::Column(t.to_owned(), c.to_owned(), new.to_owned()),
+            None => Rename::Table(old.to_owned(), new.to_owned()),
+        })
+    }
+}
+
+impl Changes {
+    /// Records one change: its upgrade statement, the downgrade statement that
+    /// undoes it (downgrades run in reverse order) and its summary line.
+    fn record(&mut self, upgrade: String, downgrade: String, summary: String) {
+        self.upgrade.push(upgrade);
+        self.downgrade.insert(0, downgrade);
+        self.summary.push(summary);
+    }
+}
+
+/// Compares `models` with the database schema `db` (read with `live::schema`).
+pub fn diff(d: Dialect, models: &Models, db: &Schema, renames: &[Rename]) -> Changes {
+    let mut ch = Changes::default();
+    let db_tables = rename_tables(models, db, renames, &mut ch);
+    let new_tables: Vec<&ModelTable> = models
+        .tables
+        .values()
+        .filter(|t| !db_tables.contains_key(&t.name))
+        .collect();
+    let gone_tables: Vec<String> = db_tables
+        .keys()
+        .filter(|t| !models.tables.contains_key(*t))
+        .cloned()
+        .collect();
+    for t in &new_tables {
+        let mut code = create_table_code(models, t);
+        if let Some(old) = gone_tables
+            .iter()
+            .find(|g| same_table_shape(d, t, db_tables[*g]))
+        {
+            code = format!(
+                "// Possible rename of table {old}: pass --rename {old}={} to write a rename instead.\n    {code}",
+                t.name
+            );
+        }
+        ch.record(
+            code,
+            format!("op.drop_table({:?});", t.name),
+            format!("add table {}", t.name),
+        );
+    }
+    for g in &gone_tables {
+        let mut code = format!("op.create_table({g:?})");
+        for (_, c) in db_columns_code(d, &db_tables[g].columns) {
+            let _ = write!(code, "\n        .column({c})");
+        }
+        code.push(';');
+        ch.record(
+            format!("op.drop_table({g:?});"),
+            code,
+            format!("remove table {g}"),
+        );
+    }
+    for (name, t) in &models.tables {
+        if let Some(info) = db_tables.get(name) {
+            diff_table(d, models, t, info, renames, &mut ch);
+        }
+    }
+    ch
+}
+
+/// Applies the confirmed table renames: the database's tables by the name they
+/// are compared under from then on.
+fn rename_tables<'s>(
+    models: &Models,
+    db: &'s Schema,
+    renames: &[Rename],
+    ch: &mut Changes,
+) -> BTreeMap<String, &'s TableInfo> {
+    let renamed_table = |old: &str| {
+        renames.iter().find_map(|r| match r {
+            Rename::Table(o, n) if o == old => Some(n.clone()),
+            _ => None,
+        })
+    };
+    let mut db_tables: BTreeMap<String, &TableInfo> =
+        db.tables.iter().map(|(k, v)| (k.clone(), v)).collect();
+    for (old, info) in db.tables.iter() {
+        if let Some(new) = renamed_table(old) {
+            if models.tables.contains_key(&new) && !db.tables.contains_key(&new) {
+                ch.record(
+                    format!("op.rename_table({old:?}, {new:?});"),
+                    format!("op.rename_table({new:?}, {old:?});"),
+                    format!("rename table {old} to {new}"),
+                );
+                db_tables.remove(old);
+                db_tables.insert(new, info);
+            }
+        }
+    }
+    db_tables
+}
+
+/// The primary key column `parent`'s rows are referenced by (`id` when unknown).
+fn referenced_key(models: &Models, parent: &str) -> String {
+    models
+        .tables
+        .get(parent)
+        .and_then(|p| p.primary_key.first().cloned())
+        .unwrap_or_else(|| "id".into())
+}
+
+fn create_table_code(models: &Models, t: &ModelTable) -> String {
+    let mut code = format!("op.create_table({:?})", t.name);
+    for c in &t.columns {
+        let mut col = col_code(&c.name, c.kind, c.length, c.nullable);
+        if t.primary_key.len() == 1 && t.primary_key[0] == c.name {
+            col.push_str(".primary_key()");
+            if matches!(c.kind, ColumnKind::Integer | ColumnKind::BigInt) {
+                col.push_str(".autoincrement()");
+            }
+        }
+        let _ = write!(code, "\n        .column({col})");
+    }
+    if t.primary_key.len() > 1 {
+        let _ = write!(code, "\n        .primary_key({:?})", t.primary_key);
+    }
+    for (child, parent, fk) in &models.joins {
+        if child == &t.name {
+            let pk = referenced_key(models, parent);
+            let name = format!("fk_{child}_{fk}");
+            let _ = write!(
+                code,
+                "\n        .foreign_key(ForeignKey::new([{fk:?}], {parent:?}, [{pk:?}]).name({name:?}))"
+            );
+        }
+    }
+    code.push(';');
+    code
+}
+
+/// The differences within one table that both sides have.
+fn diff_table(
+    d: Dialect,
+    models: &Models,
+    t: &ModelTable,
+    info: &TableInfo,
+    renames: &[Rename],
+    ch: &mut Changes,
+) {
+    let name = &t.name;
+    let mut added: Vec<&ModelColumn> = t
+        .columns
+        .iter()
+        .filter(|c| info.column(&c.name).is_none())
+        .collect();
+    let mut removed: Vec<&ColumnInfo> = info
+        .columns
+        .iter()
+        .filter(|c| !t.columns.iter().any(|m| m.name == c.name))
+        .collect();
+    rename_columns(name, &mut added, &mut removed, renames, ch);
+    for c in &added {
+        ch.record(
+            add_column_code(d, name, c, &removed),
+            format!("op.drop_column({name:?}, {:?});", c.name),
+            format!("add column {name}.{}", c.name),
+        );
+    }
+    for r in &removed {
+        let (kind, length) = db_kind(d, r);
+        let col = col_code(
+            &r.name,
+            kind.unwrap_or(ColumnKind::Text),
+            length,
+            r.nullable,
+        );
+        ch.record(
+            format!("op.drop_column({name:?}, {:?});", r.name),
+            format!("op.add_column({name:?}, {col});"),
+            format!("remove column {name}.{}", r.name),
+        );
+    }
+    for c in &t.columns {
+        if let Some(dbc) = info.column(&c.name) {
+            diff_column(d, name, c, dbc, ch);
+        }
+    }
+    missing_foreign_keys(models, name, info, ch);
+}
+
+/// Confirmed column renames: each pairs an added column with a removed one.
+fn rename_columns(
+    name: &str,
+    added: &mut Vec<&ModelColumn>,
+    removed: &mut Vec<&ColumnInfo>,
+    renames: &[Rename],
+    ch: &mut Changes,
+) {
+    for r in renames {
+        let Rename::Column(tbl, old, new) = r else {
+            continue;
+        };
+        if tbl != name {
+            continue;
+        }
+        if let (Some(ai), Some(ri)) = (
+            added.iter().position(|c| &c.name == new),
+            removed.iter().position(|c| &c.name == old),
+        ) {
+            added.remove(ai);
+            removed.remove(ri);
+            ch.record(
+                format!("op.alter_column({name:?}, {old:?}).rename_to({new:?});"),
+                format!("op.alter_column({name:?}, {new:?}).rename_to({old:?});"),
+                format!("rename column {name}.{old} to {new}"),
+            );
+        }
+    }
+}
+
+/// `add_column`, flagged as a possible rename when a removed column has its shape.
+fn add_column_code(d: Dialect, name: &str, c: &ModelColumn, removed: &[&ColumnInfo]) -> String {
+    let mut code = format!(
+        "op.add_column({name:?}, {});",
+        col_code(&c.name, c.kind, c.length, c.nullable)
+    );
+    if let Some(old) = removed.iter().find(|r| {
+        let (k, _) = db_kind(d, r);
+        k.is_some_and(|k| same_kind(d, c.kind, k)) && r.nullable == c.nullable
+    }) {
+        code = format!(
+            "// Possible rename of {name}.{}: pass --rename {name}.{}={} to write a rename instead.\n    {code}",
+            old.name, old.name, c.name
+        );
+    }
+    if !c.nullable {
+        code.push_str("\n    // NOT NULL without a default fails on a table that has rows: add .server_default(..) or backfill first.");
+    }
+    code
+}
+
+/// A column's type and nullability, model against database.
+fn diff_column(d: Dialect, name: &str, c: &ModelColumn, dbc: &ColumnInfo, ch: &mut Changes) {
+    let (kind, length) = db_kind(d, dbc);
+    let type_differs = match kind {
+        Some(k) => {
+            !same_kind(d, c.kind, k)
+                || (c.length.is_some() && length.is_some() && c.length != length)
+        }
+        None => false,
+    };
+    if type_differs {
+        let k = kind.unwrap_or(ColumnKind::Text);
+        ch.record(
+            format!(
+                "op.alter_column({name:?}, {:?}){};",
+                c.name,
+                set_type_code(c.kind, c.length)
+            ),
+            format!(
+                "op.alter_column({name:?}, {:?}){};",
+                c.name,
+                set_type_code(k, length)
+            ),
+            format!(
+                "change type of {name}.{} from {} to {}",
+                c.name,
+                dbc.sql_type,
+                type_code(c.kind, c.length)
+            ),
+        );
+    }
+    if c.nullable != dbc.nullable {
+        ch.record(
+            format!(
+                "op.alter_column({name:?}, {:?}).nullable({});",
+                c.name, c.nullable
+            ),
+            format!(
+                "op.alter_column({name:?}, {:?}).nullable({});",
+                c.name, dbc.nullable
+            ),
+            format!(
+                "make {name}.{} {}",
+                c.name,
+                if c.nullable { "nullable" } else { "NOT NULL" }
+            ),
+        );
+    }
+}
+
+/// Foreign keys declared with `joinable!` that the table lacks.
+fn missing_foreign_keys(models: &Models, name: &str, info: &TableInfo, ch: &mut Changes) {
+    for (child, parent, fk) in &models.joins {
+        if child != name || info.column(fk).is_none() {
+            continue;
+        }
+        let has = info.constraints.iter().any(|c| {
+            let c = c.replace(['"', '`'], "");
+            c.contains(&format!("FOREIGN KEY ({fk})"))
+                && (c.contains(&format!("REFERENCES {parent}("))
+                    || c.contains(&format!("REFERENCES {parent} (")))
+        });
+        if has {
+            continue;
+        }
+        let pk = referenced_key(models, parent);
+        let fk_name = format!("fk_{child}_{fk}");
+        ch.record(
+            format!(
+                "op.create_foreign_key({fk_name:?}, {child:?}, {parent:?}, [{fk:?}], [{pk:?}]);"
+            ),
+            format!("op.drop_constraint({fk_name:?}, {child:?}, ConstraintKind::ForeignKey);"),
+            format!("add foreign key {child}.{fk} -> {parent}.{pk}"),
+        );
+    }
+}
+
+fn same_table_shape(d: Dialect, t: &ModelTable, info: &TableInfo) -> bool {
+    t.columns.len() == info.columns.len()
+        && t.columns.iter().zip(&info.columns).all(|(m, c)| {
+            db_kind(d, c).0.is_some_and(|k| same_kind(d, m.kind, k)) && m.nullable == c.nullable
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renames_parse() {
+        assert_eq!(
+            "a=b".parse::<Rename>().unwrap(),
+            Rename::Table("a".into(), "b".into())
+        );
+        assert_eq!(
+            "t.a=b".parse::<Rename>().unwrap(),
+            Rename::Column("t".into(), "a".into(), "b".into())
+        );
+        assert!("ab".parse::<Rename>().is_err());
+    }
+
+    #[test]
+    fn diff_writes_each_change_with_its_undo_in_reverse_order() {
+        use crate::autogen::models::parse_models;
+        use crate::schema::live::ColumnInfo;
+        let models = parse_models(
+            "diesel::table! { users (id) { id -> Integer, name -> Nullable<Text>, \
+             #[max_length = 20] handle -> Nullable<Varchar>, age -> BigInt, } }\n\
+             diesel::table! { posts (id) { id -> Integer, user_id -> Integer, } }\n\
+             diesel::joinable!(posts -> users (user_id));",
+        )
+        .unwrap();
+        let col = |n: &str, t: &str, nullable: bool| ColumnInfo {
+            name: n.into(),
+            sql_type: t.into(),
+            nullable,
+            default: None,
+        };
+        let mut db = Schema::default();
+        db.tables.insert(
+            "users".into(),
+            TableInfo {
+                columns: vec![
+                    col("id", "integer", false),
+                    col("name", "text", false),
+                    col("nick", "varchar(20)", true),
+                    col("age", "integer", false),
+                ],
+                ..TableInfo::default()
+            },
+        );
+        db.tables.insert(
+            "old".into(),
+            TableInfo {
+                columns: vec![col("id", "integer", false)],
+                ..TableInfo::default()
+            },
+        );
+        let ch = diff(Dialect::Sqlite, &models, &db, &[]);
+        assert_eq!(
+            ch.summary,
+            [
+                "add table posts",
+                "remove table old",
+                "add column users.handle",
+                "remove column users.nick",
+                "make users.name nullable",
+                "change type of users.age from integer to BigInt",
+            ]
+        );
+        assert!(ch.upgrade[0].contains(".foreign_key(ForeignKey::new([\"user_id\"], \"users\", [\"id\"]).name(\"fk_posts_user_id\"))"), "{}", ch.upgrade[0]);
+        assert!(
+            ch.upgrade[2]
+                .starts_with("// Possible rename of users.nick: pass --rename users.nick=handle"),
+            "{}",
+            ch.upgrade[2]
+        );
+        assert_eq!(
+            ch.downgrade,
+            [
+                "op.alter_column(\"users\", \"age\").set_type::<Integer>();",
+                "op.alter_column(\"users\", \"name\").nullable(false);",
+                "op.add_column(\"users\", col::<Nullable<Varchar>>(\"nick\").length(20));",
+                "op.drop_column(\"users\", \"handle\");",
+                "op.create_table(\"old\")\n        .column(col::<Integer>(\"id\"));",
+                "op.drop_table(\"posts\");",
+            ]
+        );
+        let renamed = diff(
+            Dialect::Sqlite,
+            &models,
+            &db,
+            &["users.nick=handle".parse().unwrap()],
+        );
+        assert_eq!(
+            renamed.upgrade[2],
+            "op.alter_column(\"users\", \"nick\").rename_to(\"handle\");"
+        );
+    }
+}

@@ -1,0 +1,349 @@
+//! Reading diesel's `table!` and `joinable!` declarations from a `schema.rs`
+//! with syn: the models autogenerate compares with the database.
+
+use std::collections::BTreeMap;
+
+use syn::parse::{Parse, ParseStream};
+use syn::{braced, parenthesized, Token};
+
+use crate::error::Error;
+use crate::error::Result;
+use crate::ops::types::ColumnKind;
+
+/// A column as `table!` declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelColumn {
+    /// Column name (`#[sql_name]` applied).
+    pub name: String,
+    /// Its kind.
+    pub kind: ColumnKind,
+    /// `#[max_length = n]`.
+    pub length: Option<u32>,
+    /// `Nullable<_>`.
+    pub nullable: bool,
+}
+
+/// A table as `table!` declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelTable {
+    /// Table name (`#[sql_name]` applied).
+    pub name: String,
+    /// Primary key columns.
+    pub primary_key: Vec<String>,
+    /// Columns in order.
+    pub columns: Vec<ModelColumn>,
+}
+
+/// Everything a `schema.rs` declares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Models {
+    /// Tables by name.
+    pub tables: BTreeMap<String, ModelTable>,
+    /// `joinable!(child -> parent (fk))`: (child, parent, fk column).
+    pub joins: Vec<(String, String, String)>,
+}
+
+fn kind_of(ty: &str) -> Option<ColumnKind> {
+    use ColumnKind::*;
+    Some(match ty {
+        "Integer" | "Int4" => Integer,
+        "BigInt" | "Bigint" | "Int8" => BigInt,
+        "SmallInt" | "Smallint" | "Int2" | "TinyInt" | "Tinyint" => SmallInt,
+        "Text" | "Varchar" | "VarChar" | "Char" | "Tinytext" | "Mediumtext" | "Longtext"
+        | "Citext" | "Bpchar" => Text,
+        "Bool" => Bool,
+        "Float" | "Float4" => Float,
+        "Double" | "Float8" => Double,
+        "Numeric" | "Decimal" => Numeric,
+        "Date" => Date,
+        "Time" => Time,
+        "Timestamp" | "Datetime" => Timestamp,
+        "Timestamptz" | "TimestamptzSqlite" => Timestamptz,
+        "Binary" | "Bytea" | "Blob" | "Tinyblob" | "Mediumblob" | "Longblob" | "Varbinary"
+        | "Bit" => Binary,
+        "Json" => Json,
+        "Jsonb" => Jsonb,
+        "Uuid" => Uuid,
+        _ => return None,
+    })
+}
+
+/// Parses `Nullable<diesel::sql_types::Integer>` into (kind, nullable).
+fn parse_type(ty: &syn::Type) -> syn::Result<(ColumnKind, bool)> {
+    let syn::Type::Path(p) = ty else {
+        return Err(syn::Error::new_spanned(ty, "expected a diesel SQL type"));
+    };
+    let Some(last) = p.path.segments.last() else {
+        return Err(syn::Error::new_spanned(ty, "expected a diesel SQL type"));
+    };
+    let name = last.ident.to_string();
+    if name == "Nullable" {
+        if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+            if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
+                let (kind, _) = parse_type(inner)?;
+                return Ok((kind, true));
+            }
+        }
+        return Err(syn::Error::new_spanned(
+            ty,
+            "Nullable needs a type argument",
+        ));
+    }
+    kind_of(&name).map(|k| (k, false)).ok_or_else(|| {
+        syn::Error::new_spanned(ty, format!("unsupported SQL type `{name}` in schema.rs"))
+    })
+}
+
+fn attr_value(attrs: &[syn::Attribute], key: &str) -> Option<syn::Lit> {
+    attrs
+        .iter()
+        .find(|a| a.path().is_ident(key))
+        .and_then(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(l) => Some(l.lit.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+}
+
+/// Tables parsed from one `table!`, with the Rust names `joinable!` uses:
+/// (table, Rust table name, Rust column name -> SQL column name).
+struct TableMacro(Vec<(ModelTable, String, BTreeMap<String, String>)>);
+
+impl Parse for TableMacro {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut tables = Vec::new();
+        while !input.is_empty() {
+            if input.peek(Token![use]) {
+                input.parse::<syn::ItemUse>()?;
+                continue;
+            }
+            tables.push(parse_table(input)?);
+        }
+        Ok(TableMacro(tables))
+    }
+}
+
+/// One `[#[sql_name = ".."]] [schema.]name [(keys)] { columns }`.
+fn parse_table(input: ParseStream) -> syn::Result<(ModelTable, String, BTreeMap<String, String>)> {
+    let attrs = input.call(syn::Attribute::parse_outer)?;
+    let mut name: syn::Ident = input.parse()?;
+    if input.peek(Token![.]) {
+        input.parse::<Token![.]>()?;
+        name = input.parse()?;
+    }
+    let mut table_name = name.to_string();
+    if let Some(syn::Lit::Str(s)) = attr_value(&attrs, "sql_name") {
+        table_name = s.value();
+    }
+    let mut primary_key = Vec::new();
+    if input.peek(syn::token::Paren) {
+        let content;
+        parenthesized!(content in input);
+        let keys = content.parse_terminated(syn::Ident::parse, Token![,])?;
+        primary_key = keys.iter().map(|k| k.to_string()).collect();
+    }
+    let body;
+    braced!(body in input);
+    let mut columns = Vec::new();
+    let mut renames: BTreeMap<String, String> = BTreeMap::new();
+    while !body.is_empty() {
+        columns.push(parse_column(&body, &mut renames)?);
+    }
+    if primary_key.is_empty() {
+        primary_key.push("id".to_owned());
+    }
+    // The key names Rust column names; the table's are the SQL ones.
+    let primary_key = primary_key
+        .into_iter()
+        .map(|k| renames.get(&k).cloned().unwrap_or(k))
+        .collect();
+    let table = ModelTable {
+        name: table_name,
+        primary_key,
+        columns,
+    };
+    Ok((table, name.to_string(), renames))
+}
+
+/// One `[#[..]] name -> Type,`, noting a `#[sql_name]` in `renames`.
+fn parse_column(
+    body: ParseStream,
+    renames: &mut BTreeMap<String, String>,
+) -> syn::Result<ModelColumn> {
+    let attrs = body.call(syn::Attribute::parse_outer)?;
+    let col: syn::Ident = body.parse()?;
+    body.parse::<Token![->]>()?;
+    let ty: syn::Type = body.parse()?;
+    if !body.is_empty() {
+        body.parse::<Token![,]>()?;
+    }
+    let (kind, nullable) = parse_type(&ty)?;
+    let mut name = col.to_string();
+    if let Some(syn::Lit::Str(s)) = attr_value(&attrs, "sql_name") {
+        renames.insert(name.clone(), s.value());
+        name = s.value();
+    }
+    let length = match attr_value(&attrs, "max_length") {
+        Some(syn::Lit::Int(i)) => i.base10_parse().ok(),
+        _ => None,
+    };
+    Ok(ModelColumn {
+        name,
+        kind,
+        length,
+        nullable,
+    })
+}
+
+struct Joinable(String, String, String);
+
+impl Parse for Joinable {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let child: syn::Path = input.parse()?;
+        input.parse::<Token![->]>()?;
+        let parent: syn::Path = input.parse()?;
+        let content;
+        parenthesized!(content in input);
+        let fk: syn::Ident = content.parse()?;
+        let last = |p: &syn::Path| {
+            p.segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default()
+        };
+        Ok(Joinable(last(&child), last(&parent), fk.to_string()))
+    }
+}
+
+/// Parses the `table!` and `joinable!` declarations of a `schema.rs` with syn.
+pub fn parse_models(text: &str) -> Result<Models> {
+    let file = syn::parse_file(text)
+        .map_err(|e| Error::Message(format!("cannot parse schema.rs: {e}")))?;
+    let mut models = Models::default();
+    // joinable! names tables and columns by their Rust names; #[sql_name] maps them.
+    let mut rust_names: BTreeMap<String, (String, BTreeMap<String, String>)> = BTreeMap::new();
+    let mut joins = Vec::new();
+    for item in &file.items {
+        let syn::Item::Macro(m) = item else { continue };
+        let Some(name) = m.mac.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        let located = |e: syn::Error| {
+            let at = e.span().start();
+            Error::Message(format!("schema.rs:{}:{}: {e}", at.line, at.column + 1))
+        };
+        match name.as_str() {
+            "table" => {
+                let t: TableMacro = m.mac.parse_body().map_err(located)?;
+                for (table, rust_name, columns) in t.0 {
+                    rust_names.insert(rust_name, (table.name.clone(), columns));
+                    models.tables.insert(table.name.clone(), table);
+                }
+            }
+            "joinable" => {
+                let j: Joinable = m.mac.parse_body().map_err(located)?;
+                joins.push((j.0, j.1, j.2));
+            }
+            _ => {}
+        }
+    }
+    for (child, parent, fk) in joins {
+        let (child_sql, fk_sql) = match rust_names.get(&child) {
+            Some((name, cols)) => (name.clone(), cols.get(&fk).cloned().unwrap_or(fk)),
+            None => (child, fk),
+        };
+        let parent_sql = rust_names
+            .get(&parent)
+            .map_or(parent, |(name, _)| name.clone());
+        models.joins.push((child_sql, parent_sql, fk_sql));
+    }
+    Ok(models)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMA: &str = r#"
+// @generated automatically by Diesel CLI.
+diesel::table! {
+    use diesel::sql_types::*;
+
+    users (id) {
+        id -> Int4,
+        #[max_length = 100]
+        name -> Varchar,
+        email -> Nullable<Text>,
+        #[sql_name = "type"]
+        kind -> diesel::sql_types::Integer,
+    }
+}
+
+diesel::table! {
+    memberships (user_id, team_id) {
+        user_id -> Integer,
+        team_id -> BigInt,
+        since -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(memberships -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, memberships);
+"#;
+
+    #[test]
+    fn parses_tables_columns_attributes_and_joins() {
+        let m = parse_models(SCHEMA).unwrap();
+        let u = &m.tables["users"];
+        assert_eq!(u.primary_key, ["id"]);
+        assert_eq!(
+            u.columns[1],
+            ModelColumn {
+                name: "name".into(),
+                kind: ColumnKind::Text,
+                length: Some(100),
+                nullable: false
+            }
+        );
+        assert!(u.columns[2].nullable);
+        assert_eq!(u.columns[3].name, "type");
+        assert_eq!(m.tables["memberships"].primary_key, ["user_id", "team_id"]);
+        assert_eq!(
+            m.joins,
+            [(
+                "memberships".to_owned(),
+                "users".to_owned(),
+                "user_id".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn joinable_follows_sql_name() {
+        let m = parse_models(
+            "diesel::table! { #[sql_name = \"app_users\"] users (id) { id -> Integer, } }\n\
+             diesel::table! { posts (id) { id -> Integer, #[sql_name = \"author\"] author_id -> Integer, } }\n\
+             diesel::joinable!(posts -> users (author_id));",
+        )
+        .unwrap();
+        assert_eq!(
+            m.joins,
+            [(
+                "posts".to_owned(),
+                "app_users".to_owned(),
+                "author".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn bad_schema_is_a_located_error() {
+        let e = parse_models("diesel::table! { users (id) { id -> Frobnicate, } }")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unsupported SQL type `Frobnicate`"), "{e}");
+        assert!(e.contains("schema.rs:1:"), "{e}");
+    }
+}
