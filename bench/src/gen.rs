@@ -222,9 +222,15 @@ pub fn write_crate(
         .and_then(|n| n.to_str())
         .unwrap_or("chain")
         .replace('-', "_");
-    let feats: Vec<String> = features.iter().map(|f| format!("{f:?}")).collect();
+    let mut feats: Vec<String> = features.iter().map(|f| format!("{f:?}")).collect();
+    // Runtimes before the `cli` feature had the CLI built in: the startup
+    // benchmark compares against such a build.
+    let manifest = std::fs::read_to_string(runtime.join("Cargo.toml")).unwrap_or_default();
+    if manifest.contains("\ncli = [") {
+        feats.insert(0, "\"cli\"".into());
+    }
     let manifest = format!(
-        "[package]\nname = \"bench_{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nmigrate-runtime = {{ path = {:?}, default-features = false, features = [\"cli\", {}] }}\n\n[profile.release]\ncodegen-units = 16\n\n[workspace]\n",
+        "[package]\nname = \"bench_{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nmigrate-runtime = {{ path = {:?}, default-features = false, features = [{}] }}\n\n[profile.release]\ncodegen-units = 16\n\n[workspace]\n",
         runtime.display().to_string(),
         feats.join(", ")
     );

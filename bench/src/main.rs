@@ -13,6 +13,7 @@
 
 mod chain;
 mod gen;
+mod startup;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,6 +23,8 @@ use migrate_runtime::prelude::*;
 use migrate_runtime::Migrator;
 
 struct Opts {
+    /// Runtimes to compare (`startup`): the workspace's, or the given checkouts.
+    runtimes: Vec<PathBuf>,
     ns: Vec<usize>,
     reps: usize,
     postgres: Option<String>,
@@ -32,7 +35,7 @@ struct Opts {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench <all|chain|rebuild|autogen> [--n 200,1000] [--reps 5] [--rows 1000000] [--postgres URL] [--no-alembic] [--shared DIR]");
+    eprintln!("usage: bench <all|chain|rebuild|autogen|startup> [--n 200,1000] [--reps 5] [--rows 1000000] [--postgres URL] [--no-alembic] [--shared DIR] [--runtime DIR ...]");
     std::process::exit(2)
 }
 
@@ -45,6 +48,7 @@ fn workspace() -> PathBuf {
 
 fn parse_opts(args: &[String]) -> Opts {
     let mut o = Opts {
+        runtimes: Vec::new(),
         ns: vec![200, 1000],
         reps: 5,
         postgres: None,
@@ -63,6 +67,7 @@ fn parse_opts(args: &[String]) -> Opts {
                     .filter_map(|s| s.trim().parse().ok())
                     .collect()
             }
+            "--runtime" => o.runtimes.push(PathBuf::from(val())),
             "--reps" => o.reps = val().parse().unwrap_or_else(|_| usage()),
             "--rows" => o.rows = val().parse().unwrap_or_else(|_| usage()),
             "--postgres" => o.postgres = Some(val()),
@@ -370,6 +375,7 @@ fn main() {
             chain::chain_bench(&o, a.as_deref());
         }
         "rebuild" => rebuild_bench(&o),
+        "startup" => startup::startup_bench(&o),
         "autogen" => {
             let a = alembic_venv(&o);
             autogen_bench(&o, a.as_deref());

@@ -88,7 +88,7 @@ fn is_none(expr: &Expr) -> bool {
 pub fn parse_args(tokens: TokenStream, attr_span: Span) -> syn::Result<MigrationArgs> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
     let mut errors = Errors::default();
-    let mut seen: Vec<(String, Span)> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
 
     let mut revision = None;
     let mut down_revision = None;
@@ -98,87 +98,12 @@ pub fn parse_args(tokens: TokenStream, attr_span: Span) -> syn::Result<Migration
     let mut transaction = true;
 
     for meta in &metas {
-        let path = meta.path();
-        let Some(key) = path.get_ident().map(|i| i.to_string()) else {
-            errors.push(
-                path.span(),
-                format!("unknown key, expected one of: {}", KEYS.join(", ")),
-            );
+        let Some((key, value)) = key_and_value(meta, &mut seen, &mut errors) else {
             continue;
         };
-        if !KEYS.contains(&key.as_str()) {
-            errors.push(
-                path.span(),
-                format!("unknown key `{key}`, expected one of: {}", KEYS.join(", ")),
-            );
-            continue;
-        }
-        if let Some((_, _first)) = seen.iter().find(|(k, _)| *k == key) {
-            errors.push(path.span(), format!("`{key}` is given more than once"));
-            continue;
-        }
-        seen.push((key.clone(), path.span()));
-
-        // `irreversible` alone is a flag; every other key needs `key = value`.
-        let value = match meta {
-            Meta::NameValue(nv) => Some(&nv.value),
-            Meta::Path(_) if key == "irreversible" => None,
-            Meta::Path(_) => {
-                errors.push(path.span(), format!("`{key}` needs a value: {key} = ..."));
-                continue;
-            }
-            Meta::List(list) => {
-                errors.push(
-                    list.span(),
-                    format!("`{key}(...)` is not valid here, write {key} = ..."),
-                );
-                continue;
-            }
-        };
-
         match (key.as_str(), value) {
-            ("revision", Some(v)) => {
-                if let Some(s) = string_value(v, &key, &mut errors) {
-                    match migrate_core::validate_revision_id(&s) {
-                        Ok(()) => {
-                            revision = Some(Located {
-                                value: s,
-                                span: v.span(),
-                            })
-                        }
-                        Err(e) => errors.push(v.span(), format!("invalid revision `{s}`: {e}")),
-                    }
-                }
-            }
-            ("down_revision", Some(v)) => {
-                if is_none(v) {
-                    down_revision = Some(Located {
-                        value: None,
-                        span: v.span(),
-                    });
-                } else if let Expr::Lit(ExprLit {
-                    lit: Lit::Str(s), ..
-                }) = v
-                {
-                    let s = s.value();
-                    match migrate_core::validate_revision_id(&s) {
-                        Ok(()) => {
-                            down_revision = Some(Located {
-                                value: Some(s),
-                                span: v.span(),
-                            })
-                        }
-                        Err(e) => {
-                            errors.push(v.span(), format!("invalid down_revision `{s}`: {e}"))
-                        }
-                    }
-                } else {
-                    errors.push(
-                        v.span(),
-                        "`down_revision` takes a string literal, or `None` for the first migration",
-                    );
-                }
-            }
+            ("revision", Some(v)) => revision = revision_value(v, &mut errors),
+            ("down_revision", Some(v)) => down_revision = down_revision_value(v, &mut errors),
             ("message", Some(v)) => message = string_value(v, &key, &mut errors),
             ("create_date", Some(v)) => create_date = string_value(v, &key, &mut errors),
             ("irreversible", None) => irreversible = true,
@@ -192,7 +117,7 @@ pub fn parse_args(tokens: TokenStream, attr_span: Span) -> syn::Result<Migration
         }
     }
 
-    let has_key = |k: &str| seen.iter().any(|(s, _)| s == k);
+    let has_key = |k: &str| seen.iter().any(|s| s == k);
     if revision.is_none() && !has_key("revision") {
         errors.push(
             attr_span,
@@ -219,6 +144,96 @@ pub fn parse_args(tokens: TokenStream, attr_span: Span) -> syn::Result<Migration
         }),
         // Every path that leaves one of them unset pushed an error above.
         _ => Err(syn::Error::new(attr_span, "invalid #[migration] attribute")),
+    }
+}
+
+/// A known key, seen once, in the form it takes: `key = value`, or the bare
+/// flag `irreversible`. Anything else is an error, pushed, and `None`.
+fn key_and_value<'m>(
+    meta: &'m Meta,
+    seen: &mut Vec<String>,
+    errors: &mut Errors,
+) -> Option<(String, Option<&'m Expr>)> {
+    let path = meta.path();
+    let Some(key) = path.get_ident().map(|i| i.to_string()) else {
+        errors.push(
+            path.span(),
+            format!("unknown key, expected one of: {}", KEYS.join(", ")),
+        );
+        return None;
+    };
+    if !KEYS.contains(&key.as_str()) {
+        errors.push(
+            path.span(),
+            format!("unknown key `{key}`, expected one of: {}", KEYS.join(", ")),
+        );
+        return None;
+    }
+    if seen.contains(&key) {
+        errors.push(path.span(), format!("`{key}` is given more than once"));
+        return None;
+    }
+    seen.push(key.clone());
+    // `irreversible` alone is a flag; every other key needs `key = value`.
+    let value = match meta {
+        Meta::NameValue(nv) => Some(&nv.value),
+        Meta::Path(_) if key == "irreversible" => None,
+        Meta::Path(_) => {
+            errors.push(path.span(), format!("`{key}` needs a value: {key} = ..."));
+            return None;
+        }
+        Meta::List(list) => {
+            errors.push(
+                list.span(),
+                format!("`{key}(...)` is not valid here, write {key} = ..."),
+            );
+            return None;
+        }
+    };
+    Some((key, value))
+}
+
+fn revision_value(v: &Expr, errors: &mut Errors) -> Option<Located<String>> {
+    let s = string_value(v, "revision", errors)?;
+    match migrate_core::validate_revision_id(&s) {
+        Ok(()) => Some(Located {
+            value: s,
+            span: v.span(),
+        }),
+        Err(e) => {
+            errors.push(v.span(), format!("invalid revision `{s}`: {e}"));
+            None
+        }
+    }
+}
+
+fn down_revision_value(v: &Expr, errors: &mut Errors) -> Option<Located<Option<String>>> {
+    if is_none(v) {
+        return Some(Located {
+            value: None,
+            span: v.span(),
+        });
+    }
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(s), ..
+    }) = v
+    else {
+        errors.push(
+            v.span(),
+            "`down_revision` takes a string literal, or `None` for the first migration",
+        );
+        return None;
+    };
+    let s = s.value();
+    match migrate_core::validate_revision_id(&s) {
+        Ok(()) => Some(Located {
+            value: Some(s),
+            span: v.span(),
+        }),
+        Err(e) => {
+            errors.push(v.span(), format!("invalid down_revision `{s}`: {e}"));
+            None
+        }
     }
 }
 

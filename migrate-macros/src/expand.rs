@@ -18,6 +18,7 @@ use syn::{LitStr, Token};
 
 use crate::attr;
 use crate::collect::{self, Env, MigrationFile};
+use crate::valid;
 
 const CHECK_MACRO: &str = "__migrate_chain_check";
 
@@ -147,7 +148,68 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
         .dir
         .as_ref()
         .map_or_else(|| "migrations".to_owned(), |d| d.value());
+    let dir = migrations_dir(&input, &display_dir, env, span)?;
 
+    let mut problems = Vec::new();
+    let files = collect::read_dir(&dir, &display_dir, &mut problems)
+        .map_err(|msg| syn::Error::new(span, msg))?;
+    if files.is_empty() && problems.is_empty() {
+        return Err(syn::Error::new(
+            span,
+            format!(
+                "no migration files (*.rs) in `{display_dir}` ({}); create the first one with `migrate revision -m \"initial\"`",
+                dir.display()
+            ),
+        ));
+    }
+    if let Some(manifest_dir) = &env.manifest_dir {
+        if let Some(msg) = collect::check_tracking(manifest_dir, &dir) {
+            problems.push(msg);
+        }
+    }
+    let modules = modules(&files, span)?;
+
+    let all_declared = files.iter().all(|f| f.decl.is_some());
+    let mut arms: BTreeMap<(&'static str, String), Vec<String>> = BTreeMap::new();
+    let mut order = Vec::new();
+    if all_declared && problems.is_empty() {
+        let decls: Vec<&collect::Declared> = files.iter().filter_map(|f| f.decl.as_ref()).collect();
+        if let Some(o) = valid::chain_errors(&files, &decls, &mut arms) {
+            order = o;
+        }
+    }
+    let check = syn::Ident::new(CHECK_MACRO, Span::call_site());
+    let arm_tokens = check_arms(&files, &arms);
+    let call_site_errors: Vec<TokenStream> = problems
+        .iter()
+        .map(|p| syn::Error::new(span, p).into_compile_error())
+        .collect();
+    let value = if call_site_errors.is_empty() && arms.is_empty() && all_declared {
+        chain_value(&files, &order, &dir)
+    } else {
+        quote!(::migrate_runtime::__private::Chain::__invalid())
+    };
+
+    Ok(quote! {{
+        #(#call_site_errors)*
+        #[allow(unused_macros)]
+        macro_rules! #check {
+            #(#arm_tokens)*
+            ($($t:tt)*) => {};
+        }
+        #(#modules)*
+        #value
+    }})
+}
+
+/// The migrations directory: relative to the crate's manifest, or to the
+/// source file that calls the macro (`relative_to = file`).
+fn migrations_dir(
+    input: &EmbedInput,
+    display_dir: &str,
+    env: &Env,
+    span: Span,
+) -> syn::Result<PathBuf> {
     let base: PathBuf = if input.relative_to_file {
         let file = env.caller_file.as_ref().ok_or_else(|| {
             syn::Error::new(span, "cannot tell which source file calls embed_migrations!; use a path relative to Cargo.toml")
@@ -168,26 +230,11 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
             )
         })?
     };
-    let dir = collect::normalize(&base.join(&display_dir));
+    Ok(collect::normalize(&base.join(display_dir)))
+}
 
-    let mut problems = Vec::new();
-    let files = collect::read_dir(&dir, &display_dir, &mut problems)
-        .map_err(|msg| syn::Error::new(span, msg))?;
-    if files.is_empty() && problems.is_empty() {
-        return Err(syn::Error::new(
-            span,
-            format!(
-                "no migration files (*.rs) in `{display_dir}` ({}); create the first one with `migrate revision -m \"initial\"`",
-                dir.display()
-            ),
-        ));
-    }
-    if let Some(manifest_dir) = &env.manifest_dir {
-        if let Some(msg) = collect::check_tracking(manifest_dir, &dir) {
-            problems.push(msg);
-        }
-    }
-
+/// `#[path = "..."] mod __migration_N;` for every file the build includes.
+fn modules(files: &[MigrationFile], span: Span) -> syn::Result<Vec<TokenStream>> {
     let mut modules = Vec::new();
     for (i, f) in files.iter().enumerate() {
         if f.excluded {
@@ -202,27 +249,23 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
         })?;
         modules.push(quote!(#[path = #path] mod #name;));
     }
+    Ok(modules)
+}
 
-    let all_declared = files.iter().all(|f| f.decl.is_some());
-    let mut arms: BTreeMap<(&'static str, String), Vec<String>> = BTreeMap::new();
-    let mut order = Vec::new();
-    if all_declared && problems.is_empty() {
-        let decls: Vec<&collect::Declared> = files.iter().filter_map(|f| f.decl.as_ref()).collect();
-        if let Some(o) = chain_errors(&files, &decls, &mut arms) {
-            order = o;
-        }
-    }
-
-    let check = syn::Ident::new(CHECK_MACRO, Span::call_site());
+/// The arms of the chain-check macro: the errors filed under each attribute,
+/// and the downgrade pairing of the files without an error of that kind.
+fn check_arms(
+    files: &[MigrationFile],
+    arms: &BTreeMap<(&'static str, String), Vec<String>>,
+) -> Vec<TokenStream> {
     let mut arm_tokens = Vec::new();
-    for ((kind, rev), msgs) in &arms {
+    for ((kind, rev), msgs) in arms {
         let kind = syn::Ident::new(kind, Span::call_site());
         arm_tokens.push(quote! {
             ($ce:ident #kind #rev) => { #( $ce!{ #msgs } )* };
         });
     }
-    // Downgrade pairing for the files without an error arm of that kind.
-    for f in &files {
+    for f in files {
         let Some(d) = &f.decl else { continue };
         let rev = &d.args.revision.value;
         if arms.contains_key(&("downgrade", rev.clone())) {
@@ -241,204 +284,44 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
             };
         });
     }
-
-    let call_site_errors: Vec<TokenStream> = problems
-        .iter()
-        .map(|p| syn::Error::new(span, p).into_compile_error())
-        .collect();
-
-    let value = if call_site_errors.is_empty() && arms.is_empty() && all_declared {
-        let mut entries = Vec::new();
-        for &i in &order {
-            let f = &files[i];
-            let Some(d) = &f.decl else { continue };
-            let module = quote::format_ident!("__migration_{}", i);
-            let rev = &d.args.revision.value;
-            let down = match &d.args.down_revision.value {
-                Some(p) => quote!(::core::option::Option::Some(#p)),
-                None => quote!(::core::option::Option::None),
-            };
-            let message = &d.message;
-            let date = match &d.args.create_date {
-                Some(p) => quote!(::core::option::Option::Some(#p)),
-                None => quote!(::core::option::Option::None),
-            };
-            let file = &f.file_name;
-            let transactional = d.args.transaction;
-            let checksum = &d.checksum;
-            entries.push(quote! {
-                ::migrate_runtime::__private::Migration::__new(
-                    #rev, #down, #message, #date, #file, #transactional,
-                    #module::__MIGRATE_UPGRADE, #module::__MIGRATE_DOWNGRADE,
-                    #checksum,
-                )
-            });
-        }
-        let dir_str = dir.to_string_lossy().into_owned();
-        let names: Vec<&str> = files.iter().map(|f| f.file_name.as_str()).collect();
-        quote! {
-            ::migrate_runtime::__private::Chain::__new(
-                &[ #(#entries),* ],
-                #dir_str,
-                &[ #(#names),* ],
-            )
-        }
-    } else {
-        quote!(::migrate_runtime::__private::Chain::__invalid())
-    };
-
-    Ok(quote! {{
-        #(#call_site_errors)*
-        #[allow(unused_macros)]
-        macro_rules! #check {
-            #(#arm_tokens)*
-            ($($t:tt)*) => {};
-        }
-        #(#modules)*
-        #value
-    }})
+    arm_tokens
 }
 
-/// Validates the chain and files every error under the attribute it belongs to.
-/// Returns the base-to-head order when there is none.
-fn chain_errors(
-    files: &[MigrationFile],
-    decls: &[&collect::Declared],
-    arms: &mut BTreeMap<(&'static str, String), Vec<String>>,
-) -> Option<Vec<usize>> {
-    struct Node<'a>(&'a collect::Declared);
-    impl migrate_core::ChainNode for Node<'_> {
-        fn revision(&self) -> &str {
-            &self.0.args.revision.value
-        }
-        fn down_revision(&self) -> Option<&str> {
-            self.0.args.down_revision.value.as_deref()
-        }
-    }
-    let rev = |i: usize| decls[i].args.revision.value.clone();
-    let name = |i: usize| format!("`{}` ({})", decls[i].args.revision.value, files[i].display);
-    let mut add = |kind: &'static str, rev: String, msg: String| {
-        let v = arms.entry((kind, rev)).or_default();
-        if !v.contains(&msg) {
-            v.push(msg);
-        }
+/// The chain value: every migration in base-to-head `order`.
+fn chain_value(files: &[MigrationFile], order: &[usize], dir: &Path) -> TokenStream {
+    let opt = |v: &Option<String>| match v {
+        Some(p) => quote!(::core::option::Option::Some(#p)),
+        None => quote!(::core::option::Option::None),
     };
-
-    for (i, d) in decls.iter().enumerate() {
-        if let Err(e) = migrate_core::check_file_name(&files[i].file_name, &d.args.revision.value) {
-            add("revision", rev(i), e.to_string());
-        }
-        if !d.has_downgrade && !d.args.irreversible {
-            add(
-                "downgrade",
-                rev(i),
-                format!(
-                    "migration {} has no downgrade: add `fn downgrade(op: &mut Op) -> Result<()>` to the file, or mark it `#[migration(..., irreversible)]` if it cannot be undone",
-                    name(i)
-                ),
-            );
-        }
+    let mut entries = Vec::new();
+    for &i in order {
+        let f = &files[i];
+        let Some(d) = &f.decl else { continue };
+        let module = quote::format_ident!("__migration_{}", i);
+        let rev = &d.args.revision.value;
+        let down = opt(&d.args.down_revision.value);
+        let message = &d.message;
+        let date = opt(&d.args.create_date);
+        let file = &f.file_name;
+        let transactional = d.args.transaction;
+        let checksum = &d.checksum;
+        entries.push(quote! {
+            ::migrate_runtime::__private::Migration::__new(
+                #rev, #down, #message, #date, #file, #transactional,
+                #module::__MIGRATE_UPGRADE, #module::__MIGRATE_DOWNGRADE,
+                #checksum,
+            )
+        });
     }
-
-    let nodes: Vec<Node> = decls.iter().map(|d| Node(d)).collect();
-    let result = migrate_core::order_chain(&nodes);
-    let errors = match result {
-        Ok(order) => {
-            return if arms.is_empty() { Some(order) } else { None };
-        }
-        Err(errors) => errors,
-    };
-    for e in errors {
-        match e {
-            migrate_core::ChainError::Empty => {}
-            migrate_core::ChainError::Duplicate { revision, nodes } => {
-                let names: Vec<String> = nodes.iter().map(|&i| files[i].display.clone()).collect();
-                add(
-                    "revision",
-                    revision.clone(),
-                    format!(
-                        "duplicate revision `{revision}`: declared by {}; give one of them a new id (`migrate revision` generates one)",
-                        names.join(" and ")
-                    ),
-                );
-            }
-            migrate_core::ChainError::UnknownParent { node, parent } => {
-                let mut known: Vec<&str> = decls
-                    .iter()
-                    .map(|d| d.args.revision.value.as_str())
-                    .collect();
-                known.sort();
-                let shown = if known.len() > 8 {
-                    format!("{}, ... ({} in all)", known[..8].join(", "), known.len())
-                } else {
-                    known.join(", ")
-                };
-                add(
-                    "down_revision",
-                    rev(node),
-                    format!(
-                        "down_revision `{parent}` of migration {} names no known revision (known: {shown}); fix the id or add the missing migration",
-                        name(node)
-                    ),
-                );
-            }
-            migrate_core::ChainError::Fork { parent, children } => {
-                // Two copies of one revision are reported as a duplicate, not also as a fork.
-                let mut distinct: Vec<String> = children.iter().map(|&i| rev(i)).collect();
-                distinct.sort();
-                distinct.dedup();
-                if distinct.len() < 2 {
-                    continue;
-                }
-                let names: Vec<String> = children.iter().map(|&i| name(i)).collect();
-                let (first, later) = (children[0], &children[1..]);
-                for &c in later {
-                    add(
-                        "down_revision",
-                        rev(c),
-                        format!(
-                            "multiple heads: {} all revise `{parent}`; a chain must be linear: set the down_revision of `{}` to `{}` so that it follows it (or the other way round)",
-                            names.join(" and "),
-                            rev(c),
-                            rev(first)
-                        ),
-                    );
-                }
-            }
-            migrate_core::ChainError::MultipleRoots { roots } => {
-                let names: Vec<String> = roots.iter().map(|&i| name(i)).collect();
-                for &r in roots.iter().skip(1) {
-                    add(
-                        "down_revision",
-                        rev(r),
-                        format!(
-                            "more than one first migration: {} all have down_revision = None; only the first migration may, set this one's down_revision to the revision it follows",
-                            names.join(" and ")
-                        ),
-                    );
-                }
-            }
-            migrate_core::ChainError::Cycle { members } => {
-                let mut path: Vec<String> =
-                    members.iter().map(|&i| format!("`{}`", rev(i))).collect();
-                path.push(format!("`{}`", rev(members[0])));
-                let files_involved: Vec<String> =
-                    members.iter().map(|&i| files[i].display.clone()).collect();
-                for &m in &members {
-                    add(
-                        "down_revision",
-                        rev(m),
-                        format!(
-                            "the down_revision links form a cycle: {} ({}); one of these must follow a revision outside the loop, or be the first (down_revision = None)",
-                            path.join(" -> "),
-                            files_involved.join(", ")
-                        ),
-                    );
-                }
-            }
-        }
+    let dir_str = dir.to_string_lossy().into_owned();
+    let names: Vec<&str> = files.iter().map(|f| f.file_name.as_str()).collect();
+    quote! {
+        ::migrate_runtime::__private::Chain::__new(
+            &[ #(#entries),* ],
+            #dir_str,
+            &[ #(#names),* ],
+        )
     }
-    None
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ impl Backend for Sqlite {
         }
         // One lock per version table, as on PostgreSQL and MySQL: two chains
         // sharing a database file do not wait for each other.
-        let suffix = if version_table == crate::run::executor::DEFAULT_VERSION_TABLE {
+        let suffix = if version_table == crate::sql::version::DEFAULT_VERSION_TABLE {
             String::new()
         } else {
             format!("-{:016x}", lock_key(version_table))
