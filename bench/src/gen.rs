@@ -190,7 +190,7 @@ pub fn migration_file(rev: &Value) -> Result<String, String> {
         None => "None".into(),
     };
     Ok(format!(
-        "use migrate_runtime::prelude::*;\n#[allow(unused_imports)]\nuse migrate_runtime::types::{{ColumnKind, ColumnType}};\n\n#[migration(revision = {}, down_revision = {down}, message = {}, create_date = {})]\nfn upgrade(op: &mut Op) -> Result<()> {{\n{}    Ok(())\n}}\n\nfn downgrade(op: &mut Op) -> Result<()> {{\n{}    Ok(())\n}}\n",
+        "use migrate_runtime::prelude::*;\n\n#[migration(revision = {}, down_revision = {down}, message = {}, create_date = {})]\nfn upgrade(op: &mut Op) -> Result<()> {{\n{}    Ok(())\n}}\n\nfn downgrade(op: &mut Op) -> Result<()> {{\n{}    Ok(())\n}}\n",
         s(&rev["revision"]),
         s(&rev["message"]),
         s(&rev["create_date"]),

@@ -40,56 +40,93 @@ fn skipped_attribute(body: &TokenStream) -> bool {
 
 fn write_canonical(tokens: TokenStream, out: &mut String) {
     let tts: Vec<TokenTree> = tokens.into_iter().collect();
-    write_trees(&tts, out, true);
+    write_trees(&tts, out, Delimiter::None, true);
 }
 
 fn is_punct(tt: Option<&TokenTree>, c: char) -> bool {
     matches!(tt, Some(TokenTree::Punct(p)) if p.as_char() == c)
 }
 
-/// Writes `tts` canonically. What rustfmt may change without changing the
-/// code is evened out: a trailing comma, the block rustfmt wraps around a long
-/// match arm, and the order of `use` items (`top`: the file's own level).
-fn write_trees(tts: &[TokenTree], out: &mut String, top: bool) {
-    let mut uses: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < tts.len() {
-        // `#[...]` or `#![...]`: left out when it is a doc comment or #[migration].
-        if is_punct(tts.get(i), '#') {
-            let bang = is_punct(tts.get(i + 1), '!');
-            let at = i + 1 + usize::from(bang);
-            if let Some(TokenTree::Group(g)) = tts.get(at) {
-                if g.delimiter() == Delimiter::Bracket && skipped_attribute(&g.stream()) {
-                    i = at + 1;
-                    continue;
-                }
-            }
+fn is_ident(tt: Option<&TokenTree>, names: &[&str]) -> bool {
+    matches!(tt, Some(TokenTree::Ident(id)) if names.iter().any(|n| id == n))
+}
+
+/// The index after `#[...]` / `#![...]` at `i`, when it is a doc comment or
+/// `#[migration]`: those are left out.
+fn skipped_attribute_at(tts: &[TokenTree], i: usize) -> Option<usize> {
+    if !is_punct(tts.get(i), '#') {
+        return None;
+    }
+    let at = i + 1 + usize::from(is_punct(tts.get(i + 1), '!'));
+    match tts.get(at) {
+        Some(TokenTree::Group(g))
+            if g.delimiter() == Delimiter::Bracket && skipped_attribute(&g.stream()) =>
+        {
+            Some(at + 1)
         }
-        if top && matches!(&tts[i], TokenTree::Ident(id) if id == "use") {
-            let end = (i..tts.len())
-                .find(|&j| is_punct(tts.get(j), ';'))
-                .unwrap_or(tts.len() - 1);
-            let mut item = String::new();
-            for tt in &tts[i..=end] {
-                write_use_token(tt, &mut item);
-            }
-            uses.push(item);
-            i = end + 1;
+        _ => None,
+    }
+}
+
+/// Where the tokens of a group stop counting: a trailing comma is optional
+/// (but not the one of a one-element tuple), and so is the `;` rustfmt adds
+/// after a last `return`, `break` or `continue`.
+fn counted_end(tts: &[TokenTree], delim: Delimiter) -> usize {
+    let mut end = tts.len();
+    if is_punct(tts.last(), ',') {
+        let commas = tts.iter().filter(|t| is_punct(Some(t), ',')).count();
+        if delim != Delimiter::Parenthesis || commas > 1 {
+            end -= 1;
+        }
+    }
+    if delim == Delimiter::Brace && end == tts.len() && is_punct(tts.last(), ';') {
+        let last = tts[..end - 1]
+            .iter()
+            .rposition(|t| is_punct(Some(t), ';'))
+            .map_or(0, |p| p + 1);
+        if is_ident(tts.get(last), &["return", "break", "continue"]) {
+            end -= 1;
+        }
+    }
+    end
+}
+
+/// Writes `tts` canonically. What rustfmt may change without changing the
+/// code is evened out: optional trailing commas and semicolons, the block
+/// around a closure's or a match arm's single expression (rustfmt removes it,
+/// or adds it around a long arm), the comma after a block arm, and the order
+/// of `use` items (`top`: the file's own level).
+fn write_trees(tts: &[TokenTree], out: &mut String, delim: Delimiter, top: bool) {
+    let end = counted_end(tts, delim);
+    let mut i = 0;
+    while i < end {
+        if let Some(next) = skipped_attribute_at(tts, i) {
+            i = next;
             continue;
         }
-        let last = i + 1 == tts.len();
-        if last && is_punct(tts.get(i), ',') {
-            break;
+        if top {
+            if let Some(next) = use_items(tts, i, out) {
+                i = next;
+                continue;
+            }
         }
-        // `=> { expr }` is `=> expr,` as rustfmt writes it when it fits a line.
         if let TokenTree::Group(g) = &tts[i] {
             let arm = i >= 2 && is_punct(tts.get(i - 2), '=') && is_punct(tts.get(i - 1), '>');
-            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-            let single = !inner.is_empty() && !inner.iter().any(|t| is_punct(Some(t), ';'));
-            if arm && g.delimiter() == Delimiter::Brace && single {
-                write_trees(&inner, out, false);
-                if !last && !is_punct(tts.get(i + 1), ',') {
-                    out.push_str(", ");
+            let closure = i >= 1 && is_punct(tts.get(i - 1), '|');
+            if g.delimiter() == Delimiter::Brace && (arm || closure) {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                let single = !inner.is_empty() && !inner.iter().any(|t| is_punct(Some(t), ';'));
+                if single {
+                    write_trees(&inner, out, Delimiter::None, false);
+                    if arm && i + 1 < end && !is_punct(tts.get(i + 1), ',') {
+                        out.push_str(", ");
+                    }
+                } else {
+                    write_token(&tts[i], out);
+                    if arm && is_punct(tts.get(i + 1), ',') {
+                        // A block arm's comma is optional; rustfmt leaves it out.
+                        i += 1;
+                    }
                 }
                 i += 1;
                 continue;
@@ -98,10 +135,61 @@ fn write_trees(tts: &[TokenTree], out: &mut String, top: bool) {
         write_token(&tts[i], out);
         i += 1;
     }
-    uses.sort();
-    for u in uses {
-        out.push_str(&u);
+}
+
+/// At `i`, a run of `use` items (each with its attributes and visibility):
+/// written sorted, as rustfmt orders them. Returns the index after the run.
+fn use_items(tts: &[TokenTree], i: usize, out: &mut String) -> Option<usize> {
+    let mut items = Vec::new();
+    let mut at = i;
+    loop {
+        let mut j = at;
+        let mut text = String::new();
+        // Attributes and `pub` / `pub(crate)` in front of the `use`.
+        loop {
+            if let Some(next) = skipped_attribute_at(tts, j) {
+                j = next;
+            } else if is_punct(tts.get(j), '#') {
+                let g = j + 1 + usize::from(is_punct(tts.get(j + 1), '!'));
+                if !matches!(tts.get(g), Some(TokenTree::Group(_))) {
+                    break;
+                }
+                for tt in &tts[j..=g] {
+                    write_token(tt, &mut text);
+                }
+                j = g + 1;
+            } else {
+                break;
+            }
+        }
+        if is_ident(tts.get(j), &["pub"]) {
+            write_token(&tts[j], &mut text);
+            j += 1;
+            if let Some(TokenTree::Group(g)) = tts.get(j) {
+                if g.delimiter() == Delimiter::Parenthesis {
+                    write_token(&tts[j], &mut text);
+                    j += 1;
+                }
+            }
+        }
+        if !is_ident(tts.get(j), &["use"]) {
+            break;
+        }
+        let semi = (j..tts.len()).find(|&k| is_punct(tts.get(k), ';'))?;
+        for tt in &tts[j..=semi] {
+            write_use_token(tt, &mut text);
+        }
+        items.push(text);
+        at = semi + 1;
     }
+    if items.is_empty() {
+        return None;
+    }
+    items.sort();
+    for item in items {
+        out.push_str(&item);
+    }
+    Some(at)
 }
 
 /// A `use` item's token, with the names inside `{...}` sorted as rustfmt sorts them.
@@ -150,7 +238,8 @@ fn write_token(tt: &TokenTree, out: &mut String) {
             };
             out.push_str(open);
             out.push(' ');
-            write_canonical(g.stream(), out);
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            write_trees(&inner, out, g.delimiter(), false);
             out.push_str(close);
             out.push(' ');
         }
@@ -233,6 +322,59 @@ fn downgrade(op: &mut Op) -> Result<()> {
             assert_ne!(edited, BASE, "{from}");
             assert_ne!(sum(&edited), base, "{from} -> {to}");
         }
+    }
+
+    /// What `cargo fmt` does to a sloppy migration file changes nothing.
+    #[test]
+    fn rustfmt_does_not_change_the_checksum() {
+        let messy = r#"use migrate_runtime::prelude::*; use std::fmt::{Write, Debug};
+#[migration(revision="a1",down_revision=None)]
+fn upgrade(op:&mut Op)->Result<()>{
+op.create_table("t").column(col::<Integer>("id").primary_key()).column(col::<Nullable<Text>>("name").length(20)).column(col::<Integer>("n").default(0));
+op.run("fill",|conn|{conn.execute("UPDATE t SET n = 1")});
+op.run("pick",|conn|{ let n = match 3u8 { 0 => { 1 } 1 => { let x = 2; x } _ => 3, }; let _ = (n,); let _ = conn; return Ok(()) });
+for i in 0..3 { if i == 2 { continue } }
+Ok(())}
+fn downgrade(op:&mut Op)->Result<()>{op.drop_table("t");Ok(())}
+"#;
+        let mut child = match std::process::Command::new("rustfmt")
+            .args(["--edition", "2021"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => panic!("rustfmt (part of the toolchain, as cargo fmt is) must run: {e}"),
+        };
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(messy.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let formatted = String::from_utf8(out.stdout).unwrap();
+        assert_ne!(formatted, messy);
+        assert_eq!(sum(&formatted), sum(messy), "formatted:\n{formatted}");
+    }
+
+    #[test]
+    fn one_element_tuples_and_attributes_on_imports_still_count() {
+        assert_ne!(
+            sum("fn f() { let _ = (x,); }"),
+            sum("fn f() { let _ = (x); }")
+        );
+        assert_ne!(
+            sum("#[cfg(test)] use a::x; fn upgrade() {}"),
+            sum("use a::x; #[cfg(test)] fn upgrade() {}")
+        );
+        assert_eq!(sum("use b::y;\nuse a::x;\n"), sum("use a::x;\nuse b::y;\n"));
     }
 
     #[test]

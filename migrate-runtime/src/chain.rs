@@ -271,7 +271,8 @@ impl Chain {
         let t = target.trim();
         let relative = |from: Position, delta: i64| -> Result<Position> {
             let base = from.map_or(-1, |i| i as i64);
-            let to = base + delta;
+            // Saturating: `+9223372036854775807` is far past the head, not a panic.
+            let to = base.saturating_add(delta);
             if to < -1 {
                 return Err(Error::BadTarget(format!(
                     "Relative revision {target} didn't produce {} migrations: only {} below the current revision",
@@ -400,5 +401,16 @@ mod tests {
             Err(Error::UnknownRevision(_))
         ));
         assert!(c.resolve("+x", None).is_err());
+        for huge in [
+            "+9223372036854775807",
+            "-9223372036854775808",
+            "abc123+9223372036854775807",
+            "7f71-9223372036854775807",
+        ] {
+            assert!(
+                matches!(c.resolve(huge, Some(1)), Err(Error::BadTarget(_))),
+                "{huge}"
+            );
+        }
     }
 }

@@ -171,6 +171,28 @@ pub enum Error {
     /// asked cannot be done until it is finished.
     #[error("{0}")]
     HalfApplied(Box<HalfApplied>),
+    /// A half-applied migration whose number of operations changed since it
+    /// stopped: where it stopped no longer says which operations ran.
+    #[error("revision {revision} stopped after {done} of {was} operations, and now has {now}: it cannot resume where it stopped")]
+    ResumeChanged {
+        /// The migration.
+        revision: String,
+        /// Operations it completed.
+        done: usize,
+        /// Operations it had then.
+        was: usize,
+        /// Operations it has now.
+        now: usize,
+    },
+    /// A migration that runs without a transaction, on a database whose run
+    /// lock could not be taken: two runs could both apply it.
+    #[error("revision {revision} runs without a transaction, which is not safe without the run lock, and {lock} could not be taken")]
+    NoRunLock {
+        /// The migration.
+        revision: String,
+        /// The lock that could not be taken.
+        lock: String,
+    },
     /// Data steps (`op.run`) in the range of an offline script: no SQL can hold them.
     #[error("the range holds data steps (op.run) that no SQL script can run, in {}: the script would leave their data undone", .0.join(", "))]
     DataStepsOffline(Vec<String>),
@@ -317,6 +339,8 @@ impl Error {
             Error::DirectoryDrift(_) => "rebuild the binary (cargo build) so that it includes the change".into(),
             Error::ModelsDiffer(_) => "run `migrate revision --autogenerate -m \"...\"`, or fix schema.rs".into(),
             Error::Cleanup { source, .. } => return source.hint(),
+            Error::ResumeChanged { revision, done, .. } => format!("keep the first {done} operations of {revision} as they were when it stopped and change only those after; or undo what ran by hand and run `migrate forget {revision}`"),
+            Error::NoRunLock { .. } => "make the directory of the database writable (the lock file sits beside it), or run this migration where no other run can start".into(),
             Error::DataStepsOffline(_) => "run the upgrade against the database, or pass --skip-data-steps to write them as marked comments and do them by hand".into(),
             Error::BadVersionRow { .. } => "stamp the database at the revision its schema is at: `migrate stamp <revision> --purge`".into(),
             Error::Edited { revision, .. } => format!("review the change: if this database needs nothing more from it, record the new checksum with `migrate accept {revision}`; otherwise restore the file and put the change in a new migration"),

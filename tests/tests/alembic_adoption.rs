@@ -199,6 +199,14 @@ fn a_database_alembic_migrated_is_adopted_and_upgraded_with_the_ledger_filled() 
             "{d}"
         );
         assert!(table_exists(&mut conn, "users"), "{d}");
+        let age = conn
+            .query_text("SELECT CAST(COUNT(age) AS CHAR(10)) AS v FROM users")
+            .unwrap();
+        assert_eq!(
+            age[0].as_deref().map(str::trim),
+            Some("0"),
+            "{d}: our migration added the column"
+        );
         let name = conn
             .query_text("SELECT name AS v FROM users WHERE id = 1")
             .unwrap();

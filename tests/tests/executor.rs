@@ -534,3 +534,44 @@ fn stamp_purge_with_a_bad_target_changes_nothing() {
         );
     }
 }
+
+static RECORDED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[test]
+fn a_run_wide_transaction_records_each_migration_once() {
+    use migrate_runtime::prelude::*;
+    fn up1(op: &mut Op) -> Result<()> {
+        op.create_table("t")
+            .column(col::<Integer>("id"))
+            .column(col::<Nullable<Integer>>("n"));
+        Ok(())
+    }
+    fn down1(op: &mut Op) -> Result<()> {
+        op.drop_table("t");
+        Ok(())
+    }
+    fn up2(op: &mut Op) -> Result<()> {
+        // Counted: the foreign key pre-scan must not call it a second time.
+        RECORDED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        op.alter_column("t", "n").nullable(false);
+        Ok(())
+    }
+    let chain = migrate_runtime::Chain::new(vec![
+        Migration::new("p1", None, "t", up1, Some(down1)),
+        Migration::new("p2", Some("p1"), "n required", up2, Some(down1)),
+    ])
+    .unwrap();
+    let db = migrate_tests::sqlite("record_once");
+    let mut conn = db.connect();
+    conn.execute("PRAGMA foreign_keys = ON").unwrap();
+    Migrator::new(&chain)
+        .one_transaction(true)
+        .upgrade(&mut conn, "head")
+        .unwrap();
+    assert_eq!(RECORDED.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Enforcement, switched off for the rebuild, is back on for the caller.
+    let fk = conn
+        .query_text("SELECT CAST(foreign_keys AS TEXT) AS v FROM pragma_foreign_keys")
+        .unwrap();
+    assert_eq!(fk, [Some("1".to_owned())]);
+}

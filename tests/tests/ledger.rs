@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use migrate_runtime::prelude::*;
 use migrate_runtime::testing::schema;
-use migrate_runtime::{LedgerState, Migrator};
+use migrate_runtime::{AnyConnection, LedgerState, Migrator};
 use migrate_tests::{all_backends, table_exists, TestDb};
 
 fn table(op: &mut Op, name: &str) {
@@ -335,6 +335,9 @@ fn a_database_with_only_the_version_table_is_adopted() {
             "{d}"
         );
         Migrator::new(&chain).current(&mut conn).unwrap();
+        Migrator::new(&chain).verify(&mut conn).unwrap();
+        assert!(!Migrator::new(&chain).is_at_head(&mut conn).unwrap(), "{d}");
+        Migrator::new(&chain).script(d, "base", "head").unwrap();
         assert!(
             !table_exists(&mut conn, "alembic_version_log"),
             "{d}: read-only commands create no ledger"
@@ -532,4 +535,293 @@ fn offline_scripts_stop_at_the_first_error_in_every_client() {
             .collect();
         assert_eq!(revs, ["r1"], "{d}");
     }
+}
+
+/// Makes operation 4 of `no_tx_ops` fail; the tests that set it hold `NO_TX`.
+static FAIL_NO_TX: AtomicBool = AtomicBool::new(false);
+static NO_TX: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn with_n(op: &mut Op) -> Result<()> {
+    op.create_table("t1")
+        .column(col::<Integer>("id").primary_key())
+        .column(col::<Nullable<Integer>>("n"));
+    Ok(())
+}
+
+fn no_tx_ops(op: &mut Op) -> Result<()> {
+    table(op, "g1");
+    // A table rebuild on SQLite: its record must commit with it.
+    op.alter_column("t1", "n").nullable(false);
+    table(op, "g2");
+    if FAIL_NO_TX.load(Ordering::SeqCst) {
+        op.execute("INSERT INTO no_such_table VALUES (1)");
+    } else {
+        table(op, "g3");
+    }
+    table(op, "g4");
+    Ok(())
+}
+
+fn no_tx_ops_one_more(op: &mut Op) -> Result<()> {
+    no_tx_ops(op)?;
+    table(op, "g5");
+    Ok(())
+}
+
+fn drop_no_tx(op: &mut Op) -> Result<()> {
+    for t in ["g4", "g3", "g2", "g1"] {
+        op.drop_table(t);
+    }
+    Ok(())
+}
+
+#[test]
+fn a_migration_without_a_transaction_resumes_on_every_database() {
+    let _g = NO_TX.lock().unwrap_or_else(|e| e.into_inner());
+    let chain = Chain::new(vec![
+        Migration::new("r1", None, "one", with_n, Some(down1)),
+        Migration::new(
+            "r2",
+            Some("r1"),
+            "no transaction",
+            no_tx_ops,
+            Some(drop_no_tx),
+        )
+        .with_transaction(false),
+    ])
+    .unwrap();
+    let changed = Chain::new(vec![
+        Migration::new("r1", None, "one", with_n, Some(down1)),
+        Migration::new(
+            "r2",
+            Some("r1"),
+            "no transaction",
+            no_tx_ops_one_more,
+            Some(drop_no_tx),
+        )
+        .with_transaction(false),
+    ])
+    .unwrap();
+    for db in all_backends("ledger_no_tx") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        FAIL_NO_TX.store(true, Ordering::SeqCst);
+        Migrator::new(&chain)
+            .upgrade(&mut conn, "head")
+            .unwrap_err();
+        assert!(
+            table_exists(&mut conn, "g2") && !table_exists(&mut conn, "g3"),
+            "{d}"
+        );
+        let ledger = Migrator::new(&chain).ledger(&mut conn).unwrap();
+        let r2 = ledger
+            .iter()
+            .find(|e| e.revision == "r2")
+            .expect("r2's row");
+        assert_eq!((r2.state, r2.ops_done), (LedgerState::Upgrading, 3), "{d}");
+        let out = format!("{:?}", Migrator::new(&chain).verify(&mut conn).unwrap_err());
+        assert!(out.contains("half-applied"), "{d}: {out}");
+        // Operations added before the failure point: where it stopped means nothing now.
+        FAIL_NO_TX.store(false, Ordering::SeqCst);
+        let e = Migrator::new(&changed)
+            .upgrade(&mut conn, "head")
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::ResumeChanged {
+                    done: 3,
+                    was: 5,
+                    now: 6,
+                    ..
+                }
+            ),
+            "{d}: {e}"
+        );
+        let ran = Migrator::new(&chain).upgrade(&mut conn, "head").unwrap();
+        assert_eq!(
+            steps(&ran),
+            ["r2"],
+            "{d}: resumed without \"already exists\""
+        );
+        assert!(table_exists(&mut conn, "g4"), "{d}");
+        let nulls = conn
+            .query_text("SELECT CAST(COUNT(*) AS CHAR(10)) AS v FROM t1 WHERE n IS NULL")
+            .unwrap();
+        assert_eq!(nulls[0].as_deref().map(str::trim), Some("0"), "{d}");
+        Migrator::new(&chain).verify(&mut conn).unwrap();
+    }
+}
+
+#[test]
+fn forget_clears_a_half_applied_migration_undone_by_hand() {
+    let _g = NO_TX.lock().unwrap_or_else(|e| e.into_inner());
+    let chain = Chain::new(vec![
+        Migration::new("r1", None, "one", with_n, Some(down1)),
+        Migration::new(
+            "r2",
+            Some("r1"),
+            "no transaction",
+            no_tx_ops,
+            Some(drop_no_tx),
+        )
+        .with_transaction(false),
+    ])
+    .unwrap();
+    // SQLite: the same path as MySQL's DDL, through `transaction = false`.
+    let db = migrate_tests::sqlite("ledger_forget");
+    let mut conn = db.connect();
+    FAIL_NO_TX.store(true, Ordering::SeqCst);
+    Migrator::new(&chain)
+        .upgrade(&mut conn, "head")
+        .unwrap_err();
+    FAIL_NO_TX.store(false, Ordering::SeqCst);
+    let e = Migrator::new(&chain)
+        .downgrade(&mut conn, "base")
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("`migrate forget r2`"), "{e:?}");
+    assert!(
+        Migrator::new(&chain).forget(&mut conn, "r1").is_err(),
+        "r1 is not half-applied"
+    );
+    // Undone by hand, then forgotten: the next upgrade runs it from the start.
+    conn.execute("DROP TABLE g1").unwrap();
+    conn.execute("DROP TABLE g2").unwrap();
+    Migrator::new(&chain).forget(&mut conn, "r2").unwrap();
+    assert!(Migrator::new(&chain)
+        .ledger(&mut conn)
+        .unwrap()
+        .iter()
+        .all(|e| e.revision != "r2"));
+    Migrator::new(&chain).upgrade(&mut conn, "head").unwrap();
+    assert!(table_exists(&mut conn, "g4"));
+}
+
+#[test]
+fn the_ledger_follows_a_version_table_another_tool_moved() {
+    let chain = Chain::new(vec![
+        Migration::new("r1", None, "one", up1, Some(down1)),
+        Migration::new("r2", Some("r1"), "two", up2, Some(down2)),
+        Migration::new("r3", Some("r2"), "three", up3, Some(down3)),
+    ])
+    .unwrap();
+    for db in all_backends("ledger_stale") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        Migrator::new(&chain).upgrade(&mut conn, "head").unwrap();
+        // Another tool (Alembic, a hand-made script) reverted r3 and r2.
+        conn.execute("DROP TABLE t3").unwrap();
+        conn.execute("DROP TABLE t2").unwrap();
+        conn.execute("UPDATE alembic_version SET version_num = 'r1'")
+            .unwrap();
+        assert!(!Migrator::new(&chain).is_at_head(&mut conn).unwrap(), "{d}");
+        Migrator::new(&chain).verify(&mut conn).unwrap();
+        let ran = Migrator::new(&chain).upgrade(&mut conn, "head").unwrap();
+        assert_eq!(
+            steps(&ran),
+            ["r2", "r3"],
+            "{d}: applied again, not \"nothing to do\""
+        );
+
+        // And the other way: it applied r3's change and moved the version up.
+        Migrator::new(&chain).downgrade(&mut conn, "r2").unwrap();
+        table_by_hand(&mut conn, "t3");
+        conn.execute("UPDATE alembic_version SET version_num = 'r3'")
+            .unwrap();
+        Migrator::new(&chain).verify(&mut conn).unwrap();
+        assert!(Migrator::new(&chain).is_at_head(&mut conn).unwrap(), "{d}");
+        assert!(
+            Migrator::new(&chain)
+                .upgrade(&mut conn, "head")
+                .unwrap()
+                .is_empty(),
+            "{d}"
+        );
+        let r3 = Migrator::new(&chain)
+            .ledger(&mut conn)
+            .unwrap()
+            .into_iter()
+            .find(|e| e.revision == "r3");
+        assert_eq!(r3.map(|e| e.state), Some(LedgerState::Adopted), "{d}");
+    }
+}
+
+fn table_by_hand(conn: &mut AnyConnection, name: &str) {
+    conn.execute(&format!(
+        "CREATE TABLE {name} (id INTEGER NOT NULL PRIMARY KEY)"
+    ))
+    .unwrap();
+}
+
+#[test]
+fn a_script_that_starts_above_base_records_what_lies_below() {
+    let chain = Chain::new(vec![
+        Migration::new("r1", None, "one", up1, Some(down1)),
+        Migration::new("r2", Some("r1"), "two", up2, Some(down2)),
+        Migration::new("r3", Some("r2"), "three", up3, Some(down3)),
+    ])
+    .unwrap();
+    for db in all_backends("ledger_script_above_base") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        // A database some other tool brought to r1: no ledger.
+        table_by_hand(&mut conn, "t1");
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+            .unwrap();
+        conn.execute("INSERT INTO alembic_version (version_num) VALUES ('r1')")
+            .unwrap();
+        let script = Migrator::new(&chain).script(d, "r1", "head").unwrap();
+        assert!(run_client(&db, &script), "{d}: the script runs");
+        Migrator::new(&chain).verify(&mut conn).unwrap();
+        assert!(Migrator::new(&chain).is_at_head(&mut conn).unwrap(), "{d}");
+        let states: Vec<(String, LedgerState)> = Migrator::new(&chain)
+            .ledger(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.revision, e.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("r1".to_owned(), LedgerState::Adopted),
+                ("r2".to_owned(), LedgerState::Applied),
+                ("r3".to_owned(), LedgerState::Applied)
+            ],
+            "{d}"
+        );
+    }
+}
+
+#[test]
+fn without_its_run_lock_a_migration_without_a_transaction_is_refused() {
+    fn plain(op: &mut Op) -> Result<()> {
+        table(op, "p1");
+        Ok(())
+    }
+    let chain = Chain::new(vec![
+        Migration::new("r1", None, "one", up1, Some(down1)),
+        Migration::new("r2", Some("r1"), "no transaction", plain, Some(noop))
+            .with_transaction(false),
+    ])
+    .unwrap();
+    let db = migrate_tests::sqlite("ledger_no_lock");
+    let path = db.url.trim_start_matches("sqlite:///").to_owned();
+    // A lock file that cannot be opened (a directory in its place).
+    std::fs::create_dir(format!("{path}-migrate.lock")).unwrap();
+    let mut conn = db.connect();
+    let ran = Migrator::new(&chain).upgrade(&mut conn, "r1").unwrap();
+    assert_eq!(
+        steps(&ran),
+        ["r1"],
+        "a transactional migration is safe with the write lock"
+    );
+    let e = Migrator::new(&chain)
+        .upgrade(&mut conn, "head")
+        .unwrap_err();
+    assert!(matches!(e, Error::NoRunLock { .. }), "{e}");
+    assert!(
+        e.to_string().contains("-migrate.lock could not be taken"),
+        "{e}"
+    );
+    assert!(!table_exists(&mut conn, "p1"));
 }

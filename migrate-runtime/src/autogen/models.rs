@@ -220,7 +220,7 @@ impl Parse for Joinable {
 /// Parses the `table!` and `joinable!` declarations of a `schema.rs` with syn.
 pub fn parse_models(text: &str) -> Result<Models> {
     let file = syn::parse_file(text)
-        .map_err(|e| Error::Message(format!("cannot parse schema.rs: {e}")))?;
+        .map_err(|e| Error::SchemaFile(format!("cannot parse schema.rs: {e}")))?;
     let mut models = Models::default();
     // joinable! names tables and columns by their Rust names; #[sql_name] maps them.
     let mut rust_names: BTreeMap<String, (String, BTreeMap<String, String>)> = BTreeMap::new();
@@ -232,7 +232,7 @@ pub fn parse_models(text: &str) -> Result<Models> {
         };
         let located = |e: syn::Error| {
             let at = e.span().start();
-            Error::Message(format!("schema.rs:{}:{}: {e}", at.line, at.column + 1))
+            Error::SchemaFile(format!("schema.rs:{}:{}: {e}", at.line, at.column + 1))
         };
         match name.as_str() {
             "table" => {

@@ -40,8 +40,10 @@ pub(crate) enum RunLock {
         /// Held, not read: closing it releases the lock.
         _held: std::fs::File,
     },
-    /// No run-wide lock could be taken; each step relies on the write lock.
-    PerStep,
+    /// No run-wide lock: each step relies on the database's write lock. With
+    /// the lock that could not be taken (none for an in-memory database, which
+    /// no other process can reach).
+    PerStep(Option<String>),
 }
 
 /// One database's way of doing what the executor needs.

@@ -66,7 +66,8 @@ impl Backend for Sqlite {
     /// file is closed, also when the process dies) serializes runs the way
     /// PostgreSQL's advisory lock does. An in-memory database needs none. When
     /// the file cannot be created (a read-only directory), the run goes on with
-    /// the per-step write lock only.
+    /// the per-step write lock only, which holds for migrations that run in a
+    /// transaction; the executor refuses the others.
     fn lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<RunLock> {
         let path = Self::first_text(
             conn,
@@ -74,7 +75,7 @@ impl Backend for Sqlite {
         )?
         .unwrap_or_default();
         if path.is_empty() {
-            return Ok(RunLock::PerStep);
+            return Ok(RunLock::PerStep(None));
         }
         // One lock per version table, as on PostgreSQL and MySQL: two chains
         // sharing a database file do not wait for each other.
@@ -90,7 +91,7 @@ impl Backend for Sqlite {
             .write(true)
             .open(&lock_path)
         else {
-            return Ok(RunLock::PerStep);
+            return Ok(RunLock::PerStep(Some(lock_path)));
         };
         let deadline = Instant::now() + LOCK_WAIT;
         loop {
@@ -106,7 +107,9 @@ impl Backend for Sqlite {
                     })
                 }
                 // A file system without locks: fall back to the per-step write lock.
-                Err(std::fs::TryLockError::Error(_)) => return Ok(RunLock::PerStep),
+                Err(std::fs::TryLockError::Error(_)) => {
+                    return Ok(RunLock::PerStep(Some(lock_path)))
+                }
             }
         }
     }

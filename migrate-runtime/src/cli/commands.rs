@@ -118,10 +118,16 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             if migrator(chain, &ctx.table).accept(&mut conn, rev, &by)? {
                 eprintln!("Accepted the new checksum of {rev} (reviewed by {by})");
             } else {
-                eprintln!(
-                    "Nothing to accept: the ledger already holds the checksum of {rev}'s code"
-                );
+                eprintln!("Nothing to accept: {rev} is not applied here, or the ledger already holds the checksum of its code");
             }
+            Ok(0)
+        }
+        Command::Forget { rev } => {
+            let (mut conn, _) = ctx.connect()?;
+            let i = chain.find(&rev)?;
+            let rev = chain.migrations()[i].revision();
+            migrator(chain, &ctx.table).forget(&mut conn, rev)?;
+            eprintln!("Forgot the unfinished run of {rev}");
             Ok(0)
         }
         Command::Revision {
@@ -174,7 +180,9 @@ fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
     let (mut conn, u) = ctx.connect()?;
     let m = ctx.reader();
     let p = m.position(&mut conn)?;
-    let ledger = m.ledger(&mut conn)?;
+    let view = m.ledger_view(&mut conn)?;
+    let known = view.exists();
+    let ledger = view.entries().to_vec();
     let chain = ctx.chain;
     let mut s = String::new();
     if verbose {
@@ -207,7 +215,7 @@ fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
             history::ledger_words(Some(e))
         ));
     }
-    if !ledger.is_empty() {
+    if known {
         if let Some(c) = p {
             for mig in &chain.migrations()[..c] {
                 if history::entry(Some(&ledger), mig.revision()).is_none() {

@@ -132,6 +132,11 @@ enum Command {
     },
     /// Exit 0 when the database is at head, nothing is pending or edited, and the chain matches its directory, else 1
     Check,
+    /// Forget a half-applied migration after undoing by hand what it did (or a half-reverted one after redoing it)
+    Forget {
+        /// The revision (or a unique prefix)
+        rev: String,
+    },
     /// Record the new checksum of an applied migration that was edited, after review
     Accept {
         /// The revision (or a unique prefix)

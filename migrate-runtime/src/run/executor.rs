@@ -14,9 +14,10 @@
 
 use std::time::Duration;
 
-use crate::backend::{self, Backend};
+use crate::backend::{self, Backend, RunLock};
 use crate::chain::{Chain, Position};
 use crate::db::conn::AnyConnection;
+use crate::dialect::Dialect;
 use crate::error::{Error, HalfApplied, Result};
 use crate::sql;
 
@@ -114,6 +115,8 @@ pub struct Migrator<'a> {
     pub(crate) one_transaction: bool,
     pub(crate) out_of_order: bool,
     pub(crate) skip_data_steps: bool,
+    /// During a run without its run lock: the lock that could not be taken.
+    pub(crate) lockless: Option<String>,
     pub(crate) observer: Option<Observer<'a>>,
 }
 
@@ -126,6 +129,7 @@ impl<'a> Migrator<'a> {
             one_transaction: false,
             out_of_order: false,
             skip_data_steps: false,
+            lockless: None,
             observer: None,
         }
     }
@@ -251,10 +255,12 @@ impl<'a> Migrator<'a> {
             return Ok(false);
         }
         let b = backend::of(conn);
-        Ok(match Ledger::counts(conn, b, &self.version_table)? {
-            None => true,
-            Some((applied, half)) => half == 0 && applied == self.chain.len(),
-        })
+        match Ledger::counts(conn, b, &self.version_table)? {
+            None => Ok(true),
+            Some((applied, 0)) if applied == self.chain.len() => Ok(true),
+            // Not the plain case: judge by the ledger as an upgrade would see it.
+            Some(_) => Ok(self.verify(conn).is_ok()),
+        }
     }
 
     /// The position recorded in an existing version table.
@@ -280,7 +286,12 @@ impl<'a> Migrator<'a> {
     ) -> Result<T> {
         let b = backend::of(conn);
         let lock = b.lock(conn, &self.version_table)?;
+        self.lockless = match &lock {
+            RunLock::PerStep(missing) => missing.clone(),
+            _ => None,
+        };
         let out = f(self, conn, b);
+        self.lockless = None;
         let unlocked = b.unlock(conn, &self.version_table, lock);
         let out = out?;
         unlocked?;
@@ -313,13 +324,19 @@ impl<'a> Migrator<'a> {
                     command: "downgrade",
                 });
             }
-            let jobs = this.upgrade_jobs(&ledger, current, to)?;
+            let jobs = this.upgrade_jobs(&ledger, current, to, b.dialect())?;
             this.run(conn, b, &mut ledger, Direction::Upgrade, current, jobs)
         })
     }
 
     /// The chain positions an upgrade to `to` runs, in order.
-    fn upgrade_jobs(&self, ledger: &Ledger, current: Position, to: Position) -> Result<Vec<usize>> {
+    fn upgrade_jobs(
+        &self,
+        ledger: &Ledger,
+        current: Position,
+        to: Position,
+        d: Dialect,
+    ) -> Result<Vec<usize>> {
         let ms = self.chain.migrations();
         if let Some(h) = ledger.half() {
             let p = self
@@ -330,21 +347,23 @@ impl<'a> Migrator<'a> {
                 return Err(self.half_applied(
                     h,
                     "an upgrade would apply migrations on top of a half-reverted one".into(),
+                    d,
                 ));
             }
             if Some(p) > to {
-                return Err(
-                    self.half_applied(h, format!("the target {} lies below it", self.rev_name(to)))
-                );
+                let refused = format!("the target {} lies below it", self.rev_name(to));
+                return Err(self.half_applied(h, refused, d));
             }
         }
+        // A half-applied migration is resumed, never counted as skipped.
+        let half = ledger.half().map(|h| h.revision.as_str());
         let end = to.map_or(0, |t| t + 1);
         let jobs: Vec<usize> = (0..end)
             .filter(|&i| !ledger.is_applied(ms[i].revision()))
             .collect();
         let missing: Vec<(String, usize)> = jobs
             .iter()
-            .filter(|&&i| current.is_some_and(|c| i < c))
+            .filter(|&&i| current.is_some_and(|c| i < c) && half != Some(ms[i].revision()))
             .map(|&i| (ms[i].revision().to_owned(), i + 1))
             .collect();
         if !missing.is_empty() && !self.out_of_order {
@@ -373,7 +392,7 @@ impl<'a> Migrator<'a> {
             }
             this.ensure_version_table(conn, b)?;
             let mut ledger = Ledger::open(conn, b, &this.version_table, this.chain, current)?;
-            let jobs = this.downgrade_jobs(&ledger, to)?;
+            let jobs = this.downgrade_jobs(&ledger, to, b.dialect())?;
             if let Some(m) = jobs
                 .iter()
                 .map(|&i| &this.chain.migrations()[i])
@@ -390,13 +409,14 @@ impl<'a> Migrator<'a> {
 
     /// The chain positions a downgrade to `to` reverts, in the reverse of the
     /// order they ran here.
-    fn downgrade_jobs(&self, ledger: &Ledger, to: Position) -> Result<Vec<usize>> {
+    fn downgrade_jobs(&self, ledger: &Ledger, to: Position, d: Dialect) -> Result<Vec<usize>> {
         let mut jobs = Vec::new();
         if let Some(h) = ledger.half() {
             if h.state == LedgerState::Upgrading {
                 return Err(self.half_applied(
                     h,
                     "a downgrade would revert migrations below a half-applied one".into(),
+                    d,
                 ));
             }
         }
@@ -414,25 +434,27 @@ impl<'a> Migrator<'a> {
         Ok(jobs.into_iter().map(|(_, i)| i).collect())
     }
 
-    fn half_applied(&self, h: &LedgerEntry, refused: String) -> Error {
+    fn half_applied(&self, h: &LedgerEntry, refused: String, d: Dialect) -> Error {
         let i = self.chain.position_of(&h.revision);
         let m = i.map(|i| &self.chain.migrations()[i]);
+        let rev = &h.revision;
         let (direction, fix) = if h.state == LedgerState::Upgrading {
+            // The operations as the run counted them: prepared as it prepared them.
             let ran = m
                 .and_then(|m| m.record_upgrade().ok())
-                .map(|op| {
-                    op.operations()[..h.ops_done.min(op.operations().len())]
+                .and_then(|op| super::plan::prepare(op.into_operations(), d).ok())
+                .map(|ops| {
+                    ops[..h.ops_done.min(ops.len())]
                         .iter()
                         .map(|o| o.describe())
                         .collect::<Vec<_>>()
                         .join(", ")
                 })
                 .unwrap_or_default();
-            let parent = m.and_then(|m| m.down_revision()).unwrap_or("base");
             (
                 "upgrade",
                 format!(
-                    "finish it: fix the migration if it failed and run `migrate upgrade` (it resumes at operation {}); or undo by hand what ran ({}) and run `migrate stamp {parent}`",
+                    "finish it: fix the migration if it failed and run `migrate upgrade` (it resumes at operation {}); or undo by hand what ran ({}) and run `migrate forget {rev}`",
                     h.ops_done + 1,
                     if ran.is_empty() { "nothing" } else { &ran }
                 ),
@@ -441,10 +463,8 @@ impl<'a> Migrator<'a> {
             (
                 "downgrade",
                 format!(
-                    "finish it with `migrate downgrade` to below {} (it resumes at operation {}), or redo by hand what it reverted and run `migrate stamp {}`",
-                    h.revision,
+                    "finish it with `migrate downgrade` to below {rev} (it resumes at operation {}), or redo by hand what it reverted and run `migrate forget {rev}` to keep it applied",
                     h.ops_done + 1,
-                    h.revision
                 ),
             )
         };
@@ -575,15 +595,44 @@ impl<'a> Migrator<'a> {
     pub fn verify(&self, conn: &mut AnyConnection) -> Result<()> {
         let b = backend::of(conn);
         let current = self.position(conn)?;
-        let ledger = Ledger::read(conn, b, &self.version_table)?;
+        let ledger = self.ledger_view(conn)?;
         if !ledger.exists() {
             return Ok(());
         }
         ledger.verify(self.chain)?;
         if let Some(h) = ledger.half() {
-            return Err(self.half_applied(h, "it must be finished first".into()));
+            return Err(self.half_applied(h, "it must be finished first".into(), b.dialect()));
         }
-        self.upgrade_jobs(&ledger, current, current).map(|_| ())
+        self.upgrade_jobs(&ledger, current, current, b.dialect())
+            .map(|_| ())
+    }
+
+    /// The ledger as the next upgrade will find it (brought in line with the
+    /// version table), read without writing.
+    pub(crate) fn ledger_view(&self, conn: &mut AnyConnection) -> Result<Ledger> {
+        let b = backend::of(conn);
+        let current = self.position(conn)?;
+        Ok(Ledger::read(conn, b, &self.version_table)?.reconciled(self.chain, current))
+    }
+
+    /// Forgets a half-applied (or half-reverted) migration after its completed
+    /// operations were undone (or redone) by hand: the ledger then holds it as
+    /// not applied (or as applied again), and runs go on. Refuses anything else.
+    pub fn forget(&mut self, conn: &mut AnyConnection, revision: &str) -> Result<()> {
+        let i = self.chain.find(revision)?;
+        self.with_lock(conn, |this, conn, b| {
+            let m = &this.chain.migrations()[i];
+            let mut ledger = Ledger::read(conn, b, &this.version_table)?;
+            let d = b.dialect();
+            match ledger.get(m.revision()).map(|e| e.state) {
+                Some(LedgerState::Upgrading) => ledger.remove(conn, d, m.revision()),
+                Some(LedgerState::Downgrading) => ledger.mark_applied(conn, d, m.revision()),
+                _ => Err(Error::Usage(format!(
+                    "revision {} is not half-applied here: there is nothing to forget (use upgrade, downgrade or stamp)",
+                    m.revision()
+                ))),
+            }
+        })
     }
 
     pub(crate) fn rev_name(&self, p: Position) -> String {

@@ -183,10 +183,62 @@ impl Ledger {
         Ok(Some((applied, half)))
     }
 
+    /// What must change for the ledger to agree with the version table at
+    /// `version`, as another tool may have moved it (Alembic, a script, an older
+    /// build, a hand-made `UPDATE`): rows above it that count as applied were
+    /// reverted elsewhere (forget them); when the version row's own revision is
+    /// unknown to the ledger, what lies above the ledger's highest applied
+    /// revision up to it was applied elsewhere (adopt it). A gap below a
+    /// recorded version row is not touched: that is a revision that never ran.
+    fn reconcile(&self, chain: &Chain, version: Position) -> (Vec<usize>, Vec<String>) {
+        let pos = |r: &LedgerEntry| chain.position_of(&r.revision);
+        let forget: Vec<String> = self
+            .rows
+            .iter()
+            .filter(|r| r.state.is_applied() && pos(r).is_some_and(|p| Some(p) > version))
+            .map(|r| r.revision.clone())
+            .collect();
+        let Some(v) = version else {
+            return (Vec::new(), forget);
+        };
+        if self.get(chain.migrations()[v].revision()).is_some() {
+            return (Vec::new(), forget);
+        }
+        let top = self
+            .rows
+            .iter()
+            .filter(|r| r.state.is_applied())
+            .filter_map(pos)
+            .filter(|&p| p <= v)
+            .max();
+        let adopt = (top.map_or(0, |t| t + 1)..=v)
+            .filter(|&i| self.get(chain.migrations()[i].revision()).is_none())
+            .collect();
+        (adopt, forget)
+    }
+
+    /// The ledger as an upgrade would find it after [`Ledger::open`], without
+    /// writing anything: what read-only commands (`check`, `current`) judge by.
+    pub(crate) fn reconciled(mut self, chain: &Chain, version: Position) -> Self {
+        let (adopt, forget) = self.reconcile(chain, version);
+        self.rows.retain(|r| !forget.contains(&r.revision));
+        for i in adopt {
+            let e = self.entry(
+                &chain.migrations()[i],
+                LedgerState::Adopted,
+                0,
+                0,
+                None,
+                None,
+            );
+            self.rows.push(e);
+        }
+        self
+    }
+
     /// Reads the ledger for a run that writes: creates it when absent, and
-    /// adopts what the version table says is applied but the ledger does not
-    /// know (a database Alembic or an older build migrated, a script, a stamp
-    /// by hand). `version` is the version table's position.
+    /// brings it in line with the version table (see [`Ledger::reconcile`]).
+    /// `version` is the version table's position.
     pub(crate) fn open(
         conn: &mut AnyConnection,
         b: &dyn Backend,
@@ -199,28 +251,30 @@ impl Ledger {
             conn.execute(&version::ledger_create(b.dialect(), version_table))?;
             ledger.exists = true;
         }
-        let Some(v) = version else {
-            return Ok(ledger);
-        };
-        // The version row's own revision recorded means the version table and
-        // the ledger agree; any gap below it is a revision that never ran here.
-        if ledger.get(chain.migrations()[v].revision()).is_some() {
+        let (adopt, forget) = ledger.reconcile(chain, version);
+        if adopt.is_empty() && forget.is_empty() {
             return Ok(ledger);
         }
-        let adopt: Vec<&Migration> = chain.migrations()[..=v]
-            .iter()
-            .filter(|m| ledger.get(m.revision()).is_none())
-            .collect();
-        let note = format!(
-            "adopted: the version table was at {}",
-            chain.migrations()[v].revision()
-        );
+        let note = version.map(|v| {
+            format!(
+                "adopted: the version table was at {}",
+                chain.migrations()[v].revision()
+            )
+        });
+        let d = b.dialect();
         conn.begin()?;
-        for m in adopt {
-            let entry = ledger.entry(m, LedgerState::Adopted, 0, 0, None, Some(note.clone()));
-            if let Err(e) = ledger.insert(conn, b.dialect(), entry) {
-                return Err(super::step::abort(conn, e));
-            }
+        let written = forget
+            .iter()
+            .try_for_each(|r| ledger.remove(conn, d, r))
+            .and_then(|()| {
+                adopt.iter().try_for_each(|&i| {
+                    let m = &chain.migrations()[i];
+                    let e = ledger.entry(m, LedgerState::Adopted, 0, 0, None, note.clone());
+                    ledger.insert(conn, d, e)
+                })
+            });
+        if let Err(e) = written {
+            return Err(super::step::abort(conn, e));
         }
         conn.commit()?;
         Ok(ledger)
@@ -402,7 +456,17 @@ impl Ledger {
     ) -> Result<usize> {
         if let Some(r) = self.get(m.revision()) {
             if r.state == state {
-                return Ok(r.ops_done.min(ops_total));
+                // Resuming at operation k is only sound if the operations before
+                // it are the ones that ran: a changed count says they are not.
+                if r.ops_total != ops_total {
+                    return Err(Error::ResumeChanged {
+                        revision: m.revision().to_owned(),
+                        done: r.ops_done,
+                        was: r.ops_total,
+                        now: ops_total,
+                    });
+                }
+                return Ok(r.ops_done);
             }
         }
         match state {
@@ -467,6 +531,26 @@ impl Ledger {
         Ok(())
     }
 
+    /// Marks a half-reverted `revision` as applied again (`migrate forget`).
+    pub(crate) fn mark_applied(
+        &mut self,
+        conn: &mut AnyConnection,
+        d: Dialect,
+        revision: &str,
+    ) -> Result<()> {
+        conn.execute(&format!(
+            "UPDATE {} SET state = 'applied', ops_done = ops_total, note = NULL WHERE revision = {}",
+            self.q(d),
+            d.quote_str(revision)
+        ))?;
+        if let Some(r) = self.row_mut(revision) {
+            r.state = LedgerState::Applied;
+            r.ops_done = r.ops_total;
+            r.note = None;
+        }
+        Ok(())
+    }
+
     /// Forgets `revision`: it was reverted (or stamped away).
     pub(crate) fn remove(
         &mut self,
@@ -483,7 +567,8 @@ impl Ledger {
         Ok(())
     }
 
-    /// Records the current checksum of `m` as reviewed.
+    /// Records the current checksum of `m` as reviewed. False when there was
+    /// nothing to accept (no row, or the same checksum).
     pub(crate) fn accept(
         &mut self,
         conn: &mut AnyConnection,

@@ -12,6 +12,7 @@ use crate::ops::Operation;
 use crate::run::executor::Direction;
 use crate::schema::model::{ModelFacts, SchemaModel};
 use crate::sql;
+use crate::sql::version::LedgerRecord;
 
 /// An offline script, and the revisions whose data steps it leaves out.
 pub(crate) struct Script {
@@ -64,6 +65,18 @@ pub(crate) fn script(
         "{};\n\n",
         sql::version::ledger_create(dialect, version_table)
     ));
+    // A script that starts above base on a database whose ledger does not know
+    // what lies below: recorded as adopted, as an online run would.
+    if direction == Direction::Upgrade {
+        for m in &ms[..start.min(ms.len())] {
+            out.push_str(&ledger_row(
+                dialect,
+                version_table,
+                m,
+                LedgerRecord::Adopted,
+            ));
+        }
+    }
     let steps: Vec<(usize, Position, Position)> = match direction {
         Direction::Upgrade => {
             let end = to.map_or(0, |i| i + 1);
@@ -118,15 +131,12 @@ pub(crate) fn script(
             out.push_str(&sql);
             out.push_str(";\n\n");
         }
-        out.push_str(&sql::version::ledger_offline(
-            dialect,
-            version_table,
-            m.revision(),
-            m.down_revision(),
-            m.checksum(),
-            direction == Direction::Upgrade,
-        ));
-        out.push_str(";\n\n");
+        let record = if direction == Direction::Upgrade {
+            LedgerRecord::Applied
+        } else {
+            LedgerRecord::Removed
+        };
+        out.push_str(&ledger_row(dialect, version_table, m, record));
         if in_tx {
             out.push_str("COMMIT;\n\n");
         }
@@ -178,6 +188,14 @@ fn write_ops(
         i = planned.ops.end;
     }
     Ok(())
+}
+
+fn ledger_row(d: Dialect, version_table: &str, m: &Migration, record: LedgerRecord) -> String {
+    let row = (m.revision(), m.down_revision(), m.checksum());
+    format!(
+        "{};\n\n",
+        sql::version::ledger_offline(d, version_table, row, record)
+    )
 }
 
 fn push_statements(out: &mut String, stmts: &[String]) {

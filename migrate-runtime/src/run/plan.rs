@@ -143,13 +143,11 @@ fn is_dml(sql: &str) -> bool {
                     s.push(' ');
                 }
             }
-            '-' if chars.peek() == Some(&'-') => {
-                for q in chars.by_ref() {
-                    if q == '\n' {
-                        break;
-                    }
-                }
-            }
+            // `-- ` and MySQL's `#` comments run to the end of the line.
+            '-' if chars.peek() == Some(&'-') => skip_line(&mut chars),
+            '#' => skip_line(&mut chars),
+            // MySQL runs `/*! ... */` as code: judge it as code.
+            '/' if chars.peek() == Some(&'*') && chars.clone().nth(1) == Some('!') => return false,
             '/' if chars.peek() == Some(&'*') => {
                 let mut prev = ' ';
                 for q in chars.by_ref() {
@@ -169,20 +167,25 @@ fn is_dml(sql: &str) -> bool {
     }
     let mut any = false;
     for s in &statements {
-        let word: String = s
-            .trim_start_matches(|c: char| c.is_whitespace() || c == '(')
-            .chars()
-            .take_while(|c| c.is_ascii_alphabetic())
-            .collect();
-        if word.is_empty() {
+        let s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+        if s.trim().is_empty() {
             continue;
         }
+        let word: String = s.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
         if !DML.iter().any(|k| word.eq_ignore_ascii_case(k)) {
             return false;
         }
         any = true;
     }
     any
+}
+
+fn skip_line(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for q in chars.by_ref() {
+        if q == '\n' {
+            break;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -202,5 +205,11 @@ mod tests {
         assert!(!is_dml("CREATE INDEX i ON t (a)"));
         assert!(!is_dml("/* note */ DROP TABLE t"));
         assert!(!is_dml(""));
+        assert!(!is_dml(
+            "UPDATE t SET a = 1; # note\nALTER TABLE t ADD b INT"
+        ));
+        assert!(!is_dml("/*!40101 ALTER TABLE t ADD b INT */"));
+        assert!(!is_dml("UPDATE t SET a = 1; 1 + 1"));
+        assert!(is_dml("# note\nDELETE FROM t"));
     }
 }

@@ -233,6 +233,14 @@ impl Migrator<'_> {
             } else {
                 Txn::Autocommit
             };
+            // Without the run lock, only the database's write lock keeps two runs
+            // apart, and it does so only inside a transaction.
+            if let (Some(lock), false) = (&self.lockless, txn == Txn::Own || m.transactional()) {
+                return Err(Error::NoRunLock {
+                    revision: m.revision().to_owned(),
+                    lock: lock.clone(),
+                });
+            }
             let fk_off = !run.whole
                 && plan::may_rebuild(&ops, b.dialect())
                 && b.suspend_foreign_keys(conn)?;
@@ -359,13 +367,20 @@ impl Migrator<'_> {
             Ok(rebuilt) => Ok(StepOutcome::Applied(rebuilt)),
             Err(e) if txn == Txn::Own => Err(abort(conn, e)),
             Err(e) if tracked => {
-                // Why it stopped, beside what it completed. (On the run-wide
-                // path the transaction is re-opened for the caller's rollback.)
-                let noted = run.ledger.note(conn, d, job.m.revision(), &e.to_string());
-                let reopened = if leaves_run_tx && !conn.in_transaction()? {
-                    conn.begin()
-                } else {
-                    Ok(())
+                // What it completed stays recorded, with why it stopped; a
+                // migration that completed nothing leaves no row at all.
+                let done = run.ledger.get(job.m.revision()).map_or(0, |r| r.ops_done);
+                let rev = job.m.revision();
+                let noted = match (done, job.direction) {
+                    (0, Direction::Upgrade) => run.ledger.remove(conn, d, rev),
+                    (0, Direction::Downgrade) => run.ledger.mark_applied(conn, d, rev),
+                    _ => run.ledger.note(conn, d, rev, &e.to_string()),
+                };
+                // On the run-wide path the transaction is re-opened for the caller's rollback.
+                let reopened = match conn.in_transaction() {
+                    Ok(false) if leaves_run_tx => conn.begin(),
+                    Ok(_) => Ok(()),
+                    Err(c) => Err(c),
                 };
                 match noted.and(reopened) {
                     Ok(()) => Err(e),
@@ -437,23 +452,36 @@ impl Migrator<'_> {
                 Err(e) => return Err(fail(e, &ops[i])),
             };
             let end = planned.ops.end;
-            let with_record = resume.is_some()
+            let tracked = resume.is_some();
+            // Without transactional DDL, a data action commits together with its
+            // record; where DDL is transactional, a migration that runs without a
+            // transaction asked for none (its op.run may hold CREATE INDEX
+            // CONCURRENTLY), so its data actions run as written.
+            let with_record = tracked
+                && !b.capabilities().transactional_ddl
                 && matches!(planned.action, Action::Data { .. } | Action::Sql(_))
                 && ops[planned.ops.clone()].iter().all(|o| plan::is_data(o, d));
             if with_record {
                 conn.begin().map_err(|e| fail(e, &ops[i]))?;
             }
+            let mut recorded = false;
             let mut result = match planned.action {
                 Action::Sql(stmts) => stmts.iter().try_for_each(|s| conn.execute(s)),
                 Action::Rebuild { table, stmts } => {
-                    rebuild(conn, b, &table, &stmts).map(|()| rebuilt.push(table))
+                    // Its record goes into the rebuild's own transaction: a kill
+                    // between the two would make the re-run rebuild it again.
+                    let record = tracked.then_some((&mut *run.ledger, job.m.revision(), end));
+                    rebuild(conn, b, &table, &stmts, record).map(|r| {
+                        recorded = r;
+                        rebuilt.push(table);
+                    })
                 }
                 Action::Data { .. } => match ops[i].take_data_fn() {
                     Some(f) => f(conn),
                     None => Ok(()),
                 },
             };
-            if resume.is_some() && result.is_ok() {
+            if tracked && !recorded && result.is_ok() {
                 result = run.ledger.progress(conn, d, job.m.revision(), end);
             }
             if with_record {
@@ -481,8 +509,16 @@ impl Migrator<'_> {
 }
 
 /// Runs a table rebuild. Outside a transaction (a `transaction = false`
-/// migration) it gets one of its own: its statements must never be half applied.
-fn rebuild(conn: &mut AnyConnection, b: &dyn Backend, table: &str, stmts: &[String]) -> Result<()> {
+/// migration) it gets one of its own: its statements must never be half
+/// applied; `record` (the ledger, the revision, the operations done after it)
+/// is then written in that same transaction. Returns whether it was.
+fn rebuild(
+    conn: &mut AnyConnection,
+    b: &dyn Backend,
+    table: &str,
+    stmts: &[String],
+    record: Option<(&mut Ledger, &str, usize)>,
+) -> Result<bool> {
     let own_tx = !conn.in_transaction()?;
     if own_tx {
         conn.begin()?;
@@ -491,9 +527,14 @@ fn rebuild(conn: &mut AnyConnection, b: &dyn Backend, table: &str, stmts: &[Stri
     if own_tx && r.is_ok() {
         r = b.check_foreign_keys(conn, &[table.to_owned()]);
     }
+    let mut recorded = false;
+    if let (true, Ok(()), Some((ledger, revision, done))) = (own_tx, &r, record) {
+        r = ledger.progress(conn, b.dialect(), revision, done);
+        recorded = true;
+    }
     match r {
-        Ok(()) if own_tx => conn.commit(),
-        Ok(()) => Ok(()),
+        Ok(()) if own_tx => conn.commit().map(|()| recorded),
+        Ok(()) => Ok(false),
         Err(e) => {
             let e = match b.after_failed_rebuild(conn) {
                 Ok(()) => e,

@@ -51,30 +51,46 @@ pub fn ledger_create(d: Dialect, version_table: &str) -> String {
     )
 }
 
-/// The statement an offline script writes after a migration: its ledger row
-/// (state `applied`, the next `seq`, the database's own clock), or its removal.
+/// What an offline script records in the ledger for a revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerRecord {
+    /// It ran in the script.
+    Applied,
+    /// The script starts above it: it was applied before.
+    Adopted,
+    /// It was reverted in the script.
+    Removed,
+}
+
+/// The statement an offline script writes for `revision`: its ledger row
+/// (the next `seq`, the database's own clock), unless it has one already, or
+/// its removal.
 pub fn ledger_offline(
     d: Dialect,
     version_table: &str,
-    revision: &str,
-    parent: Option<&str>,
-    checksum: Option<&str>,
-    upgrade: bool,
+    (revision, parent, checksum): (&str, Option<&str>, Option<&str>),
+    record: LedgerRecord,
 ) -> String {
     let t = d.quote_ident(&ledger_table(version_table));
-    if !upgrade {
-        return format!("DELETE FROM {t} WHERE revision = {}", d.quote_str(revision));
-    }
+    let rev = d.quote_str(revision);
+    let (state, note) = match record {
+        LedgerRecord::Removed => return format!("DELETE FROM {t} WHERE revision = {rev}"),
+        LedgerRecord::Applied => ("applied", "applied by an offline script"),
+        LedgerRecord::Adopted => ("adopted", "adopted: an offline script started above it"),
+    };
     let now = match d {
         Dialect::Sqlite => "strftime('%Y-%m-%d %H:%M:%S', 'now')",
         Dialect::Postgres => "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
         Dialect::Mysql => "DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:%i:%s')",
     };
     let opt = |s: Option<&str>| s.map_or_else(|| "NULL".to_owned(), |s| d.quote_str(s));
+    // The derived table has one row whatever the ledger holds; NOT EXISTS keeps
+    // a second run of the script from adding the row twice.
     format!(
         "INSERT INTO {t} (revision, parent, checksum, state, ops_done, ops_total, seq, applied_at, duration_ms, note) \
-         SELECT {}, {}, {}, 'applied', 0, 0, COALESCE(MAX(seq), 0) + 1, {now}, NULL, 'applied by an offline script' FROM {t}",
-        d.quote_str(revision),
+         SELECT {rev}, {}, {}, '{state}', 0, 0, n.seq, {now}, NULL, '{note}' \
+         FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM {t}) n \
+         WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE revision = {rev})",
         opt(parent),
         opt(checksum),
     )

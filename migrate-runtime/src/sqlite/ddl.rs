@@ -308,6 +308,12 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn checks_of_an_unreadable_definition_are_an_error_not_none() {
+        // A round trip must not pass with CHECK constraints it could not read.
+        assert!(checks("CREATE TABLE t (a INTEGER CHECK (a > 0), \"b").is_err());
+    }
+
+    #[test]
     fn checks_named_unnamed_and_column_level() {
         let c = checks(SQL).unwrap();
         assert_eq!(
