@@ -173,7 +173,7 @@ pub enum Error {
     HalfApplied(Box<HalfApplied>),
     /// A half-applied migration whose number of operations changed since it
     /// stopped: where it stopped no longer says which operations ran.
-    #[error("revision {revision} stopped after {done} of {was} operations, and now has {now}: it cannot resume where it stopped")]
+    #[error("revision {revision} stopped after {done} of {was} operations, and the operations before that point have changed since (it now has {now}): it cannot resume where it stopped")]
     ResumeChanged {
         /// The migration.
         revision: String,
@@ -339,7 +339,7 @@ impl Error {
             Error::DirectoryDrift(_) => "rebuild the binary (cargo build) so that it includes the change".into(),
             Error::ModelsDiffer(_) => "run `migrate revision --autogenerate -m \"...\"`, or fix schema.rs".into(),
             Error::Cleanup { source, .. } => return source.hint(),
-            Error::ResumeChanged { revision, done, .. } => format!("keep the first {done} operations of {revision} as they were when it stopped and change only those after; or undo what ran by hand and run `migrate forget {revision}`"),
+            Error::ResumeChanged { revision, done, .. } => format!("keep the first {done} operations of {revision} as they were when it stopped and change only what comes after; or undo what ran by hand and run `migrate forget {revision}`"),
             Error::NoRunLock { .. } => "make the directory of the database writable (the lock file sits beside it), or run this migration where no other run can start".into(),
             Error::DataStepsOffline(_) => "run the upgrade against the database, or pass --skip-data-steps to write them as marked comments and do them by hand".into(),
             Error::BadVersionRow { .. } => "stamp the database at the revision its schema is at: `migrate stamp <revision> --purge`".into(),

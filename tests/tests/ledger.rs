@@ -562,10 +562,9 @@ fn no_tx_ops(op: &mut Op) -> Result<()> {
     Ok(())
 }
 
-fn no_tx_ops_one_more(op: &mut Op) -> Result<()> {
-    no_tx_ops(op)?;
-    table(op, "g5");
-    Ok(())
+fn no_tx_ops_one_more_before(op: &mut Op) -> Result<()> {
+    table(op, "g0");
+    no_tx_ops(op)
 }
 
 fn drop_no_tx(op: &mut Op) -> Result<()> {
@@ -596,7 +595,7 @@ fn a_migration_without_a_transaction_resumes_on_every_database() {
             "r2",
             Some("r1"),
             "no transaction",
-            no_tx_ops_one_more,
+            no_tx_ops_one_more_before,
             Some(drop_no_tx),
         )
         .with_transaction(false),
@@ -621,7 +620,7 @@ fn a_migration_without_a_transaction_resumes_on_every_database() {
         assert_eq!((r2.state, r2.ops_done), (LedgerState::Upgrading, 3), "{d}");
         let out = format!("{:?}", Migrator::new(&chain).verify(&mut conn).unwrap_err());
         assert!(out.contains("half-applied"), "{d}: {out}");
-        // Operations added before the failure point: where it stopped means nothing now.
+        // An operation added before the failure point: where it stopped means nothing now.
         FAIL_NO_TX.store(false, Ordering::SeqCst);
         let e = Migrator::new(&changed)
             .upgrade(&mut conn, "head")

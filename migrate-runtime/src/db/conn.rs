@@ -35,10 +35,10 @@ struct TextRow {
     v: Option<String>,
 }
 
-/// Ten text columns named `c0` to `c9`: the widest row the runtime reads (the ledger's).
+/// Eleven text columns named `c0` to `c10`: the widest row the runtime reads (the ledger's).
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 #[derive(diesel::QueryableByName)]
-struct TextRow10 {
+struct TextRow11 {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     c0: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
@@ -59,6 +59,8 @@ struct TextRow10 {
     c8: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     c9: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    c10: Option<String>,
 }
 
 /// Runs `$body` with `$c` bound to the backend connection, whatever the variant.
@@ -158,13 +160,13 @@ impl AnyConnection {
         })
     }
 
-    /// Runs a query whose rows have ten columns named `c0` to `c9`, read as text.
-    pub(crate) fn query_rows10(&mut self, sql: &str) -> Result<Vec<[Option<String>; 10]>> {
+    /// Runs a query whose rows have eleven columns named `c0` to `c10`, read as text.
+    pub(crate) fn query_rows11(&mut self, sql: &str) -> Result<Vec<[Option<String>; 11]>> {
         each_backend!(self, c => {
-            let rows: Vec<TextRow10> = diesel::sql_query(sql).load(c)?;
+            let rows: Vec<TextRow11> = diesel::sql_query(sql).load(c)?;
             Ok(rows
                 .into_iter()
-                .map(|r| [r.c0, r.c1, r.c2, r.c3, r.c4, r.c5, r.c6, r.c7, r.c8, r.c9])
+                .map(|r| [r.c0, r.c1, r.c2, r.c3, r.c4, r.c5, r.c6, r.c7, r.c8, r.c9, r.c10])
                 .collect())
         })
     }

@@ -82,6 +82,9 @@ pub struct LedgerEntry {
     pub ops_done: usize,
     /// Operations in the migration.
     pub ops_total: usize,
+    /// A digest of the operations completed, while half-applied: a resumed run
+    /// checks that the operations before it are still those.
+    pub(crate) done_digest: Option<String>,
     /// The order in which revisions were applied here, from 1.
     pub seq: i64,
     /// When it was applied (UTC, `YYYY-MM-DD HH:MM:SS`).
@@ -122,7 +125,7 @@ impl Ledger {
         }
         let t = |c: &str| b.text(c);
         let sql = format!(
-            "SELECT {} AS c0, {} AS c1, {} AS c2, {} AS c3, {} AS c4, {} AS c5, {} AS c6, {} AS c7, {} AS c8, {} AS c9 FROM {} ORDER BY seq",
+            "SELECT {} AS c0, {} AS c1, {} AS c2, {} AS c3, {} AS c4, {} AS c5, {} AS c6, {} AS c7, {} AS c8, {} AS c9, {} AS c10 FROM {} ORDER BY seq",
             t("revision"),
             t("parent"),
             t("checksum"),
@@ -133,10 +136,11 @@ impl Ledger {
             t("applied_at"),
             t("duration_ms"),
             t("note"),
+            t("done_digest"),
             b.dialect().quote_ident(&table)
         );
         let mut rows = Vec::new();
-        for r in conn.query_rows10(&sql)? {
+        for r in conn.query_rows11(&sql)? {
             rows.push(parse_row(&table, r)?);
         }
         Ok(Ledger {
@@ -362,6 +366,7 @@ impl Ledger {
             applied_at: crate::clock::date_time(),
             duration,
             note,
+            done_digest: None,
         }
     }
 
@@ -452,13 +457,18 @@ impl Ledger {
         d: Dialect,
         m: &Migration,
         state: LedgerState,
-        ops_total: usize,
+        ops: &[crate::ops::Operation],
     ) -> Result<usize> {
+        let ops_total = ops.len();
         if let Some(r) = self.get(m.revision()) {
             if r.state == state {
                 // Resuming at operation k is only sound if the operations before
-                // it are the ones that ran: a changed count says they are not.
-                if r.ops_total != ops_total {
+                // it are the ones that ran (what comes after may be fixed).
+                let same = r.ops_done <= ops_total
+                    && r.done_digest
+                        .as_deref()
+                        .is_none_or(|d| d == digest(&ops[..r.ops_done]));
+                if !same {
                     return Err(Error::ResumeChanged {
                         revision: m.revision().to_owned(),
                         done: r.ops_done,
@@ -491,21 +501,24 @@ impl Ledger {
         Ok(0)
     }
 
-    /// Records that the first `done` operations of `revision` completed.
+    /// Records that the first `done` operations of `revision` completed;
+    /// `digest` is [`digest`] of them.
     pub(crate) fn progress(
         &mut self,
         conn: &mut AnyConnection,
         d: Dialect,
         revision: &str,
-        done: usize,
+        (done, digest): (usize, &str),
     ) -> Result<()> {
         conn.execute(&format!(
-            "UPDATE {} SET ops_done = {done} WHERE revision = {}",
+            "UPDATE {} SET ops_done = {done}, done_digest = {} WHERE revision = {}",
             self.q(d),
+            d.quote_str(digest),
             d.quote_str(revision)
         ))?;
         if let Some(r) = self.row_mut(revision) {
             r.ops_done = done;
+            r.done_digest = Some(digest.to_owned());
         }
         Ok(())
     }
@@ -602,10 +615,10 @@ impl Ledger {
     }
 }
 
-fn parse_row(table: &str, r: [Option<String>; 10]) -> Result<LedgerEntry> {
+fn parse_row(table: &str, r: [Option<String>; 11]) -> Result<LedgerEntry> {
     let bad =
         |what: &str| Error::Introspection(format!("the ledger {table} has a row with {what}"));
-    let [revision, parent, checksum, state, done, total, seq, at, duration, note] = r;
+    let [revision, parent, checksum, state, done, total, seq, at, duration, note, done_digest] = r;
     let num = |v: Option<String>, what: &str| -> Result<i64> {
         v.as_deref()
             .and_then(|s| s.trim().parse().ok())
@@ -634,5 +647,19 @@ fn parse_row(table: &str, r: [Option<String>; 10]) -> Result<LedgerEntry> {
         parent,
         checksum,
         note,
+        done_digest,
     })
+}
+
+/// A digest of what operations are (their descriptions, in order): the same
+/// operations give the same digest in every build (FNV-1a, 64 bits).
+pub(crate) fn digest(ops: &[crate::ops::Operation]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for op in ops {
+        for b in op.describe().bytes().chain(std::iter::once(b'\n')) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
 }

@@ -331,7 +331,7 @@ impl Migrator<'_> {
                 Direction::Upgrade => LedgerState::Upgrading,
                 Direction::Downgrade => LedgerState::Downgrading,
             };
-            Some(run.ledger.start(conn, d, job.m, state, total)?)
+            Some(run.ledger.start(conn, d, job.m, state, &ops)?)
         } else {
             None
         };
@@ -470,7 +470,8 @@ impl Migrator<'_> {
                 Action::Rebuild { table, stmts } => {
                     // Its record goes into the rebuild's own transaction: a kill
                     // between the two would make the re-run rebuild it again.
-                    let record = tracked.then_some((&mut *run.ledger, job.m.revision(), end));
+                    let done = (end, super::ledger::digest(&ops[..end]));
+                    let record = tracked.then_some((&mut *run.ledger, job.m.revision(), done));
                     rebuild(conn, b, &table, &stmts, record).map(|r| {
                         recorded = r;
                         rebuilt.push(table);
@@ -482,7 +483,8 @@ impl Migrator<'_> {
                 },
             };
             if tracked && !recorded && result.is_ok() {
-                result = run.ledger.progress(conn, d, job.m.revision(), end);
+                let done = super::ledger::digest(&ops[..end]);
+                result = run.ledger.progress(conn, d, job.m.revision(), (end, &done));
             }
             if with_record {
                 result = match result {
@@ -517,7 +519,7 @@ fn rebuild(
     b: &dyn Backend,
     table: &str,
     stmts: &[String],
-    record: Option<(&mut Ledger, &str, usize)>,
+    record: Option<(&mut Ledger, &str, (usize, String))>,
 ) -> Result<bool> {
     let own_tx = !conn.in_transaction()?;
     if own_tx {
@@ -528,8 +530,8 @@ fn rebuild(
         r = b.check_foreign_keys(conn, &[table.to_owned()]);
     }
     let mut recorded = false;
-    if let (true, Ok(()), Some((ledger, revision, done))) = (own_tx, &r, record) {
-        r = ledger.progress(conn, b.dialect(), revision, done);
+    if let (true, Ok(()), Some((ledger, revision, (done, digest)))) = (own_tx, &r, record) {
+        r = ledger.progress(conn, b.dialect(), revision, (done, &digest));
         recorded = true;
     }
     match r {

@@ -45,7 +45,7 @@ pub fn ledger_table(version_table: &str) -> String {
 pub fn ledger_create(d: Dialect, version_table: &str) -> String {
     let t = ledger_table(version_table);
     format!(
-        "CREATE TABLE IF NOT EXISTS {} (\n    revision VARCHAR(32) NOT NULL,\n    parent VARCHAR(32),\n    checksum VARCHAR(80),\n    state VARCHAR(16) NOT NULL,\n    ops_done INTEGER NOT NULL,\n    ops_total INTEGER NOT NULL,\n    seq BIGINT NOT NULL,\n    applied_at VARCHAR(32) NOT NULL,\n    duration_ms BIGINT,\n    note VARCHAR(1000),\n    CONSTRAINT {} PRIMARY KEY (revision)\n)",
+        "CREATE TABLE IF NOT EXISTS {} (\n    revision VARCHAR(32) NOT NULL,\n    parent VARCHAR(32),\n    checksum VARCHAR(80),\n    state VARCHAR(16) NOT NULL,\n    ops_done INTEGER NOT NULL,\n    ops_total INTEGER NOT NULL,\n    done_digest VARCHAR(32),\n    seq BIGINT NOT NULL,\n    applied_at VARCHAR(32) NOT NULL,\n    duration_ms BIGINT,\n    note VARCHAR(1000),\n    CONSTRAINT {} PRIMARY KEY (revision)\n)",
         d.quote_ident(&t),
         d.quote_ident(&format!("{t}_pkc"))
     )
