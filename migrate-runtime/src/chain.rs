@@ -165,6 +165,9 @@ pub struct Chain {
     migrations: Cow<'static, [Migration]>,
     dir: &'static str,
     files: &'static [&'static str],
+    /// Revision to position, built on first use: a run over a long chain looks
+    /// up every revision of the ledger.
+    index: std::sync::OnceLock<std::collections::HashMap<&'static str, usize>>,
 }
 
 impl Chain {
@@ -178,6 +181,7 @@ impl Chain {
             migrations: Cow::Borrowed(migrations),
             dir,
             files,
+            index: std::sync::OnceLock::new(),
         }
     }
 
@@ -187,6 +191,7 @@ impl Chain {
             migrations: Cow::Borrowed(&[]),
             dir: "",
             files: &[],
+            index: std::sync::OnceLock::new(),
         }
     }
 
@@ -206,6 +211,7 @@ impl Chain {
             migrations: Cow::Owned(ordered),
             dir: "",
             files: &[],
+            index: std::sync::OnceLock::new(),
         })
     }
 
@@ -241,7 +247,16 @@ impl Chain {
 
     /// The position of an exact revision id.
     pub fn position_of(&self, revision: &str) -> Option<usize> {
-        self.migrations.iter().position(|m| m.revision == revision)
+        self.index
+            .get_or_init(|| {
+                self.migrations
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (m.revision, i))
+                    .collect()
+            })
+            .get(revision)
+            .copied()
     }
 
     /// Resolves a full revision id or a unique prefix of one.

@@ -385,3 +385,44 @@ fn offline_script_runs_in_psql_and_matches_the_online_schema() {
     assert_eq!(describe(&offline.url), describe(&online.url));
     assert_eq!(ok(&offline.url, &["current"]).0, format!("{HEAD} (head)\n"));
 }
+
+#[test]
+fn no_output_shows_a_password_whatever_it_holds() {
+    // Closed port 1: every command fails to connect, and says so without the secret.
+    let cases = [
+        ("postgres://u:p@ss:w/rd@127.0.0.1:1/db", "ss:w/rd"),
+        ("postgres://u:Secr3t%zz@127.0.0.1:1/db", "Secr3t"),
+        ("postgresql+asyncpg://u:Secr3t%40x@127.0.0.1:1/db", "Secr3t"),
+        ("mysql://root:Secr3t%zz@127.0.0.1:1/db", "Secr3t"),
+        (
+            "host=127.0.0.1 port=1 user=u password=Secr3tWord dbname=x",
+            "Secr3tWord",
+        ),
+        (
+            "postgres://127.0.0.1:1/db?user=u&password=Secr3tQuery",
+            "Secr3tQuery",
+        ),
+    ];
+    for (url, secret) in cases {
+        for args in [
+            &["current"][..],
+            &["current", "-v"],
+            &["upgrade"],
+            &["check"],
+            &["history", "-i"],
+        ] {
+            let out = migrate(Some(url), args);
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(out.status.code(), Some(1), "{url} {args:?}: {text}");
+            assert!(
+                !text.contains(secret),
+                "{url} {args:?} shows the password: {text}"
+            );
+            assert!(!text.contains("panicked"), "{text}");
+        }
+    }
+}

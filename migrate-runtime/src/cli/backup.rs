@@ -15,7 +15,7 @@ pub(super) fn backup_sqlite(u: &str) -> Result<PathBuf> {
         source: e,
     })?;
     let target = url::parse(u, &cwd)?;
-    let url::Target::SqliteFile(path) = &target else {
+    let (url::Target::SqliteFile(path) | url::Target::SqliteReadOnly(path)) = &target else {
         return Err(Error::Usage(
             "--backup copies SQLite databases only; back up PostgreSQL and MySQL with pg_dump or mysqldump".into(),
         ));

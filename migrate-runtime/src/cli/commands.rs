@@ -180,9 +180,8 @@ fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
     let (mut conn, u) = ctx.connect()?;
     let m = ctx.reader();
     let p = m.position(&mut conn)?;
-    let view = m.ledger_view(&mut conn)?;
+    let view = m.ledger_view_at(&mut conn, p)?;
     let known = view.exists();
-    let ledger = view.entries().to_vec();
     let chain = ctx.chain;
     let mut s = String::new();
     if verbose {
@@ -191,7 +190,7 @@ fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
     match p {
         Some(i) if verbose => {
             let rev = chain.migrations()[i].revision();
-            let words = history::ledger_words(history::entry(Some(&ledger), rev));
+            let words = history::ledger_words(view.get(rev));
             let shown = history::show_text(chain, i);
             s.push_str(&shown.replacen("\n\n", &format!("\nHere: {words}\n\n"), 1));
         }
@@ -208,7 +207,7 @@ fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
     }
     // What is not as it should be, plainly: a half-applied migration, a
     // revision below the current one that never ran here.
-    for e in ledger.iter().filter(|e| !e.state.is_applied()) {
+    for e in view.entries().iter().filter(|e| !e.state.is_applied()) {
         s.push_str(&format!(
             "{} ({})\n",
             e.revision,
@@ -218,7 +217,7 @@ fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
     if known {
         if let Some(c) = p {
             for mig in &chain.migrations()[..c] {
-                if history::entry(Some(&ledger), mig.revision()).is_none() {
+                if view.get(mig.revision()).is_none() {
                     s.push_str(&format!(
                         "{} (not applied: it lies before the current revision; see `migrate upgrade --out-of-order`)\n",
                         mig.revision()

@@ -191,12 +191,19 @@ where
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    // Every error goes out through one path that hides the URL's password,
+    // whatever a driver's message quotes.
+    let url = database_url(cli.url.as_deref()).ok();
+    let scrub = |text: String| match &url {
+        Some(u) => crate::db::url::scrub(&text, u),
+        None => text,
+    };
     match commands::execute(chain, cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("ERROR: {e}");
+            eprintln!("ERROR: {}", scrub(e.to_string()));
             if let Some(h) = e.hint() {
-                eprintln!("  hint: {h}");
+                eprintln!("  hint: {}", scrub(h));
             }
             1
         }

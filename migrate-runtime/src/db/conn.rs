@@ -91,16 +91,25 @@ impl AnyConnection {
     /// Connects to a parsed target; `url` is only used in messages.
     pub fn establish_target(target: &Target, url: &str) -> Result<Self> {
         let shown = url::redact(url);
+        // The driver's message may quote the URL, or the part of it it misread.
         #[allow(unused_variables)]
         let connect_err = |e: diesel::ConnectionError| Error::Connect {
             url: shown.clone(),
-            message: e.to_string().trim().to_owned(),
+            message: url::scrub(e.to_string().trim(), url),
         };
         match target {
             #[cfg(feature = "sqlite")]
-            Target::SqliteMemory | Target::SqliteFile(_) => {
+            Target::SqliteMemory | Target::SqliteFile(_) | Target::SqliteReadOnly(_) => {
                 let path = match target {
                     Target::SqliteFile(p) => p.to_string_lossy().into_owned(),
+                    // An SQLite URI filename: the characters it reserves are escaped.
+                    Target::SqliteReadOnly(p) => format!(
+                        "file:{}?mode=ro",
+                        p.to_string_lossy()
+                            .replace('%', "%25")
+                            .replace('?', "%3f")
+                            .replace('#', "%23")
+                    ),
                     _ => ":memory:".to_owned(),
                 };
                 let mut c = diesel::SqliteConnection::establish(&path).map_err(connect_err)?;

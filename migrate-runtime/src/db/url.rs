@@ -13,6 +13,8 @@ pub enum Target {
     SqliteMemory,
     /// A SQLite database file (absolute path).
     SqliteFile(PathBuf),
+    /// A SQLite database file opened read-only (`?mode=ro`).
+    SqliteReadOnly(PathBuf),
     /// A PostgreSQL URL as libpq takes it.
     Postgres(String),
     /// A MySQL URL as libmysqlclient takes it.
@@ -23,7 +25,9 @@ impl Target {
     /// The dialect of the target.
     pub fn dialect(&self) -> Dialect {
         match self {
-            Target::SqliteMemory | Target::SqliteFile(_) => Dialect::Sqlite,
+            Target::SqliteMemory | Target::SqliteFile(_) | Target::SqliteReadOnly(_) => {
+                Dialect::Sqlite
+            }
             Target::Postgres(_) => Dialect::Postgres,
             Target::Mysql(_) => Dialect::Mysql,
         }
@@ -48,25 +52,154 @@ pub(crate) fn dialect_of(url: &str) -> Dialect {
     )
 }
 
-/// Hides the password of a URL for messages: `postgres://u:***@h/db`, and a
-/// `password=` query parameter.
+/// The user information of a server URL (`user:password` before the host)
+/// and what follows it. The user information ends at the last `@` before the
+/// query: a password may hold an unencoded `@`, `:` or `/`.
+fn split_userinfo(rest: &str) -> Option<(&str, &str)> {
+    let query = rest.find('?').unwrap_or(rest.len());
+    let at = rest[..query].rfind('@')?;
+    Some((&rest[..at], &rest[at + 1..]))
+}
+
+/// Whether a string is a libpq keyword/value connection string
+/// (`host=db user=app password=...`) rather than a URL or a path.
+fn is_conninfo(s: &str) -> bool {
+    const KEYS: [&str; 12] = [
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "passfile",
+        "sslmode",
+        "service",
+        "options",
+        "application_name",
+        "connect_timeout",
+    ];
+    let first = s.split_whitespace().next().unwrap_or("");
+    first
+        .split_once('=')
+        .is_some_and(|(k, _)| KEYS.contains(&k.trim()))
+}
+
+/// The password a URL or connection string holds, as written and decoded.
+fn passwords(url: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if is_conninfo(url) {
+        for part in url.split_whitespace() {
+            if let Some(v) = part.strip_prefix("password=") {
+                out.push(v.trim_matches('\'').to_owned());
+            }
+        }
+    } else if let Some(scheme_end) = url.find("://") {
+        let rest = &url[scheme_end + 3..];
+        let mut tail = rest;
+        if let Some((userinfo, after)) = split_userinfo(rest) {
+            if let Some((_, pass)) = userinfo.split_once(':') {
+                out.push(pass.to_owned());
+            }
+            tail = after;
+        }
+        if let Some((_, query)) = tail.split_once('?') {
+            for p in query.split('&') {
+                if let Some((k, v)) = p.split_once('=') {
+                    if k.eq_ignore_ascii_case("password") {
+                        out.push(v.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    let decoded: Vec<String> = out.iter().map(|p| percent_decode(p)).collect();
+    out.extend(decoded);
+    out.retain(|p| !p.is_empty());
+    out.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    out.dedup();
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes what a URL's user information must not hold unencoded, so
+/// that libpq and libmysqlclient read the user and password that were meant.
+/// An escape already there (`%40`) is kept.
+fn encode_userinfo(part: &str) -> String {
+    let b = part.as_bytes();
+    let mut out = String::with_capacity(part.len());
+    for (i, &c) in b.iter().enumerate() {
+        let escape = c == b'%'
+            && b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+        match c {
+            b'%' if escape => out.push('%'),
+            b'@' | b':' | b'/' | b'?' | b'#' | b'%' | b' ' | b'[' | b']' => {
+                out.push_str(&format!("%{c:02X}"))
+            }
+            _ => out.push(c as char),
+        }
+    }
+    out
+}
+
+/// Replaces the password of `url` wherever it appears in `message` (a driver's
+/// error can quote the URL, or the part of it it misread).
+pub fn scrub(message: &str, url: &str) -> String {
+    let mut out = message.to_owned();
+    for p in passwords(url) {
+        out = out.replace(&p, "***");
+    }
+    out
+}
+
+/// Hides the password of a URL for messages: `postgres://u:***@h/db`, a
+/// `password=` query parameter, and the `password=` of a libpq connection string.
 pub fn redact(url: &str) -> String {
+    if is_conninfo(url) {
+        let parts: Vec<String> = url
+            .split_whitespace()
+            .map(|p| match p.split_once('=') {
+                Some(("password", _)) => "password=***".to_owned(),
+                _ => p.to_owned(),
+            })
+            .collect();
+        return parts.join(" ");
+    }
     let Some(scheme_end) = url.find("://") else {
         return url.to_owned();
     };
     let rest = &url[scheme_end + 3..];
-    // The user information ends at the last `@` before the path: a password may
-    // itself hold an unencoded `@`.
-    let authority_end = rest.find('/').unwrap_or(rest.len());
     let mut out = url[..scheme_end + 3].to_owned();
     let mut tail = rest;
-    if let Some(at) = rest[..authority_end].rfind('@') {
-        let userinfo = &rest[..at];
-        match userinfo.find(':') {
-            Some(colon) => out.push_str(&format!("{}:***", &userinfo[..colon])),
-            None => out.push_str(userinfo),
+    if let Some((userinfo, after)) = split_userinfo(rest) {
+        match userinfo.split_once(':') {
+            Some((user, _)) => out.push_str(&format!("{user}:***@")),
+            None => out.push_str(&format!("{userinfo}@")),
         }
-        tail = &rest[at..];
+        tail = after;
     }
     match tail.split_once('?') {
         Some((path, query)) => {
@@ -81,7 +214,29 @@ pub fn redact(url: &str) -> String {
         }
         None => out.push_str(tail),
     }
-    out
+    // Whatever the shape, no form of the password survives.
+    scrub(&out, url)
+}
+
+/// A server URL's `user:password@` encoded (see [`encode_userinfo`]).
+fn server_url(scheme: &str, rest: &str) -> String {
+    match split_userinfo(rest) {
+        Some((userinfo, after)) => {
+            let (user, pass) = match userinfo.split_once(':') {
+                Some((u, p)) => (u, Some(p)),
+                None => (userinfo, None),
+            };
+            let mut s = format!("{scheme}://{}", encode_userinfo(user));
+            if let Some(p) = pass {
+                s.push(':');
+                s.push_str(&encode_userinfo(p));
+            }
+            s.push('@');
+            s.push_str(after);
+            s
+        }
+        None => format!("{scheme}://{rest}"),
+    }
 }
 
 /// Parses a database URL; relative SQLite paths are resolved against `cwd`.
@@ -105,8 +260,18 @@ pub fn parse(url: &str, cwd: &Path) -> Result<Target> {
     if url == ":memory:" || url == "sqlite::memory:" {
         return Ok(Target::SqliteMemory);
     }
+    // libpq also takes `host=... user=... password=...`: it is PostgreSQL, not a file name.
+    if is_conninfo(url) {
+        return Ok(Target::Postgres(url.to_owned()));
+    }
     let Some(scheme_end) = url.find("://") else {
         if let Some(path) = url.strip_prefix("sqlite:") {
+            if path.starts_with('/') {
+                return Err(invalid(&format!(
+                    "write sqlite:///relative.db or sqlite:////absolute.db (three or four slashes); did you mean sqlite:///{}?",
+                    path.trim_start_matches('/')
+                )));
+            }
             return sqlite_file(path, url, cwd);
         }
         if url.contains(':') && !url.starts_with('/') && !url.starts_with('.') {
@@ -123,7 +288,8 @@ pub fn parse(url: &str, cwd: &Path) -> Result<Target> {
     match base_scheme {
         "sqlite" => {
             // SQLAlchemy: sqlite:// is memory; sqlite:///x is relative x; sqlite:////x is /x.
-            let rest = rest.split('?').next().unwrap_or("");
+            let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let read_only = sqlite_options(query).map_err(|r| invalid(&r))?;
             if rest.is_empty() {
                 return Ok(Target::SqliteMemory);
             }
@@ -135,19 +301,30 @@ pub fn parse(url: &str, cwd: &Path) -> Result<Target> {
             if path.is_empty() || path == ":memory:" {
                 return Ok(Target::SqliteMemory);
             }
-            sqlite_file(path, url, cwd)
+            match sqlite_file(path, url, cwd)? {
+                Target::SqliteFile(p) if read_only => Ok(Target::SqliteReadOnly(p)),
+                t => Ok(t),
+            }
         }
         "postgres" | "postgresql" => {
             if rest.is_empty() {
                 return Err(invalid("no host or database"));
             }
-            Ok(Target::Postgres(format!("postgres://{rest}")))
+            Ok(Target::Postgres(server_url("postgres", rest)))
         }
         "mysql" | "mariadb" => {
             if rest.is_empty() {
                 return Err(invalid("no host or database"));
             }
-            Ok(Target::Mysql(format!("mysql://{rest}")))
+            // Without a database MySQL has nowhere to put the version table.
+            let after = split_userinfo(rest).map_or(rest, |(_, a)| a);
+            let path = after.split('?').next().unwrap_or("");
+            if path.split_once('/').is_none_or(|(_, db)| db.is_empty()) {
+                return Err(invalid(
+                    "it names no database: add /<database> after the host",
+                ));
+            }
+            Ok(Target::Mysql(server_url("mysql", rest)))
         }
         _ => Err(invalid(&format!(
             "unknown scheme `{scheme}`, expected sqlite, postgresql or mysql"
@@ -155,7 +332,34 @@ pub fn parse(url: &str, cwd: &Path) -> Result<Target> {
     }
 }
 
+/// The options of a SQLite URL: `mode=ro` (read-only) or `mode=rw`/`rwc`.
+/// Returns whether it is read-only; anything else is refused, never ignored.
+fn sqlite_options(query: &str) -> std::result::Result<bool, String> {
+    let mut read_only = false;
+    for p in query.split('&').filter(|p| !p.is_empty()) {
+        match p.split_once('=') {
+            Some(("mode", "ro")) => read_only = true,
+            Some(("mode", "rw" | "rwc")) => read_only = false,
+            _ => {
+                return Err(format!(
+                    "unknown SQLite option `{p}`: this tool understands mode=ro (read-only) and mode=rw"
+                ))
+            }
+        }
+    }
+    Ok(read_only)
+}
+
 fn sqlite_file(path: &str, url: &str, cwd: &Path) -> Result<Target> {
+    if let Some((_, query)) = path.split_once('?') {
+        // A bare path or `sqlite:x` with options: say that they need the URL form.
+        if !query.is_empty() {
+            return Err(Error::InvalidUrl {
+                url: redact(url),
+                reason: format!("options after a plain path are not read: write sqlite:///{path}"),
+            });
+        }
+    }
     let path = path.split('?').next().unwrap_or(path);
     if path.is_empty() {
         return Err(Error::InvalidUrl {
@@ -178,6 +382,13 @@ fn sqlite_file(path: &str, url: &str, cwd: &Path) -> Result<Target> {
         return Err(Error::MissingDirectory {
             path: abs.display().to_string(),
             dir: dir.display().to_string(),
+        });
+    }
+    // `/dev/null`, a directory, a socket: SQLite would open or create beside them.
+    if abs.exists() && !abs.is_file() {
+        return Err(Error::InvalidUrl {
+            url: redact(url),
+            reason: format!("{} is not a regular file", abs.display()),
         });
     }
     Ok(Target::SqliteFile(abs))
@@ -286,5 +497,77 @@ mod tests {
             "postgres://h/db?user=u&password=***"
         );
         assert_eq!(redact("mysql://root@h/db"), "mysql://root@h/db");
+    }
+
+    #[test]
+    fn passwords_never_show_whatever_they_hold() {
+        for (url, secret) in [
+            ("postgres://u:p@ss:w/rd@127.0.0.1/db", "p@ss:w/rd"),
+            ("postgres://u:Secr3t%zz@127.0.0.1/db", "Secr3t"),
+            ("mysql://root:s%40cret@h/db", "s@cret"),
+            ("postgres://h/db?user=u&password=hunter22", "hunter22"),
+            (
+                "host=127.0.0.1 user=u password=topsecret dbname=x",
+                "topsecret",
+            ),
+        ] {
+            let shown = redact(url);
+            assert!(!shown.contains(secret), "{url} -> {shown}");
+            // A driver that quotes the URL it was given.
+            let msg = format!("could not connect: {url}");
+            assert!(!scrub(&msg, url).contains(secret), "{msg}");
+        }
+        assert_eq!(
+            redact("postgres://u:p@ss:w/rd@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
+
+    #[test]
+    fn passwords_with_reserved_characters_reach_the_driver_intact() {
+        let cwd = Path::new("/");
+        assert_eq!(
+            parse("postgres://u:p@ss:w/rd@h:5432/db", cwd).unwrap(),
+            Target::Postgres("postgres://u:p%40ss%3Aw%2Frd@h:5432/db".into())
+        );
+        assert_eq!(
+            parse("mysql://root:50%25%zz@h/db", cwd).unwrap(),
+            Target::Mysql("mysql://root:50%25%25zz@h/db".into())
+        );
+    }
+
+    #[test]
+    fn odd_urls_are_refused_or_honoured_not_guessed() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path();
+        // A libpq connection string is PostgreSQL, never a file name.
+        assert!(matches!(
+            parse("host=127.0.0.1 user=u password=p dbname=x", cwd),
+            Ok(Target::Postgres(_))
+        ));
+        assert!(matches!(
+            parse("sqlite:/x", cwd),
+            Err(Error::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            parse("/dev/null", cwd),
+            Err(Error::InvalidUrl { .. })
+        ));
+        assert_eq!(
+            parse("sqlite:///app.db?mode=ro", cwd).unwrap(),
+            Target::SqliteReadOnly(cwd.join("app.db"))
+        );
+        assert!(matches!(
+            parse("sqlite:///app.db?cache=shared", cwd),
+            Err(Error::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            parse("app.db?mode=ro", cwd),
+            Err(Error::InvalidUrl { .. })
+        ));
+        let e = parse("mysql://root@127.0.0.1:3306", cwd).unwrap_err();
+        assert!(e.to_string().contains("names no database"), "{e}");
+        assert!(parse("mysql://root@127.0.0.1:3306/", cwd).is_err());
+        assert!(parse("mysql://root@127.0.0.1:3306/test", cwd).is_ok());
     }
 }

@@ -595,7 +595,7 @@ impl<'a> Migrator<'a> {
     pub fn verify(&self, conn: &mut AnyConnection) -> Result<()> {
         let b = backend::of(conn);
         let current = self.position(conn)?;
-        let ledger = self.ledger_view(conn)?;
+        let ledger = self.ledger_view_at(conn, current)?;
         if !ledger.exists() {
             return Ok(());
         }
@@ -608,10 +608,13 @@ impl<'a> Migrator<'a> {
     }
 
     /// The ledger as the next upgrade will find it (brought in line with the
-    /// version table), read without writing.
-    pub(crate) fn ledger_view(&self, conn: &mut AnyConnection) -> Result<Ledger> {
+    /// version table at `current`), read without writing.
+    pub(crate) fn ledger_view_at(
+        &self,
+        conn: &mut AnyConnection,
+        current: Position,
+    ) -> Result<Ledger> {
         let b = backend::of(conn);
-        let current = self.position(conn)?;
         Ok(Ledger::read(conn, b, &self.version_table)?.reconciled(self.chain, current))
     }
 

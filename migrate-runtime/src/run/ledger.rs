@@ -16,6 +16,7 @@
 //! or a script) is adopted: the revisions up to its current one are recorded as
 //! `adopted`, with the checksum of the code at that moment.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::backend::Backend;
@@ -102,6 +103,8 @@ pub(crate) struct Ledger {
     table: String,
     exists: bool,
     rows: Vec<LedgerEntry>,
+    /// Revision to row: long chains look every revision up.
+    index: HashMap<String, usize>,
 }
 
 fn opt(d: Dialect, s: Option<&str>) -> String {
@@ -121,6 +124,7 @@ impl Ledger {
                 table,
                 exists: false,
                 rows: Vec::new(),
+                index: HashMap::new(),
             });
         }
         let t = |c: &str| b.text(c);
@@ -146,6 +150,7 @@ impl Ledger {
         Ok(Ledger {
             table,
             exists: true,
+            index: index_of(&rows),
             rows,
         })
     }
@@ -226,6 +231,7 @@ impl Ledger {
     pub(crate) fn reconciled(mut self, chain: &Chain, version: Position) -> Self {
         let (adopt, forget) = self.reconcile(chain, version);
         self.rows.retain(|r| !forget.contains(&r.revision));
+        self.index = index_of(&self.rows);
         for i in adopt {
             let e = self.entry(
                 &chain.migrations()[i],
@@ -235,6 +241,7 @@ impl Ledger {
                 None,
                 None,
             );
+            self.index.insert(e.revision.clone(), self.rows.len());
             self.rows.push(e);
         }
         self
@@ -296,7 +303,7 @@ impl Ledger {
 
     /// The row of `revision`.
     pub(crate) fn get(&self, revision: &str) -> Option<&LedgerEntry> {
-        self.rows.iter().find(|r| r.revision == revision)
+        self.index.get(revision).map(|&i| &self.rows[i])
     }
 
     /// Whether `revision`'s upgrade completed here.
@@ -398,6 +405,7 @@ impl Ledger {
             d.quote_str(&e.applied_at),
             opt(d, e.note.as_deref()),
         ))?;
+        self.index.insert(e.revision.clone(), self.rows.len());
         self.rows.push(e);
         Ok(())
     }
@@ -445,7 +453,7 @@ impl Ledger {
     }
 
     fn row_mut(&mut self, revision: &str) -> Option<&mut LedgerEntry> {
-        self.rows.iter_mut().find(|r| r.revision == revision)
+        self.index.get(revision).map(|&i| &mut self.rows[i])
     }
 
     /// Marks the start of a run of `m` without a transaction: from here on
@@ -576,7 +584,15 @@ impl Ledger {
             self.q(d),
             d.quote_str(revision)
         ))?;
-        self.rows.retain(|r| r.revision != revision);
+        if let Some(i) = self.index.remove(revision) {
+            self.rows.remove(i);
+            // Downgrades remove the newest rows: usually nothing moves.
+            for r in &self.rows[i..] {
+                if let Some(at) = self.index.get_mut(&r.revision) {
+                    *at -= 1;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -613,6 +629,13 @@ impl Ledger {
         }
         Ok(true)
     }
+}
+
+fn index_of(rows: &[LedgerEntry]) -> HashMap<String, usize> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, r)| (r.revision.clone(), i))
+        .collect()
 }
 
 fn parse_row(table: &str, r: [Option<String>; 11]) -> Result<LedgerEntry> {
