@@ -21,6 +21,7 @@ fn now() -> Utc {
 }
 
 /// `20261122T021646Z`.
+#[cfg(feature = "cli")]
 pub(crate) fn compact_stamp() -> String {
     let t = now();
     format!(
@@ -74,6 +75,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "cli")]
     fn formats() {
         assert_eq!(compact_stamp().len(), 16);
         assert_eq!(date_time().len(), 19);

@@ -54,6 +54,14 @@ impl Backend for Mysql {
         format!("CAST({expr} AS CHAR)")
     }
 
+    fn joined(&self, exprs: &[&str]) -> String {
+        let parts: Vec<String> = exprs
+            .iter()
+            .map(|e| format!("IFNULL(CAST({e} AS CHAR), CHAR(30))"))
+            .collect();
+        format!("CONCAT({})", parts.join(", CHAR(31), "))
+    }
+
     fn lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<RunLock> {
         let got = conn.query_text(&format!(
             "SELECT CAST(GET_LOCK({}, {LOCK_WAIT_SECS}) AS CHAR) AS v",

@@ -52,6 +52,14 @@ impl Backend for Postgres {
         format!("CAST({expr} AS TEXT)")
     }
 
+    fn joined(&self, exprs: &[&str]) -> String {
+        let parts: Vec<String> = exprs
+            .iter()
+            .map(|e| format!("coalesce(CAST({e} AS TEXT), chr(30))"))
+            .collect();
+        parts.join(" || chr(31) || ")
+    }
+
     fn lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<RunLock> {
         conn.execute(&format!(
             "SELECT pg_advisory_lock({})",

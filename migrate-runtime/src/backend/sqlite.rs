@@ -61,6 +61,14 @@ impl Backend for Sqlite {
         format!("CAST({expr} AS TEXT)")
     }
 
+    fn joined(&self, exprs: &[&str]) -> String {
+        let parts: Vec<String> = exprs
+            .iter()
+            .map(|e| format!("coalesce(CAST({e} AS TEXT), char(30))"))
+            .collect();
+        parts.join(" || char(31) || ")
+    }
+
     /// SQLite has no advisory lock: a lock file beside the database file
     /// (`<db>-migrate.lock`, locked with the OS's file lock, released when the
     /// file is closed, also when the process dies) serializes runs the way

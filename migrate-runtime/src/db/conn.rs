@@ -35,34 +35,6 @@ struct TextRow {
     v: Option<String>,
 }
 
-/// Eleven text columns named `c0` to `c10`: the widest row the runtime reads (the ledger's).
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-#[derive(diesel::QueryableByName)]
-struct TextRow11 {
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    c0: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    c1: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    c2: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    c3: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    c4: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    c5: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    c6: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    c7: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    c8: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    c9: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    c10: Option<String>,
-}
-
 /// Runs `$body` with `$c` bound to the backend connection, whatever the variant.
 macro_rules! each_backend {
     ($self:expr, $c:ident => $body:expr) => {
@@ -166,17 +138,6 @@ impl AnyConnection {
         each_backend!(self, c => {
             let rows: Vec<TextRow> = diesel::sql_query(sql).load(c)?;
             Ok(rows.into_iter().map(|r| r.v).collect())
-        })
-    }
-
-    /// Runs a query whose rows have eleven columns named `c0` to `c10`, read as text.
-    pub(crate) fn query_rows11(&mut self, sql: &str) -> Result<Vec<[Option<String>; 11]>> {
-        each_backend!(self, c => {
-            let rows: Vec<TextRow11> = diesel::sql_query(sql).load(c)?;
-            Ok(rows
-                .into_iter()
-                .map(|r| [r.c0, r.c1, r.c2, r.c3, r.c4, r.c5, r.c6, r.c7, r.c8, r.c9, r.c10])
-                .collect())
         })
     }
 

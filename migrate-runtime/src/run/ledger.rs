@@ -127,25 +127,33 @@ impl Ledger {
                 index: HashMap::new(),
             });
         }
-        let t = |c: &str| b.text(c);
         let sql = format!(
-            "SELECT {} AS c0, {} AS c1, {} AS c2, {} AS c3, {} AS c4, {} AS c5, {} AS c6, {} AS c7, {} AS c8, {} AS c9, {} AS c10 FROM {} ORDER BY seq",
-            t("revision"),
-            t("parent"),
-            t("checksum"),
-            t("state"),
-            t("ops_done"),
-            t("ops_total"),
-            t("seq"),
-            t("applied_at"),
-            t("duration_ms"),
-            t("note"),
-            t("done_digest"),
+            "SELECT {} AS v FROM {} ORDER BY seq",
+            b.joined(&[
+                "revision",
+                "parent",
+                "checksum",
+                "state",
+                "ops_done",
+                "ops_total",
+                "seq",
+                "applied_at",
+                "duration_ms",
+                "note",
+                "done_digest"
+            ]),
             b.dialect().quote_ident(&table)
         );
         let mut rows = Vec::new();
-        for r in conn.query_rows11(&sql)? {
-            rows.push(parse_row(&table, r)?);
+        for r in crate::backend::rows(conn, &sql)? {
+            let fields: Vec<Option<String>> = r
+                .iter()
+                .map(|f| crate::backend::nullable_field(f))
+                .collect();
+            let fields: [Option<String>; 11] = fields.try_into().map_err(|_| {
+                Error::Introspection(format!("the ledger {table} has a row of another shape"))
+            })?;
+            rows.push(parse_row(&table, fields)?);
         }
         Ok(Ledger {
             table,
