@@ -180,7 +180,7 @@ fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
     let (mut conn, u) = ctx.connect()?;
     let m = ctx.reader();
     let p = m.position(&mut conn)?;
-    let view = m.ledger_view_at(&mut conn, p)?;
+    let view = m.ledger_view_at(&mut conn, p, verbose)?;
     let known = view.exists();
     let chain = ctx.chain;
     let mut s = String::new();

@@ -141,6 +141,21 @@ impl AnyConnection {
         })
     }
 
+    /// `SELECT <columns>` for three text columns (the third nullable) and an
+    /// integer, read by position: the ledger's hot read, several times faster
+    /// over a thousand rows than columns looked up by name.
+    pub(crate) fn query_slim(
+        &mut self,
+        columns: &str,
+    ) -> Result<Vec<(String, String, Option<String>, i64)>> {
+        #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+        use diesel::sql_types::{BigInt, Nullable, Text};
+        each_backend!(self, c => {
+            let q = diesel::select(diesel::dsl::sql::<(Text, Text, Nullable<Text>, BigInt)>(columns));
+            Ok(q.load(c)?)
+        })
+    }
+
     /// Begins a transaction (a savepoint when one is open). On SQLite it takes
     /// the write lock at once (`BEGIN IMMEDIATE`), so two writers queue instead
     /// of failing when the second tries to upgrade its read lock.

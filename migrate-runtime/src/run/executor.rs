@@ -523,7 +523,7 @@ impl<'a> Migrator<'a> {
                 let from = if purge { None } else { from_rev };
                 stmts.extend(sql::version::set(d, &this.version_table, from, to_rev));
             }
-            let mut ledger = Ledger::read(conn, b, &this.version_table)?;
+            let mut ledger = Ledger::read(conn, b, &this.version_table, false)?;
             if !ledger.exists() {
                 conn.execute(&sql::version::ledger_create(d, &this.version_table))?;
             }
@@ -573,7 +573,7 @@ impl<'a> Migrator<'a> {
     /// (empty when it has none yet: it is created by the first upgrade). Creates nothing.
     pub fn ledger(&self, conn: &mut AnyConnection) -> Result<Vec<LedgerEntry>> {
         let b = backend::of(conn);
-        Ok(Ledger::read(conn, b, &self.version_table)?
+        Ok(Ledger::read(conn, b, &self.version_table, true)?
             .entries()
             .to_vec())
     }
@@ -584,7 +584,7 @@ impl<'a> Migrator<'a> {
     pub fn accept(&mut self, conn: &mut AnyConnection, revision: &str, by: &str) -> Result<bool> {
         let i = self.chain.find(revision)?;
         self.with_lock(conn, |this, conn, b| {
-            let mut ledger = Ledger::read(conn, b, &this.version_table)?;
+            let mut ledger = Ledger::read(conn, b, &this.version_table, false)?;
             ledger.accept(conn, b.dialect(), &this.chain.migrations()[i], by)
         })
     }
@@ -595,7 +595,7 @@ impl<'a> Migrator<'a> {
     pub fn verify(&self, conn: &mut AnyConnection) -> Result<()> {
         let b = backend::of(conn);
         let current = self.position(conn)?;
-        let ledger = self.ledger_view_at(conn, current)?;
+        let ledger = self.ledger_view_at(conn, current, false)?;
         if !ledger.exists() {
             return Ok(());
         }
@@ -608,14 +608,17 @@ impl<'a> Migrator<'a> {
     }
 
     /// The ledger as the next upgrade will find it (brought in line with the
-    /// version table at `current`), read without writing.
+    /// version table at `current`), read without writing; every field of every
+    /// row with `full` (see [`Ledger::read`]).
     pub(crate) fn ledger_view_at(
         &self,
         conn: &mut AnyConnection,
         current: Position,
+        full: bool,
     ) -> Result<Ledger> {
         let b = backend::of(conn);
-        Ok(Ledger::read(conn, b, &self.version_table)?.reconciled(self.chain, current))
+        let ledger = Ledger::read(conn, b, &self.version_table, full)?;
+        Ok(ledger.reconciled(self.chain, current))
     }
 
     /// Forgets a half-applied (or half-reverted) migration after its completed
@@ -625,7 +628,7 @@ impl<'a> Migrator<'a> {
         let i = self.chain.find(revision)?;
         self.with_lock(conn, |this, conn, b| {
             let m = &this.chain.migrations()[i];
-            let mut ledger = Ledger::read(conn, b, &this.version_table)?;
+            let mut ledger = Ledger::read(conn, b, &this.version_table, false)?;
             let d = b.dialect();
             match ledger.get(m.revision()).map(|e| e.state) {
                 Some(LedgerState::Upgrading) => ledger.remove(conn, d, m.revision()),

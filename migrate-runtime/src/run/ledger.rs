@@ -113,10 +113,14 @@ fn opt(d: Dialect, s: Option<&str>) -> String {
 
 impl Ledger {
     /// Reads the ledger; creates nothing (an absent ledger reads as empty).
+    /// What runs and checks need, quickly: each row's revision, state, checksum
+    /// and order, and everything of a half-applied one. With `full`, every
+    /// field of every row (what `history` and `current -v` show).
     pub(crate) fn read(
         conn: &mut AnyConnection,
         b: &dyn Backend,
         version_table: &str,
+        full: bool,
     ) -> Result<Self> {
         let table = version::ledger_table(version_table);
         if !b.table_exists(conn, &table)? {
@@ -127,40 +131,50 @@ impl Ledger {
                 index: HashMap::new(),
             });
         }
-        let sql = format!(
-            "SELECT {} AS v FROM {} ORDER BY seq",
-            b.joined(&[
-                "revision",
-                "parent",
-                "checksum",
-                "state",
-                "ops_done",
-                "ops_total",
-                "seq",
-                "applied_at",
-                "duration_ms",
-                "note",
-                "done_digest"
-            ]),
-            b.dialect().quote_ident(&table)
-        );
+        let q = b.dialect().quote_ident(&table);
         let mut rows = Vec::new();
-        for r in crate::backend::rows(conn, &sql)? {
-            let fields: Vec<Option<String>> = r
-                .iter()
-                .map(|f| crate::backend::nullable_field(f))
-                .collect();
-            let fields: [Option<String>; 11] = fields.try_into().map_err(|_| {
-                Error::Introspection(format!("the ledger {table} has a row of another shape"))
+        for (revision, state, checksum, seq) in conn.query_slim(&format!(
+            "revision, state, checksum, seq FROM {q} ORDER BY seq"
+        ))? {
+            let state = LedgerState::parse(&state).ok_or_else(|| {
+                Error::Introspection(format!(
+                    "the ledger {table} has a row with an unknown state"
+                ))
             })?;
-            rows.push(parse_row(&table, fields)?);
+            rows.push(LedgerEntry {
+                revision,
+                parent: None,
+                checksum,
+                state,
+                ops_done: 0,
+                ops_total: 0,
+                done_digest: None,
+                seq,
+                applied_at: String::new(),
+                duration: None,
+                note: None,
+            });
         }
-        Ok(Ledger {
+        let mut ledger = Ledger {
+            index: index_of(&rows),
             table,
             exists: true,
-            index: index_of(&rows),
             rows,
-        })
+        };
+        let half = rows_needing_all(&ledger, full);
+        if half {
+            let filter = if full {
+                String::new()
+            } else {
+                " WHERE state NOT IN ('applied', 'adopted')".to_owned()
+            };
+            for e in read_full(conn, b, &ledger.table, &filter)? {
+                if let Some(r) = ledger.row_mut(&e.revision) {
+                    *r = e;
+                }
+            }
+        }
+        Ok(ledger)
     }
 
     /// How many revisions the ledger records as applied, and as half-applied;
@@ -265,7 +279,7 @@ impl Ledger {
         chain: &Chain,
         version: Position,
     ) -> Result<Self> {
-        let mut ledger = Self::read(conn, b, version_table)?;
+        let mut ledger = Self::read(conn, b, version_table, false)?;
         if !ledger.exists {
             conn.execute(&version::ledger_create(b.dialect(), version_table))?;
             ledger.exists = true;
@@ -637,6 +651,49 @@ impl Ledger {
         }
         Ok(true)
     }
+}
+
+/// Whether some rows must be read whole: all of them, or the half-applied ones.
+fn rows_needing_all(ledger: &Ledger, full: bool) -> bool {
+    full || ledger.rows.iter().any(|r| !r.state.is_applied())
+}
+
+/// Every field of the rows `filter` selects.
+fn read_full(
+    conn: &mut AnyConnection,
+    b: &dyn Backend,
+    table: &str,
+    filter: &str,
+) -> Result<Vec<LedgerEntry>> {
+    let sql = format!(
+        "SELECT {} AS v FROM {}{filter}",
+        b.joined(&[
+            "revision",
+            "parent",
+            "checksum",
+            "state",
+            "ops_done",
+            "ops_total",
+            "seq",
+            "applied_at",
+            "duration_ms",
+            "note",
+            "done_digest"
+        ]),
+        b.dialect().quote_ident(table)
+    );
+    let mut out = Vec::new();
+    for r in crate::backend::rows(conn, &sql)? {
+        let fields: Vec<Option<String>> = r
+            .iter()
+            .map(|f| crate::backend::nullable_field(f))
+            .collect();
+        let fields: [Option<String>; 11] = fields.try_into().map_err(|_| {
+            Error::Introspection(format!("the ledger {table} has a row of another shape"))
+        })?;
+        out.push(parse_row(table, fields)?);
+    }
+    Ok(out)
 }
 
 fn index_of(rows: &[LedgerEntry]) -> HashMap<String, usize> {

@@ -193,7 +193,7 @@ impl Migrator<'_> {
     /// Reads the version table and the ledger again.
     fn reread(&self, conn: &mut AnyConnection, b: &dyn Backend, run: &mut Run<'_>) -> Result<()> {
         run.version = self.position_in_table(conn, b)?;
-        *run.ledger = Ledger::read(conn, b, &self.version_table)?;
+        *run.ledger = Ledger::read(conn, b, &self.version_table, false)?;
         Ok(())
     }
 
