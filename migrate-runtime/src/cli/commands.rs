@@ -180,6 +180,18 @@ fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
     let (mut conn, u) = ctx.connect()?;
     let m = ctx.reader();
     let p = m.position(&mut conn)?;
+    if !verbose && m.ledger_is_plain(&mut conn, p)? {
+        // Nothing to report beside the revision: Alembic's one line.
+        let line = match p {
+            Some(i) if Some(i) == ctx.chain.head_position() => {
+                format!("{} (head)\n", ctx.chain.migrations()[i].revision())
+            }
+            Some(i) => format!("{}\n", ctx.chain.migrations()[i].revision()),
+            None => String::new(),
+        };
+        out(&line)?;
+        return Ok(0);
+    }
     let view = m.ledger_view_at(&mut conn, p, verbose)?;
     let known = view.exists();
     let chain = ctx.chain;

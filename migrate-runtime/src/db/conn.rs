@@ -35,6 +35,9 @@ struct TextRow {
     v: Option<String>,
 }
 
+/// A row of [`AnyConnection::query_slim`]: three texts, the third nullable, and an integer.
+pub(crate) type SlimRow = (String, String, Option<String>, i64);
+
 /// Runs `$body` with `$c` bound to the backend connection, whatever the variant.
 macro_rules! each_backend {
     ($self:expr, $c:ident => $body:expr) => {
@@ -144,10 +147,7 @@ impl AnyConnection {
     /// `SELECT <columns>` for three text columns (the third nullable) and an
     /// integer, read by position: the ledger's hot read, several times faster
     /// over a thousand rows than columns looked up by name.
-    pub(crate) fn query_slim(
-        &mut self,
-        columns: &str,
-    ) -> Result<Vec<(String, String, Option<String>, i64)>> {
+    pub(crate) fn query_slim(&mut self, columns: &str) -> Result<Vec<SlimRow>> {
         #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
         use diesel::sql_types::{BigInt, Nullable, Text};
         each_backend!(self, c => {
