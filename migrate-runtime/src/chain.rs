@@ -344,16 +344,19 @@ impl Chain {
             .filter(|n| n.ends_with(".rs") && !n.starts_with('.'))
             .collect();
         on_disk.sort();
-        let compiled: Vec<&str> = self.files.to_vec();
+        // Sets: a chain of a thousand files compares a thousand names each way.
+        let compiled: std::collections::HashSet<&str> = self.files.iter().copied().collect();
+        let present: std::collections::HashSet<&str> = on_disk.iter().map(String::as_str).collect();
         let added: Vec<&str> = on_disk
             .iter()
             .map(String::as_str)
             .filter(|n| !compiled.contains(n))
             .collect();
-        let removed: Vec<&str> = compiled
+        let removed: Vec<&str> = self
+            .files
             .iter()
             .copied()
-            .filter(|n| !on_disk.iter().any(|d| d == n))
+            .filter(|n| !present.contains(n))
             .collect();
         if added.is_empty() && removed.is_empty() {
             return None;
