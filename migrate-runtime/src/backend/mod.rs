@@ -22,9 +22,6 @@ pub(crate) struct Capabilities {
     /// DDL runs inside transactions and rolls back with them (false on MySQL,
     /// which commits DDL implicitly).
     pub transactional_ddl: bool,
-    /// The run lock may be missing (SQLite without a lockable lock file): every
-    /// step then re-reads the version under the database's write lock.
-    pub reread_version_per_step: bool,
     /// Changes `ALTER TABLE` cannot make are done by rebuilding the table, with
     /// foreign key enforcement off around it.
     pub rebuilds_tables: bool,

@@ -36,7 +36,6 @@ impl Backend for Mysql {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             transactional_ddl: false,
-            reread_version_per_step: false,
             rebuilds_tables: false,
         }
     }

@@ -34,7 +34,6 @@ impl Backend for Postgres {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             transactional_ddl: true,
-            reread_version_per_step: false,
             rebuilds_tables: false,
         }
     }

@@ -44,7 +44,6 @@ impl Backend for Sqlite {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             transactional_ddl: true,
-            reread_version_per_step: true,
             rebuilds_tables: true,
         }
     }

@@ -116,6 +116,8 @@ pub struct Migrator<'a> {
     pub(crate) out_of_order: bool,
     pub(crate) skip_data_steps: bool,
     /// During a run without its run lock: the lock that could not be taken.
+    /// Each step then re-reads the database under its write lock, and a
+    /// migration without a transaction is refused.
     pub(crate) lockless: Option<String>,
     pub(crate) observer: Option<Observer<'a>>,
 }

@@ -161,7 +161,7 @@ impl Migrator<'_> {
         conn.begin()?;
         // Without a run lock nothing held the database before this transaction:
         // read where it is again, and leave out what another run did meanwhile.
-        let jobs: Vec<usize> = if b.capabilities().reread_version_per_step {
+        let jobs: Vec<usize> = if self.lockless.is_some() {
             match self.reread(conn, b, run) {
                 Ok(()) => jobs
                     .iter()
@@ -292,9 +292,9 @@ impl Migrator<'_> {
         ops: Vec<Operation>,
         (txn, check_fks, started): (Txn, bool, Instant),
     ) -> Result<StepOutcome> {
-        // Where the run lock may be missing, the database is read again under
-        // its write lock: another process may have done this step.
-        let reread = b.capabilities().reread_version_per_step;
+        // Without the run lock, the database is read again under its write lock:
+        // another process may have done this step. (With it, nothing can have.)
+        let reread = self.lockless.is_some();
         let leaves_run_tx = txn == Txn::RunWide && !job.m.transactional();
         match txn {
             Txn::Own => {
@@ -599,5 +599,78 @@ impl SchemaFacts for LiveFacts<'_> {
 impl Facts for LiveFacts<'_> {
     fn table_source(&mut self, table: &str) -> Result<TableSource> {
         self.b.table_source(self.conn, table)
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+    use crate::backend::{Capabilities, RunLock};
+    use crate::dialect::Dialect;
+
+    /// A backend whose foreign keys cannot be switched back on.
+    struct StuckForeignKeys;
+
+    impl Backend for StuckForeignKeys {
+        fn dialect(&self) -> Dialect {
+            Dialect::Sqlite
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities {
+                transactional_ddl: true,
+                rebuilds_tables: true,
+            }
+        }
+        fn table_exists(&self, _: &mut AnyConnection, _: &str) -> Result<bool> {
+            Ok(false)
+        }
+        fn text(&self, expr: &str) -> String {
+            expr.to_owned()
+        }
+        fn joined(&self, exprs: &[&str]) -> String {
+            exprs.join(", ")
+        }
+        fn lock(&self, _: &mut AnyConnection, _: &str) -> Result<RunLock> {
+            Ok(RunLock::PerStep(None))
+        }
+        fn unlock(&self, _: &mut AnyConnection, _: &str, _: RunLock) -> Result<()> {
+            Ok(())
+        }
+        fn table_source(&self, _: &mut AnyConnection, table: &str) -> Result<TableSource> {
+            Err(Error::NoSuchTable(table.to_owned()))
+        }
+        fn restore_foreign_keys(&self, _: &mut AnyConnection) -> Result<()> {
+            Err(Error::msg("cannot switch foreign keys back on"))
+        }
+        fn tables(&self, _: &mut AnyConnection) -> Result<Vec<String>> {
+            Ok(Vec::new())
+        }
+        #[cfg(feature = "introspect")]
+        fn describe_table(
+            &self,
+            _: &mut AnyConnection,
+            _: &str,
+        ) -> Result<crate::schema::live::TableInfo> {
+            Ok(Default::default())
+        }
+    }
+
+    #[test]
+    fn a_failed_restore_of_foreign_keys_is_never_swallowed() {
+        let mut conn = AnyConnection::establish("sqlite://").unwrap();
+        let ok: Result<u8> = Ok(1);
+        let after_success = restoring(&mut conn, &StuckForeignKeys, ok);
+        assert!(
+            after_success.is_err(),
+            "the caller's connection is left with keys off"
+        );
+        let failed: Result<u8> = Err(Error::msg("the migration failed"));
+        let e = restoring(&mut conn, &StuckForeignKeys, failed).unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, Error::Cleanup { .. }), "{text}");
+        assert!(
+            text.contains("the migration failed") && text.contains("foreign keys back on"),
+            "{text}"
+        );
     }
 }
