@@ -410,10 +410,21 @@ impl Ledger {
         d: Dialect,
         e: LedgerEntry,
     ) -> Result<()> {
+        self.insert_then(conn, d, e, None)
+    }
+
+    /// Writes a new row, and runs `then` in the same round trip.
+    fn insert_then(
+        &mut self,
+        conn: &mut AnyConnection,
+        d: Dialect,
+        e: LedgerEntry,
+        then: Option<&str>,
+    ) -> Result<()> {
         let duration = e
             .duration
             .map_or_else(|| "NULL".to_owned(), |t| t.as_millis().to_string());
-        conn.execute(&format!(
+        exec(conn, format!(
             "INSERT INTO {} (revision, parent, checksum, state, ops_done, ops_total, seq, applied_at, duration_ms, note) \
              VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {duration}, {})",
             self.q(d),
@@ -426,7 +437,7 @@ impl Ledger {
             e.seq,
             d.quote_str(&e.applied_at),
             opt(d, e.note.as_deref()),
-        ))?;
+        ), then)?;
         self.index.insert(e.revision.clone(), self.rows.len());
         self.rows.push(e);
         Ok(())
@@ -439,8 +450,8 @@ impl Ledger {
         conn: &mut AnyConnection,
         d: Dialect,
         m: &Migration,
-        ops_total: usize,
-        duration: Duration,
+        (ops_total, duration): (usize, Duration),
+        then: Option<&str>,
     ) -> Result<()> {
         if self.get(m.revision()).is_none() {
             let e = self.entry(
@@ -451,17 +462,18 @@ impl Ledger {
                 Some(duration),
                 None,
             );
-            return self.insert(conn, d, e);
+            return self.insert_then(conn, d, e, then);
         }
         let at = crate::clock::date_time();
-        conn.execute(&format!(
+        let sql = format!(
             "UPDATE {} SET state = 'applied', ops_done = {ops_total}, ops_total = {ops_total}, checksum = {}, applied_at = {}, duration_ms = {}, note = NULL WHERE revision = {}",
             self.q(d),
             opt(d, m.checksum()),
             d.quote_str(&at),
             duration.as_millis(),
             d.quote_str(m.revision())
-        ))?;
+        );
+        exec(conn, sql, then)?;
         if let Some(r) = self.row_mut(m.revision()) {
             r.state = LedgerState::Applied;
             r.ops_done = ops_total;
@@ -601,11 +613,23 @@ impl Ledger {
         d: Dialect,
         revision: &str,
     ) -> Result<()> {
-        conn.execute(&format!(
+        self.remove_then(conn, d, revision, None)
+    }
+
+    /// [`Ledger::remove`], running `then` in the same round trip.
+    pub(crate) fn remove_then(
+        &mut self,
+        conn: &mut AnyConnection,
+        d: Dialect,
+        revision: &str,
+        then: Option<&str>,
+    ) -> Result<()> {
+        let sql = format!(
             "DELETE FROM {} WHERE revision = {}",
             self.q(d),
             d.quote_str(revision)
-        ))?;
+        );
+        exec(conn, sql, then)?;
         if let Some(i) = self.index.remove(revision) {
             self.rows.remove(i);
             // Downgrades remove the newest rows: usually nothing moves.
@@ -650,6 +674,15 @@ impl Ledger {
             r.note = Some(note);
         }
         Ok(true)
+    }
+}
+
+/// Runs `sql`, and `then` after it in the same round trip: a step's ledger
+/// row and its version bump cost one, as the version bump alone did.
+fn exec(conn: &mut AnyConnection, sql: String, then: Option<&str>) -> Result<()> {
+    match then {
+        Some(t) => conn.execute(&format!("{sql};\n{t}")),
+        None => conn.execute(&sql),
     }
 }
 

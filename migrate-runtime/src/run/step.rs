@@ -405,26 +405,22 @@ impl Migrator<'_> {
         let rev = job.m.revision();
         let fail = |e| job.failure(total, total, "version bump".into(), e);
         let next = match job.direction {
+            Direction::Upgrade => run.version.max(Some(job.index)),
+            Direction::Downgrade => run.ledger.top(self.chain, Some(rev)),
+        };
+        let name = |p: Position| p.map(|i| self.chain.migrations()[i].revision());
+        let bump = (next != run.version)
+            .then(|| sql::version::set(d, &self.version_table, name(run.version), name(next)))
+            .flatten();
+        match job.direction {
             Direction::Upgrade => {
                 run.ledger
-                    .applied(conn, d, job.m, total, started.elapsed())
-                    .map_err(fail)?;
-                run.version.max(Some(job.index))
+                    .applied(conn, d, job.m, (total, started.elapsed()), bump.as_deref())
             }
-            Direction::Downgrade => {
-                run.ledger.remove(conn, d, rev).map_err(fail)?;
-                run.ledger.top(self.chain, None)
-            }
-        };
-        if next != run.version {
-            let name = |p: Position| p.map(|i| self.chain.migrations()[i].revision());
-            if let Some(sql) =
-                sql::version::set(d, &self.version_table, name(run.version), name(next))
-            {
-                conn.execute(&sql).map_err(fail)?;
-            }
-            run.version = next;
+            Direction::Downgrade => run.ledger.remove_then(conn, d, rev, bump.as_deref()),
         }
+        .map_err(fail)?;
+        run.version = next;
         Ok(())
     }
 
