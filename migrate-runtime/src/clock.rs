@@ -9,29 +9,37 @@ struct Utc {
     m: u32,
     d: u32,
     secs: u64,
+    millis: u32,
 }
 
 fn now() -> Utc {
-    let secs = SystemTime::now()
+    let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+        .unwrap_or_default();
+    let secs = since.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    Utc { y, m, d, secs: rem }
+    Utc {
+        y,
+        m,
+        d,
+        secs: rem,
+        millis: since.subsec_millis(),
+    }
 }
 
-/// `20261122T021646Z`.
-#[cfg(feature = "cli")]
-pub(crate) fn compact_stamp() -> String {
+/// `20261122T021646.123Z`: backup file names, which sort as they were taken.
+pub(crate) fn backup_stamp() -> String {
     let t = now();
     format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        "{:04}{:02}{:02}T{:02}{:02}{:02}.{:03}Z",
         t.y,
         t.m,
         t.d,
         t.secs / 3600,
         t.secs % 3600 / 60,
-        t.secs % 60
+        t.secs % 60,
+        t.millis
     )
 }
 
@@ -75,9 +83,8 @@ mod tests {
     }
 
     #[test]
-    #[cfg(feature = "cli")]
     fn formats() {
-        assert_eq!(compact_stamp().len(), 16);
+        assert_eq!(backup_stamp().len(), 20);
         assert_eq!(date_time().len(), 19);
     }
 }

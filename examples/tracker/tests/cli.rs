@@ -241,23 +241,52 @@ fn bad_urls_are_one_sentence_and_a_hint() {
     assert!(dir.path().join("from_env.db").exists());
 }
 
+fn backups_of(db: &Path) -> Vec<std::path::PathBuf> {
+    let name = db.file_name().unwrap().to_string_lossy().into_owned();
+    let mut out: Vec<_> = std::fs::read_dir(db.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let f = p.file_name().unwrap().to_string_lossy();
+            f.starts_with(&format!("{name}.")) && (f.ends_with(".bak") || f.ends_with(".partial"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn backup_line(stderr: &str) -> std::path::PathBuf {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("Backed up the database before the run to "))
+        .unwrap_or_else(|| panic!("no backup line in {stderr}"));
+    line.trim_start_matches("Backed up the database before the run to ")
+        .into()
+}
+
 #[test]
 fn upgrade_backup_holds_the_pre_upgrade_data() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");
     let u = format!("sqlite:///{}", db.display());
-    ok(&u, &["upgrade", "a1b2"]);
+    // A new database holds nothing to lose: no backup.
+    let (_, se) = ok(&u, &["upgrade", "a1b2", "--backup"]);
+    assert!(
+        se.contains("No backup taken: the database was empty"),
+        "{se}"
+    );
+    assert!(backups_of(&db).is_empty());
     let mut c = migrate_runtime::AnyConnection::establish(&u).unwrap();
     c.execute("INSERT INTO users (name, email) VALUES ('ada', 'ada@example.com')")
         .unwrap();
     drop(c);
     let (_, se) = ok(&u, &["upgrade", "--backup"]);
-    let line = se
-        .lines()
-        .find(|l| l.starts_with("Backed up the database to "))
-        .expect("backup line");
-    let backup = Path::new(line.trim_start_matches("Backed up the database to "));
-    assert!(backup.exists(), "{}", backup.display());
+    let backup = backup_line(&se);
+    assert_eq!(
+        backups_of(&db),
+        std::slice::from_ref(&backup),
+        "one complete file, no partial"
+    );
     let bu = format!("sqlite:///{}", backup.display());
     assert_eq!(
         ok(&bu, &["current"]).0,
@@ -270,6 +299,10 @@ fn upgrade_backup_holds_the_pre_upgrade_data() {
         vec![Some("ada@example.com".to_owned())]
     );
     assert_eq!(ok(&u, &["current"]).0, format!("{HEAD} (head)\n"));
+    // Nothing pending: nothing written.
+    let (_, se) = ok(&u, &["upgrade", "--backup"]);
+    assert!(se.contains("nothing to do, no backup taken"), "{se}");
+    assert_eq!(backups_of(&db).len(), 1);
     // Only SQLite can be backed up this way.
     assert!(fails(
         Some("postgres://127.0.0.1:1/x"),
@@ -277,6 +310,86 @@ fn upgrade_backup_holds_the_pre_upgrade_data() {
         1
     )
     .contains("--backup copies SQLite databases only"));
+    assert!(fails(Some("sqlite://"), &["upgrade", "--backup"], 1).contains("in-memory"));
+}
+
+#[test]
+fn backups_are_pruned_and_replicas_never_share_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let u = format!("sqlite:///{}", db.display());
+    ok(&u, &["upgrade", "a1b2"]);
+    for _ in 0..3 {
+        ok(&u, &["upgrade", "--backup", "--backup-keep", "2"]);
+        ok(&u, &["downgrade", "a1b2", "--backup", "--backup-keep", "2"]);
+    }
+    assert_eq!(backups_of(&db).len(), 2, "{:?}", backups_of(&db));
+    // Three replicas in the same second: the run lock lets one back up and
+    // migrate; the others find nothing pending and write nothing.
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_migrate"))
+                .args(["--url", &u, "upgrade", "--backup"])
+                .env_remove("DATABASE_URL")
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let c = c.wait_with_output().unwrap();
+        assert_eq!(
+            c.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&c.stderr)
+        );
+    }
+    assert_eq!(backups_of(&db).len(), 3, "{:?}", backups_of(&db));
+    assert!(fails(Some(&u), &["upgrade", "--backup-keep", "1"], 2).contains("--backup"));
+}
+
+#[test]
+fn restore_checks_the_backup_and_saves_what_it_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let u = format!("sqlite:///{}", db.display());
+    ok(&u, &["upgrade", "a1b2"]);
+    let mut c = migrate_runtime::AnyConnection::establish(&u).unwrap();
+    c.execute("INSERT INTO users (name, email) VALUES ('ada', 'ada@example.com')")
+        .unwrap();
+    drop(c);
+    let backup = backup_line(&ok(&u, &["upgrade", "--backup"]).1);
+    let b = backup.to_str().unwrap();
+    let (_, se) = ok(&u, &["restore", b, "--check"]);
+    assert!(
+        se.contains("is a sound SQLite database at revision a1b2c3d4e5f6"),
+        "{se}"
+    );
+    assert_eq!(ok(&u, &["current"]).0, format!("{HEAD} (head)\n"));
+    // Something that is not a database is refused and changes nothing.
+    let junk = dir.path().join("junk.bak");
+    std::fs::write(&junk, vec![7u8; 8192]).unwrap();
+    let se = fails(Some(&u), &["restore", junk.to_str().unwrap()], 1);
+    assert!(se.contains("is not a sound SQLite database"), "{se}");
+    assert!(se.contains("nothing was changed"), "{se}");
+    assert_eq!(ok(&u, &["current"]).0, format!("{HEAD} (head)\n"));
+    let se = fails(Some(&u), &["restore", "no-such-file.bak"], 1);
+    assert!(se.contains("is not a file"), "{se}");
+    // The real restore: the old revision and its rows come back, and the
+    // database as it was is kept beside it.
+    let (_, se) = ok(&u, &["restore", b]);
+    assert!(se.contains("Saved the database as it was to "), "{se}");
+    assert_eq!(ok(&u, &["current"]).0, "a1b2c3d4e5f6\n");
+    let mut c = migrate_runtime::AnyConnection::establish(&u).unwrap();
+    assert_eq!(
+        c.query_text("SELECT email AS v FROM users").unwrap(),
+        vec![Some("ada@example.com".to_owned())]
+    );
+    drop(c);
+    assert_eq!(backups_of(&db).len(), 2);
+    ok(&u, &["upgrade"]);
+    assert_eq!(ok(&u, &["current"]).0, format!("{HEAD} (head)\n"));
 }
 
 fn sqlite_schema(db: &Path) -> String {

@@ -77,15 +77,36 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
         Command::Upgrade {
             target,
             backup,
+            backup_keep,
             one_transaction,
             out_of_order,
             ..
-        } => upgrade(&ctx, &target, backup, one_transaction, out_of_order),
+        } => {
+            let run = RunOptions {
+                backup: backup.then_some(backup_keep),
+                one_transaction,
+                out_of_order,
+            };
+            migrate(&ctx, &target, Direction::Upgrade, run)
+        }
         Command::Downgrade {
             target,
+            backup,
+            backup_keep,
             one_transaction,
             ..
-        } => downgrade(&ctx, &target, one_transaction),
+        } => {
+            let run = RunOptions {
+                backup: backup.then_some(backup_keep),
+                one_transaction,
+                out_of_order: false,
+            };
+            migrate(&ctx, &target, Direction::Downgrade, run)
+        }
+        Command::Restore { backup, check } => {
+            let u = database_url(ctx.url.as_deref())?;
+            backup::restore(chain, &ctx.table, &u, &backup, check)
+        }
         Command::Current { verbose } => current(&ctx, verbose),
         Command::History {
             verbose,
@@ -139,39 +160,48 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
     }
 }
 
-fn upgrade(
-    ctx: &Ctx<'_>,
-    target: &str,
-    backup: bool,
+/// The options of an online upgrade or downgrade.
+struct RunOptions {
+    /// `Some(keep)`: `--backup`, with `--backup-keep`.
+    backup: Option<Option<usize>>,
     one_transaction: bool,
     out_of_order: bool,
-) -> Result<i32> {
+}
+
+fn migrate(ctx: &Ctx<'_>, target: &str, direction: Direction, run: RunOptions) -> Result<i32> {
     warn_drift(ctx.chain);
     let u = database_url(ctx.url.as_deref())?;
-    if backup {
-        let path = backup::backup_sqlite(&u)?;
-        eprintln!("Backed up the database to {}", path.display());
+    if run.backup.is_some() {
+        // Refused before connecting: a server URL or memory has no file to copy.
+        backup::sqlite_path(&u, "--backup")?;
     }
     let mut conn = AnyConnection::establish(&u)?;
     let mut m = migrator(ctx.chain, &ctx.table)
-        .one_transaction(one_transaction)
-        .out_of_order(out_of_order);
-    let steps = m.upgrade(&mut conn, target)?;
-    if steps.is_empty() {
-        let p = m.position(&mut conn)?;
-        eprintln!("Already at {}; nothing to do", rev_label(ctx.chain, p));
+        .one_transaction(run.one_transaction)
+        .out_of_order(run.out_of_order);
+    if let Some(keep) = run.backup {
+        m = m.backup_first(keep);
     }
-    Ok(0)
-}
-
-fn downgrade(ctx: &Ctx<'_>, target: &str, one_transaction: bool) -> Result<i32> {
-    warn_drift(ctx.chain);
-    let (mut conn, _) = ctx.connect()?;
-    let mut m = migrator(ctx.chain, &ctx.table).one_transaction(one_transaction);
-    let steps = m.downgrade(&mut conn, target)?;
+    let steps = match direction {
+        Direction::Upgrade => m.upgrade(&mut conn, target),
+        Direction::Downgrade => m.downgrade(&mut conn, target),
+    };
+    // Shown whether the run succeeded or not: after a failure it is what to restore.
+    if let Some(p) = m.last_backup() {
+        eprintln!("Backed up the database before the run to {}", p.display());
+    }
+    let steps = steps?;
+    if run.backup.is_some() && m.last_backup().is_none() && !steps.is_empty() {
+        eprintln!("No backup taken: the database was empty");
+    }
     if steps.is_empty() {
         let p = m.position(&mut conn)?;
-        eprintln!("Already at {}; nothing to do", rev_label(ctx.chain, p));
+        let note = if run.backup.is_some() {
+            "; nothing to do, no backup taken"
+        } else {
+            "; nothing to do"
+        };
+        eprintln!("Already at {}{note}", rev_label(ctx.chain, p));
     }
     Ok(0)
 }

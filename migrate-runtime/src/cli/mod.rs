@@ -59,9 +59,12 @@ enum Command {
         /// Dialect for --sql when no URL is given
         #[arg(long)]
         dialect: Option<String>,
-        /// Copy the SQLite database to a timestamped file first
+        /// Copy the SQLite database to <db>.<UTC time>.bak first, when anything is pending
         #[arg(long)]
         backup: bool,
+        /// With --backup: keep only the newest N backups of the database
+        #[arg(long, value_name = "N", requires = "backup")]
+        backup_keep: Option<usize>,
         /// Run the whole range in one transaction (PostgreSQL, SQLite)
         #[arg(long)]
         one_transaction: bool,
@@ -83,6 +86,12 @@ enum Command {
         /// Dialect for --sql when no URL is given
         #[arg(long)]
         dialect: Option<String>,
+        /// Copy the SQLite database to <db>.<UTC time>.bak first, when anything is to revert
+        #[arg(long)]
+        backup: bool,
+        /// With --backup: keep only the newest N backups of the database
+        #[arg(long, value_name = "N", requires = "backup")]
+        backup_keep: Option<usize>,
         /// Run the whole range in one transaction (PostgreSQL, SQLite)
         #[arg(long)]
         one_transaction: bool,
@@ -144,6 +153,14 @@ enum Command {
         /// Who reviewed it (default: $USER)
         #[arg(long)]
         by: Option<String>,
+    },
+    /// Put a SQLite backup (from --backup) in place of the database, after checking it and saving the database as it is
+    Restore {
+        /// The backup file
+        backup: PathBuf,
+        /// Only check that the backup opens and show its revision
+        #[arg(long)]
+        check: bool,
     },
     /// Write a new migration file
     Revision {

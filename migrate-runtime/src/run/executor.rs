@@ -120,6 +120,9 @@ pub struct Migrator<'a> {
     /// migration without a transaction is refused.
     pub(crate) lockless: Option<String>,
     pub(crate) observer: Option<Observer<'a>>,
+    /// `Some(keep)`: back up the SQLite database before the first change.
+    pub(crate) backup: Option<Option<usize>>,
+    pub(crate) last_backup: Option<std::path::PathBuf>,
 }
 
 impl<'a> Migrator<'a> {
@@ -133,6 +136,8 @@ impl<'a> Migrator<'a> {
             skip_data_steps: false,
             lockless: None,
             observer: None,
+            backup: None,
+            last_backup: None,
         }
     }
 
@@ -170,6 +175,23 @@ impl<'a> Migrator<'a> {
     pub fn on_step(mut self, f: impl FnMut(&Step) + 'a) -> Self {
         self.observer = Some(Box::new(f));
         self
+    }
+
+    /// Before an upgrade or downgrade changes anything, copy the SQLite
+    /// database to `<db>.<UTC stamp>.bak` beside it, under the run lock, and
+    /// keep only the newest `keep` copies (all when `None`). No copy is made
+    /// when nothing is pending or the database is still empty. The copy is
+    /// written to a temporary file and named only once complete and synced.
+    /// On PostgreSQL and MySQL the run fails before changing anything: use
+    /// `pg_dump` or `mysqldump`.
+    pub fn backup_first(mut self, keep: Option<usize>) -> Self {
+        self.backup = Some(keep);
+        self
+    }
+
+    /// The backup the last run took ([`Migrator::backup_first`]), if any.
+    pub fn last_backup(&self) -> Option<&std::path::Path> {
+        self.last_backup.as_deref()
     }
 
     /// The chain.
@@ -279,6 +301,16 @@ impl<'a> Migrator<'a> {
                 .map(Some)
                 .ok_or(Error::UnknownRevision(rev)),
         }
+    }
+
+    /// Runs `f` under the run lock, as a migration run would (`migrate restore`).
+    #[cfg(feature = "cli")]
+    pub(crate) fn locked<T>(
+        &mut self,
+        conn: &mut AnyConnection,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T>,
+    ) -> Result<T> {
+        self.with_lock(conn, |_, conn, _| f(conn))
     }
 
     fn with_lock<T>(

@@ -1,6 +1,7 @@
 //! Running a chain: the planner and its two sinks, the executor on a live
 //! database and the offline script.
 
+pub(crate) mod backup;
 pub(crate) mod executor;
 pub(crate) mod ledger;
 pub(crate) mod offline;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use super::backup;
 use super::executor::{Direction, Migrator, Step};
 use super::ledger::{Ledger, LedgerState};
 use super::plan::{self, Action, Facts};
@@ -116,6 +117,9 @@ impl Migrator<'_> {
         jobs: Vec<usize>,
     ) -> Result<Vec<Step>> {
         let caps = b.capabilities();
+        if let (Some(keep), false) = (self.backup, jobs.is_empty()) {
+            self.last_backup = backup::before_changes(conn, keep, &self.version_table)?;
+        }
         let mut run = Run {
             ledger,
             recorded: Recorded::default(),
