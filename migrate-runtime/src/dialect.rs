@@ -32,6 +32,28 @@ impl Dialect {
         !matches!(self, Dialect::Mysql)
     }
 
+    /// Refuses a name longer than the database takes: PostgreSQL's limit is 63
+    /// bytes (it truncates longer names silently, so two of them can name one
+    /// object), MySQL's 64 characters; SQLite has none.
+    pub(crate) fn check_identifier(self, kind: &'static str, name: &str) -> crate::Result<()> {
+        let (length, limit, unit) = match self {
+            Dialect::Sqlite => return Ok(()),
+            Dialect::Postgres => (name.len(), 63, "bytes"),
+            Dialect::Mysql => (name.chars().count(), 64, "characters"),
+        };
+        if length <= limit {
+            return Ok(());
+        }
+        Err(crate::Error::IdentifierTooLong {
+            kind,
+            name: name.to_owned(),
+            length,
+            dialect: self,
+            limit,
+            unit,
+        })
+    }
+
     /// Quotes an identifier so that any name, keywords and quotes included, is
     /// taken literally: `"order"`, `` `user` ``, `"a""b"`.
     pub fn quote_ident(self, name: &str) -> String {

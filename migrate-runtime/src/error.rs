@@ -36,6 +36,25 @@ pub enum Error {
     /// An offline SQLite rebuild of a table the chain's own operations did not create.
     #[error("offline SQL cannot rebuild table {0}: the chain's operations did not create it (it may come from raw SQL); run this upgrade against the database instead")]
     OfflineUnknownTable(String),
+    /// A name longer than the database takes (PostgreSQL would cut it short
+    /// silently, and two long names sharing their first 63 bytes would be one).
+    #[error(
+        "the {kind} name `{name}` is {length} {unit} long; {dialect} takes at most {limit} {unit}"
+    )]
+    IdentifierTooLong {
+        /// What it names: table, column, index, constraint.
+        kind: &'static str,
+        /// The name.
+        name: String,
+        /// Its length in `unit`s.
+        length: usize,
+        /// The dialect.
+        dialect: Dialect,
+        /// The longest allowed.
+        limit: usize,
+        /// `bytes` (PostgreSQL) or `characters` (MySQL).
+        unit: &'static str,
+    },
     /// A connection URL that cannot be understood.
     #[error("invalid database URL `{url}`: {reason}")]
     InvalidUrl {
@@ -346,6 +365,7 @@ impl Error {
             Error::Edited { revision, .. } => format!("review the change: if this database needs nothing more from it, record the new checksum with `migrate accept {revision}`; otherwise restore the file and put the change in a new migration"),
             Error::OutOfOrder { current, .. } => format!("review them, then apply them now with `migrate upgrade --out-of-order`: the ledger records that they ran after {current}, and downgrades undo them first"),
             Error::HalfApplied(h) => h.fix.clone(),
+            Error::IdentifierTooLong { .. } => "shorten the name in the migration; nothing was run".into(),
             _ => return None,
         })
     }

@@ -8,6 +8,7 @@
 
 mod batch;
 mod column;
+mod names;
 mod table;
 pub mod types;
 pub mod value;

@@ -319,6 +319,15 @@ impl<'a> Migrator<'a> {
         f: impl FnOnce(&mut Self, &mut AnyConnection, &'static dyn Backend) -> Result<T>,
     ) -> Result<T> {
         let b = backend::of(conn);
+        // The version table and the ledger's names, with their keys' names.
+        let ledger = sql::version::ledger_table(&self.version_table);
+        for name in [
+            self.version_table.clone(),
+            format!("{}_pkc", self.version_table),
+            format!("{ledger}_pkc"),
+        ] {
+            b.dialect().check_identifier("version table", &name)?;
+        }
         let lock = b.lock(conn, &self.version_table)?;
         self.lockless = match &lock {
             RunLock::PerStep(missing) => missing.clone(),

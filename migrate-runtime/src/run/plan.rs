@@ -54,7 +54,13 @@ pub(crate) struct Planned {
 
 /// Prepares a migration's recorded operations for `dialect` (batches grouped
 /// or flattened, renames split; see [`rebuild::prepare`]).
+/// Every name is checked against the dialect's identifier limit first.
 pub(crate) fn prepare(ops: Vec<Operation>, dialect: Dialect) -> Result<Vec<Operation>> {
+    for op in &ops {
+        for (kind, name) in op.names() {
+            dialect.check_identifier(kind, name)?;
+        }
+    }
     rebuild::prepare(ops, dialect)
 }
 

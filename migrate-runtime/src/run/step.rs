@@ -117,12 +117,19 @@ impl Migrator<'_> {
         jobs: Vec<usize>,
     ) -> Result<Vec<Step>> {
         let caps = b.capabilities();
+        // Every migration of the run is recorded and planned before the first
+        // one runs: a name too long for the database, or any other planning
+        // error, stops the run while nothing has changed.
+        let mut recorded = Recorded::default();
+        for &i in &jobs {
+            recorded.get(&self.chain.migrations()[i], i, direction, b)?;
+        }
         if let (Some(keep), false) = (self.backup, jobs.is_empty()) {
             self.last_backup = backup::before_changes(conn, keep, &self.version_table)?;
         }
         let mut run = Run {
             ledger,
-            recorded: Recorded::default(),
+            recorded,
             direction,
             version: current,
             whole: self.one_transaction && caps.transactional_ddl,
