@@ -84,6 +84,7 @@ pub fn read_dir(
     for (file_name, path) in files {
         let display = format!("{display_dir}{sep}{file_name}");
         let problems_before = problems.len();
+        let mut long_names = Vec::new();
         let decl = match std::fs::read(&path) {
             Err(e) => {
                 problems.push(format!("cannot read migration file `{display}`: {e}"));
@@ -96,10 +97,13 @@ pub fn read_dir(
                     ));
                     continue;
                 }
-                Ok(text) => declared(&text, &display, problems),
+                Ok(text) => declared(&text, &display, problems, &mut long_names),
             },
         };
         let excluded = problems.len() > problems_before;
+        // A long name is reported, but the file stays in the build, so that
+        // the attribute can report its upgrade function's names too.
+        problems.append(&mut long_names);
         out.push(MigrationFile {
             file_name,
             display,
@@ -114,7 +118,12 @@ pub fn read_dir(
 /// Reads what a file declares. `None` when the compiler will report the problem
 /// itself once the file is included (a syntax error, a malformed attribute), so
 /// the collector adds no second error on top.
-fn declared(text: &str, display: &str, problems: &mut Vec<String>) -> Option<Declared> {
+fn declared(
+    text: &str,
+    display: &str,
+    problems: &mut Vec<String>,
+    long_names: &mut Vec<String>,
+) -> Option<Declared> {
     let file = syn::parse_file(text).ok()?;
     let mut found = Vec::new();
     let mut has_downgrade = false;
@@ -130,6 +139,19 @@ fn declared(text: &str, display: &str, problems: &mut Vec<String>) -> Option<Dec
             }
             if let Some(a) = f.attrs.iter().find(|a| attr::is_migration_attr(a)) {
                 found.push((f, a));
+            } else {
+                // The attribute reports the upgrade function's own names at
+                // their literals; the downgrade and helpers are reported here.
+                let from = text.find(&format!("fn {}", f.sig.ident)).unwrap_or(0);
+                for lit in crate::names::too_long(f) {
+                    let at = crate::names::locate(text, from, &lit)
+                        .map_or(String::new(), |(l, c)| format!(":{l}:{c}"));
+                    long_names.push(format!(
+                        "{display}{at}: in fn {}: {}",
+                        f.sig.ident,
+                        crate::names::message(&lit)
+                    ));
+                }
             }
         }
     }

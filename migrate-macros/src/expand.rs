@@ -66,12 +66,17 @@ pub fn migration_attribute(args: TokenStream, item: TokenStream) -> TokenStream 
         #[allow(dead_code)]
         pub(crate) const __MIGRATE_UPGRADE: ::migrate_runtime::__private::MigrationFn = #ident;
     };
+    // Each name too long for PostgreSQL or MySQL, at its literal.
+    let long_names = crate::names::too_long(&func)
+        .into_iter()
+        .map(|lit| syn::Error::new(lit.span(), crate::names::message(&lit)).into_compile_error());
     quote! {
         #func
         #upgrade_const
         #rev_check
         #down_check
         #check!{ compile_error downgrade #rev }
+        #(#long_names)*
     }
 }
 

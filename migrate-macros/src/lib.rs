@@ -11,6 +11,7 @@ mod attr;
 mod checksum;
 mod collect;
 mod expand;
+mod names;
 mod valid;
 
 use proc_macro::TokenStream;
