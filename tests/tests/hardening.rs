@@ -169,3 +169,105 @@ fn a_version_table_name_too_long_for_its_ledger_is_refused() {
         assert!(!table_exists(&mut conn, &name), "{d}");
     }
 }
+
+const DEPENDENTS: &str = r#"
+CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, val TEXT, n INTEGER);
+CREATE TABLE log (x TEXT);
+CREATE TRIGGER tr_t AFTER INSERT ON t BEGIN INSERT INTO log VALUES ('got ' || new.val); END;
+CREATE VIEW v_t AS SELECT id, val FROM t;
+INSERT INTO t (id, a, val, n) VALUES (1, 'a', 'kept', 1);
+"#;
+
+fn dependents(op: &mut Op) -> Result<()> {
+    op.execute(DEPENDENTS);
+    Ok(())
+}
+fn drop_val(op: &mut Op) -> Result<()> {
+    op.drop_column("t", "val");
+    Ok(())
+}
+fn batch_drop_val(op: &mut Op) -> Result<()> {
+    op.batch_alter_table("t", |b| {
+        b.alter_column("n").set_type::<BigInt>();
+        b.drop_column("val");
+    });
+    Ok(())
+}
+fn retype_val(op: &mut Op) -> Result<()> {
+    op.alter_column("t", "val")
+        .set_type::<VarChar>()
+        .nullable(false);
+    Ok(())
+}
+fn rename_val(op: &mut Op) -> Result<()> {
+    op.alter_column("t", "val")
+        .rename_to("value")
+        .set_type::<VarChar>();
+    Ok(())
+}
+fn drop_a(op: &mut Op) -> Result<()> {
+    op.batch_alter_table("t", |b| {
+        b.alter_column("n").set_type::<BigInt>();
+        b.drop_column("a");
+    });
+    Ok(())
+}
+
+fn texts(conn: &mut AnyConnection, sql: &str) -> Vec<String> {
+    conn.query_text(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn a_sqlite_rebuild_keeps_views_and_triggers_working_or_refuses() {
+    // Which second migration, whether it may run, the column the view and
+    // trigger read afterwards.
+    let cases: [(Mig, bool, &str); 5] = [
+        (drop_val, false, "val"),
+        (batch_drop_val, false, "val"),
+        (retype_val, true, "val"),
+        (rename_val, true, "value"),
+        (drop_a, true, "val"),
+    ];
+    for (i, (second, ok, column)) in cases.into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:///{}", dir.path().join("deps.db").display());
+        let mut conn = AnyConnection::establish(&url).unwrap();
+        let c = Chain::new(vec![
+            Migration::new("d1", None, "dependents", dependents, None),
+            Migration::new("d2", Some("d1"), "change", second, None),
+        ])
+        .unwrap();
+        let r = Migrator::new(&c).upgrade(&mut conn, "head");
+        if ok {
+            r.unwrap_or_else(|e| panic!("case {i}: {e:?}"));
+        } else {
+            let e = format!("{:?}", r.unwrap_err());
+            assert!(e.contains("v_t") || e.contains("tr_t"), "case {i}: {e}");
+            assert_eq!(
+                Migrator::new(&c).current(&mut conn).unwrap().as_deref(),
+                Some("d1"),
+                "case {i}"
+            );
+        }
+        // Whatever happened, the view reads, the trigger fires, no row is lost.
+        assert_eq!(
+            texts(
+                &mut conn,
+                &format!("SELECT {column} AS v FROM v_t WHERE id = 1")
+            ),
+            ["kept"],
+            "case {i}"
+        );
+        conn.execute(&format!("INSERT INTO t (id, {column}) VALUES (2, 'new')"))
+            .unwrap_or_else(|e| panic!("case {i}: {e:?}"));
+        assert_eq!(
+            texts(&mut conn, "SELECT x AS v FROM log WHERE x <> 'got kept'"),
+            ["got new"],
+            "case {i}"
+        );
+    }
+}
