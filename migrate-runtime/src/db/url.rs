@@ -53,44 +53,176 @@ pub(crate) fn dialect_of(url: &str) -> Dialect {
 }
 
 /// The user information of a server URL (`user:password` before the host)
-/// and what follows it. The user information ends at the last `@` before the
-/// query: a password may hold an unencoded `@`, `:` or `/`.
+/// and what follows it. A password may hold an unencoded `@`, `:`, `/` or `?`,
+/// so the user information ends at the last `@`, unless that `@` lies in a
+/// query parameter's value (`?password=a@b`): then at the last `@` before the
+/// query. The URL handed to the driver has its user information encoded, so
+/// the driver reads this same split.
 fn split_userinfo(rest: &str) -> Option<(&str, &str)> {
-    let query = rest.find('?').unwrap_or(rest.len());
-    let at = rest[..query].rfind('@')?;
+    let last = rest.rfind('@')?;
+    let in_query = rest[..last]
+        .rfind('?')
+        .is_some_and(|q| rest[q..last].contains('='));
+    let at = if in_query {
+        let q = rest[..last].find('?').unwrap_or(last);
+        rest[..q].rfind('@')?
+    } else {
+        last
+    };
     Some((&rest[..at], &rest[at + 1..]))
 }
 
+/// Whether libpq would read user information where [`split_userinfo`] reads
+/// none or less (`postgres://:pw?=@host/db`: libpq ends it at the first `@`
+/// before a `/`). Such a URL is refused: nobody can tell where its password ends.
+fn ambiguous_userinfo(rest: &str) -> bool {
+    let first_slash = rest.find('/').unwrap_or(rest.len());
+    let Some(libpq_at) = rest[..first_slash].find('@') else {
+        return false;
+    };
+    split_userinfo(rest).is_none_or(|(u, _)| u.len() < libpq_at)
+}
+
+/// Whether what follows the user information starts with host names a
+/// driver reads as such: `host`, `host:port`, `[v6]:port`, a comma-separated
+/// list of them (libpq), percent-escapes (a socket directory), or nothing. Any
+/// other text there is most likely part of a password that was not encoded,
+/// which a driver would quote back in its error: such a URL is refused.
+fn plain_hosts(after: &str) -> bool {
+    let end = after.find(['/', '?']).unwrap_or(after.len());
+    after[..end].split(',').all(|h| {
+        let (host, port) = match h.strip_prefix('[') {
+            Some(v6) => match v6.split_once(']') {
+                Some((addr, rest)) => {
+                    if !addr
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() || ":.%".contains(c))
+                    {
+                        return false;
+                    }
+                    ("", rest.strip_prefix(':').unwrap_or(rest))
+                }
+                None => return false,
+            },
+            None => h.split_once(':').unwrap_or((h, "")),
+        };
+        host.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-%".contains(c))
+            && port.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// The keywords libpq takes in a keyword/value connection string.
+const CONNINFO_KEYS: [&str; 12] = [
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "sslmode",
+    "service",
+    "options",
+    "application_name",
+    "connect_timeout",
+];
+
+/// One `key = value` of a libpq connection string: the key, the value as libpq
+/// reads it (quotes and backslash escapes undone), and the byte range of the
+/// value as written.
+struct Pair {
+    key: String,
+    value: String,
+    raw: std::ops::Range<usize>,
+}
+
+/// Reads a libpq keyword/value string the way libpq does: spaces may surround
+/// `=`, a value is single-quoted (with `\'` and `\\`) or runs to the next space.
+/// `None` when it is not one.
+fn conninfo_pairs(s: &str) -> Option<Vec<Pair>> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    let skip_ws = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    loop {
+        skip_ws(&mut i);
+        if i >= b.len() {
+            break;
+        }
+        let k0 = i;
+        while i < b.len() && b[i] != b'=' && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key = s[k0..i].to_owned();
+        skip_ws(&mut i);
+        if b.get(i) != Some(&b'=') {
+            return None;
+        }
+        i += 1;
+        skip_ws(&mut i);
+        let v0 = i;
+        let mut value = Vec::new();
+        if b.get(i) == Some(&b'\'') {
+            i += 1;
+            loop {
+                match b.get(i) {
+                    None => return None,
+                    Some(b'\\') if i + 1 < b.len() => {
+                        value.push(b[i + 1]);
+                        i += 2;
+                    }
+                    Some(b'\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&c) => {
+                        value.push(c);
+                        i += 1;
+                    }
+                }
+            }
+        } else {
+            while i < b.len() && !b[i].is_ascii_whitespace() {
+                if b[i] == b'\\' && i + 1 < b.len() {
+                    i += 1;
+                }
+                value.push(b[i]);
+                i += 1;
+            }
+        }
+        out.push(Pair {
+            key,
+            value: String::from_utf8_lossy(&value).into_owned(),
+            raw: v0..i,
+        });
+    }
+    Some(out)
+}
+
 /// Whether a string is a libpq keyword/value connection string
-/// (`host=db user=app password=...`) rather than a URL or a path.
+/// (`host=db user=app password=...`) rather than a URL or a path: it reads as
+/// one and its first keyword is libpq's.
 fn is_conninfo(s: &str) -> bool {
-    const KEYS: [&str; 12] = [
-        "host",
-        "hostaddr",
-        "port",
-        "dbname",
-        "user",
-        "password",
-        "passfile",
-        "sslmode",
-        "service",
-        "options",
-        "application_name",
-        "connect_timeout",
-    ];
-    let first = s.split_whitespace().next().unwrap_or("");
-    first
-        .split_once('=')
-        .is_some_and(|(k, _)| KEYS.contains(&k.trim()))
+    !s.contains("://")
+        && conninfo_pairs(s)
+            .and_then(|p| p.into_iter().next())
+            .is_some_and(|p| CONNINFO_KEYS.contains(&p.key.as_str()))
 }
 
 /// The password a URL or connection string holds, as written and decoded.
 fn passwords(url: &str) -> Vec<String> {
     let mut out = Vec::new();
     if is_conninfo(url) {
-        for part in url.split_whitespace() {
-            if let Some(v) = part.strip_prefix("password=") {
-                out.push(v.trim_matches('\'').to_owned());
+        for p in conninfo_pairs(url).unwrap_or_default() {
+            if p.key == "password" {
+                // As libpq reads it, and as written (quoted, escaped).
+                out.push(url[p.raw.clone()].to_owned());
+                out.push(p.value);
             }
         }
     } else if let Some(scheme_end) = url.find("://") {
@@ -102,6 +234,16 @@ fn passwords(url: &str) -> Vec<String> {
             }
             tail = after;
         }
+        // Other readings' passwords: up to the last `@`, and, where libpq
+        // would read it so, up to the first (refused before connecting, but
+        // still hidden in the refusal).
+        let first = rest.find('@').filter(|_| ambiguous_userinfo(rest));
+        for end in [first, rest.rfind('@')].into_iter().flatten() {
+            if let Some((_, pass)) = rest[..end].split_once(':') {
+                out.push(pass.to_owned());
+            }
+        }
+
         if let Some((_, query)) = tail.split_once('?') {
             for p in query.split('&') {
                 if let Some((k, v)) = p.split_once('=') {
@@ -112,8 +254,11 @@ fn passwords(url: &str) -> Vec<String> {
             }
         }
     }
+    // As written, as decoded, and as encoded for the driver (which may quote it).
     let decoded: Vec<String> = out.iter().map(|p| percent_decode(p)).collect();
+    let encoded: Vec<String> = out.iter().map(|p| encode_userinfo(p)).collect();
     out.extend(decoded);
+    out.extend(encoded);
     out.retain(|p| !p.is_empty());
     out.sort_by_key(|p| std::cmp::Reverse(p.len()));
     out.dedup();
@@ -179,26 +324,32 @@ pub fn scrub(message: &str, url: &str) -> String {
 /// `password=` query parameter, and the `password=` of a libpq connection string.
 pub fn redact(url: &str) -> String {
     if is_conninfo(url) {
-        let parts: Vec<String> = url
-            .split_whitespace()
-            .map(|p| match p.split_once('=') {
-                Some(("password", _)) => "password=***".to_owned(),
-                _ => p.to_owned(),
-            })
-            .collect();
-        return parts.join(" ");
+        let mut out = url.to_owned();
+        // From the end, so that the earlier ranges stay where they are.
+        for p in conninfo_pairs(url).unwrap_or_default().iter().rev() {
+            if p.key == "password" {
+                out.replace_range(p.raw.clone(), "***");
+            }
+        }
+        return scrub(&out, url);
     }
     let Some(scheme_end) = url.find("://") else {
         return url.to_owned();
     };
     let rest = &url[scheme_end + 3..];
+    if ambiguous_userinfo(rest) {
+        return format!("{}***", &url[..scheme_end + 3]);
+    }
     let mut out = url[..scheme_end + 3].to_owned();
     let mut tail = rest;
+    let mut shown_userinfo = 0;
     if let Some((userinfo, after)) = split_userinfo(rest) {
-        match userinfo.split_once(':') {
-            Some((user, _)) => out.push_str(&format!("{user}:***@")),
-            None => out.push_str(&format!("{userinfo}@")),
-        }
+        let part = match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@"),
+            None => format!("{userinfo}@"),
+        };
+        shown_userinfo = part.len();
+        out.push_str(&part);
         tail = after;
     }
     match tail.split_once('?') {
@@ -213,6 +364,14 @@ pub fn redact(url: &str) -> String {
             out.push_str(&format!("{path}?{}", params.join("&")));
         }
         None => out.push_str(tail),
+    }
+    // An `@` still there (outside a masked password value) means another
+    // reading could take more for the user information: hide all before it.
+    let start = scheme_end + 3;
+    if let Some(last) = out[start..].rfind('@') {
+        if last + 1 > shown_userinfo {
+            out = format!("{}***{}", &out[..start], &out[start + last..]);
+        }
     }
     // Whatever the shape, no form of the password survives.
     scrub(&out, url)
@@ -284,6 +443,14 @@ pub fn parse(url: &str, cwd: &Path) -> Result<Target> {
     };
     let scheme = url[..scheme_end].to_ascii_lowercase();
     let rest = &url[scheme_end + 3..];
+    if !scheme.starts_with("sqlite") {
+        let after = split_userinfo(rest).map_or(rest, |(_, a)| a);
+        if ambiguous_userinfo(rest) || !plain_hosts(after) {
+            return Err(invalid(
+                "it is unclear where its user and password end and its host begins: percent-encode `@` as %40, `?` as %3F, `/` as %2F and `:` as %3A in the password",
+            ));
+        }
+    }
     let base_scheme = scheme.split('+').next().unwrap_or("");
     match base_scheme {
         "sqlite" => {
@@ -505,11 +672,19 @@ mod tests {
             ("postgres://u:p@ss:w/rd@127.0.0.1/db", "p@ss:w/rd"),
             ("postgres://u:Secr3t%zz@127.0.0.1/db", "Secr3t"),
             ("mysql://root:s%40cret@h/db", "s@cret"),
+            ("postgres://:Zq9?@127.0.0.1:1/db", "Zq9"),
+            ("postgres://:Zq9?=@127.0.0.1:1/db", "Zq9"),
+            ("postgres://@:Zq9?=@127.0.0.1:1/db", "Zq9"),
             ("postgres://h/db?user=u&password=hunter22", "hunter22"),
             (
                 "host=127.0.0.1 user=u password=topsecret dbname=x",
                 "topsecret",
             ),
+            (
+                "host=127.0.0.1 password = 'top secret \\' quoted' dbname=x",
+                "secret",
+            ),
+            ("dbname=x password=back\\ slash", "slash"),
         ] {
             let shown = redact(url);
             assert!(!shown.contains(secret), "{url} -> {shown}");
@@ -565,6 +740,28 @@ mod tests {
             parse("app.db?mode=ro", cwd),
             Err(Error::InvalidUrl { .. })
         ));
+        for bad in [
+            "postgres://u:pw?x=@127.0.0.1/db",
+            "postgres://:%:Zq9?/=@127.0.0.1:1/db",
+            "mysql://u:pw?a=b@h/db",
+            "postgres://u:a%zz/b@h:x/db",
+        ] {
+            let e = parse(bad, cwd).unwrap_err();
+            assert!(e.to_string().contains("unclear where"), "{bad}: {e}");
+            assert!(
+                !e.to_string().contains("pw") && !e.to_string().contains("Zq9"),
+                "{e}"
+            );
+        }
+        for good in [
+            "postgres:///test?host=/var/run/postgresql",
+            "postgres://%2Fvar%2Frun%2Fpostgresql/test",
+            "postgres://u@h1:5432,h2:5433/db?target_session_attrs=read-write",
+            "postgres://u:pw@[::1]:5432/db",
+            "postgres://u:p@ss:w/rd@h/db?password=a@b",
+        ] {
+            assert!(parse(good, cwd).is_ok(), "{good}");
+        }
         let e = parse("mysql://root@127.0.0.1:3306", cwd).unwrap_err();
         assert!(e.to_string().contains("names no database"), "{e}");
         assert!(parse("mysql://root@127.0.0.1:3306/", cwd).is_err());
