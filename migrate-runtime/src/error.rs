@@ -346,11 +346,11 @@ impl Error {
             Error::UnknownRevision(_) => "the database was migrated by code this build does not have: check out the branch that has that revision, restore a backup, or `stamp` the database to a known revision if you are sure of its schema".into(),
             Error::AmbiguousRevision { .. } => "give more characters of the revision id".into(),
             Error::BackendDisabled { .. } => "add the feature to migrate-runtime in Cargo.toml".into(),
-            Error::Connect { .. } => "check that the server is running and the URL (--url, DATABASE_URL or .env) is right".into(),
+            Error::Connect { url, message } => connect_hint(url, message).into(),
             Error::MissingDirectory { .. } => "create the directory, or fix the path in the URL".into(),
             Error::InvalidUrl { .. } => "use sqlite:///relative.db, sqlite:////absolute.db, a bare file path, postgres://user@host/db or mysql://user@host/db".into(),
             Error::NoUrl => "e.g. DATABASE_URL=sqlite:///app.db".into(),
-            Error::MigrationFailed { .. } => "fix the migration and run the command again: it resumes from the last revision that was applied".into(),
+            Error::MigrationFailed { source, .. } => failure_hint(source).into(),
             Error::Irreversible { .. } => "write a downgrade for it, or restore a backup".into(),
             Error::MultipleVersions { .. } => "merge the branches with Alembic first, or `stamp` one revision with --purge".into(),
             Error::LockTimeout { .. } => "another run is still migrating this database; wait for it, or find the process that holds the lock".into(),
@@ -368,6 +368,40 @@ impl Error {
             Error::IdentifierTooLong { .. } => "shorten the name in the migration; nothing was run".into(),
             _ => return None,
         })
+    }
+}
+
+/// The hint for a failed connection, from what the driver said.
+fn connect_hint(url: &str, message: &str) -> &'static str {
+    let m = message.to_ascii_lowercase();
+    let sqlite = url.starts_with("sqlite") || !url.contains("://");
+    if sqlite {
+        "check the file's path and that its directory can be written (SQLite creates the file and a journal beside it)"
+    } else if m.contains("password authentication failed")
+        || m.contains("access denied")
+        || m.contains("no password supplied")
+    {
+        "check the user and password in the URL (--url, DATABASE_URL or .env)"
+    } else if m.contains("role") && m.contains("does not exist") {
+        "create the role on the server, or fix the user name in the URL"
+    } else if m.contains("does not exist") || m.contains("unknown database") {
+        "create the database first (createdb, or CREATE DATABASE), or fix its name in the URL"
+    } else {
+        "check that the server is running and the URL (--url, DATABASE_URL or .env) is right"
+    }
+}
+
+/// The hint for a migration that failed, from its cause.
+fn failure_hint(source: &Error) -> &'static str {
+    let m = source.to_string().to_ascii_lowercase();
+    if m.contains("readonly database") || m.contains("read-only") {
+        "the database cannot be written (the file's permissions, or mode=ro in the URL): make it writable and run the command again; the failed migration changed nothing"
+    } else if m.contains("database is locked") {
+        "another process held the database's write lock for too long: stop it, or run again when it is done"
+    } else if m.contains("disk") && m.contains("full") {
+        "the disk is full: free space and run the command again"
+    } else {
+        "fix the migration and run the command again: it resumes from the last revision that was applied"
     }
 }
 

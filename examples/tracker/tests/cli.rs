@@ -539,3 +539,71 @@ fn no_output_shows_a_password_whatever_it_holds() {
         }
     }
 }
+
+#[test]
+fn a_run_without_its_lock_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let u = format!("sqlite:///{}", db.display());
+    // A lock file that cannot be opened (a directory in its place).
+    std::fs::create_dir(dir.path().join("app.db-migrate.lock")).unwrap();
+    let (_, se) = ok(&u, &["upgrade", "a1b2"]);
+    assert!(
+        se.contains("WARNING: the run lock") && se.contains("could not be taken"),
+        "{se}"
+    );
+    assert_eq!(ok(&u, &["current"]).0, "a1b2c3d4e5f6\n");
+}
+
+/// The error and its hint: exactly two lines, `ERROR: ...` and `  hint: ...`.
+fn error_and_hint(url: &str, args: &[&str]) -> (String, String) {
+    let se = fails(Some(url), args, 1);
+    let lines: Vec<&str> = se.lines().collect();
+    assert_eq!(lines.len(), 2, "one sentence and a hint: {se}");
+    assert!(lines[0].starts_with("ERROR: "), "{se}");
+    assert!(lines[1].starts_with("  hint: "), "{se}");
+    (lines[0].to_owned(), lines[1].to_owned())
+}
+
+#[test]
+fn hints_name_the_actual_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let u = format!("sqlite:///{}", db.display());
+    ok(&u, &["upgrade", "a1b2"]);
+    // Opened read-only: the write fails, and the hint says why, not "fix the migration".
+    let (e, h) = error_and_hint(&format!("{u}?mode=ro"), &["upgrade"]);
+    assert!(e.contains("readonly"), "{e}");
+    assert!(h.contains("cannot be written"), "{h}");
+    assert_eq!(ok(&u, &["current"]).0, "a1b2c3d4e5f6\n");
+    // A SQLite file that cannot be opened is no server that is down.
+    let missing = format!("sqlite:///{}?mode=ro", dir.path().join("none.db").display());
+    let (_, h) = error_and_hint(&missing, &["current"]);
+    assert!(h.contains("path") && !h.contains("server"), "{h}");
+    if cfg!(feature = "postgres") {
+        let (_, h) = error_and_hint(
+            "postgres://postgres@127.0.0.1:5432/no_such_db_hint",
+            &["current"],
+        );
+        assert!(h.contains("create the database"), "{h}");
+        let (_, h) = error_and_hint(
+            "postgres://no_such_role_hint@127.0.0.1:5432/test",
+            &["current"],
+        );
+        assert!(h.contains("create the role"), "{h}");
+        let (e, h) = error_and_hint("postgres://u:hunter2@127.0.0.1:1/db", &["current"]);
+        assert!(h.contains("server is running"), "{e} {h}");
+    }
+    if cfg!(feature = "mysql") {
+        let (_, h) = error_and_hint("mysql://root@127.0.0.1:3306/no_such_db_hint", &["current"]);
+        assert!(h.contains("create the database"), "{h}");
+        let (e, h) = error_and_hint(
+            "mysql://no_such_user_hint:Pw0rdX@127.0.0.1:3306/test",
+            &["current"],
+        );
+        assert!(h.contains("user and password"), "{h}");
+        assert!(!e.contains("Pw0rdX") && !h.contains("Pw0rdX"), "{e}");
+        let (e, _) = error_and_hint("mysql://root@127.0.0.1:3306", &["current"]);
+        assert!(e.contains("names no database"), "{e}");
+    }
+}

@@ -186,6 +186,9 @@ fn migrate(ctx: &Ctx<'_>, target: &str, direction: Direction, run: RunOptions) -
         Direction::Upgrade => m.upgrade(&mut conn, target),
         Direction::Downgrade => m.downgrade(&mut conn, target),
     };
+    if let Some(lock) = m.ran_without_run_lock() {
+        eprintln!("WARNING: the run lock {lock} could not be taken: each migration ran under the database's write lock instead, and a migration without a transaction would be refused");
+    }
     // Shown whether the run succeeded or not: after a failure it is what to restore.
     if let Some(p) = m.last_backup() {
         eprintln!("Backed up the database before the run to {}", p.display());

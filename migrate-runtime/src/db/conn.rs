@@ -52,6 +52,11 @@ macro_rules! each_backend {
     };
 }
 
+/// A driver's message on one line.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 impl AnyConnection {
     /// Connects to `url` (see [`url::parse`] for the forms), relative SQLite paths
     /// resolved against the current directory.
@@ -70,7 +75,8 @@ impl AnyConnection {
         #[allow(unused_variables)]
         let connect_err = |e: diesel::ConnectionError| Error::Connect {
             url: shown.clone(),
-            message: url::scrub(e.to_string().trim(), url),
+            // One line: libpq adds a tab-indented second line of its own.
+            message: url::scrub(&one_line(&e.to_string()), url),
         };
         match target {
             #[cfg(feature = "sqlite")]

@@ -123,6 +123,8 @@ pub struct Migrator<'a> {
     /// `Some(keep)`: back up the SQLite database before the first change.
     pub(crate) backup: Option<Option<usize>>,
     pub(crate) last_backup: Option<std::path::PathBuf>,
+    /// The run lock the last run could not take, if it could not.
+    pub(crate) last_lockless: Option<String>,
 }
 
 impl<'a> Migrator<'a> {
@@ -138,6 +140,7 @@ impl<'a> Migrator<'a> {
             observer: None,
             backup: None,
             last_backup: None,
+            last_lockless: None,
         }
     }
 
@@ -192,6 +195,14 @@ impl<'a> Migrator<'a> {
     /// The backup the last run took ([`Migrator::backup_first`]), if any.
     pub fn last_backup(&self) -> Option<&std::path::Path> {
         self.last_backup.as_deref()
+    }
+
+    /// The run lock the last command could not take (a SQLite lock file that
+    /// cannot be created): it then ran each migration under the database's
+    /// write lock, re-reading the version first, and refused any migration
+    /// without a transaction ([`Error::NoRunLock`]).
+    pub fn ran_without_run_lock(&self) -> Option<&str> {
+        self.last_lockless.as_deref()
     }
 
     /// The chain.
@@ -334,7 +345,7 @@ impl<'a> Migrator<'a> {
             _ => None,
         };
         let out = f(self, conn, b);
-        self.lockless = None;
+        self.last_lockless = self.lockless.take();
         let unlocked = b.unlock(conn, &self.version_table, lock);
         let out = out?;
         unlocked?;
