@@ -607,3 +607,39 @@ fn hints_name_the_actual_cause() {
         assert!(e.contains("names no database"), "{e}");
     }
 }
+
+#[test]
+fn a_live_postgres_url_with_a_password_never_shows_it() {
+    // PostgreSQL here trusts 127.0.0.1, so a password in the URL is accepted
+    // and ignored: every command really runs, with the secret in its URL.
+    let Some(db) = migrate_tests::postgres("tracker_cli_password") else {
+        return;
+    };
+    let secret = "Secr3tLive";
+    let u = db
+        .url
+        .replacen("://postgres@", &format!("://postgres:{secret}@"), 1);
+    assert!(u.contains(secret), "{u}");
+    for args in [
+        &["upgrade"][..],
+        &["current", "-v"],
+        &["history", "-i", "-v"],
+        &["check"],
+        &["downgrade", "-1"],
+        &["upgrade", "--sql", "7f71:head"],
+        &["stamp", "head"],
+        &["upgrade", "--backup"],
+    ] {
+        let out = migrate(Some(&u), args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {text}");
+        assert!(
+            !text.contains(secret),
+            "{args:?} shows the password: {text}"
+        );
+    }
+}
