@@ -216,10 +216,20 @@ pub enum Error {
     #[error("the range holds data steps (op.run) that no SQL script can run, in {}: the script would leave their data undone", .0.join(", "))]
     DataStepsOffline(Vec<String>),
     /// Another run held the run lock for longer than a run waits.
-    #[error("timed out after {} s waiting for another migration run to release {lock}", waited.as_secs())]
+    #[error("timed out after {} s waiting for another migration run to release {lock}{}", waited.as_secs(), holder.as_ref().map_or(String::new(), |h| format!(" (held by {h})")))]
     LockTimeout {
         /// How long this run waited.
         waited: Duration,
+        /// The lock.
+        lock: String,
+        /// Who held it, when the database could tell.
+        holder: Option<String>,
+    },
+    /// The run lock was taken but is not held by this session afterwards: a
+    /// transaction-mode connection pooler ran the statements on different
+    /// server sessions. Nothing was changed.
+    #[error("the run lock ({lock}) was taken, but this connection's server session does not hold it: a connection pooler in transaction mode (pgbouncer's pool_mode = transaction) sits between; nothing was changed")]
+    LockNotHeld {
         /// The lock.
         lock: String,
     },
@@ -353,7 +363,8 @@ impl Error {
             Error::MigrationFailed { source, .. } => failure_hint(source).into(),
             Error::Irreversible { .. } => "write a downgrade for it, or restore a backup".into(),
             Error::MultipleVersions { .. } => "merge the branches with Alembic first, or `stamp` one revision with --purge".into(),
-            Error::LockTimeout { .. } => "another run is still migrating this database; wait for it, or find the process that holds the lock".into(),
+            Error::LockTimeout { .. } => "another run is still migrating this database: wait for it (--lock-wait sets how long), or stop the process that holds the lock".into(),
+            Error::LockNotHeld { .. } => "run migrations over a direct connection to the server, or through a pool in session mode; a session lock cannot hold across a transaction pooler".into(),
             Error::OfflineUnknownTable(_) => "run the upgrade against the database, or create the table with the chain's own operations".into(),
             Error::DirectoryDrift(_) => "rebuild the binary (cargo build) so that it includes the change".into(),
             Error::ModelsDiffer(_) => "run `migrate revision --autogenerate -m \"...\"`, or fix schema.rs".into(),

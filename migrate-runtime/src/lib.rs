@@ -57,7 +57,7 @@ pub use db::conn::AnyConnection;
 pub use dialect::Dialect;
 pub use error::{Error, HalfApplied, Result};
 pub use migrate_macros::{embed_migrations, migration};
-pub use run::executor::{Direction, Migrator, Step, DEFAULT_VERSION_TABLE};
+pub use run::executor::{Direction, Migrator, Step, DEFAULT_LOCK_WAIT, DEFAULT_VERSION_TABLE};
 pub use run::ledger::{LedgerEntry, LedgerState};
 
 /// What a migration file needs: `use migrate_runtime::prelude::*;`.
@@ -89,7 +89,9 @@ pub mod prelude {
 /// ```
 pub fn upgrade_to_head(chain: &Chain, url: &str) -> Result<Option<String>> {
     let mut conn = AnyConnection::establish(url)?;
-    let mut migrator = Migrator::new(chain).on_step(|s| eprintln!("{}", s.log_line()));
+    let mut migrator = Migrator::new(chain)
+        .on_step(|s| eprintln!("{}", s.log_line()))
+        .on_lock_wait(|w| eprintln!("{w}"));
     migrator.upgrade(&mut conn, "head")?;
     migrator.current(&mut conn)
 }

@@ -29,10 +29,6 @@ fn long_up(op: &mut Op) -> Result<()> {
         .column(col::<Integer>("id").primary_key());
     Ok(())
 }
-fn long_down(op: &mut Op) -> Result<()> {
-    op.drop_table(LONG_B);
-    Ok(())
-}
 fn index_up(op: &mut Op) -> Result<()> {
     op.create_index(LONG_A, "keep", ["v"]);
     Ok(())

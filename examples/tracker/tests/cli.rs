@@ -643,3 +643,29 @@ fn a_live_postgres_url_with_a_password_never_shows_it() {
         );
     }
 }
+
+#[test]
+fn a_held_run_lock_is_waited_for_visibly_and_given_up_on_at_lock_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let u = format!("sqlite:///{}", db.display());
+    ok(&u, &["upgrade", "a1b2"]);
+    // Another run's lock: the OS lock on the lock file beside the database.
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.path().join("app.db-migrate.lock"))
+        .unwrap();
+    held.try_lock().unwrap();
+    let se = fails(Some(&u), &["--lock-wait", "2s", "upgrade"], 1);
+    assert!(se.contains("Waiting for "), "{se}");
+    assert!(se.contains("timed out after 2 s"), "{se}");
+    assert!(se.contains("hint: another run is still migrating"), "{se}");
+    assert_eq!(ok(&u, &["current"]).0, "a1b2c3d4e5f6\n", "nothing ran");
+    drop(held);
+    ok(&u, &["--lock-wait", "2s", "upgrade"]);
+    assert_eq!(ok(&u, &["current"]).0, format!("{HEAD} (head)\n"));
+    let se = fails(Some(&u), &["--lock-wait", "soon", "upgrade"], 2);
+    assert!(se.contains("not a duration"), "{se}");
+}

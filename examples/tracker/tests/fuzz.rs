@@ -146,6 +146,23 @@ fn command() -> impl Strategy<Value = Vec<String>> {
             "--backup-keep".into(),
             t
         ]),
+        (
+            number(),
+            prop_oneof![
+                Just(""),
+                Just("s"),
+                Just("ms"),
+                Just("m"),
+                Just("h"),
+                Just("x")
+            ]
+        )
+            .prop_map(|(n, u)| vec![
+                "--lock-wait".into(),
+                format!("{n}{u}"),
+                "stamp".into(),
+                "head".into()
+            ]),
         Just(vec!["current".into(), "-v".into()]),
         Just(vec!["check".into()]),
         Just(vec!["history".into(), "-i".into()]),

@@ -43,6 +43,15 @@ pub(crate) enum RunLock {
     PerStep(Option<String>),
 }
 
+/// One attempt at the run lock.
+#[derive(Debug)]
+pub(crate) enum TryLock {
+    /// Taken.
+    Taken(RunLock),
+    /// Another run holds it: the lock, as messages name it.
+    Busy(String),
+}
+
 /// One database's way of doing what the executor needs.
 pub(crate) trait Backend: Sync {
     /// The dialect the operations render to.
@@ -61,9 +70,20 @@ pub(crate) trait Backend: Sync {
     /// `\x1e`: a whole row in one column, which reads far faster than many.
     fn joined(&self, exprs: &[&str]) -> String;
 
-    /// Takes the run lock named after `version_table`, waiting for another run
-    /// to release it.
-    fn lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<RunLock>;
+    /// Tries once, without waiting, to take the run lock named after
+    /// `version_table`. The executor polls it: a blocking lock call would be
+    /// silent while it waits, and a user's `lock_timeout` would break it.
+    fn try_lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<TryLock>;
+
+    /// Who holds the run lock, for the messages of a run that waits for it:
+    /// a process id, a connection, since when. `None` when it cannot be told.
+    fn lock_holder(
+        &self,
+        _conn: &mut AnyConnection,
+        _version_table: &str,
+    ) -> Result<Option<String>> {
+        Ok(None)
+    }
 
     /// Releases what [`Backend::lock`] took.
     fn unlock(&self, conn: &mut AnyConnection, version_table: &str, lock: RunLock) -> Result<()>;

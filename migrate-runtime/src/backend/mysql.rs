@@ -1,7 +1,7 @@
 //! MySQL and MariaDB: `GET_LOCK` as the run lock, DDL that commits implicitly,
 //! live column definitions for `MODIFY`, and the schema from information_schema.
 
-use super::{Backend, Capabilities, RunLock};
+use super::{Backend, Capabilities, RunLock, TryLock};
 use crate::db::conn::AnyConnection;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -15,9 +15,6 @@ pub(crate) struct Mysql;
 fn q(s: &str) -> String {
     Dialect::Mysql.quote_str(s)
 }
-
-/// How long `GET_LOCK` waits for another run, in seconds.
-const LOCK_WAIT_SECS: u64 = 600;
 
 /// The lock's name: GET_LOCK names are limited to 64 characters, so the
 /// database and table names are hashed into it.
@@ -61,19 +58,28 @@ impl Backend for Mysql {
         format!("CONCAT({})", parts.join(", CHAR(31), "))
     }
 
-    fn lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<RunLock> {
+    fn try_lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<TryLock> {
         let got = conn.query_text(&format!(
-            "SELECT CAST(GET_LOCK({}, {LOCK_WAIT_SECS}) AS CHAR) AS v",
+            "SELECT CAST(GET_LOCK({}, 0) AS CHAR) AS v",
             lock_name(version_table)
         ))?;
-        if got.first().and_then(|v| v.as_deref()) == Some("1") {
-            Ok(RunLock::Session)
-        } else {
-            Err(Error::LockTimeout {
-                waited: std::time::Duration::from_secs(LOCK_WAIT_SECS),
-                lock: "its lock".into(),
-            })
-        }
+        Ok(match got.first().and_then(|v| v.as_deref()) {
+            Some("1") => TryLock::Taken(RunLock::Session),
+            _ => TryLock::Busy("its named lock (GET_LOCK)".into()),
+        })
+    }
+
+    fn lock_holder(&self, conn: &mut AnyConnection, version_table: &str) -> Result<Option<String>> {
+        Ok(conn
+            .query_text(&format!(
+                "SELECT CAST(CONCAT('connection ', p.ID, ', user ', p.USER, '@', p.HOST, \
+                 ', ', p.COMMAND, ' for ', p.TIME, ' s') AS CHAR) AS v \
+                 FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK({})",
+                lock_name(version_table)
+            ))?
+            .into_iter()
+            .flatten()
+            .next())
     }
 
     fn unlock(&self, conn: &mut AnyConnection, version_table: &str, _lock: RunLock) -> Result<()> {

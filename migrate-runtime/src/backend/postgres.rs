@@ -1,7 +1,7 @@
 //! PostgreSQL: a session advisory lock as the run lock, transactional DDL, and
 //! the schema read from the catalogs of the current schema.
 
-use super::{lock_key, Backend, Capabilities, RunLock};
+use super::{lock_key, Backend, Capabilities, RunLock, TryLock};
 #[cfg(feature = "introspect")]
 use super::{nullable_field, rows};
 use crate::db::conn::AnyConnection;
@@ -23,6 +23,18 @@ fn regclass(table: &str) -> String {
     format!(
         "(quote_ident(current_schema()) || '.' || quote_ident({}))::regclass",
         q(table)
+    )
+}
+
+/// The pg_locks condition of a session advisory lock on a 64-bit key: its
+/// high half is `classid`, its low half `objid`, and `objsubid` is 1.
+/// `alias` qualifies the columns (`l.` or nothing).
+fn advisory(key: i64, alias: &str) -> String {
+    format!(
+        "{alias}locktype = 'advisory' AND {alias}objsubid = 1 \
+         AND {alias}classid = CAST({} AS oid) AND {alias}objid = CAST({} AS oid)",
+        (key as u64) >> 32,
+        (key as u64) & 0xffff_ffff
     )
 }
 
@@ -59,12 +71,46 @@ impl Backend for Postgres {
         parts.join(" || chr(31) || ")
     }
 
-    fn lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<RunLock> {
-        conn.execute(&format!(
-            "SELECT pg_advisory_lock({})",
-            lock_key(version_table)
+    fn try_lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<TryLock> {
+        let key = lock_key(version_table);
+        let got = conn.query_text(&format!(
+            "SELECT CAST(pg_try_advisory_lock({key}) AS TEXT) AS v"
         ))?;
-        Ok(RunLock::Session)
+        if got.first().and_then(|v| v.as_deref()) != Some("true") {
+            return Ok(TryLock::Busy(format!("the advisory lock {key}")));
+        }
+        // A transaction-mode pooler (pgbouncer) may run the next statement on
+        // another server session: then nobody holds the lock this run thinks
+        // it holds. Checked from pg_locks, in a statement of its own.
+        let held = conn.query_text(&format!(
+            "SELECT CAST(count(*) AS TEXT) AS v FROM pg_locks WHERE {} AND pid = pg_backend_pid()",
+            advisory(key, "")
+        ))?;
+        if held.first().and_then(|v| v.as_deref()) == Some("0") {
+            return Err(Error::LockNotHeld {
+                lock: format!("the advisory lock {key}"),
+            });
+        }
+        Ok(TryLock::Taken(RunLock::Session))
+    }
+
+    fn lock_holder(&self, conn: &mut AnyConnection, version_table: &str) -> Result<Option<String>> {
+        let key = lock_key(version_table);
+        Ok(conn
+            .query_text(&format!(
+                "SELECT 'pid ' || a.pid \
+                 || coalesce(', application ' || quote_literal(nullif(a.application_name, '')), '') \
+                 || coalesce(', user ' || a.usename, '') \
+                 || coalesce(', from ' || host(a.client_addr), ', local') \
+                 || coalesce(', ' || a.state, '') \
+                 || coalesce(' since ' || to_char(a.state_change AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC', '') AS v \
+                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                 WHERE {} AND l.granted LIMIT 1",
+                advisory(key, "l.")
+            ))?
+            .into_iter()
+            .flatten()
+            .next())
     }
 
     fn unlock(&self, conn: &mut AnyConnection, version_table: &str, _lock: RunLock) -> Result<()> {

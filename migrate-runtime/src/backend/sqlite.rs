@@ -1,9 +1,7 @@
 //! SQLite: an OS file lock as the run lock, table rebuilds with foreign key
 //! enforcement off, and the schema read from `sqlite_master` and pragmas.
 
-use std::time::{Duration, Instant};
-
-use super::{lock_key, Backend, Capabilities, RunLock};
+use super::{lock_key, Backend, Capabilities, RunLock, TryLock};
 #[cfg(feature = "introspect")]
 use super::{nullable_field, rows};
 use crate::db::conn::AnyConnection;
@@ -19,10 +17,28 @@ fn q(s: &str) -> String {
     Dialect::Sqlite.quote_str(s)
 }
 
-/// How long a run waits for another run's lock file.
-const LOCK_WAIT: Duration = Duration::from_secs(600);
-
 impl Sqlite {
+    /// The lock file of `version_table`'s run lock beside the database file;
+    /// `None` for an in-memory database, which no other process can reach.
+    fn lock_path(conn: &mut AnyConnection, version_table: &str) -> Result<Option<String>> {
+        let path = Self::first_text(
+            conn,
+            "SELECT file AS v FROM pragma_database_list WHERE name = 'main'",
+        )?
+        .unwrap_or_default();
+        if path.is_empty() {
+            return Ok(None);
+        }
+        // One lock per version table, as on PostgreSQL and MySQL: two chains
+        // sharing a database file do not wait for each other.
+        let suffix = if version_table == crate::sql::version::DEFAULT_VERSION_TABLE {
+            String::new()
+        } else {
+            format!("-{:016x}", lock_key(version_table))
+        };
+        Ok(Some(format!("{path}-migrate{suffix}.lock")))
+    }
+
     fn foreign_keys_on(conn: &mut AnyConnection) -> Result<bool> {
         Ok(conn
             .query_text("SELECT CAST(foreign_keys AS TEXT) AS v FROM pragma_foreign_keys")?
@@ -75,50 +91,52 @@ impl Backend for Sqlite {
     /// the file cannot be created (a read-only directory), the run goes on with
     /// the per-step write lock only, which holds for migrations that run in a
     /// transaction; the executor refuses the others.
-    fn lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<RunLock> {
-        let path = Self::first_text(
-            conn,
-            "SELECT file AS v FROM pragma_database_list WHERE name = 'main'",
-        )?
-        .unwrap_or_default();
-        if path.is_empty() {
-            return Ok(RunLock::PerStep(None));
-        }
-        // One lock per version table, as on PostgreSQL and MySQL: two chains
-        // sharing a database file do not wait for each other.
-        let suffix = if version_table == crate::sql::version::DEFAULT_VERSION_TABLE {
-            String::new()
-        } else {
-            format!("-{:016x}", lock_key(version_table))
+    fn try_lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<TryLock> {
+        let Some(lock_path) = Self::lock_path(conn, version_table)? else {
+            return Ok(TryLock::Taken(RunLock::PerStep(None)));
         };
-        let lock_path = format!("{path}-migrate{suffix}.lock");
-        let Ok(file) = std::fs::OpenOptions::new()
+        let Ok(mut file) = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&lock_path)
         else {
-            return Ok(RunLock::PerStep(Some(lock_path)));
+            return Ok(TryLock::Taken(RunLock::PerStep(Some(lock_path))));
         };
-        let deadline = Instant::now() + LOCK_WAIT;
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(RunLock::File { _held: file }),
-                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(Error::LockTimeout {
-                        waited: LOCK_WAIT,
-                        lock: lock_path,
-                    })
-                }
-                // A file system without locks: fall back to the per-step write lock.
-                Err(std::fs::TryLockError::Error(_)) => {
-                    return Ok(RunLock::PerStep(Some(lock_path)))
-                }
+        match file.try_lock() {
+            Ok(()) => {
+                // Who holds it, for runs that wait: read by `lock_holder`.
+                use std::io::{Seek, Write};
+                let me = format!(
+                    "pid {} since {} UTC",
+                    std::process::id(),
+                    crate::clock::date_time()
+                );
+                let noted = file
+                    .set_len(0)
+                    .and_then(|()| file.rewind())
+                    .and_then(|()| file.write_all(me.as_bytes()));
+                // The note only helps a waiting run's message; the lock holds without it.
+                drop(noted);
+                Ok(TryLock::Taken(RunLock::File { _held: file }))
+            }
+            Err(std::fs::TryLockError::WouldBlock) => Ok(TryLock::Busy(lock_path)),
+            // A file system without locks: fall back to the per-step write lock.
+            Err(std::fs::TryLockError::Error(_)) => {
+                Ok(TryLock::Taken(RunLock::PerStep(Some(lock_path))))
             }
         }
+    }
+
+    fn lock_holder(&self, conn: &mut AnyConnection, version_table: &str) -> Result<Option<String>> {
+        let Some(path) = Self::lock_path(conn, version_table)? else {
+            return Ok(None);
+        };
+        Ok(std::fs::read_to_string(path)
+            .ok()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()))
     }
 
     fn unlock(&self, _conn: &mut AnyConnection, _version_table: &str, lock: RunLock) -> Result<()> {

@@ -37,6 +37,7 @@ pub(super) fn restore(
     u: &str,
     from: &Path,
     check_only: bool,
+    lock_wait: Option<std::time::Duration>,
 ) -> Result<i32> {
     let db = sqlite_path(u, "restore")?;
     let from = std::path::absolute(from).map_err(|e| Error::Io {
@@ -67,7 +68,7 @@ pub(super) fn restore(
     }
     if db.exists() {
         let mut conn = AnyConnection::establish_target(&url::Target::SqliteFile(db.clone()), u)?;
-        let mut m = Migrator::new(chain).version_table(table);
+        let mut m = super::migrator(chain, table, lock_wait);
         let saved = m.locked(&mut conn, |conn| {
             let saved = backup::take(conn, None)?;
             backup::replace_database(&from, &db)?;

@@ -19,6 +19,7 @@ struct Ctx<'c> {
     table: String,
     url: Option<String>,
     schema: Option<PathBuf>,
+    lock_wait: Option<std::time::Duration>,
 }
 
 impl Ctx<'_> {
@@ -58,6 +59,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
         table: cli.version_table,
         url: cli.url,
         schema: cli.schema,
+        lock_wait: cli.lock_wait,
     };
     match cli.command {
         Command::Upgrade {
@@ -105,7 +107,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
         }
         Command::Restore { backup, check } => {
             let u = database_url(ctx.url.as_deref())?;
-            backup::restore(chain, &ctx.table, &u, &backup, check)
+            backup::restore(chain, &ctx.table, &u, &backup, check, ctx.lock_wait)
         }
         Command::Current { verbose } => current(&ctx, verbose),
         Command::History {
@@ -124,7 +126,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
         Command::Heads { verbose } => heads(&ctx, verbose),
         Command::Stamp { rev, purge } => {
             let (mut conn, _) = ctx.connect()?;
-            let rev = migrator(chain, &ctx.table).stamp(&mut conn, &rev, purge)?;
+            let rev = migrator(chain, &ctx.table, ctx.lock_wait).stamp(&mut conn, &rev, purge)?;
             eprintln!("Stamped the database at {}", rev.unwrap_or("<base>"));
             Ok(0)
         }
@@ -136,7 +138,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
                 .unwrap_or_else(|| "unknown".into());
             let i = chain.find(&rev)?;
             let rev = chain.migrations()[i].revision();
-            if migrator(chain, &ctx.table).accept(&mut conn, rev, &by)? {
+            if migrator(chain, &ctx.table, ctx.lock_wait).accept(&mut conn, rev, &by)? {
                 eprintln!("Accepted the new checksum of {rev} (reviewed by {by})");
             } else {
                 eprintln!("Nothing to accept: {rev} is not applied here, or the ledger already holds the checksum of its code");
@@ -147,7 +149,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             let (mut conn, _) = ctx.connect()?;
             let i = chain.find(&rev)?;
             let rev = chain.migrations()[i].revision();
-            migrator(chain, &ctx.table).forget(&mut conn, rev)?;
+            migrator(chain, &ctx.table, ctx.lock_wait).forget(&mut conn, rev)?;
             eprintln!("Forgot the unfinished run of {rev}");
             Ok(0)
         }
@@ -176,7 +178,7 @@ fn migrate(ctx: &Ctx<'_>, target: &str, direction: Direction, run: RunOptions) -
         backup::sqlite_path(&u, "--backup")?;
     }
     let mut conn = AnyConnection::establish(&u)?;
-    let mut m = migrator(ctx.chain, &ctx.table)
+    let mut m = migrator(ctx.chain, &ctx.table, ctx.lock_wait)
         .one_transaction(run.one_transaction)
         .out_of_order(run.out_of_order);
     if let Some(keep) = run.backup {

@@ -42,8 +42,32 @@ struct Cli {
     /// diesel schema file for autogenerate and check (default: src/schema.rs beside the migrations directory)
     #[arg(long, global = true)]
     schema: Option<PathBuf>,
+    /// How long to wait for another run's lock before giving up: 90s, 10m, 1h, 500ms (default 10m)
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    lock_wait: Option<std::time::Duration>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `90`, `90s`, `10m`, `1h`, `500ms`: a duration, without overflow whatever the digits.
+fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration: write e.g. 90s, 10m, 1h or 500ms"))?;
+    let ms_per: u64 = match unit {
+        "ms" => 1,
+        "" | "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(format!("unknown unit `{unit}`: use ms, s, m or h")),
+    };
+    n.checked_mul(ms_per)
+        .filter(|&ms| ms <= 7 * 24 * 3_600_000)
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| format!("`{s}` is too long: at most a week"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -257,12 +281,21 @@ fn rev_label(chain: &Chain, p: Position) -> String {
     }
 }
 
-/// A migrator that prints each step, numbered when a long run goes to a terminal.
-fn migrator<'a>(chain: &'a Chain, table: &str) -> Migrator<'a> {
+/// A migrator that prints each step, numbered when a long run goes to a
+/// terminal, and who holds the run lock while it waits for it.
+fn migrator<'a>(
+    chain: &'a Chain,
+    table: &str,
+    lock_wait: Option<std::time::Duration>,
+) -> Migrator<'a> {
     let mut n = 0usize;
     let total = chain.len();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && total > 20;
-    Migrator::new(chain).version_table(table).on_step(move |s| {
+    let m = Migrator::new(chain)
+        .version_table(table)
+        .lock_wait(lock_wait.unwrap_or(crate::run::executor::DEFAULT_LOCK_WAIT))
+        .on_lock_wait(|w| eprintln!("{w}"));
+    m.on_step(move |s| {
         n += 1;
         if progress {
             eprintln!("[{n}] {}", s.log_line());
@@ -270,4 +303,30 @@ fn migrator<'a>(chain: &'a Chain, table: &str) -> Migrator<'a> {
             eprintln!("{}", s.log_line());
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        for bad in [
+            "",
+            "s",
+            "-1s",
+            "1.5s",
+            "10d",
+            "99999999999999999999h",
+            "18446744073709551615h",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -12,9 +12,9 @@
 //!   be missing, every step also takes the write lock and re-reads the version
 //!   under it. Concurrent processes apply each migration exactly once.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::backend::{self, Backend, RunLock};
+use crate::backend::{self, Backend, RunLock, TryLock};
 use crate::chain::{Chain, Position};
 use crate::db::conn::AnyConnection;
 use crate::dialect::Dialect;
@@ -84,6 +84,7 @@ pub(crate) fn format_duration(d: Duration) -> String {
 }
 
 type Observer<'a> = Box<dyn FnMut(&Step) + 'a>;
+type LockObserver<'a> = Box<dyn FnMut(&str) + 'a>;
 
 /// Runs a chain against a database.
 ///
@@ -125,7 +126,13 @@ pub struct Migrator<'a> {
     pub(crate) last_backup: Option<std::path::PathBuf>,
     /// The run lock the last run could not take, if it could not.
     pub(crate) last_lockless: Option<String>,
+    /// How long a run waits for another run's lock.
+    pub(crate) lock_wait: Duration,
+    pub(crate) lock_observer: Option<LockObserver<'a>>,
 }
+
+/// How long a run waits for the run lock unless told otherwise.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(600);
 
 impl<'a> Migrator<'a> {
     /// A migrator for `chain` with Alembic's version table.
@@ -141,6 +148,8 @@ impl<'a> Migrator<'a> {
             backup: None,
             last_backup: None,
             last_lockless: None,
+            lock_wait: DEFAULT_LOCK_WAIT,
+            lock_observer: None,
         }
     }
 
@@ -195,6 +204,23 @@ impl<'a> Migrator<'a> {
     /// The backup the last run took ([`Migrator::backup_first`]), if any.
     pub fn last_backup(&self) -> Option<&std::path::Path> {
         self.last_backup.as_deref()
+    }
+
+    /// How long an upgrade, downgrade or stamp waits for another run to
+    /// release the run lock before it fails with [`Error::LockTimeout`]
+    /// (default [`DEFAULT_LOCK_WAIT`], ten minutes). The lock is polled, never
+    /// waited for inside the database, so a `lock_timeout` the connection
+    /// carries cannot make the wait fail early.
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// Called while a run waits for the run lock, after a second and then
+    /// every five seconds, with a line saying who holds it.
+    pub fn on_lock_wait(mut self, f: impl FnMut(&str) + 'a) -> Self {
+        self.lock_observer = Some(Box::new(f));
+        self
     }
 
     /// The run lock the last command could not take (a SQLite lock file that
@@ -314,6 +340,43 @@ impl<'a> Migrator<'a> {
         }
     }
 
+    /// Polls the run lock until it is taken or [`Migrator::lock_wait`] has
+    /// passed, saying who holds it while it waits.
+    fn take_lock(&mut self, conn: &mut AnyConnection, b: &dyn Backend) -> Result<RunLock> {
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(5);
+        let mut report_at = start + Duration::from_secs(1);
+        loop {
+            let name = match b.try_lock(conn, &self.version_table)? {
+                TryLock::Taken(lock) => return Ok(lock),
+                TryLock::Busy(name) => name,
+            };
+            let now = Instant::now();
+            let waited = now.duration_since(start);
+            if waited >= self.lock_wait {
+                return Err(Error::LockTimeout {
+                    waited,
+                    lock: name,
+                    holder: b.lock_holder(conn, &self.version_table)?,
+                });
+            }
+            if now >= report_at {
+                report_at = now + Duration::from_secs(5);
+                if let Some(f) = self.lock_observer.as_mut() {
+                    let holder = b.lock_holder(conn, &self.version_table)?;
+                    f(&format!(
+                        "Waiting for {name}, held by {} ({} s so far, giving up after {} s)",
+                        holder.as_deref().unwrap_or("another run"),
+                        waited.as_secs(),
+                        self.lock_wait.as_secs()
+                    ));
+                }
+            }
+            std::thread::sleep(pause.min(self.lock_wait - waited));
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+    }
+
     /// Runs `f` under the run lock, as a migration run would (`migrate restore`).
     #[cfg(feature = "cli")]
     pub(crate) fn locked<T>(
@@ -339,7 +402,7 @@ impl<'a> Migrator<'a> {
         ] {
             b.dialect().check_identifier("version table", &name)?;
         }
-        let lock = b.lock(conn, &self.version_table)?;
+        let lock = self.take_lock(conn, b)?;
         self.lockless = match &lock {
             RunLock::PerStep(missing) => missing.clone(),
             _ => None,

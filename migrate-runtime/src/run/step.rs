@@ -612,7 +612,7 @@ impl Facts for LiveFacts<'_> {
 #[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use super::*;
-    use crate::backend::{Capabilities, RunLock};
+    use crate::backend::{Capabilities, RunLock, TryLock};
     use crate::dialect::Dialect;
 
     /// A backend whose foreign keys cannot be switched back on.
@@ -637,8 +637,8 @@ mod tests {
         fn joined(&self, exprs: &[&str]) -> String {
             exprs.join(", ")
         }
-        fn lock(&self, _: &mut AnyConnection, _: &str) -> Result<RunLock> {
-            Ok(RunLock::PerStep(None))
+        fn try_lock(&self, _: &mut AnyConnection, _: &str) -> Result<TryLock> {
+            Ok(TryLock::Taken(RunLock::PerStep(None)))
         }
         fn unlock(&self, _: &mut AnyConnection, _: &str, _: RunLock) -> Result<()> {
             Ok(())
