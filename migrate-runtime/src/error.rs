@@ -225,6 +225,23 @@ pub enum Error {
         /// Who held it, when the database could tell.
         holder: Option<String>,
     },
+    /// A migration's DDL timed out waiting for a table lock on every attempt;
+    /// each attempt was rolled back.
+    #[error("{direction} {revision} gave up after {attempts} attempts: each waited {} ms for a lock on table {table} and was rolled back{}", timeout.as_millis(), blockers.as_ref().map_or(String::new(), |b| format!("; held by {b}")))]
+    LockRetriesExhausted {
+        /// `upgrade` or `downgrade`.
+        direction: &'static str,
+        /// The migration.
+        revision: String,
+        /// The table it waited for.
+        table: String,
+        /// How many times it tried.
+        attempts: u32,
+        /// How long each attempt waited.
+        timeout: Duration,
+        /// The sessions holding locks on the table at the last attempt.
+        blockers: Option<String>,
+    },
     /// The run lock was taken but is not held by this session afterwards: a
     /// transaction-mode connection pooler ran the statements on different
     /// server sessions. Nothing was changed.
@@ -364,6 +381,7 @@ impl Error {
             Error::Irreversible { .. } => "write a downgrade for it, or restore a backup".into(),
             Error::MultipleVersions { .. } => "merge the branches with Alembic first, or `stamp` one revision with --purge".into(),
             Error::LockTimeout { .. } => "another run is still migrating this database: wait for it (--lock-wait sets how long), or stop the process that holds the lock".into(),
+            Error::LockRetriesExhausted { .. } => "the database is unchanged: run again when the sessions holding the table are done (or end them, e.g. pg_terminate_backend(pid)); --lock-timeout and --lock-retries set how long and how often a migration waits".into(),
             Error::LockNotHeld { .. } => "run migrations over a direct connection to the server, or through a pool in session mode; a session lock cannot hold across a transaction pooler".into(),
             Error::OfflineUnknownTable(_) => "run the upgrade against the database, or create the table with the chain's own operations".into(),
             Error::DirectoryDrift(_) => "rebuild the binary (cargo build) so that it includes the change".into(),

@@ -57,7 +57,10 @@ pub use db::conn::AnyConnection;
 pub use dialect::Dialect;
 pub use error::{Error, HalfApplied, Result};
 pub use migrate_macros::{embed_migrations, migration};
-pub use run::executor::{Direction, Migrator, Step, DEFAULT_LOCK_WAIT, DEFAULT_VERSION_TABLE};
+pub use run::executor::{
+    Direction, Migrator, Step, DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT,
+    DEFAULT_VERSION_TABLE,
+};
 pub use run::ledger::{LedgerEntry, LedgerState};
 
 /// What a migration file needs: `use migrate_runtime::prelude::*;`.

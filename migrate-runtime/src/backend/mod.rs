@@ -85,7 +85,31 @@ pub(crate) trait Backend: Sync {
         Ok(None)
     }
 
-    /// Releases what [`Backend::lock`] took.
+    /// Makes the statements of the migration about to run wait at most
+    /// `timeout` for a table lock, so that DDL queued behind a long query does
+    /// not queue every other query behind itself. `in_transaction`: the
+    /// migration's transaction has just begun (else each statement commits).
+    fn limit_lock_waits(
+        &self,
+        _conn: &mut AnyConnection,
+        _timeout: std::time::Duration,
+        _in_transaction: bool,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether `e` is a statement that gave up waiting for a table lock.
+    fn is_lock_timeout(&self, _e: &crate::error::Error) -> bool {
+        false
+    }
+
+    /// The other sessions holding locks on `table`, for the message of a
+    /// migration that timed out waiting for it.
+    fn lock_blockers(&self, _conn: &mut AnyConnection, _table: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// Releases what [`Backend::try_lock`] took.
     fn unlock(&self, conn: &mut AnyConnection, version_table: &str, lock: RunLock) -> Result<()>;
 
     /// The live definition of `table.column`, where a rendering needs it (MySQL's

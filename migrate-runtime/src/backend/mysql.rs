@@ -69,6 +69,23 @@ impl Backend for Mysql {
         })
     }
 
+    fn limit_lock_waits(
+        &self,
+        conn: &mut AnyConnection,
+        timeout: std::time::Duration,
+        _in_transaction: bool,
+    ) -> Result<()> {
+        // Metadata locks, which DDL waits for; MySQL counts whole seconds.
+        conn.execute(&format!(
+            "SET SESSION lock_wait_timeout = {}",
+            timeout.as_secs().max(1)
+        ))
+    }
+
+    fn is_lock_timeout(&self, e: &Error) -> bool {
+        e.to_string().contains("Lock wait timeout exceeded")
+    }
+
     fn lock_holder(&self, conn: &mut AnyConnection, version_table: &str) -> Result<Option<String>> {
         Ok(conn
             .query_text(&format!(

@@ -94,6 +94,60 @@ impl Backend for Postgres {
         Ok(TryLock::Taken(RunLock::Session))
     }
 
+    fn limit_lock_waits(
+        &self,
+        conn: &mut AnyConnection,
+        timeout: std::time::Duration,
+        in_transaction: bool,
+    ) -> Result<()> {
+        if !in_transaction {
+            // A migration outside a transaction (CREATE INDEX CONCURRENTLY)
+            // waits as the session is configured.
+            return Ok(());
+        }
+        // LOCAL: it ends with the migration's transaction.
+        conn.execute(&format!(
+            "SET LOCAL lock_timeout = '{}ms'",
+            timeout.as_millis().max(1)
+        ))
+    }
+
+    fn is_lock_timeout(&self, e: &Error) -> bool {
+        // SQLSTATE 55P03; diesel passes on the message, not the code.
+        let mut cur = Some(e);
+        while let Some(err) = cur {
+            if let Error::Database(d) = err {
+                return d
+                    .to_string()
+                    .contains("canceling statement due to lock timeout");
+            }
+            cur = match err {
+                Error::MigrationFailed { source, .. } => Some(source),
+                Error::Cleanup { source, .. } => Some(source),
+                _ => None,
+            };
+        }
+        false
+    }
+
+    fn lock_blockers(&self, conn: &mut AnyConnection, table: &str) -> Result<Option<String>> {
+        Ok(conn
+            .query_text(&format!(
+                "SELECT string_agg(DISTINCT 'pid ' || a.pid \
+                 || coalesce(' (' || nullif(a.application_name, '') || ')', '') \
+                 || coalesce(', ' || a.state, '') \
+                 || coalesce(', transaction open since ' || to_char(a.xact_start AT TIME ZONE 'UTC', 'HH24:MI:SS') || ' UTC', '') \
+                 || ', ' || l.mode || ': ' || left(coalesce(a.query, ''), 60), '; ') AS v \
+                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                 WHERE l.relation = to_regclass(quote_ident(current_schema()) || '.' || quote_ident({})) \
+                 AND l.granted AND l.pid <> pg_backend_pid()",
+                q(table)
+            ))?
+            .into_iter()
+            .flatten()
+            .next())
+    }
+
     fn lock_holder(&self, conn: &mut AnyConnection, version_table: &str) -> Result<Option<String>> {
         let key = lock_key(version_table);
         Ok(conn

@@ -37,7 +37,7 @@ pub(super) fn restore(
     u: &str,
     from: &Path,
     check_only: bool,
-    lock_wait: Option<std::time::Duration>,
+    locks: super::Locks,
 ) -> Result<i32> {
     let db = sqlite_path(u, "restore")?;
     let from = std::path::absolute(from).map_err(|e| Error::Io {
@@ -68,7 +68,7 @@ pub(super) fn restore(
     }
     if db.exists() {
         let mut conn = AnyConnection::establish_target(&url::Target::SqliteFile(db.clone()), u)?;
-        let mut m = super::migrator(chain, table, lock_wait);
+        let mut m = super::migrator(chain, table, locks);
         let saved = m.locked(&mut conn, |conn| {
             let saved = backup::take(conn, None)?;
             backup::replace_database(&from, &db)?;

@@ -19,7 +19,7 @@ struct Ctx<'c> {
     table: String,
     url: Option<String>,
     schema: Option<PathBuf>,
-    lock_wait: Option<std::time::Duration>,
+    locks: super::Locks,
 }
 
 impl Ctx<'_> {
@@ -59,7 +59,11 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
         table: cli.version_table,
         url: cli.url,
         schema: cli.schema,
-        lock_wait: cli.lock_wait,
+        locks: super::Locks {
+            wait: cli.lock_wait,
+            timeout: cli.lock_timeout,
+            retries: cli.lock_retries,
+        },
     };
     match cli.command {
         Command::Upgrade {
@@ -107,7 +111,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
         }
         Command::Restore { backup, check } => {
             let u = database_url(ctx.url.as_deref())?;
-            backup::restore(chain, &ctx.table, &u, &backup, check, ctx.lock_wait)
+            backup::restore(chain, &ctx.table, &u, &backup, check, ctx.locks)
         }
         Command::Current { verbose } => current(&ctx, verbose),
         Command::History {
@@ -126,7 +130,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
         Command::Heads { verbose } => heads(&ctx, verbose),
         Command::Stamp { rev, purge } => {
             let (mut conn, _) = ctx.connect()?;
-            let rev = migrator(chain, &ctx.table, ctx.lock_wait).stamp(&mut conn, &rev, purge)?;
+            let rev = migrator(chain, &ctx.table, ctx.locks).stamp(&mut conn, &rev, purge)?;
             eprintln!("Stamped the database at {}", rev.unwrap_or("<base>"));
             Ok(0)
         }
@@ -138,7 +142,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
                 .unwrap_or_else(|| "unknown".into());
             let i = chain.find(&rev)?;
             let rev = chain.migrations()[i].revision();
-            if migrator(chain, &ctx.table, ctx.lock_wait).accept(&mut conn, rev, &by)? {
+            if migrator(chain, &ctx.table, ctx.locks).accept(&mut conn, rev, &by)? {
                 eprintln!("Accepted the new checksum of {rev} (reviewed by {by})");
             } else {
                 eprintln!("Nothing to accept: {rev} is not applied here, or the ledger already holds the checksum of its code");
@@ -149,7 +153,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             let (mut conn, _) = ctx.connect()?;
             let i = chain.find(&rev)?;
             let rev = chain.migrations()[i].revision();
-            migrator(chain, &ctx.table, ctx.lock_wait).forget(&mut conn, rev)?;
+            migrator(chain, &ctx.table, ctx.locks).forget(&mut conn, rev)?;
             eprintln!("Forgot the unfinished run of {rev}");
             Ok(0)
         }
@@ -178,7 +182,7 @@ fn migrate(ctx: &Ctx<'_>, target: &str, direction: Direction, run: RunOptions) -
         backup::sqlite_path(&u, "--backup")?;
     }
     let mut conn = AnyConnection::establish(&u)?;
-    let mut m = migrator(ctx.chain, &ctx.table, ctx.lock_wait)
+    let mut m = migrator(ctx.chain, &ctx.table, ctx.locks)
         .one_transaction(run.one_transaction)
         .out_of_order(run.out_of_order);
     if let Some(keep) = run.backup {

@@ -45,8 +45,22 @@ struct Cli {
     /// How long to wait for another run's lock before giving up: 90s, 10m, 1h, 500ms (default 10m)
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     lock_wait: Option<std::time::Duration>,
+    /// How long a migration waits for a table lock before it is rolled back and tried again; 0 waits without limit (default 3s)
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    lock_timeout: Option<std::time::Duration>,
+    /// How many times a migration that timed out waiting for a lock is tried again (default 5)
+    #[arg(long, global = true, value_name = "N")]
+    lock_retries: Option<u32>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The lock options of the command line.
+#[derive(Debug, Clone, Copy, Default)]
+struct Locks {
+    wait: Option<std::time::Duration>,
+    timeout: Option<std::time::Duration>,
+    retries: Option<u32>,
 }
 
 /// `90`, `90s`, `10m`, `1h`, `500ms`: a duration, without overflow whatever the digits.
@@ -283,17 +297,27 @@ fn rev_label(chain: &Chain, p: Position) -> String {
 
 /// A migrator that prints each step, numbered when a long run goes to a
 /// terminal, and who holds the run lock while it waits for it.
-fn migrator<'a>(
-    chain: &'a Chain,
-    table: &str,
-    lock_wait: Option<std::time::Duration>,
-) -> Migrator<'a> {
+fn migrator<'a>(chain: &'a Chain, table: &str, locks: Locks) -> Migrator<'a> {
     let mut n = 0usize;
     let total = chain.len();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && total > 20;
     let m = Migrator::new(chain)
         .version_table(table)
-        .lock_wait(lock_wait.unwrap_or(crate::run::executor::DEFAULT_LOCK_WAIT))
+        .lock_wait(
+            locks
+                .wait
+                .unwrap_or(crate::run::executor::DEFAULT_LOCK_WAIT),
+        )
+        .lock_timeout(match locks.timeout {
+            Some(t) if t.is_zero() => None,
+            Some(t) => Some(t),
+            None => Some(crate::run::executor::DEFAULT_LOCK_TIMEOUT),
+        })
+        .lock_retries(
+            locks
+                .retries
+                .unwrap_or(crate::run::executor::DEFAULT_LOCK_RETRIES),
+        )
         .on_lock_wait(|w| eprintln!("{w}"));
     m.on_step(move |s| {
         n += 1;

@@ -129,7 +129,16 @@ pub struct Migrator<'a> {
     /// How long a run waits for another run's lock.
     pub(crate) lock_wait: Duration,
     pub(crate) lock_observer: Option<LockObserver<'a>>,
+    /// How long DDL waits for a table lock before it is rolled back and tried again.
+    pub(crate) lock_timeout: Option<Duration>,
+    /// How many times a migration is tried again after a lock timeout.
+    pub(crate) lock_retries: u32,
 }
+
+/// How long a migration's statements wait for a table lock, unless told otherwise.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(3);
+/// How many times a migration that timed out waiting for a lock is tried again.
+pub const DEFAULT_LOCK_RETRIES: u32 = 5;
 
 /// How long a run waits for the run lock unless told otherwise.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(600);
@@ -150,6 +159,8 @@ impl<'a> Migrator<'a> {
             last_lockless: None,
             lock_wait: DEFAULT_LOCK_WAIT,
             lock_observer: None,
+            lock_timeout: Some(DEFAULT_LOCK_TIMEOUT),
+            lock_retries: DEFAULT_LOCK_RETRIES,
         }
     }
 
@@ -216,8 +227,29 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// How long a migration's statements wait for a table lock (PostgreSQL
+    /// `lock_timeout` within the migration's transaction, MySQL
+    /// `lock_wait_timeout`) before the migration is rolled back and tried
+    /// again; `None` waits as the connection is configured. Default
+    /// [`DEFAULT_LOCK_TIMEOUT`]: an `ALTER TABLE` queued behind a long query
+    /// otherwise queues every query on that table behind itself.
+    pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// How many times a migration that ran in its own transaction and timed
+    /// out waiting for a lock is tried again, with a growing pause and some
+    /// jitter, before the run fails with [`Error::LockRetriesExhausted`]
+    /// (default [`DEFAULT_LOCK_RETRIES`]).
+    pub fn lock_retries(mut self, retries: u32) -> Self {
+        self.lock_retries = retries;
+        self
+    }
+
     /// Called while a run waits for the run lock, after a second and then
-    /// every five seconds, with a line saying who holds it.
+    /// every five seconds, with a line saying who holds it; and before a
+    /// migration is tried again after a lock timeout, saying who blocked it.
     pub fn on_lock_wait(mut self, f: impl FnMut(&str) + 'a) -> Self {
         self.lock_observer = Some(Box::new(f));
         self

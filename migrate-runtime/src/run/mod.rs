@@ -6,4 +6,5 @@ pub(crate) mod executor;
 pub(crate) mod ledger;
 pub(crate) mod offline;
 pub(crate) mod plan;
+mod retry;
 pub(crate) mod step;

@@ -18,7 +18,7 @@ use crate::sqlite::rebuild::TableSource;
 
 /// The transaction a migration runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Txn {
+pub(super) enum Txn {
     /// Its own, committed with its version bump and ledger row.
     Own,
     /// The run-wide one ([`Migrator::one_transaction`]).
@@ -28,7 +28,7 @@ enum Txn {
     Autocommit,
 }
 
-enum StepOutcome {
+pub(super) enum StepOutcome {
     /// Applied; the tables rebuilt on the way.
     Applied(Vec<String>),
     /// Another process did it first (only where the run lock may be missing).
@@ -37,11 +37,11 @@ enum StepOutcome {
 
 /// One migration to run, one way.
 #[derive(Clone, Copy)]
-struct Job<'m> {
-    m: &'m Migration,
+pub(super) struct Job<'m> {
+    pub(super) m: &'m Migration,
     /// Its chain position.
-    index: usize,
-    direction: Direction,
+    pub(super) index: usize,
+    pub(super) direction: Direction,
 }
 
 impl Job<'_> {
@@ -51,7 +51,7 @@ impl Job<'_> {
 }
 
 /// What a run carries from one migration to the next.
-struct Run<'l> {
+pub(super) struct Run<'l> {
     ledger: &'l mut Ledger,
     recorded: Recorded,
     direction: Direction,
@@ -95,7 +95,11 @@ impl Recorded {
 }
 
 /// Records a migration's operations and prepares them for the backend.
-fn record(m: &Migration, direction: Direction, b: &dyn Backend) -> Result<Vec<Operation>> {
+pub(super) fn record(
+    m: &Migration,
+    direction: Direction,
+    b: &dyn Backend,
+) -> Result<Vec<Operation>> {
     let op = match direction {
         Direction::Upgrade => m.record_upgrade(),
         Direction::Downgrade => m.record_downgrade(),
@@ -170,6 +174,9 @@ impl Migrator<'_> {
         fk_off: bool,
     ) -> Result<Vec<Step>> {
         conn.begin()?;
+        if let Err(e) = self.limit_lock_waits(conn, b, true) {
+            return Err(abort(conn, e));
+        }
         // Without a run lock nothing held the database before this transaction:
         // read where it is again, and leave out what another run did meanwhile.
         let jobs: Vec<usize> = if self.lockless.is_some() {
@@ -264,7 +271,11 @@ impl Migrator<'_> {
                 index: i,
                 direction,
             };
-            let outcome = self.step(conn, b, run, job, ops, (txn, check_fks, started));
+            let outcome = if txn == Txn::Own {
+                self.step_retrying(conn, b, run, job, ops, (txn, check_fks, started))
+            } else {
+                self.step(conn, b, run, job, ops, (txn, check_fks, started))
+            };
             let outcome = if fk_off {
                 restoring(conn, b, outcome)
             } else {
@@ -294,7 +305,7 @@ impl Migrator<'_> {
     }
 
     /// Runs one migration in `txn`, with its ledger row and version bump.
-    fn step(
+    pub(super) fn step(
         &self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
@@ -310,6 +321,9 @@ impl Migrator<'_> {
         match txn {
             Txn::Own => {
                 conn.begin()?;
+                if let Err(e) = self.limit_lock_waits(conn, b, true) {
+                    return Err(abort(conn, e));
+                }
                 if reread {
                     if let Err(e) = self.reread(conn, b, run) {
                         return Err(abort(conn, e));
@@ -324,6 +338,7 @@ impl Migrator<'_> {
             Txn::RunWide if leaves_run_tx => conn.commit()?,
             Txn::RunWide => {}
             Txn::Autocommit => {
+                self.limit_lock_waits(conn, b, false)?;
                 if reread {
                     self.reread(conn, b, run)?;
                     if !self.needed(run, job.index) {

@@ -1,0 +1,136 @@
+//! Migrations on a busy database: their statements wait only briefly for a
+//! table lock, and a migration that gave up waiting is rolled back and tried
+//! again, a little later each time, before the run fails naming who held the
+//! table.
+//!
+//! Waiting without a limit is what turns a one-second `ALTER TABLE` into an
+//! outage: the DDL queues behind a long query for its exclusive lock, and every
+//! other query on the table queues behind the DDL.
+
+use std::time::{Duration, Instant};
+
+use super::executor::Migrator;
+use super::step::{record, Job, Run, StepOutcome, Txn};
+use crate::backend::Backend;
+use crate::db::conn::AnyConnection;
+use crate::error::{Error, Result};
+use crate::ops::Operation;
+
+impl Migrator<'_> {
+    /// Applies the lock timeout to the migration about to run.
+    pub(super) fn limit_lock_waits(
+        &self,
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+        in_transaction: bool,
+    ) -> Result<()> {
+        match self.lock_timeout {
+            Some(t) => b.limit_lock_waits(conn, t, in_transaction),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Migrator::step`] for a migration in its own transaction: after a lock
+    /// timeout (rolled back, so nothing of it stays) it is recorded again and
+    /// tried again, up to [`Migrator::lock_retries`] times.
+    pub(super) fn step_retrying(
+        &mut self,
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+        run: &mut Run<'_>,
+        job: Job<'_>,
+        mut ops: Vec<Operation>,
+        how: (Txn, bool, Instant),
+    ) -> Result<StepOutcome> {
+        let mut attempt = 1;
+        loop {
+            let table = waited_table(&ops);
+            let e = match self.step(conn, b, run, job, ops, how) {
+                Err(e) if b.is_lock_timeout(&e) => e,
+                other => return other,
+            };
+            let (Some(timeout), Some(table)) = (self.lock_timeout, table) else {
+                return Err(e);
+            };
+            let blockers = b.lock_blockers(conn, &table)?;
+            if attempt > self.lock_retries {
+                return Err(Error::LockRetriesExhausted {
+                    direction: job.direction.as_str(),
+                    revision: job.m.revision().to_owned(),
+                    table,
+                    attempts: attempt,
+                    timeout,
+                    blockers,
+                });
+            }
+            let pause = backoff(attempt);
+            if let Some(f) = self.lock_observer.as_mut() {
+                f(&format!(
+                    "{} waited {} ms for a lock on {table}{} and was rolled back; try {} of {} in {:.1} s",
+                    job.m.revision(),
+                    timeout.as_millis(),
+                    blockers
+                        .as_deref()
+                        .map_or(String::new(), |b| format!(" (held by {b})")),
+                    attempt + 1,
+                    self.lock_retries + 1,
+                    pause.as_secs_f64()
+                ));
+            }
+            std::thread::sleep(pause);
+            attempt += 1;
+            // The data steps of the last attempt were used up: record afresh.
+            ops = record(job.m, job.direction, b)?;
+        }
+    }
+}
+
+/// The table the first operation that takes a table lock works on: the one a
+/// lock timeout of this migration most likely waited for.
+fn waited_table(ops: &[Operation]) -> Option<String> {
+    ops.iter().find_map(|op| {
+        op.names()
+            .into_iter()
+            .find(|(kind, _)| *kind == "table")
+            .map(|(_, t)| t.to_owned())
+    })
+}
+
+/// The pause before try `attempt + 1`: half a second, doubling up to eight,
+/// with up to half of it again at random so that replicas spread out.
+fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(500)
+        .saturating_mul(1 << attempt.saturating_sub(1).min(4))
+        .min(Duration::from_secs(8));
+    base + base.mul_f64(jitter() * 0.5)
+}
+
+/// A number in [0, 1) that differs between processes and calls.
+fn jitter() -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut x = u64::from(nanos) ^ (u64::from(std::process::id()) << 32);
+    // xorshift: spreads the bits of the clock and the pid.
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    (x % 1_000_000) as f64 / 1_000_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stays_bounded() {
+        for a in 1..40 {
+            let p = backoff(a);
+            assert!(
+                p >= Duration::from_millis(500) && p <= Duration::from_secs(12),
+                "{a}: {p:?}"
+            );
+        }
+        assert!(backoff(4) >= Duration::from_secs(4));
+    }
+}
