@@ -377,7 +377,7 @@ impl Error {
             Error::MissingDirectory { .. } => "create the directory, or fix the path in the URL".into(),
             Error::InvalidUrl { .. } => "use sqlite:///relative.db, sqlite:////absolute.db, a bare file path, postgres://user@host/db or mysql://user@host/db".into(),
             Error::NoUrl => "e.g. DATABASE_URL=sqlite:///app.db".into(),
-            Error::MigrationFailed { source, .. } => failure_hint(source).into(),
+            Error::MigrationFailed { source, .. } => failure_hint(source),
             Error::Irreversible { .. } => "write a downgrade for it, or restore a backup".into(),
             Error::MultipleVersions { .. } => "merge the branches with Alembic first, or `stamp` one revision with --purge".into(),
             Error::LockTimeout { .. } => "another run is still migrating this database: wait for it (--lock-wait sets how long), or stop the process that holds the lock".into(),
@@ -394,7 +394,7 @@ impl Error {
             Error::Edited { revision, .. } => format!("review the change: if this database needs nothing more from it, record the new checksum with `migrate accept {revision}`; otherwise restore the file and put the change in a new migration"),
             Error::OutOfOrder { current, .. } => format!("review them, then apply them now with `migrate upgrade --out-of-order`: the ledger records that they ran after {current}, and downgrades undo them first"),
             Error::HalfApplied(h) => h.fix.clone(),
-            Error::IdentifierTooLong { .. } => "shorten the name in the migration; nothing was run".into(),
+            Error::IdentifierTooLong { .. } => "shorten the name; nothing was run".into(),
             _ => return None,
         })
     }
@@ -403,7 +403,8 @@ impl Error {
 /// The hint for a failed connection, from what the driver said.
 fn connect_hint(url: &str, message: &str) -> &'static str {
     let m = message.to_ascii_lowercase();
-    let sqlite = url.starts_with("sqlite") || !url.contains("://");
+    // A connection string (key=value) is PostgreSQL's, not a path.
+    let sqlite = url.starts_with("sqlite") || (!url.contains("://") && !url.contains('='));
     if sqlite {
         "check the file's path and that its directory can be written (SQLite creates the file and a journal beside it)"
     } else if m.contains("password authentication failed")
@@ -421,10 +422,15 @@ fn connect_hint(url: &str, message: &str) -> &'static str {
 }
 
 /// The hint for a migration that failed, from its cause.
-fn failure_hint(source: &Error) -> &'static str {
+fn failure_hint(source: &Error) -> String {
+    if let Some(own) = source.hint() {
+        return own;
+    }
     let m = source.to_string().to_ascii_lowercase();
-    if m.contains("readonly database") || m.contains("read-only") {
+    if m.contains("readonly database") {
         "the database cannot be written (the file's permissions, or mode=ro in the URL): make it writable and run the command again; the failed migration changed nothing"
+    } else if m.contains("read-only transaction") {
+        "the server only reads (a standby, or default_transaction_read_only): connect to the primary and run the command again"
     } else if m.contains("database is locked") {
         "another process held the database's write lock for too long: stop it, or run again when it is done"
     } else if m.contains("disk") && m.contains("full") {
@@ -432,6 +438,7 @@ fn failure_hint(source: &Error) -> &'static str {
     } else {
         "fix the migration and run the command again: it resumes from the last revision that was applied"
     }
+    .into()
 }
 
 /// The result type of migration functions and of this crate.

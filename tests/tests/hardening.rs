@@ -267,3 +267,33 @@ fn a_sqlite_rebuild_keeps_views_and_triggers_working_or_refuses() {
         );
     }
 }
+
+fn dependents_and_a_stale_view(op: &mut Op) -> Result<()> {
+    op.execute(DEPENDENTS);
+    // Broken long before this rebuild, and about another table: not its business.
+    op.execute(
+        "CREATE TABLE gone (g INTEGER); CREATE VIEW v_gone AS SELECT g FROM gone; DROP TABLE gone",
+    );
+    Ok(())
+}
+
+#[test]
+fn a_view_broken_before_elsewhere_does_not_stop_a_rebuild_but_one_of_its_own_still_does() {
+    // (A plain drop_column is SQLite's own DROP COLUMN, which refuses over any broken view.)
+    for (second, ok) in [(drop_a as Mig, true), (batch_drop_val, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:///{}", dir.path().join("stale.db").display());
+        let mut conn = AnyConnection::establish(&url).unwrap();
+        let c = Chain::new(vec![
+            Migration::new("d1", None, "dependents", dependents_and_a_stale_view, None),
+            Migration::new("d2", Some("d1"), "change", second, None),
+        ])
+        .unwrap();
+        let r = Migrator::new(&c).upgrade(&mut conn, "head");
+        assert_eq!(r.is_ok(), ok, "{r:?}");
+        if let Err(e) = r {
+            assert!(format!("{e}").contains("view v_t"), "{e}");
+        }
+        assert_eq!(texts(&mut conn, "SELECT val AS v FROM v_t"), ["kept"]);
+    }
+}

@@ -669,3 +669,40 @@ fn a_held_run_lock_is_waited_for_visibly_and_given_up_on_at_lock_wait() {
     let se = fails(Some(&u), &["--lock-wait", "soon", "upgrade"], 2);
     assert!(se.contains("not a duration"), "{se}");
 }
+
+#[test]
+fn restore_keeps_wal_mode_and_refuses_while_another_connection_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let u = format!("sqlite:///{}", db.display());
+    ok(&u, &["upgrade", "a1b2"]);
+    let mut c = migrate_runtime::AnyConnection::establish(&u).unwrap();
+    c.execute("PRAGMA journal_mode = WAL").unwrap();
+    c.execute("INSERT INTO users (name, email) VALUES ('ada', 'ada@example.com')")
+        .unwrap();
+    drop(c);
+    let backup = backup_line(&ok(&u, &["upgrade", "--backup", "--backup-keep", "1"]).1);
+    // A service still has the database open: refused, nothing changed.
+    let mut service = migrate_runtime::AnyConnection::establish(&u).unwrap();
+    service.query_text("SELECT name AS v FROM users").unwrap();
+    let se = fails(Some(&u), &["restore", backup.to_str().unwrap()], 1);
+    assert!(se.contains("stop the service"), "{se}");
+    assert_eq!(ok(&u, &["current"]).0, format!("{HEAD} (head)\n"));
+    drop(service);
+    ok(&u, &["restore", backup.to_str().unwrap()]);
+    assert_eq!(ok(&u, &["current"]).0, "a1b2c3d4e5f6\n");
+    let mut c = migrate_runtime::AnyConnection::establish(&u).unwrap();
+    assert_eq!(
+        c.query_text("SELECT journal_mode AS v FROM pragma_journal_mode")
+            .unwrap(),
+        vec![Some("wal".to_owned())]
+    );
+    assert_eq!(
+        c.query_text("SELECT email AS v FROM users").unwrap(),
+        vec![Some("ada@example.com".to_owned())]
+    );
+    // --backup-keep 0 would remove the backup just taken: refused.
+    assert!(
+        fails(Some(&u), &["upgrade", "--backup", "--backup-keep", "0"], 2).contains("1 or more")
+    );
+}

@@ -138,6 +138,12 @@ pub(crate) trait Backend: Sync {
         Ok(())
     }
 
+    /// After a rebuild of `table`: the views and triggers that read it still
+    /// work, or the rebuild fails naming the first that does not.
+    fn check_dependents(&self, _conn: &mut AnyConnection, _table: &str) -> Result<()> {
+        Ok(())
+    }
+
     /// After rebuilds with enforcement off: the rebuilt tables and the tables
     /// that reference them must still satisfy their foreign keys.
     fn check_foreign_keys(&self, _conn: &mut AnyConnection, _rebuilt: &[String]) -> Result<()> {

@@ -69,12 +69,32 @@ pub(super) fn restore(
     if db.exists() {
         let mut conn = AnyConnection::establish_target(&url::Target::SqliteFile(db.clone()), u)?;
         let mut m = super::migrator(chain, table, locks);
-        let saved = m.locked(&mut conn, |conn| {
+        let (saved, wal) = m.locked(&mut conn, |conn| {
+            let mode = conn.query_text("SELECT journal_mode AS v FROM pragma_journal_mode")?;
+            let wal = mode.first().and_then(|v| v.as_deref()) == Some("wal");
+            if wal {
+                // Leaving WAL needs the only connection: with another one open
+                // it fails, which is the check that nobody else has it open;
+                // and it removes this connection's own -wal and -shm.
+                conn.execute("PRAGMA journal_mode = DELETE").map_err(|e| {
+                    Error::Usage(format!(
+                        "another connection has {} open ({e}): stop the service before restoring",
+                        db.display()
+                    ))
+                })?;
+            }
             let saved = backup::take(conn, None)?;
             backup::replace_database(&from, &db)?;
-            Ok(saved)
+            Ok((saved, wal))
         })?;
+        drop(conn);
         eprintln!("Saved the database as it was to {}", saved.display());
+        if wal {
+            // A copy made by VACUUM INTO is in rollback mode: WAL as before.
+            let mut restored =
+                AnyConnection::establish_target(&url::Target::SqliteFile(db.clone()), u)?;
+            restored.execute("PRAGMA journal_mode = WAL")?;
+        }
     } else {
         backup::replace_database(&from, &db)?;
     }

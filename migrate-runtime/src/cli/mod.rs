@@ -55,6 +55,15 @@ struct Cli {
     command: Command,
 }
 
+/// `--backup-keep N`: at least 1, or the backup just taken would go too.
+fn keep_count(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("keeping 0 backups would remove the one just taken: give 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a number of backups")),
+    }
+}
+
 /// The lock options of the command line.
 #[derive(Debug, Clone, Copy, Default)]
 struct Locks {
@@ -101,7 +110,7 @@ enum Command {
         #[arg(long)]
         backup: bool,
         /// With --backup: keep only the newest N backups of the database
-        #[arg(long, value_name = "N", requires = "backup")]
+        #[arg(long, value_name = "N", requires = "backup", value_parser = keep_count)]
         backup_keep: Option<usize>,
         /// Run the whole range in one transaction (PostgreSQL, SQLite)
         #[arg(long)]
@@ -128,7 +137,7 @@ enum Command {
         #[arg(long)]
         backup: bool,
         /// With --backup: keep only the newest N backups of the database
-        #[arg(long, value_name = "N", requires = "backup")]
+        #[arg(long, value_name = "N", requires = "backup", value_parser = keep_count)]
         backup_keep: Option<usize>,
         /// Run the whole range in one transaction (PostgreSQL, SQLite)
         #[arg(long)]

@@ -76,7 +76,8 @@ impl AnyConnection {
         let connect_err = |e: diesel::ConnectionError| Error::Connect {
             url: shown.clone(),
             // One line: libpq adds a tab-indented second line of its own.
-            message: url::scrub(&one_line(&e.to_string()), url),
+            // Scrubbed first: a password may hold the spaces one_line folds.
+            message: one_line(&url::scrub(&e.to_string(), url)),
         };
         match target {
             #[cfg(feature = "sqlite")]

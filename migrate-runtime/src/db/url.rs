@@ -208,21 +208,37 @@ fn conninfo_pairs(s: &str) -> Option<Vec<Pair>> {
 /// (`host=db user=app password=...`) rather than a URL or a path: it reads as
 /// one and its first keyword is libpq's.
 fn is_conninfo(s: &str) -> bool {
-    !s.contains("://")
-        && conninfo_pairs(s)
-            .and_then(|p| p.into_iter().next())
-            .is_some_and(|p| CONNINFO_KEYS.contains(&p.key.as_str()))
+    // Decided by its start alone: a connection string with a mistake further
+    // on is still one (and refused), never a file name holding its password.
+    let s = s.trim_start();
+    let key_end = s
+        .find(|c: char| c == '=' || c.is_whitespace())
+        .unwrap_or(s.len());
+    CONNINFO_KEYS.contains(&&s[..key_end]) && s[key_end..].trim_start().starts_with('=')
 }
 
 /// The password a URL or connection string holds, as written and decoded.
 fn passwords(url: &str) -> Vec<String> {
     let mut out = Vec::new();
     if is_conninfo(url) {
-        for p in conninfo_pairs(url).unwrap_or_default() {
-            if p.key == "password" {
-                // As libpq reads it, and as written (quoted, escaped).
-                out.push(url[p.raw.clone()].to_owned());
-                out.push(p.value);
+        match conninfo_pairs(url) {
+            Some(pairs) => {
+                for p in pairs {
+                    if p.key == "password" {
+                        // As libpq reads it, and as written (quoted, escaped).
+                        out.push(url[p.raw.clone()].to_owned());
+                        out.push(p.value);
+                    }
+                }
+            }
+            // Unreadable: all after `password` is taken for it.
+            None => {
+                if let Some(i) = url.find("password") {
+                    let rest = url[i + "password".len()..].trim_start();
+                    let rest = rest.strip_prefix('=').unwrap_or(rest).trim_start();
+                    out.push(rest.to_owned());
+                    out.extend(rest.split_whitespace().map(str::to_owned));
+                }
             }
         }
     } else if let Some(scheme_end) = url.find("://") {
@@ -301,9 +317,12 @@ fn encode_userinfo(part: &str) -> String {
             && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
         match c {
             b'%' if escape => out.push('%'),
-            b'@' | b':' | b'/' | b'?' | b'#' | b'%' | b' ' | b'[' | b']' => {
+            // Reserved characters, and every byte outside printable ASCII (a
+            // UTF-8 character's bytes, tabs): each as its escape.
+            b'@' | b':' | b'/' | b'?' | b'#' | b'%' | b' ' | b'[' | b']' | b'&' | b'=' | b',' => {
                 out.push_str(&format!("%{c:02X}"))
             }
+            c if !c.is_ascii_graphic() => out.push_str(&format!("%{c:02X}")),
             _ => out.push(c as char),
         }
     }
@@ -324,6 +343,9 @@ pub fn scrub(message: &str, url: &str) -> String {
 /// `password=` query parameter, and the `password=` of a libpq connection string.
 pub fn redact(url: &str) -> String {
     if is_conninfo(url) {
+        if conninfo_pairs(url).is_none() {
+            return "(a libpq connection string that cannot be read; not shown)".into();
+        }
         let mut out = url.to_owned();
         // From the end, so that the earlier ranges stay where they are.
         for p in conninfo_pairs(url).unwrap_or_default().iter().rev() {
@@ -421,6 +443,11 @@ pub fn parse(url: &str, cwd: &Path) -> Result<Target> {
     }
     // libpq also takes `host=... user=... password=...`: it is PostgreSQL, not a file name.
     if is_conninfo(url) {
+        if conninfo_pairs(url).is_none() {
+            return Err(invalid(
+                "it starts as a libpq connection string but is not one: each setting is key=value, a value with spaces is 'quoted'",
+            ));
+        }
         return Ok(Target::Postgres(url.to_owned()));
     }
     let Some(scheme_end) = url.find("://") else {
@@ -445,7 +472,10 @@ pub fn parse(url: &str, cwd: &Path) -> Result<Target> {
     let rest = &url[scheme_end + 3..];
     if !scheme.starts_with("sqlite") {
         let after = split_userinfo(rest).map_or(rest, |(_, a)| a);
-        if ambiguous_userinfo(rest) || !plain_hosts(after) {
+        // An `@` left before the path means part of a password landed in the
+        // host or query, where a driver would quote it back.
+        let stray_at = after[..after.find('/').unwrap_or(after.len())].contains('@');
+        if ambiguous_userinfo(rest) || stray_at || !plain_hosts(after) {
             return Err(invalid(
                 "it is unclear where its user and password end and its host begins: percent-encode `@` as %40, `?` as %3F, `/` as %2F and `:` as %3A in the password",
             ));
@@ -702,6 +732,10 @@ mod tests {
     fn passwords_with_reserved_characters_reach_the_driver_intact() {
         let cwd = Path::new("/");
         assert_eq!(
+            parse("postgres://u:p\u{e4}ss@h/db", cwd).unwrap(),
+            Target::Postgres("postgres://u:p%C3%A4ss@h/db".into())
+        );
+        assert_eq!(
             parse("postgres://u:p@ss:w/rd@h:5432/db", cwd).unwrap(),
             Target::Postgres("postgres://u:p%40ss%3Aw%2Frd@h:5432/db".into())
         );
@@ -720,6 +754,22 @@ mod tests {
             parse("host=127.0.0.1 user=u password=p dbname=x", cwd),
             Ok(Target::Postgres(_))
         ));
+        // A connection string with a mistake is refused, never a file name.
+        for bad in [
+            "host=db user=app password=s3cret dbname",
+            "host=db password='abc dbname=x",
+        ] {
+            let e = parse(bad, cwd).unwrap_err();
+            assert!(
+                !e.to_string().contains("s3cret") && !e.to_string().contains("abc"),
+                "{e}"
+            );
+        }
+        assert!(matches!(
+            parse("host=h password=abc://def dbname=x", cwd),
+            Ok(Target::Postgres(_))
+        ));
+        assert!(!redact("host=h password=abc://def dbname=x").contains("def"));
         assert!(matches!(
             parse("sqlite:/x", cwd),
             Err(Error::InvalidUrl { .. })
@@ -741,6 +791,7 @@ mod tests {
             Err(Error::InvalidUrl { .. })
         ));
         for bad in [
+            "postgres://app:hunter2@db?dbname=Secret@prod/app",
             "postgres://u:pw?x=@127.0.0.1/db",
             "postgres://:%:Zq9?/=@127.0.0.1:1/db",
             "mysql://u:pw?a=b@h/db",

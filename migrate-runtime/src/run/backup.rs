@@ -47,7 +47,8 @@ pub(crate) fn take(conn: &mut AnyConnection, keep: Option<usize>) -> Result<Path
         conn.execute(&format!("VACUUM INTO {quoted}"))
     })?;
     if let Some(n) = keep {
-        prune(&db, n)?;
+        // Never the one just taken, whatever a caller passes.
+        prune(&db, n.max(1))?;
     }
     Ok(path)
 }
@@ -82,7 +83,13 @@ fn write_atomically(
     write: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<PathBuf> {
     let base = db.to_string_lossy().into_owned();
-    let tmp = PathBuf::from(format!("{base}.{stamp}.{}.partial", std::process::id()));
+    // Unique within the process too: two migrators may back up one file.
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = PathBuf::from(format!(
+        "{base}.{stamp}.{}-{serial}.partial",
+        std::process::id()
+    ));
     // A leftover of an earlier process with the same id: it is no backup.
     match fs::remove_file(&tmp) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -91,7 +98,13 @@ fn write_atomically(
         _ => {}
     }
     let written = write(&tmp).and_then(|()| {
-        fs::File::open(&tmp)
+        // The copy is as private as the database (VACUUM INTO makes it 0644).
+        let same_mode = match fs::metadata(db) {
+            Ok(m) => fs::set_permissions(&tmp, m.permissions()),
+            Err(_) => Ok(()),
+        };
+        same_mode
+            .and_then(|()| fs::File::open(&tmp))
             .and_then(|f| f.sync_all())
             .map_err(io(format!("cannot sync the backup {}", tmp.display())))
     });
@@ -114,15 +127,33 @@ fn write_atomically(
         };
         // A hard link fails when the name is taken, where a rename would replace it.
         match fs::hard_link(&tmp, &name) {
-            Ok(()) => break name,
+            Ok(()) => {
+                fs::remove_file(&tmp).map_err(io(format!("cannot remove {}", tmp.display())))?;
+                break name;
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            // A file system without hard links (vfat, some network mounts):
+            // a rename, only onto a name nobody holds.
+            Err(_) if !name.exists() => {
+                fs::rename(&tmp, &name)
+                    .map_err(io(format!("cannot name the backup {}", name.display())))?;
+                break name;
+            }
+            Err(e) if n < 1000 && name.exists() => {
+                drop(e);
+                n += 1;
+            }
             Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(io(format!("cannot name the backup {}", name.display()))(e));
+                let failed = io(format!("cannot name the backup {}", name.display()))(e);
+                return Err(match fs::remove_file(&tmp) {
+                    Ok(()) => failed,
+                    Err(r) => {
+                        Error::cleanup(failed, io(format!("cannot remove {}", tmp.display()))(r))
+                    }
+                });
             }
         }
     };
-    fs::remove_file(&tmp).map_err(io(format!("cannot remove {}", tmp.display())))?;
     sync_dir(db)?;
     Ok(path)
 }
@@ -195,30 +226,44 @@ fn prune(db: &Path, keep: usize) -> Result<()> {
 /// the new database, never a mix. Refuses while a journal or WAL file shows a
 /// connection or an interrupted write on `db`.
 pub(crate) fn replace_database(from: &Path, db: &Path) -> Result<()> {
-    for suffix in ["-journal", "-wal"] {
+    // A WAL database that anyone has open has a -wal and a -shm file, empty or
+    // not: a restore under it would be overlaid with the old pages. An
+    // interrupted write leaves a -journal. (An idle connection in rollback
+    // mode leaves nothing to see: hence "stop the service" in the docs.)
+    for suffix in ["-journal", "-wal", "-shm"] {
         let side = PathBuf::from(format!("{}{suffix}", db.display()));
-        if side.metadata().is_ok_and(|m| m.len() > 0) {
+        if side.exists() {
             return Err(Error::Usage(format!(
-                "{} exists: a connection is open on the database or a write was interrupted; stop the service and open the database once before restoring",
+                "{} exists: a connection is open on the database or a write was interrupted; stop the service (and open the database once if it crashed) before restoring",
                 side.display()
             )));
         }
     }
+    let mode = fs::metadata(db).ok().map(|m| m.permissions());
     let tmp = PathBuf::from(format!(
         "{}.restore.{}.partial",
         db.display(),
         std::process::id()
     ));
     let copied = fs::copy(from, &tmp)
-        .and_then(|_| fs::File::open(&tmp).and_then(|f| f.sync_all()))
+        .and_then(|_| match mode {
+            // The database keeps its own permissions, not the backup's.
+            Some(m) => fs::set_permissions(&tmp, m),
+            None => Ok(()),
+        })
+        .and_then(|()| fs::File::open(&tmp).and_then(|f| f.sync_all()))
         .map_err(io(format!(
             "cannot copy {} to {}",
             from.display(),
             tmp.display()
         )));
     if let Err(e) = copied {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
+        return Err(match fs::remove_file(&tmp) {
+            Err(r) if r.kind() != std::io::ErrorKind::NotFound => {
+                Error::cleanup(e, io(format!("cannot remove {}", tmp.display()))(r))
+            }
+            _ => e,
+        });
     }
     fs::rename(&tmp, db).map_err(io(format!(
         "cannot move {} to {}",

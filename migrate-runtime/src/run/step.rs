@@ -547,7 +547,10 @@ fn rebuild(
     if own_tx {
         conn.begin()?;
     }
-    let mut r = stmts.iter().try_for_each(|s| conn.execute(s));
+    let mut r = stmts
+        .iter()
+        .try_for_each(|s| conn.execute(s))
+        .and_then(|()| b.check_dependents(conn, table));
     if own_tx && r.is_ok() {
         r = b.check_foreign_keys(conn, &[table.to_owned()]);
     }

@@ -433,10 +433,6 @@ fn add_column(table: &str, ddl: &mut TableDdl, column: &ColumnDef) -> Result<()>
     Ok(())
 }
 
-/// The scratch table whose rename checks every view and trigger after a rebuild.
-const PROBE: &str = "_migrate_check_views_and_triggers";
-const PROBE_DONE: &str = "_migrate_checked_views_and_triggers";
-
 /// The statements that rebuild `table` with `ops` applied.
 pub fn plan(table: &str, src: &TableSource, ops: &[&Operation]) -> Result<Vec<String>> {
     let d = Dialect::Sqlite;
@@ -478,22 +474,6 @@ pub fn plan(table: &str, src: &TableSource, ops: &[&Operation]) -> Result<Vec<St
         out.push(sql.clone());
     }
     out.extend(src.triggers.iter().cloned());
-    // The copy dropped the old table's triggers (recreated just above, as
-    // written) and left every view naming it alone. Renaming a scratch table
-    // makes SQLite parse and resolve every view and trigger of the schema, as
-    // its own DROP COLUMN does: one that names a column the rebuild removed
-    // fails here ("error in view v: no such column: val"), and the whole
-    // rebuild rolls back, where it used to leave a view that cannot be read
-    // and a table that cannot take an INSERT.
-    out.extend([
-        format!("CREATE TABLE {} (x)", d.quote_ident(PROBE)),
-        format!(
-            "ALTER TABLE {} RENAME TO {}",
-            d.quote_ident(PROBE),
-            d.quote_ident(PROBE_DONE)
-        ),
-        format!("DROP TABLE {}", d.quote_ident(PROBE_DONE)),
-    ]);
     if let Some(seq) = src.sequence {
         // DROP TABLE removed the old counter, and an empty copy creates none:
         // raise or recreate it so that AUTOINCREMENT never reuses an id.
