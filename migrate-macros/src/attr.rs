@@ -17,6 +17,8 @@ pub const KEYS: &[&str] = &[
     "create_date",
     "irreversible",
     "transaction",
+    "reviewed",
+    "lock_timeout",
 ];
 
 /// A value and where it was written.
@@ -35,6 +37,10 @@ pub struct MigrationArgs {
     pub create_date: Option<String>,
     pub irreversible: bool,
     pub transaction: bool,
+    /// Why its lint findings are accepted.
+    pub reviewed: Option<String>,
+    /// Its own lock timeout, in milliseconds.
+    pub lock_timeout_ms: Option<u64>,
 }
 
 /// Collects every error instead of stopping at the first, so a user fixes all of
@@ -79,6 +85,33 @@ fn bool_value(expr: &Expr, key: &str, errors: &mut Errors) -> Option<bool> {
     }
 }
 
+/// `"10s"`, `"500ms"`, `"2m"`: milliseconds, at most an hour.
+fn duration_value(expr: &Expr, key: &str, errors: &mut Errors) -> Option<u64> {
+    let text = string_value(expr, key, errors)?;
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let per: u64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        _ => 0,
+    };
+    match digits.parse::<u64>().ok().and_then(|n| n.checked_mul(per)) {
+        Some(ms) if per > 0 && (1..=3_600_000).contains(&ms) => Some(ms),
+        _ => {
+            errors.push(
+                expr.span(),
+                format!(
+                    "`{key}` takes a duration from 1ms to 60m, e.g. {key} = \"10s\" or \"500ms\""
+                ),
+            );
+            None
+        }
+    }
+}
+
 fn is_none(expr: &Expr) -> bool {
     matches!(expr, Expr::Path(p) if p.qself.is_none() && p.path.is_ident("None"))
 }
@@ -96,6 +129,8 @@ pub fn parse_args(tokens: TokenStream, attr_span: Span) -> syn::Result<Migration
     let mut create_date = None;
     let mut irreversible = false;
     let mut transaction = true;
+    let mut reviewed = None;
+    let mut lock_timeout_ms = None;
 
     for meta in &metas {
         let Some((key, value)) = key_and_value(meta, &mut seen, &mut errors) else {
@@ -113,6 +148,8 @@ pub fn parse_args(tokens: TokenStream, attr_span: Span) -> syn::Result<Migration
             ("transaction", Some(v)) => {
                 transaction = bool_value(v, &key, &mut errors).unwrap_or(true)
             }
+            ("reviewed", Some(v)) => reviewed = string_value(v, &key, &mut errors),
+            ("lock_timeout", Some(v)) => lock_timeout_ms = duration_value(v, &key, &mut errors),
             _ => {}
         }
     }
@@ -141,6 +178,8 @@ pub fn parse_args(tokens: TokenStream, attr_span: Span) -> syn::Result<Migration
             create_date,
             irreversible,
             transaction,
+            reviewed,
+            lock_timeout_ms,
         }),
         // Every path that leaves one of them unset pushed an error above.
         _ => Err(syn::Error::new(attr_span, "invalid #[migration] attribute")),
@@ -295,7 +334,9 @@ mod tests {
             message = "m",
             create_date = "2026-01-01",
             irreversible,
-            transaction = false
+            transaction = false,
+            reviewed = "checked with the team",
+            lock_timeout = "10s"
         ))
         .unwrap();
         assert_eq!(a.revision.value, "b");
@@ -303,6 +344,13 @@ mod tests {
         assert_eq!(a.message.as_deref(), Some("m"));
         assert!(a.irreversible);
         assert!(!a.transaction);
+        assert_eq!(a.reviewed.as_deref(), Some("checked with the team"));
+        assert_eq!(a.lock_timeout_ms, Some(10_000));
+        for bad in ["10", "10d", "0s", "99999999999999999999s", "61m", ""] {
+            let e = parse(quote!(revision = "b", down_revision = None, lock_timeout = #bad))
+                .unwrap_err();
+            assert!(e.contains("duration"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -310,12 +310,17 @@ fn chain_value(files: &[MigrationFile], order: &[usize], dir: &Path) -> TokenStr
         let file = &f.file_name;
         let transactional = d.args.transaction;
         let checksum = &d.checksum;
+        let reviewed = d.args.reviewed.as_ref().map(|why| quote!(.reviewed(#why)));
+        let lock_timeout = d
+            .args
+            .lock_timeout_ms
+            .map(|ms| quote!(.with_lock_timeout_ms(#ms)));
         entries.push(quote! {
             ::migrate_runtime::__private::Migration::__new(
                 #rev, #down, #message, #date, #file, #transactional,
                 #module::__MIGRATE_UPGRADE, #module::__MIGRATE_DOWNGRADE,
                 #checksum,
-            )
+            ) #reviewed #lock_timeout
         });
     }
     let dir_str = dir.to_string_lossy().into_owned();

@@ -21,6 +21,8 @@ pub struct Migration {
     upgrade: MigrationFn,
     downgrade: Option<MigrationFn>,
     checksum: Option<&'static str>,
+    reviewed: Option<&'static str>,
+    lock_timeout_ms: Option<u64>,
 }
 
 impl std::fmt::Debug for Migration {
@@ -52,6 +54,8 @@ impl Migration {
             upgrade,
             downgrade,
             checksum: None,
+            reviewed: None,
+            lock_timeout_ms: None,
         }
     }
 
@@ -78,6 +82,8 @@ impl Migration {
             upgrade,
             downgrade,
             checksum: Some(checksum),
+            reviewed: None,
+            lock_timeout_ms: None,
         }
     }
 
@@ -98,6 +104,30 @@ impl Migration {
     pub const fn with_transaction(mut self, transactional: bool) -> Self {
         self.transactional = transactional;
         self
+    }
+
+    /// Accepts every lint finding of this migration after review
+    /// (`#[migration(reviewed = "why")]`); lint shows `why` instead.
+    pub const fn reviewed(mut self, why: &'static str) -> Self {
+        self.reviewed = Some(why);
+        self
+    }
+
+    /// Why its lint findings were accepted, if they were.
+    pub fn review(&self) -> Option<&'static str> {
+        self.reviewed
+    }
+
+    /// How long its statements wait for a table lock, instead of the run's
+    /// setting (`#[migration(lock_timeout = "10s")]`).
+    pub const fn with_lock_timeout_ms(mut self, ms: u64) -> Self {
+        self.lock_timeout_ms = Some(ms);
+        self
+    }
+
+    /// Its own lock timeout, if it has one.
+    pub fn lock_timeout(&self) -> Option<std::time::Duration> {
+        self.lock_timeout_ms.map(std::time::Duration::from_millis)
     }
 
     /// The revision id.

@@ -62,6 +62,7 @@ pub use run::executor::{
     DEFAULT_VERSION_TABLE,
 };
 pub use run::ledger::{LedgerEntry, LedgerState};
+pub use run::lint::{lint, Finding};
 
 /// What a migration file needs: `use migrate_runtime::prelude::*;`.
 pub mod prelude {

@@ -1,7 +1,11 @@
 use migrate_runtime::prelude::*;
 
 /// drop problems.points; difficulty becomes required
-#[migration(revision = "9d0e1f2a3b4c", down_revision = "8a7b6c5d4e3f")]
+#[migration(
+    revision = "9d0e1f2a3b4c",
+    down_revision = "8a7b6c5d4e3f",
+    reviewed = "points has been unused since the release before this one, and the backfill above left no NULL difficulty"
+)]
 fn upgrade(op: &mut Op) -> Result<()> {
     op.drop_column("problems", "points");
     // Every row has a difficulty since the backfill. On SQLite this is a table

@@ -41,3 +41,8 @@ fn schema_rs_matches_the_migrations_at_head() {
         .unwrap_or_else(|e| panic!("{url}: {e}"));
     }
 }
+
+#[test]
+fn the_chain_lints_clean_or_reviewed() {
+    migrate_runtime::testing::lint(&tracker::MIGRATIONS).unwrap();
+}

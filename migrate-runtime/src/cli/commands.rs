@@ -135,6 +135,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Check => check(&ctx),
+        Command::Lint { range, dialect } => lint_cmd(&ctx, range.as_deref(), dialect.as_deref()),
         Command::Accept { rev, by } => {
             let (mut conn, _) = ctx.connect()?;
             let by = by
@@ -352,6 +353,17 @@ fn check(ctx: &Ctx<'_>) -> Result<i32> {
         ok = false;
     }
     let (mut conn, _) = ctx.connect()?;
+    if !chain.is_empty() {
+        let findings = crate::run::lint::lint(chain, 0..=chain.len() - 1, &[conn.dialect()])?;
+        let unreviewed: Vec<_> = findings.iter().filter(|f| f.reviewed.is_none()).collect();
+        for f in &unreviewed {
+            eprintln!("ERROR: lint: {f}");
+        }
+        if !unreviewed.is_empty() {
+            eprintln!("  hint: see `migrate lint`; accept a finding after review with op.reviewed(\"why\") or #[migration(reviewed = \"why\")]");
+            ok = false;
+        }
+    }
     let p = ctx.reader().position(&mut conn)?;
     if let Err(e) = ctx.reader().verify(&mut conn) {
         eprintln!("ERROR: {e}");
@@ -524,6 +536,60 @@ fn offline(
         );
     }
     Ok(0)
+}
+
+/// `migrate lint`: every finding on one line, reviewed ones marked; exit 1
+/// when any is not reviewed.
+fn lint_cmd(ctx: &Ctx<'_>, range: Option<&str>, dialect: Option<&str>) -> Result<i32> {
+    let chain = ctx.chain;
+    let dialects: Vec<Dialect> = match dialect {
+        Some(d) => vec![d.parse().map_err(Error::Usage)?],
+        None => match database_url(ctx.url.as_deref()) {
+            Ok(u) => vec![url::dialect_of(&u)],
+            Err(_) => Dialect::ALL.to_vec(),
+        },
+    };
+    if chain.is_empty() {
+        eprintln!("No migrations to lint");
+        return Ok(0);
+    }
+    let (lo, hi) = match range {
+        Some(r) => history_range(chain, r, None)?,
+        None => (0, chain.len()),
+    };
+    if lo >= hi {
+        eprintln!("No migrations in that range");
+        return Ok(0);
+    }
+    let findings = crate::run::lint::lint(chain, lo..=hi - 1, &dialects)?;
+    Ok(report_findings(&findings))
+}
+
+/// Prints findings; returns 1 when any is not reviewed.
+fn report_findings(findings: &[crate::run::lint::Finding]) -> i32 {
+    let mut errors = 0;
+    for f in findings {
+        if let Some(why) = &f.reviewed {
+            eprintln!(
+                "reviewed: {} [{}] {} ({}): {why}",
+                f.revision,
+                f.rule,
+                f.operation,
+                f.dialect.name()
+            );
+        } else {
+            errors += 1;
+            eprintln!("ERROR: {f}");
+        }
+    }
+    if errors > 0 {
+        eprintln!("  hint: make the change the safe way, or accept it after review with op.reviewed(\"why\") after the operation or #[migration(reviewed = \"why\")]");
+        eprintln!("{errors} finding(s) not reviewed");
+        1
+    } else {
+        eprintln!("Lint: no unreviewed findings");
+        0
+    }
 }
 
 fn offline_dialect(url_arg: Option<&str>, dialect: Option<&str>) -> Result<Dialect> {

@@ -188,6 +188,14 @@ enum Command {
     },
     /// Exit 0 when the database is at head, nothing is pending or edited, and the chain matches its directory, else 1
     Check,
+    /// Report what in the migrations is risky on a live database, with the safe way; exit 1 on findings not reviewed
+    Lint {
+        /// Range FROM:TO of revisions, both included, either side may be empty (default: all)
+        range: Option<String>,
+        /// The dialect (default: the URL's, else all three)
+        #[arg(long)]
+        dialect: Option<String>,
+    },
     /// Forget a half-applied migration after undoing by hand what it did (or a half-reverted one after redoing it)
     Forget {
         /// The revision (or a unique prefix)

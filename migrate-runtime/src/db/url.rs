@@ -128,6 +128,54 @@ const CONNINFO_KEYS: [&str; 12] = [
     "connect_timeout",
 ];
 
+/// Every keyword libpq knows: a connection string with any other (a stray
+/// fragment of an unquoted password, say) is refused before it reaches libpq,
+/// which would quote it back.
+const LIBPQ_KEYS: [&str; 42] = [
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "require_auth",
+    "channel_binding",
+    "connect_timeout",
+    "client_encoding",
+    "options",
+    "application_name",
+    "fallback_application_name",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "replication",
+    "gssencmode",
+    "sslmode",
+    "requiressl",
+    "sslcompression",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslcertmode",
+    "sslrootcert",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "requirepeer",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "krbsrvname",
+    "gsslib",
+    "gssdelegation",
+    "service",
+    "target_session_attrs",
+    "load_balance_hosts",
+    "sslnegotiation",
+];
+
 /// One `key = value` of a libpq connection string: the key, the value as libpq
 /// reads it (quotes and backslash escapes undone), and the byte range of the
 /// value as written.
@@ -159,6 +207,9 @@ fn conninfo_pairs(s: &str) -> Option<Vec<Pair>> {
             i += 1;
         }
         let key = s[k0..i].to_owned();
+        if !LIBPQ_KEYS.contains(&key.as_str()) {
+            return None;
+        }
         skip_ws(&mut i);
         if b.get(i) != Some(&b'=') {
             return None;
@@ -715,6 +766,7 @@ mod tests {
                 "secret",
             ),
             ("dbname=x password=back\\ slash", "slash"),
+            ("host=127.0.0.1 password = Zq9 =aAAA dbname=x", "aAAA"),
         ] {
             let shown = redact(url);
             assert!(!shown.contains(secret), "{url} -> {shown}");

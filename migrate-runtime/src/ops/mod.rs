@@ -222,6 +222,8 @@ impl Operation {
 #[derive(Default)]
 pub struct Op {
     ops: Vec<Operation>,
+    /// Lint findings accepted after review: (operation index, why).
+    reviews: Vec<(usize, String)>,
 }
 
 macro_rules! last_as {
@@ -243,6 +245,29 @@ impl Op {
     /// The recorded operations, in order.
     pub fn operations(&self) -> &[Operation] {
         &self.ops
+    }
+
+    /// Marks the operation recorded last as reviewed: `migrate lint` (and
+    /// [`crate::testing::lint`]) accept what they would report about it, and
+    /// show `why` instead.
+    ///
+    /// ```
+    /// # use migrate_runtime::prelude::*;
+    /// # fn upgrade(op: &mut Op) -> Result<()> {
+    /// op.drop_column("users", "legacy_flag");
+    /// op.reviewed("unused since 2.3; every replica runs 2.4");
+    /// # Ok(()) }
+    /// ```
+    pub fn reviewed(&mut self, why: impl Into<String>) -> &mut Self {
+        if !self.ops.is_empty() {
+            self.reviews.push((self.ops.len() - 1, why.into()));
+        }
+        self
+    }
+
+    /// The reviewed operations: index and why.
+    pub(crate) fn reviews(&self) -> &[(usize, String)] {
+        &self.reviews
     }
 
     /// Takes the recorded operations out.

@@ -4,6 +4,7 @@
 pub(crate) mod backup;
 pub(crate) mod executor;
 pub(crate) mod ledger;
+pub(crate) mod lint;
 pub(crate) mod offline;
 pub(crate) mod plan;
 mod retry;

@@ -12,19 +12,27 @@ use std::time::{Duration, Instant};
 use super::executor::Migrator;
 use super::step::{record, Job, Run, StepOutcome, Txn};
 use crate::backend::Backend;
+use crate::chain::Migration;
 use crate::db::conn::AnyConnection;
 use crate::error::{Error, Result};
 use crate::ops::Operation;
 
 impl Migrator<'_> {
+    /// The lock timeout of migration `m` (its own, else the run's), or of a
+    /// run-wide transaction (`None`).
+    fn lock_timeout_of(&self, m: Option<&Migration>) -> Option<Duration> {
+        m.and_then(Migration::lock_timeout).or(self.lock_timeout)
+    }
+
     /// Applies the lock timeout to the migration about to run.
     pub(super) fn limit_lock_waits(
         &self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
+        m: Option<&Migration>,
         in_transaction: bool,
     ) -> Result<()> {
-        match self.lock_timeout {
+        match self.lock_timeout_of(m) {
             Some(t) => b.limit_lock_waits(conn, t, in_transaction),
             None => Ok(()),
         }
@@ -49,7 +57,7 @@ impl Migrator<'_> {
                 Err(e) if b.is_lock_timeout(&e) => e,
                 other => return other,
             };
-            let (Some(timeout), Some(table)) = (self.lock_timeout, table) else {
+            let (Some(timeout), Some(table)) = (self.lock_timeout_of(Some(job.m)), table) else {
                 return Err(e);
             };
             let blockers = b.lock_blockers(conn, &table)?;

@@ -174,7 +174,7 @@ impl Migrator<'_> {
         fk_off: bool,
     ) -> Result<Vec<Step>> {
         conn.begin()?;
-        if let Err(e) = self.limit_lock_waits(conn, b, true) {
+        if let Err(e) = self.limit_lock_waits(conn, b, None, true) {
             return Err(abort(conn, e));
         }
         // Without a run lock nothing held the database before this transaction:
@@ -321,7 +321,7 @@ impl Migrator<'_> {
         match txn {
             Txn::Own => {
                 conn.begin()?;
-                if let Err(e) = self.limit_lock_waits(conn, b, true) {
+                if let Err(e) = self.limit_lock_waits(conn, b, Some(job.m), true) {
                     return Err(abort(conn, e));
                 }
                 if reread {
@@ -338,7 +338,7 @@ impl Migrator<'_> {
             Txn::RunWide if leaves_run_tx => conn.commit()?,
             Txn::RunWide => {}
             Txn::Autocommit => {
-                self.limit_lock_waits(conn, b, false)?;
+                self.limit_lock_waits(conn, b, Some(job.m), false)?;
                 if reread {
                     self.reread(conn, b, run)?;
                     if !self.needed(run, job.index) {

@@ -240,3 +240,43 @@ pub fn models_match(chain: &Chain, schema_rs: &str, url: &str) -> Result<()> {
         Err(Error::ModelsDiffer(changes.summary))
     }
 }
+
+/// Fails when the linter ([`crate::lint`]) finds anything not reviewed in
+/// `chain`'s upgrades, on any of the three dialects: put it in `cargo test` so
+/// that a risky migration is reviewed before it merges.
+///
+/// ```
+/// use migrate_runtime::prelude::*;
+/// fn up(op: &mut Op) -> Result<()> {
+///     op.create_table("users").column(col::<Integer>("id").primary_key());
+///     Ok(())
+/// }
+/// fn drop_it(op: &mut Op) -> Result<()> {
+///     op.drop_table("users");
+///     Ok(())
+/// }
+/// let safe = Chain::new(vec![Migration::new("a1", None, "users", up, None)])?;
+/// migrate_runtime::testing::lint(&safe)?;
+/// let risky = Chain::new(vec![
+///     Migration::new("a1", None, "users", up, None),
+///     Migration::new("a2", Some("a1"), "drop", drop_it, None),
+/// ])?;
+/// assert!(migrate_runtime::testing::lint(&risky).is_err());
+/// # Ok::<(), migrate_runtime::Error>(())
+/// ```
+pub fn lint(chain: &Chain) -> Result<()> {
+    if chain.is_empty() {
+        return Ok(());
+    }
+    let findings = crate::run::lint::lint(chain, 0..=chain.len() - 1, &crate::Dialect::ALL)?;
+    let open: Vec<String> = findings
+        .iter()
+        .filter(|f| f.reviewed.is_none())
+        .map(ToString::to_string)
+        .collect();
+    if open.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Lint(open))
+    }
+}
