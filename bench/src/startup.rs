@@ -80,7 +80,17 @@ fn fresh_postgres(server: &str, name: &str) -> String {
 
 fn once(bin: &Path, args: &[&str]) -> Duration {
     let t = Instant::now();
-    sh(Command::new(bin).args(args));
+    if args.first() == Some(&"lint") {
+        // The generated chains drop and retype columns: lint reports them
+        // (exit 1), which is what it should do; only the time counts here.
+        let out = Command::new(bin)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{bin:?} lint: {e}"));
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{bin:?} lint: {out:?}");
+    } else {
+        sh(Command::new(bin).args(args));
+    }
     t.elapsed()
 }
 
@@ -107,6 +117,7 @@ pub(crate) fn startup_bench(o: &Opts) {
                 ),
                 ("`check`, SQLite", vec!["--url", &b.sqlite, "check"]),
                 ("`--help`", vec!["--help"]),
+                ("`lint`, three dialects (no database)", vec!["lint"]),
             ];
             if let Some(pg) = &b.postgres {
                 cmds.push(("`current`, PostgreSQL", vec!["--url", pg, "current"]));

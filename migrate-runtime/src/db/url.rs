@@ -270,6 +270,8 @@ fn is_conninfo(s: &str) -> bool {
 
 /// The password a URL or connection string holds, as written and decoded.
 fn passwords(url: &str) -> Vec<String> {
+    // As `parse` reads it: without the spaces around it.
+    let url = url.trim();
     let mut out = Vec::new();
     if is_conninfo(url) {
         match conninfo_pairs(url) {
@@ -767,6 +769,7 @@ mod tests {
             ),
             ("dbname=x password=back\\ slash", "slash"),
             ("host=127.0.0.1 password = Zq9 =aAAA dbname=x", "aAAA"),
+            ("postgres://h/db?user=u&password=Zq9% ", "Zq9"),
         ] {
             let shown = redact(url);
             assert!(!shown.contains(secret), "{url} -> {shown}");
