@@ -87,7 +87,10 @@ fn once(bin: &Path, args: &[&str]) -> Duration {
             .args(args)
             .output()
             .unwrap_or_else(|e| panic!("{bin:?} lint: {e}"));
-        assert!(matches!(out.status.code(), Some(0 | 1)), "{bin:?} lint: {out:?}");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{bin:?} lint: {out:?}"
+        );
     } else {
         sh(Command::new(bin).args(args));
     }

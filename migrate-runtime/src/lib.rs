@@ -63,6 +63,7 @@ pub use run::executor::{
 };
 pub use run::ledger::{LedgerEntry, LedgerState};
 pub use run::lint::{lint, Finding};
+pub use run::preview::{Plan, PlannedMigration, PlannedStep};
 
 /// What a migration file needs: `use migrate_runtime::prelude::*;`.
 pub mod prelude {

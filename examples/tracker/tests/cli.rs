@@ -706,3 +706,55 @@ fn restore_keeps_wal_mode_and_refuses_while_another_connection_is_open() {
         fails(Some(&u), &["upgrade", "--backup", "--backup-keep", "0"], 2).contains("1 or more")
     );
 }
+
+/// Compares `got` with the checked-in `tests/snapshots/<name>`; with
+/// `MIGRATE_UPDATE_SNAPSHOTS=1` writes it instead (then review the diff).
+fn snapshot(name: &str, got: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("MIGRATE_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (MIGRATE_UPDATE_SNAPSHOTS=1 writes it)",
+            path.display()
+        )
+    });
+    assert_eq!(
+        got,
+        want,
+        "{} differs (MIGRATE_UPDATE_SNAPSHOTS=1 rewrites it)",
+        path.display()
+    );
+}
+
+#[test]
+fn upgrade_plan_on_every_database() {
+    for db in all_backends("tracker_plan") {
+        let u = db.url.as_str();
+        let d = db.dialect.name();
+        ok(u, &["upgrade", "3c9d"]);
+        let mut c = migrate_runtime::AnyConnection::establish(u).unwrap();
+        c.execute(
+            "INSERT INTO problems (slug, title, points) VALUES ('a', 'A', 10), ('b', 'B', 45)",
+        )
+        .unwrap();
+        drop(c);
+        let (text, _) = ok(u, &["upgrade", "--plan"]);
+        snapshot(&format!("plan_{d}.txt"), &text);
+        let (json, _) = ok(u, &["upgrade", "--plan", "--format", "json"]);
+        assert!(
+            json.starts_with(&format!("{{\"dialect\":\"{d}\",\"from\":\"3c9d2e1f0a7b\"")),
+            "{json}"
+        );
+        assert!(json.contains("\"revision\":\"9d0e1f2a3b4c\""), "{json}");
+        // Nothing ran.
+        assert_eq!(ok(u, &["current"]).0, "3c9d2e1f0a7b\n");
+        ok(u, &["upgrade"]);
+        let (text, _) = ok(u, &["upgrade", "--plan"]);
+        assert!(text.starts_with("Nothing to upgrade"), "{text}");
+    }
+}

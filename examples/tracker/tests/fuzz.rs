@@ -160,6 +160,8 @@ fn command() -> impl Strategy<Value = Vec<String>> {
         t.clone().prop_map(|t| vec!["downgrade".into(), t]),
         t.clone().prop_map(|t| vec!["stamp".into(), t]),
         t.clone()
+            .prop_map(|t| vec!["upgrade".into(), "--plan".into(), t]),
+        t.clone()
             .prop_map(|t| vec!["history".into(), "-r".into(), t]),
         t.clone().prop_map(|t| vec!["show".into(), t]),
         t.prop_map(|t| vec![

@@ -68,6 +68,20 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Upgrade {
             target,
+            plan: true,
+            format,
+            ..
+        } => {
+            let (mut conn, _) = ctx.connect()?;
+            let p = ctx.reader().plan(&mut conn, &target)?;
+            out(&match format {
+                super::PlanFormat::Text => p.to_string(),
+                super::PlanFormat::Json => p.to_json(),
+            })?;
+            Ok(0)
+        }
+        Command::Upgrade {
+            target,
             sql: true,
             dialect,
             skip_data_steps,

@@ -121,6 +121,12 @@ enum Command {
         /// With --sql: write data steps (op.run), which no script can hold, as comments instead of failing
         #[arg(long)]
         skip_data_steps: bool,
+        /// Show what the upgrade would do to this database (statements, transactions, PostgreSQL locks, lint, SQLite table copies) without doing it
+        #[arg(long, conflicts_with_all = ["sql", "backup"])]
+        plan: bool,
+        /// With --plan: text or json
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text, requires = "plan")]
+        format: PlanFormat,
     },
     /// Revert to an earlier revision
     Downgrade {
@@ -232,6 +238,13 @@ enum Command {
         #[arg(long = "rename", value_name = "OLD=NEW")]
         renames: Vec<String>,
     },
+}
+
+/// How `upgrade --plan` prints.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum PlanFormat {
+    Text,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

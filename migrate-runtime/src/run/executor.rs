@@ -479,7 +479,7 @@ impl<'a> Migrator<'a> {
     }
 
     /// The chain positions an upgrade to `to` runs, in order.
-    fn upgrade_jobs(
+    pub(super) fn upgrade_jobs(
         &self,
         ledger: &Ledger,
         current: Position,

@@ -7,5 +7,6 @@ pub(crate) mod ledger;
 pub(crate) mod lint;
 pub(crate) mod offline;
 pub(crate) mod plan;
+pub(crate) mod preview;
 mod retry;
 pub(crate) mod step;
