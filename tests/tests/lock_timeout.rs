@@ -189,3 +189,97 @@ fn ddl_behind_a_long_reader_never_blocks_other_readers_and_retries_until_free() 
     Migrator::new(&c).upgrade(&mut conn, "head").unwrap();
     assert!(columns(&mut conn).contains(&"age".to_owned()));
 }
+
+fn free(op: &mut Op) -> Result<()> {
+    op.create_table("free")
+        .column(col::<Integer>("id").primary_key());
+    Ok(())
+}
+fn no_free(op: &mut Op) -> Result<()> {
+    op.drop_table("free");
+    Ok(())
+}
+/// Two statements without a transaction on MySQL: the first goes through, the
+/// second waits for the reader's metadata lock on `users`.
+fn two(op: &mut Op) -> Result<()> {
+    op.add_column("free", col::<Nullable<Text>>("note"));
+    op.add_column("users", col::<Nullable<Text>>("email"));
+    Ok(())
+}
+fn no_two(op: &mut Op) -> Result<()> {
+    op.drop_column("users", "email");
+    op.drop_column("free", "note");
+    Ok(())
+}
+
+#[test]
+fn mysql_ddl_behind_a_reader_resumes_at_the_statement_that_timed_out() {
+    let Some(db) = migrate_tests::mysql("lock_timeout_mysql") else {
+        return;
+    };
+    let c = Chain::new(vec![
+        Migration::new("u1", None, "users", users, Some(no_users)),
+        Migration::new("f1", Some("u1"), "free", free, Some(no_free)),
+        Migration::new("t2", Some("f1"), "two", two, Some(no_two)),
+    ])
+    .unwrap();
+    let mut conn = db.connect();
+    Migrator::new(&c).upgrade(&mut conn, "f1").unwrap();
+    let url = db.url.clone();
+    let (stop, holding) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let reader = {
+        let (stop, holding) = (stop.clone(), holding.clone());
+        std::thread::spawn(move || {
+            let mut c = AnyConnection::establish(&url).unwrap();
+            // A reader's open transaction holds a metadata lock on users.
+            c.execute("BEGIN").unwrap();
+            c.query_text("SELECT CAST(count(*) AS CHAR) AS v FROM users")
+                .unwrap();
+            holding.store(true, Ordering::SeqCst);
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            c.execute("COMMIT").unwrap();
+        })
+    };
+    while !holding.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let release = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(3));
+            stop.store(true, Ordering::SeqCst);
+        })
+    };
+    let mut told = Vec::new();
+    let steps = Migrator::new(&c)
+        .lock_timeout(Some(Duration::from_secs(1)))
+        .lock_retries(10)
+        .on_lock_wait(|w| told.push(w.to_owned()))
+        .upgrade(&mut conn, "head")
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    release.join().unwrap();
+    reader.join().unwrap();
+    assert_eq!(steps.len(), 1);
+    assert!(!told.is_empty(), "it waited and retried");
+    assert!(told[0].contains("lock on users"), "{told:?}");
+    assert!(told[0].contains("held by connection "), "{told:?}");
+    // Resumed, not restarted: the first statement ran once (a second
+    // ADD COLUMN note would have failed).
+    let cols = conn
+        .query_text(
+            "SELECT CAST(column_name AS CHAR) AS v FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name IN ('users', 'free') ORDER BY table_name, column_name",
+        )
+        .unwrap();
+    let cols: Vec<String> = cols.into_iter().flatten().collect();
+    assert_eq!(cols, ["id", "note", "email", "id", "name"], "{cols:?}");
+    assert_eq!(
+        Migrator::new(&c).current(&mut conn).unwrap().as_deref(),
+        Some("t2")
+    );
+}

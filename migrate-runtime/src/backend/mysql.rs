@@ -86,6 +86,22 @@ impl Backend for Mysql {
         e.to_string().contains("Lock wait timeout exceeded")
     }
 
+    /// Metadata locks are not listed without performance_schema; the sessions
+    /// with an open transaction are what holds them.
+    fn lock_blockers(&self, conn: &mut AnyConnection, _table: &str) -> Result<Option<String>> {
+        Ok(conn
+            .query_text(
+                "SELECT CAST(GROUP_CONCAT(CONCAT('connection ', p.ID, ' (', p.USER, ', transaction open ', \
+                 TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), ' s)') SEPARATOR '; ') AS CHAR) AS v \
+                 FROM information_schema.INNODB_TRX t \
+                 JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id \
+                 WHERE p.ID <> CONNECTION_ID()",
+            )?
+            .into_iter()
+            .flatten()
+            .next())
+    }
+
     fn lock_holder(&self, conn: &mut AnyConnection, version_table: &str) -> Result<Option<String>> {
         Ok(conn
             .query_text(&format!(

@@ -238,10 +238,11 @@ impl<'a> Migrator<'a> {
         self
     }
 
-    /// How many times a migration that ran in its own transaction and timed
-    /// out waiting for a lock is tried again, with a growing pause and some
-    /// jitter, before the run fails with [`Error::LockRetriesExhausted`]
-    /// (default [`DEFAULT_LOCK_RETRIES`]).
+    /// How many times a migration that timed out waiting for a lock is tried
+    /// again, with a growing pause and some jitter, before the run fails with
+    /// [`Error::LockRetriesExhausted`] (default [`DEFAULT_LOCK_RETRIES`]). In
+    /// a transaction it is rolled back and starts over; without one (DDL on
+    /// MySQL) it resumes at the statement that timed out.
     pub fn lock_retries(mut self, retries: u32) -> Self {
         self.lock_retries = retries;
         self

@@ -38,9 +38,11 @@ impl Migrator<'_> {
         }
     }
 
-    /// [`Migrator::step`] for a migration in its own transaction: after a lock
-    /// timeout (rolled back, so nothing of it stays) it is recorded again and
-    /// tried again, up to [`Migrator::lock_retries`] times.
+    /// [`Migrator::step`], tried again after a lock timeout, up to
+    /// [`Migrator::lock_retries`] times, recorded afresh each time. In its own
+    /// transaction the migration was rolled back and starts over; without one
+    /// (DDL on MySQL) the ledger holds the operations done, and it resumes at
+    /// the statement that timed out, which did not run.
     pub(super) fn step_retrying(
         &mut self,
         conn: &mut AnyConnection,
@@ -52,11 +54,19 @@ impl Migrator<'_> {
     ) -> Result<StepOutcome> {
         let mut attempt = 1;
         loop {
-            let table = waited_table(&ops);
+            let tables: Vec<Option<String>> = ops.iter().map(table_of).collect();
             let e = match self.step(conn, b, run, job, ops, how) {
                 Err(e) if b.is_lock_timeout(&e) => e,
                 other => return other,
             };
+            // The operation that waited: the error names it (1-based).
+            let table = match &e {
+                Error::MigrationFailed { index, .. } if *index > 0 => {
+                    tables.get(index - 1).cloned().flatten()
+                }
+                _ => None,
+            }
+            .or_else(|| tables.iter().flatten().next().cloned());
             let (Some(timeout), Some(table)) = (self.lock_timeout_of(Some(job.m)), table) else {
                 return Err(e);
             };
@@ -74,7 +84,7 @@ impl Migrator<'_> {
             let pause = backoff(attempt);
             if let Some(f) = self.lock_observer.as_mut() {
                 f(&format!(
-                    "{} waited {} ms for a lock on {table}{} and was rolled back; try {} of {} in {:.1} s",
+                    "{} waited {} ms for a lock on {table}{} and stopped; try {} of {} in {:.1} s",
                     job.m.revision(),
                     timeout.as_millis(),
                     blockers
@@ -93,15 +103,12 @@ impl Migrator<'_> {
     }
 }
 
-/// The table the first operation that takes a table lock works on: the one a
-/// lock timeout of this migration most likely waited for.
-fn waited_table(ops: &[Operation]) -> Option<String> {
-    ops.iter().find_map(|op| {
-        op.names()
-            .into_iter()
-            .find(|(kind, _)| *kind == "table")
-            .map(|(_, t)| t.to_owned())
-    })
+/// The table an operation works on (the first it names).
+fn table_of(op: &Operation) -> Option<String> {
+    op.names()
+        .into_iter()
+        .find(|(kind, _)| *kind == "table")
+        .map(|(_, t)| t.to_owned())
 }
 
 /// The pause before try `attempt + 1`: half a second, doubling up to eight,

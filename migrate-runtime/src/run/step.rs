@@ -271,7 +271,7 @@ impl Migrator<'_> {
                 index: i,
                 direction,
             };
-            let outcome = if txn == Txn::Own {
+            let outcome = if txn != Txn::RunWide {
                 self.step_retrying(conn, b, run, job, ops, (txn, check_fks, started))
             } else {
                 self.step(conn, b, run, job, ops, (txn, check_fks, started))
