@@ -45,6 +45,7 @@ mod db;
 mod dialect;
 mod error;
 pub mod ops;
+mod progress;
 mod run;
 mod schema;
 mod sql;
@@ -96,7 +97,8 @@ pub fn upgrade_to_head(chain: &Chain, url: &str) -> Result<Option<String>> {
     let mut conn = AnyConnection::establish(url)?;
     let mut migrator = Migrator::new(chain)
         .on_step(|s| eprintln!("{}", s.log_line()))
-        .on_lock_wait(|w| eprintln!("{w}"));
+        .on_lock_wait(|w| eprintln!("{w}"))
+        .on_progress(|p| eprintln!("{p}"));
     migrator.upgrade(&mut conn, "head")?;
     migrator.current(&mut conn)
 }

@@ -348,7 +348,8 @@ fn migrator<'a>(chain: &'a Chain, table: &str, locks: Locks) -> Migrator<'a> {
                 .retries
                 .unwrap_or(crate::run::executor::DEFAULT_LOCK_RETRIES),
         )
-        .on_lock_wait(|w| eprintln!("{w}"));
+        .on_lock_wait(|w| eprintln!("{w}"))
+        .on_progress(|p| eprintln!("{p}"));
     m.on_step(move |s| {
         n += 1;
         if progress {

@@ -143,6 +143,15 @@ impl AnyConnection {
         each_backend!(self, c => c.batch_execute(sql).map_err(Error::from))
     }
 
+    /// Runs one statement that returns no rows and returns how many rows it
+    /// changed (an `UPDATE` or `DELETE`; see [`crate::ops::Op::run_in_batches`]).
+    pub fn execute_count(&mut self, sql: &str) -> Result<u64> {
+        each_backend!(self, c => diesel::sql_query(sql)
+            .execute(c)
+            .map(|n| n as u64)
+            .map_err(Error::from))
+    }
+
     /// Runs a query whose rows have one column named `v`, read as text.
     pub fn query_text(&mut self, sql: &str) -> Result<Vec<Option<String>>> {
         each_backend!(self, c => {

@@ -148,6 +148,9 @@ pub enum Operation {
         description: String,
         /// The code.
         f: DataFn,
+        /// It commits batch by batch itself ([`Op::run_in_batches`]): never
+        /// wrapped in a transaction with its ledger record.
+        in_batches: bool,
     },
 }
 
@@ -551,6 +554,78 @@ impl Op {
         });
     }
 
+    /// A data step that works through a table a batch at a time: `batch(conn,
+    /// size)` changes up to `size` rows and returns how many it changed, and
+    /// is called again until it returns 0. In a migration without a
+    /// transaction (`#[migration(transaction = false)]`) each batch commits on
+    /// its own, so that no lock is held for the whole table and a re-run goes
+    /// on where it stopped (write the batch so that rows already done are not
+    /// picked again, e.g. `WHERE email IS NULL`); otherwise the batches run in
+    /// the migration's transaction. Once it has run two seconds it reports the
+    /// rows done and the rate every two seconds ([`crate::Migrator::on_progress`]).
+    ///
+    /// ```
+    /// # use migrate_runtime::prelude::*;
+    /// # fn upgrade(op: &mut Op) -> Result<()> {
+    /// op.run_in_batches("backfill users.email_lower", 5000, |conn, size| {
+    ///     let n = conn.execute_count(&format!(
+    ///         "UPDATE users SET email_lower = lower(email) WHERE id IN \
+    ///          (SELECT id FROM users WHERE email_lower IS NULL LIMIT {size})"
+    ///     ))?;
+    ///     Ok(n)
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn run_in_batches<F>(&mut self, description: impl Into<String>, size: u64, mut batch: F)
+    where
+        F: FnMut(&mut AnyConnection, u64) -> Result<u64> + 'static,
+    {
+        let description = description.into();
+        let name = description.clone();
+        self.run(description, move |conn| {
+            let size = size.max(1);
+            let started = std::time::Instant::now();
+            let mut next_report = std::time::Duration::from_secs(2);
+            let mut done = 0u64;
+            loop {
+                // Outside a transaction each batch gets its own.
+                let own = !conn.in_transaction()?;
+                if own {
+                    conn.begin()?;
+                }
+                let n = match batch(conn, size) {
+                    Ok(n) => n,
+                    Err(e) if own => {
+                        return Err(match conn.rollback() {
+                            Ok(()) => e,
+                            Err(c) => crate::error::Error::cleanup(e, c),
+                        })
+                    }
+                    Err(e) => return Err(e),
+                };
+                if own {
+                    conn.commit()?;
+                }
+                if n == 0 {
+                    return Ok(());
+                }
+                done = done.saturating_add(n);
+                let elapsed = started.elapsed();
+                if elapsed >= next_report {
+                    next_report = elapsed + std::time::Duration::from_secs(2);
+                    let rate = done as f64 / elapsed.as_secs_f64().max(0.001);
+                    crate::progress::report(&format!(
+                        "{name}: {done} rows in {:.0} s ({rate:.0} rows/s)",
+                        elapsed.as_secs_f64()
+                    ));
+                }
+            }
+        });
+        if let Some(Operation::Run { in_batches, .. }) = self.ops.last_mut() {
+            *in_batches = true;
+        }
+    }
+
     /// A data migration that uses the live connection. Offline scripts show it as a
     /// comment, since it cannot be rendered as SQL.
     pub fn run<F>(&mut self, description: impl Into<String>, f: F)
@@ -560,6 +635,7 @@ impl Op {
         self.ops.push(Operation::Run {
             description: description.into(),
             f: Box::new(f),
+            in_batches: false,
         });
     }
 }

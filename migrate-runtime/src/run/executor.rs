@@ -133,6 +133,8 @@ pub struct Migrator<'a> {
     pub(crate) lock_timeout: Option<Duration>,
     /// How many times a migration is tried again after a lock timeout.
     pub(crate) lock_retries: u32,
+    /// Where the progress lines of long data steps go.
+    pub(crate) progress: Option<crate::progress::Sink>,
 }
 
 /// How long a migration's statements wait for a table lock, unless told otherwise.
@@ -161,6 +163,7 @@ impl<'a> Migrator<'a> {
             lock_observer: None,
             lock_timeout: Some(DEFAULT_LOCK_TIMEOUT),
             lock_retries: DEFAULT_LOCK_RETRIES,
+            progress: None,
         }
     }
 
@@ -253,6 +256,13 @@ impl<'a> Migrator<'a> {
     /// migration is tried again after a lock timeout, saying who blocked it.
     pub fn on_lock_wait(mut self, f: impl FnMut(&str) + 'a) -> Self {
         self.lock_observer = Some(Box::new(f));
+        self
+    }
+
+    /// Called with a line now and then while a long data step runs
+    /// ([`crate::ops::Op::run_in_batches`]: rows done, rate).
+    pub fn on_progress(mut self, f: impl FnMut(&str) + 'static) -> Self {
+        self.progress = Some(std::rc::Rc::new(std::cell::RefCell::new(f)));
         self
     }
 
@@ -440,7 +450,8 @@ impl<'a> Migrator<'a> {
             RunLock::PerStep(missing) => missing.clone(),
             _ => None,
         };
-        let out = f(self, conn, b);
+        let sink = self.progress.clone();
+        let out = crate::progress::with_sink(sink, || f(self, conn, b));
         self.last_lockless = self.lockless.take();
         let unlocked = b.unlock(conn, &self.version_table, lock);
         let out = out?;

@@ -479,7 +479,16 @@ impl Migrator<'_> {
             // record; where DDL is transactional, a migration that runs without a
             // transaction asked for none (its op.run may hold CREATE INDEX
             // CONCURRENTLY), so its data actions run as written.
+            // A batched data step commits batch by batch itself.
+            let batched = matches!(
+                ops[i],
+                Operation::Run {
+                    in_batches: true,
+                    ..
+                }
+            );
             let with_record = tracked
+                && !batched
                 && !b.capabilities().transactional_ddl
                 && matches!(planned.action, Action::Data { .. } | Action::Sql(_))
                 && ops[planned.ops.clone()].iter().all(|o| plan::is_data(o, d));
