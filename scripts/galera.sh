@@ -4,6 +4,7 @@
 #   scripts/galera.sh start    # prints mysql://root@127.0.0.1:3311/test (and 3312, 3313)
 #   scripts/galera.sh status   # exit 0 only if all three nodes are Synced
 #   scripts/galera.sh stop
+#   scripts/galera.sh kill N / rejoin N   # SIGKILL node N; start it again to rejoin
 #
 # Needs the Debian packages mariadb-server mariadb-client galera-4 rsync iproute2
 # (the rsync SST script looks for listening ports with `ss`).
@@ -355,9 +356,34 @@ cmd_status() {
     return $ok
 }
 
+# Tests of a node dying: SIGKILL one node (as a crash would), and start it again
+# to rejoin the cluster (a state transfer from a surviving node).
+cmd_kill() {
+    local n=${1:-} pid
+    [[ "$n" =~ ^[123]$ ]] || die "usage: $0 kill 1|2|3"
+    pid=$(recorded_pid "$n")
+    is_our_node "$pid" "$n" || die "node$n is not running"
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    log "node$n killed (pid $pid)"
+}
+
+cmd_rejoin() {
+    local n=${1:-} m
+    [[ "$n" =~ ^[123]$ ]] || die "usage: $0 rejoin 1|2|3"
+    check_deps
+    is_our_node "$(recorded_pid "$n")" "$n" && die "node$n is running"
+    if [ "$(id -u)" = 0 ]; then chown -R mysql:mysql "$(node_dir "$n")"; fi
+    launch "$n"
+    for m in "${NODES[@]}"; do wait_synced "$m" 3; done
+    log "node$n rejoined"
+}
+
 case "${1:-}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    kill) cmd_kill "${2:-}" ;;
+    rejoin) cmd_rejoin "${2:-}" ;;
+    *) echo "usage: $0 start|stop|status|kill N|rejoin N" >&2; exit 2 ;;
 esac

@@ -91,6 +91,33 @@ fn counted_end(tts: &[TokenTree], delim: Delimiter) -> usize {
     end
 }
 
+/// At `i`, a lint review (`op.reviewed("why");`, or `.reviewed("why")` on a
+/// builder): it changes nothing a database sees, so adding one to an applied
+/// migration does not make it "edited". Returns where the code goes on.
+fn review_at(tts: &[TokenTree], i: usize) -> Option<usize> {
+    let is_reviewed =
+        |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Ident(id)) if id == "reviewed");
+    let is_args = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis);
+    // `op . reviewed (..) ;` as a statement of its own.
+    let statement_start = i == 0
+        || is_punct(tts.get(i - 1), ';')
+        || matches!(tts.get(i - 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace);
+    if statement_start
+        && matches!(tts.get(i), Some(TokenTree::Ident(_)))
+        && is_punct(tts.get(i + 1), '.')
+        && is_reviewed(tts.get(i + 2))
+        && is_args(tts.get(i + 3))
+        && is_punct(tts.get(i + 4), ';')
+    {
+        return Some(i + 5);
+    }
+    // `. reviewed (..)` at the end of a chain.
+    if is_punct(tts.get(i), '.') && is_reviewed(tts.get(i + 1)) && is_args(tts.get(i + 2)) {
+        return Some(i + 3);
+    }
+    None
+}
+
 /// Writes `tts` canonically. What rustfmt may change without changing the
 /// code is evened out: optional trailing commas and semicolons, the block
 /// around a closure's or a match arm's single expression (rustfmt removes it,
@@ -101,6 +128,10 @@ fn write_trees(tts: &[TokenTree], out: &mut String, delim: Delimiter, top: bool)
     let mut i = 0;
     while i < end {
         if let Some(next) = skipped_attribute_at(tts, i) {
+            i = next;
+            continue;
+        }
+        if let Some(next) = review_at(tts, i) {
             i = next;
             continue;
         }
@@ -283,6 +314,26 @@ fn downgrade(op: &mut Op) -> Result<()> {
 
     fn sum(text: &str) -> String {
         of_file(text).expect("tokenizes")
+    }
+
+    #[test]
+    fn lint_reviews_do_not_count() {
+        let base = "#[migration(revision = \"a1\", down_revision = None)]\nfn upgrade(op: &mut Op) -> Result<()> {\n    op.drop_column(\"users\", \"email\");\n    Ok(())\n}\n";
+        let reviewed = base.replace(
+            "op.drop_column(\"users\", \"email\");",
+            "op.drop_column(\"users\", \"email\");\n    op.reviewed(\"unused since 2.3\");",
+        );
+        let chained = base.replace(
+            "op.drop_column(\"users\", \"email\");",
+            "op.alter_column(\"users\", \"name\").nullable(false).reviewed(\"x\");",
+        );
+        let plain = base.replace(
+            "op.drop_column(\"users\", \"email\");",
+            "op.alter_column(\"users\", \"name\").nullable(false);",
+        );
+        assert_eq!(of_file(base), of_file(&reviewed));
+        assert_eq!(of_file(&plain), of_file(&chained));
+        assert_ne!(of_file(base), of_file(&plain));
     }
 
     #[test]

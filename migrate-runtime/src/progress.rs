@@ -22,8 +22,14 @@ pub(crate) fn report(line: &str) {
 
 /// Runs `body` with `sink` receiving the progress lines sent meanwhile.
 pub(crate) fn with_sink<T>(sink: Option<Sink>, body: impl FnOnce() -> T) -> T {
-    let before = SINK.with(|s| s.replace(sink));
-    let out = body();
-    SINK.with(|s| *s.borrow_mut() = before);
-    out
+    /// Puts the sink before back, also when `body` panics.
+    struct Restore(Option<Sink>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let before = self.0.take();
+            SINK.with(|s| *s.borrow_mut() = before);
+        }
+    }
+    let _restore = Restore(SINK.with(|s| s.replace(sink)));
+    body()
 }

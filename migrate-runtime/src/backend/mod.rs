@@ -30,8 +30,21 @@ pub(crate) struct Capabilities {
 /// The run lock, as taken.
 #[derive(Debug)]
 pub(crate) enum RunLock {
-    /// A lock held by the session (an advisory lock, `GET_LOCK`).
-    Session,
+    /// A lock held by the session (an advisory lock, `GET_LOCK`); `restore`
+    /// puts back the session settings a run changes (MySQL's
+    /// `lock_wait_timeout`), since the caller keeps the connection.
+    Session {
+        /// SQL run at unlock, if any.
+        restore: Option<String>,
+    },
+    /// A row in a lock table, for clusters where session locks are local to a
+    /// node (Galera): held while the row is there and its lease runs.
+    Row {
+        /// Who holds it, as the row says.
+        holder: String,
+        /// SQL run at unlock.
+        restore: Option<String>,
+    },
     /// An OS lock on a file beside the database, released when the file closes.
     File {
         /// Held, not read: closing it releases the lock.
@@ -85,14 +98,15 @@ pub(crate) trait Backend: Sync {
         Ok(None)
     }
 
-    /// Makes the statements of the migration about to run wait at most
-    /// `timeout` for a table lock, so that DDL queued behind a long query does
-    /// not queue every other query behind itself. `in_transaction`: the
-    /// migration's transaction has just begun (else each statement commits).
+    /// Makes the statements that follow wait at most `timeout` for a table
+    /// lock, so that DDL queued behind a long query does not queue every
+    /// other query behind itself; `None` puts the server's default back (for
+    /// data steps, and migrations without a limit). `in_transaction`: they
+    /// run in a transaction (else each statement commits).
     fn limit_lock_waits(
         &self,
         _conn: &mut AnyConnection,
-        _timeout: std::time::Duration,
+        _timeout: Option<std::time::Duration>,
         _in_transaction: bool,
     ) -> Result<()> {
         Ok(())
@@ -107,6 +121,18 @@ pub(crate) trait Backend: Sync {
     /// migration that timed out waiting for it.
     fn lock_blockers(&self, _conn: &mut AnyConnection, _table: &str) -> Result<Option<String>> {
         Ok(None)
+    }
+
+    /// Before each migration of a run: a lock with a lease gets a new one, and
+    /// a lock lost meanwhile (its lease ran out and another run took it) stops
+    /// the run.
+    fn keep_lock(
+        &self,
+        _conn: &mut AnyConnection,
+        _version_table: &str,
+        _lock: &RunLock,
+    ) -> Result<()> {
+        Ok(())
     }
 
     /// Releases what [`Backend::try_lock`] took.

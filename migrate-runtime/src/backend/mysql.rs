@@ -25,6 +25,101 @@ fn lock_name(version_table: &str) -> String {
     )
 }
 
+/// How long a Galera lock row holds without being renewed (it is renewed
+/// before each migration): a run killed with its node frees the cluster after it.
+const LEASE_SECS: u64 = 600;
+
+/// The lock table of a version table (Galera).
+fn lock_table(version_table: &str) -> String {
+    format!("{version_table}_lock")
+}
+
+fn release_named(conn: &mut AnyConnection, version_table: &str) -> Result<()> {
+    conn.query_text(&format!(
+        "SELECT CAST(RELEASE_LOCK({}) AS CHAR) AS v",
+        lock_name(version_table)
+    ))
+    .map(|_| ())
+}
+
+/// Galera certifies write sets at commit: an autocommit statement that lost
+/// to another node's commit fails with a deadlock and can simply run again.
+fn with_certification_retries<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut tries = 0;
+    loop {
+        match f() {
+            Err(e) if tries < 5 && e.to_string().contains("Deadlock found") => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20 * tries));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn row_held(conn: &mut AnyConnection, version_table: &str, holder: &str) -> Result<bool> {
+    Ok(!conn
+        .query_text(&format!(
+            "SELECT holder AS v FROM {} WHERE name = 'run' AND holder = {}",
+            Dialect::Mysql.quote_ident(&lock_table(version_table)),
+            q(holder)
+        ))?
+        .is_empty())
+}
+
+/// Takes the Galera lock row: `Some((holder, the session's wsrep_sync_wait
+/// before))` when this run holds it, `None` when another does.
+fn take_row(conn: &mut AnyConnection, version_table: &str) -> Result<Option<(String, String)>> {
+    let table = lock_table(version_table);
+    let qt = Dialect::Mysql.quote_ident(&table);
+    if !Mysql.table_exists(conn, &table)? {
+        // DDL replicates in total order: two nodes creating it at once is fine.
+        conn.execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {qt} (name VARCHAR(32) NOT NULL PRIMARY KEY, \
+             holder VARCHAR(255) NOT NULL, expires_at DATETIME(6) NOT NULL) ENGINE=InnoDB"
+        ))?;
+    }
+    let info = conn
+        .query_text(
+            "SELECT CAST(CONCAT(@@SESSION.wsrep_sync_wait, ':', @@hostname, ':', @@port, ' connection ', CONNECTION_ID()) AS CHAR) AS v",
+        )?
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_default();
+    let (sync_wait, node) = info.split_once(':').unwrap_or(("0", info.as_str()));
+    let holder = format!("{node}, pid {}", std::process::id());
+    // Reads (the version table, the ledger) wait until this node has applied
+    // every write the cluster committed before them.
+    conn.execute("SET SESSION wsrep_sync_wait = 1")?;
+    let taken = conn.execute(&format!(
+        "START TRANSACTION; \
+         DELETE FROM {qt} WHERE name = 'run' AND expires_at < UTC_TIMESTAMP(6); \
+         INSERT INTO {qt} (name, holder, expires_at) \
+         VALUES ('run', {h}, UTC_TIMESTAMP(6) + INTERVAL {LEASE_SECS} SECOND); \
+         COMMIT",
+        h = q(&holder)
+    ));
+    match taken {
+        Ok(()) => Ok(Some((holder, sync_wait.to_owned()))),
+        Err(e) => {
+            let lost = {
+                let m = e.to_string();
+                m.contains("Duplicate entry") || m.contains("Deadlock found")
+            };
+            // A transaction another node's commit aborted answers its next
+            // statement, the ROLLBACK too, with a deadlock: it is gone either way.
+            let back = with_certification_retries(|| conn.execute("ROLLBACK"))
+                .and_then(|()| conn.execute(&format!("SET SESSION wsrep_sync_wait = {sync_wait}")));
+            match (lost, back) {
+                (true, Ok(())) => Ok(None),
+                (true, Err(c)) | (false, Err(c)) => Err(Error::cleanup(e, c)),
+                (false, Ok(())) => Err(e),
+            }
+        }
+    }
+}
+
 impl Backend for Mysql {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
@@ -58,28 +153,104 @@ impl Backend for Mysql {
         format!("CONCAT({})", parts.join(", CHAR(31), "))
     }
 
+    /// `GET_LOCK`, plus on a Galera node (`wsrep_on`), where `GET_LOCK` holds
+    /// on that node only, a row in `<version table>_lock` that replicates: two
+    /// nodes inserting it at once are certified in order, the second commit
+    /// fails with a deadlock (1213) and counts as the lock being busy. The row
+    /// has a lease, renewed before each migration, so that a run killed with
+    /// its node does not hold the cluster for ever.
     fn try_lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<TryLock> {
-        let got = conn.query_text(&format!(
-            "SELECT CAST(GET_LOCK({}, 0) AS CHAR) AS v",
-            lock_name(version_table)
-        ))?;
-        Ok(match got.first().and_then(|v| v.as_deref()) {
-            Some("1") => TryLock::Taken(RunLock::Session),
-            _ => TryLock::Busy("its named lock (GET_LOCK)".into()),
-        })
+        let name = lock_name(version_table);
+        // One round trip on MariaDB: the session's lock wait (put back at
+        // unlock), whether this is a Galera node, and GET_LOCK itself.
+        let probe = conn.query_text(&format!(
+            "SELECT CAST(CONCAT(@@SESSION.lock_wait_timeout, ':', @@wsrep_on, ':', IFNULL(GET_LOCK({name}, 0), 0)) AS CHAR) AS v"
+        ));
+        let row = match probe {
+            Ok(v) => v,
+            // MySQL has no wsrep variables: no Galera.
+            Err(e) if e.to_string().contains("Unknown system variable") => conn.query_text(&format!(
+                "SELECT CAST(CONCAT(@@SESSION.lock_wait_timeout, ':0:', IFNULL(GET_LOCK({name}, 0), 0)) AS CHAR) AS v"
+            ))?,
+            Err(e) => return Err(e),
+        };
+        let text = row.into_iter().flatten().next().unwrap_or_default();
+        let mut parts = text.split(':');
+        let (wait, galera, got) = (
+            parts.next().unwrap_or("").to_owned(),
+            matches!(parts.next(), Some("1" | "ON")),
+            parts.next() == Some("1"),
+        );
+        if !got {
+            return Ok(TryLock::Busy("its named lock (GET_LOCK)".into()));
+        }
+        let restore = wait
+            .parse::<u64>()
+            .ok()
+            .map(|w| format!("SET SESSION lock_wait_timeout = {w}"));
+        if !galera {
+            return Ok(TryLock::Taken(RunLock::Session { restore }));
+        }
+        match take_row(conn, version_table) {
+            Ok(Some((holder, sync_wait))) => {
+                let restore = Some(format!(
+                    "{}; SET SESSION wsrep_sync_wait = {sync_wait}",
+                    restore.unwrap_or_else(|| "DO 0".into())
+                ));
+                Ok(TryLock::Taken(RunLock::Row { holder, restore }))
+            }
+            Ok(None) => {
+                release_named(conn, version_table)?;
+                Ok(TryLock::Busy(format!(
+                    "the lock row in {} (Galera)",
+                    lock_table(version_table)
+                )))
+            }
+            Err(e) => Err(match release_named(conn, version_table) {
+                Ok(()) => e,
+                Err(c) => Error::cleanup(e, c),
+            }),
+        }
+    }
+
+    fn keep_lock(
+        &self,
+        conn: &mut AnyConnection,
+        version_table: &str,
+        lock: &RunLock,
+    ) -> Result<()> {
+        let RunLock::Row { holder, .. } = lock else {
+            return Ok(());
+        };
+        let renewed = with_certification_retries(|| {
+            conn.execute_count(&format!(
+                "UPDATE {t} SET expires_at = UTC_TIMESTAMP(6) + INTERVAL {LEASE_SECS} SECOND \
+                 WHERE name = 'run' AND holder = {h}",
+                t = Dialect::Mysql.quote_ident(&lock_table(version_table)),
+                h = q(holder)
+            ))
+        })?;
+        // MySQL counts rows changed: a lease renewed within the same microsecond is 0.
+        if renewed == 0 && !row_held(conn, version_table, holder)? {
+            return Err(Error::LockLost {
+                lock: lock_table(version_table),
+            });
+        }
+        Ok(())
     }
 
     fn limit_lock_waits(
         &self,
         conn: &mut AnyConnection,
-        timeout: std::time::Duration,
+        timeout: Option<std::time::Duration>,
         _in_transaction: bool,
     ) -> Result<()> {
         // Metadata locks, which DDL waits for; MySQL counts whole seconds.
-        conn.execute(&format!(
-            "SET SESSION lock_wait_timeout = {}",
-            timeout.as_secs().max(1)
-        ))
+        // The session's own value comes back at unlock.
+        conn.execute(&match timeout {
+            Some(t) => format!("SET SESSION lock_wait_timeout = {}", t.as_secs().max(1)),
+            None => "SET SESSION lock_wait_timeout = DEFAULT".to_owned(),
+        })
     }
 
     fn is_lock_timeout(&self, e: &Error) -> bool {
@@ -103,6 +274,17 @@ impl Backend for Mysql {
     }
 
     fn lock_holder(&self, conn: &mut AnyConnection, version_table: &str) -> Result<Option<String>> {
+        let table = lock_table(version_table);
+        if self.table_exists(conn, &table)? {
+            let row = conn.query_text(&format!(
+                "SELECT CAST(CONCAT(holder, ', lease until ', expires_at, ' UTC') AS CHAR) AS v \
+                 FROM {} WHERE name = 'run'",
+                Dialect::Mysql.quote_ident(&table)
+            ))?;
+            if let Some(h) = row.into_iter().flatten().next() {
+                return Ok(Some(h));
+            }
+        }
         Ok(conn
             .query_text(&format!(
                 "SELECT CAST(CONCAT('connection ', p.ID, ', user ', p.USER, '@', p.HOST, \
@@ -115,12 +297,27 @@ impl Backend for Mysql {
             .next())
     }
 
-    fn unlock(&self, conn: &mut AnyConnection, version_table: &str, _lock: RunLock) -> Result<()> {
-        conn.query_text(&format!(
-            "SELECT CAST(RELEASE_LOCK({}) AS CHAR) AS v",
-            lock_name(version_table)
-        ))
-        .map(|_| ())
+    fn unlock(&self, conn: &mut AnyConnection, version_table: &str, lock: RunLock) -> Result<()> {
+        let (row, restore) = match lock {
+            RunLock::Row { holder, restore } => (Some(holder), restore),
+            RunLock::Session { restore } => (None, restore),
+            RunLock::File { .. } | RunLock::PerStep(_) => (None, None),
+        };
+        let deleted = match &row {
+            Some(holder) => with_certification_retries(|| {
+                conn.execute_count(&format!(
+                    "DELETE FROM {} WHERE name = 'run' AND holder = {}",
+                    Dialect::Mysql.quote_ident(&lock_table(version_table)),
+                    q(holder)
+                ))
+            })
+            .map(|_| ()),
+            None => Ok(()),
+        };
+        // Each is attempted whatever the others did; the first failure is reported.
+        let restored = restore.map_or(Ok(()), |sql| conn.execute(&sql));
+        let released = release_named(conn, version_table);
+        deleted.and(restored).and(released)
     }
 
     fn existing_column(

@@ -87,17 +87,25 @@ impl Backend for Postgres {
             advisory(key, "")
         ))?;
         if held.first().and_then(|v| v.as_deref()) == Some("0") {
-            return Err(Error::LockNotHeld {
+            let e = Error::LockNotHeld {
                 lock: format!("the advisory lock {key}"),
-            });
+            };
+            // Whichever server session took it must not keep it: release it
+            // there if this statement reaches it (a pooler may send it elsewhere).
+            return Err(
+                match conn.execute(&format!("SELECT pg_advisory_unlock({key})")) {
+                    Ok(()) => e,
+                    Err(c) => Error::cleanup(e, c),
+                },
+            );
         }
-        Ok(TryLock::Taken(RunLock::Session))
+        Ok(TryLock::Taken(RunLock::Session { restore: None }))
     }
 
     fn limit_lock_waits(
         &self,
         conn: &mut AnyConnection,
-        timeout: std::time::Duration,
+        timeout: Option<std::time::Duration>,
         in_transaction: bool,
     ) -> Result<()> {
         if !in_transaction {
@@ -106,10 +114,10 @@ impl Backend for Postgres {
             return Ok(());
         }
         // LOCAL: it ends with the migration's transaction.
-        conn.execute(&format!(
-            "SET LOCAL lock_timeout = '{}ms'",
-            timeout.as_millis().max(1)
-        ))
+        conn.execute(&match timeout {
+            Some(t) => format!("SET LOCAL lock_timeout = '{}ms'", t.as_millis().max(1)),
+            None => "SET LOCAL lock_timeout = DEFAULT".to_owned(),
+        })
     }
 
     fn is_lock_timeout(&self, e: &Error) -> bool {
@@ -159,7 +167,8 @@ impl Backend for Postgres {
                  || coalesce(', ' || a.state, '') \
                  || coalesce(' since ' || to_char(a.state_change AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC', '') AS v \
                  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-                 WHERE {} AND l.granted LIMIT 1",
+                 WHERE {} AND l.granted \
+                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
                 advisory(key, "l.")
             ))?
             .into_iter()

@@ -70,10 +70,14 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             target,
             plan: true,
             format,
+            out_of_order,
             ..
         } => {
             let (mut conn, _) = ctx.connect()?;
-            let p = ctx.reader().plan(&mut conn, &target)?;
+            let p = ctx
+                .reader()
+                .out_of_order(out_of_order)
+                .plan(&mut conn, &target)?;
             out(&match format {
                 super::PlanFormat::Text => p.to_string(),
                 super::PlanFormat::Json => p.to_json(),

@@ -122,7 +122,7 @@ enum Command {
         #[arg(long)]
         skip_data_steps: bool,
         /// Show what the upgrade would do to this database (statements, transactions, PostgreSQL locks, lint, SQLite table copies) without doing it
-        #[arg(long, conflicts_with_all = ["sql", "backup"])]
+        #[arg(long, conflicts_with_all = ["sql", "backup", "one_transaction"])]
         plan: bool,
         /// With --plan: text or json
         #[arg(long, value_enum, default_value_t = PlanFormat::Text, requires = "plan")]

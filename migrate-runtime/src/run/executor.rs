@@ -135,6 +135,8 @@ pub struct Migrator<'a> {
     pub(crate) lock_retries: u32,
     /// Where the progress lines of long data steps go.
     pub(crate) progress: Option<crate::progress::Sink>,
+    /// The run lock, while a run holds it.
+    pub(crate) held: Option<RunLock>,
 }
 
 /// How long a migration's statements wait for a table lock, unless told otherwise.
@@ -164,6 +166,7 @@ impl<'a> Migrator<'a> {
             lock_timeout: Some(DEFAULT_LOCK_TIMEOUT),
             lock_retries: DEFAULT_LOCK_RETRIES,
             progress: None,
+            held: None,
         }
     }
 
@@ -400,13 +403,17 @@ impl<'a> Migrator<'a> {
                 return Err(Error::LockTimeout {
                     waited,
                     lock: name,
-                    holder: b.lock_holder(conn, &self.version_table)?,
+                    holder: b
+                        .lock_holder(conn, &self.version_table)
+                        .unwrap_or_else(|e| Some(format!("a session this user cannot see ({e})"))),
                 });
             }
             if now >= report_at {
                 report_at = now + Duration::from_secs(5);
                 if let Some(f) = self.lock_observer.as_mut() {
-                    let holder = b.lock_holder(conn, &self.version_table)?;
+                    let holder = b
+                        .lock_holder(conn, &self.version_table)
+                        .unwrap_or_else(|e| Some(format!("a session this user cannot see ({e})")));
                     f(&format!(
                         "Waiting for {name}, held by {} ({} s so far, giving up after {} s)",
                         holder.as_deref().unwrap_or("another run"),
@@ -450,10 +457,14 @@ impl<'a> Migrator<'a> {
             RunLock::PerStep(missing) => missing.clone(),
             _ => None,
         };
+        self.held = Some(lock);
         let sink = self.progress.clone();
         let out = crate::progress::with_sink(sink, || f(self, conn, b));
         self.last_lockless = self.lockless.take();
-        let unlocked = b.unlock(conn, &self.version_table, lock);
+        let unlocked = match self.held.take() {
+            Some(lock) => b.unlock(conn, &self.version_table, lock),
+            None => Ok(()),
+        };
         let out = out?;
         unlocked?;
         Ok(out)

@@ -104,14 +104,13 @@ fn created_here(ops: &[Operation]) -> BTreeSet<String> {
 /// Server defaults PostgreSQL evaluates per row: adding a column with one
 /// rewrites the table.
 fn is_volatile(default: &Option<ColumnDefault>) -> bool {
-    const VOLATILE: [&str; 7] = [
+    const VOLATILE: [&str; 6] = [
         "random(",
         "gen_random_uuid(",
         "uuid_generate_v",
         "clock_timestamp(",
         "timeofday(",
         "nextval(",
-        "statement_timestamp(",
     ];
     match default {
         Some(ColumnDefault::Sql(sql)) => {

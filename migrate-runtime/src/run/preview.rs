@@ -77,6 +77,8 @@ impl Migrator<'_> {
         let current = self.position(conn)?;
         let ledger =
             Ledger::read(conn, b, &self.version_table, false)?.reconciled(self.chain, current);
+        // What `upgrade` would refuse (an applied migration edited), the plan refuses.
+        ledger.verify(self.chain)?;
         let to = self.chain.resolve(target, current)?;
         if to < current {
             return Err(Error::WrongDirection {
@@ -224,24 +226,29 @@ struct PlanFacts<'c> {
 impl SchemaFacts for PlanFacts<'_> {
     fn existing_column(&mut self, table: &str, column: &str) -> Result<Option<ExistingColumn>> {
         if self.touched.contains(table) {
-            ModelFacts {
+            let modelled = ModelFacts {
                 model: self.model,
                 dialect: self.b.dialect(),
             }
-            .existing_column(table, column)
-        } else {
-            self.b.existing_column(self.conn, table, column)
+            .existing_column(table, column)?;
+            // A table the chain's operations did not build (raw SQL): the live one.
+            if modelled.is_some() {
+                return Ok(modelled);
+            }
         }
+        self.b.existing_column(self.conn, table, column)
     }
 }
 
 impl Facts for PlanFacts<'_> {
     fn table_source(&mut self, table: &str) -> Result<TableSource> {
         if self.touched.contains(table) {
-            self.model.sqlite_source(table)
-        } else {
-            self.b.table_source(self.conn, table)
+            match self.model.sqlite_source(table) {
+                Err(Error::OfflineUnknownTable(_)) => {}
+                other => return other,
+            }
         }
+        self.b.table_source(self.conn, table)
     }
 }
 

@@ -24,7 +24,8 @@ impl Migrator<'_> {
         m.and_then(Migration::lock_timeout).or(self.lock_timeout)
     }
 
-    /// Applies the lock timeout to the migration about to run.
+    /// Applies the lock timeout to the migration about to run (the server's
+    /// default when it has none: nothing of an earlier migration's stays).
     pub(super) fn limit_lock_waits(
         &self,
         conn: &mut AnyConnection,
@@ -32,9 +33,30 @@ impl Migrator<'_> {
         m: Option<&Migration>,
         in_transaction: bool,
     ) -> Result<()> {
-        match self.lock_timeout_of(m) {
-            Some(t) => b.limit_lock_waits(conn, t, in_transaction),
-            None => Ok(()),
+        b.limit_lock_waits(conn, self.lock_timeout_of(m), in_transaction)
+    }
+
+    /// Runs a data step without the lock timeout: it waits for rows as the
+    /// server does by default (a backfill behind an application's row lock is
+    /// no DDL queueing other queries). The timeout applies again after it.
+    pub(super) fn without_lock_timeout<T>(
+        &self,
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+        m: &Migration,
+        step: impl FnOnce(&mut AnyConnection) -> Result<T>,
+    ) -> Result<T> {
+        let Some(t) = self.lock_timeout_of(Some(m)) else {
+            return step(conn);
+        };
+        let in_tx = conn.in_transaction()?;
+        b.limit_lock_waits(conn, None, in_tx)?;
+        let out = step(conn);
+        let again = b.limit_lock_waits(conn, Some(t), in_tx);
+        match (out, again) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Ok(_), Err(e)) | (Err(e), Ok(())) => Err(e),
+            (Err(e), Err(c)) => Err(Error::cleanup(e, c)),
         }
     }
 
@@ -70,7 +92,11 @@ impl Migrator<'_> {
             let (Some(timeout), Some(table)) = (self.lock_timeout_of(Some(job.m)), table) else {
                 return Err(e);
             };
-            let blockers = b.lock_blockers(conn, &table)?;
+            // Only for the message: a user without the right to list sessions
+            // (MySQL's PROCESS) still gets the retries.
+            let blockers = b
+                .lock_blockers(conn, &table)
+                .unwrap_or_else(|e| Some(format!("sessions this user cannot list ({e})")));
             if attempt > self.lock_retries {
                 return Err(Error::LockRetriesExhausted {
                     direction: job.direction.as_str(),

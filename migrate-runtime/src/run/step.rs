@@ -239,6 +239,10 @@ impl Migrator<'_> {
         for &i in jobs {
             let m = &self.chain.migrations()[i];
             let direction = run.direction;
+            // A lock with a lease is renewed, or found lost, before each migration.
+            if let Some(lock) = &self.held {
+                b.keep_lock(conn, &self.version_table, lock)?;
+            }
             let ops = run.recorded.take(m, i, direction, b)?;
             // Without transactional DDL a migration of data only still gets a
             // transaction: all of its rows change, or none.
@@ -509,7 +513,7 @@ impl Migrator<'_> {
                     })
                 }
                 Action::Data { .. } => match ops[i].take_data_fn() {
-                    Some(f) => f(conn),
+                    Some(f) => self.without_lock_timeout(conn, b, job.m, f),
                     None => Ok(()),
                 },
             };

@@ -151,8 +151,18 @@ pub(super) fn add_column(
     let mut c = column.clone();
     c.unique = column.unique && !unique_as_index;
     let ine = if if_not_exists { "IF NOT EXISTS " } else { "" };
+    // MySQL: the foreign key goes into the same ALTER TABLE, so that the
+    // operation is one statement, done or not (a lock timeout between two
+    // statements would leave the column without its key).
+    let fk = match (&column.references, inline_refs) {
+        (Some((rt, rc)), false) => {
+            let fk = ForeignKey::new([column.name.clone()], rt.clone(), [rc.clone()]);
+            format!(", ADD {}", foreign_key(d, &fk))
+        }
+        _ => String::new(),
+    };
     stmts.push(format!(
-        "ALTER TABLE {} ADD COLUMN {ine}{}",
+        "ALTER TABLE {} ADD COLUMN {ine}{}{fk}",
         q(table),
         column_def(d, &c, false, inline_refs)?
     ));
@@ -162,14 +172,6 @@ pub(super) fn add_column(
             q(&format!("uq_{table}_{}", column.name)),
             q(table),
             q(&column.name)
-        ));
-    }
-    if let (Some((rt, rc)), false) = (&column.references, inline_refs) {
-        let fk = ForeignKey::new([column.name.clone()], rt.clone(), [rc.clone()]);
-        stmts.push(format!(
-            "ALTER TABLE {} ADD {}",
-            q(table),
-            foreign_key(d, &fk)
         ));
     }
     Ok(stmts)
