@@ -392,7 +392,7 @@ impl Error {
             Error::LockTimeout { .. } => "another run is still migrating this database: wait for it (--lock-wait sets how long), or stop the process that holds the lock".into(),
             Error::LockRetriesExhausted { .. } => "the database is unchanged: run again when the sessions holding the table are done (or end them, e.g. pg_terminate_backend(pid)); --lock-timeout and --lock-retries set how long and how often a migration waits".into(),
             Error::Lint(_) => "make each change the safe way the finding names, or accept it after review with op.reviewed(\"why\") right after the operation, or #[migration(reviewed = \"why\")]".into(),
-            Error::LockLost { .. } => "run `migrate upgrade` again once the other run is done; a single migration that runs longer than the lease (10 min) on Galera should be split".into(),
+            Error::LockLost { .. } => "run `migrate upgrade` again once the other run is done; a single statement that runs longer than the lease (60 s) on Galera should be split".into(),
             Error::LockNotHeld { .. } => "run migrations over a direct connection to the server, or through a pool in session mode; a session lock cannot hold across a transaction pooler".into(),
             Error::OfflineUnknownTable(_) => "run the upgrade against the database, or create the table with the chain's own operations".into(),
             Error::DirectoryDrift(_) => "rebuild the binary (cargo build) so that it includes the change".into(),

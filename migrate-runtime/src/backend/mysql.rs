@@ -26,8 +26,11 @@ fn lock_name(version_table: &str) -> String {
 }
 
 /// How long a Galera lock row holds without being renewed (it is renewed
-/// before each migration): a run killed with its node frees the cluster after it.
-const LEASE_SECS: u64 = 600;
+/// before each migration and after each statement run outside a
+/// transaction): a run killed with its node frees the cluster after it. A
+/// single statement longer than this can lose the lock (the run then stops
+/// at the next renewal).
+pub(crate) const LEASE_SECS: u64 = 60;
 
 /// The lock table of a version table (Galera).
 fn lock_table(version_table: &str) -> String {

@@ -539,6 +539,11 @@ impl Migrator<'_> {
                 }
             }
             i = end;
+            // Outside a transaction, a lock with a lease is renewed as the
+            // migration goes (inside one, the renewal would wait for its commit).
+            if let (Some(lock), false) = (&self.held, conn.in_transaction()?) {
+                b.keep_lock(conn, &self.version_table, lock)?;
+            }
         }
         ops.clear();
         Ok(rebuilt)

@@ -1,0 +1,89 @@
+//! A database of its own on the real Galera cluster that `scripts/galera.sh
+//! start` runs (CI starts it and sets `MIGRATE_TEST_GALERA_URLS` to the three
+//! node URLs). Unset: the Galera tests have nothing to run on. Set: a node that
+//! does not answer fails them.
+
+use std::process::{Command, Output};
+
+/// The tracker's head revision.
+pub const HEAD: &str = "9d0e1f2a3b4c";
+
+/// The node URLs, if the cluster is configured.
+pub fn nodes() -> Option<Vec<String>> {
+    let v = std::env::var("MIGRATE_TEST_GALERA_URLS")
+        .ok()
+        .filter(|s| !s.trim().is_empty())?;
+    if !cfg!(feature = "mysql") {
+        panic!("MIGRATE_TEST_GALERA_URLS is set: build the tests with --features mysql");
+    }
+    Some(v.split(',').map(|s| s.trim().to_owned()).collect())
+}
+
+/// A database created for one test on the cluster (it replicates), dropped after.
+pub struct ClusterDb {
+    /// The database's URL on each node.
+    pub urls: Vec<String>,
+    admin: String,
+    name: String,
+}
+
+fn sql(url: &str, statement: &str) {
+    let mut c = migrate_runtime::AnyConnection::establish(url)
+        .unwrap_or_else(|e| panic!("Galera node {url} does not answer: {e}"));
+    c.execute(statement)
+        .unwrap_or_else(|e| panic!("{statement} on {url}: {e}"));
+}
+
+impl ClusterDb {
+    /// A fresh database named after `test`.
+    pub fn new(nodes: &[String], test: &str) -> Self {
+        let name = format!("galera_{test}_{}", std::process::id());
+        let admin = nodes[0].clone();
+        sql(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`"),
+        );
+        let urls = nodes
+            .iter()
+            .map(|u| {
+                let base = u.rsplit_once('/').map_or(u.as_str(), |(b, _)| b);
+                format!("{base}/{name}")
+            })
+            .collect();
+        ClusterDb { urls, admin, name }
+    }
+}
+
+impl Drop for ClusterDb {
+    fn drop(&mut self) {
+        // A node killed by a test may still be rejoining: the drop goes through node 1.
+        if let Ok(mut c) = migrate_runtime::AnyConnection::establish(&self.admin) {
+            if let Err(e) = c.execute(&format!("DROP DATABASE IF EXISTS `{}`", self.name)) {
+                eprintln!("could not drop {}: {e}", self.name);
+            }
+        }
+    }
+}
+
+/// Runs the tracker's `migrate` with `--url url` and `args`.
+pub fn migrate(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .arg("--url")
+        .arg(url)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run migrate")
+}
+
+/// `current` on `url`, which must succeed.
+pub fn current(url: &str) -> String {
+    let out = migrate(url, &["current"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "current on {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
