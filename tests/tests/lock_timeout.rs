@@ -283,3 +283,39 @@ fn mysql_ddl_behind_a_reader_resumes_at_the_statement_that_timed_out() {
         Some("t2")
     );
 }
+
+#[test]
+fn the_callers_connection_keeps_its_own_lock_wait_setting() {
+    for db in migrate_tests::all_backends("lock_wait_restored") {
+        let (set, read, want) = match db.dialect {
+            Dialect::Postgres => (
+                "SET lock_timeout = '7s'",
+                "SELECT current_setting('lock_timeout') AS v",
+                "7s",
+            ),
+            Dialect::Mysql => (
+                "SET SESSION lock_wait_timeout = 77",
+                "SELECT CAST(@@SESSION.lock_wait_timeout AS CHAR) AS v",
+                "77",
+            ),
+            Dialect::Sqlite => continue,
+        };
+        let c = chain();
+        let mut conn = db.connect();
+        conn.execute(set).unwrap();
+        Migrator::new(&c).upgrade(&mut conn, "head").unwrap();
+        assert_eq!(
+            conn.query_text(read).unwrap(),
+            vec![Some(want.to_owned())],
+            "{}",
+            db.dialect
+        );
+        Migrator::new(&c).downgrade(&mut conn, "base").unwrap();
+        assert_eq!(
+            conn.query_text(read).unwrap(),
+            vec![Some(want.to_owned())],
+            "{}",
+            db.dialect
+        );
+    }
+}

@@ -98,17 +98,28 @@ pub(crate) trait Backend: Sync {
         Ok(None)
     }
 
+    /// The session's own lock-wait setting, read before a run first changes
+    /// it, so that it can be put back after ([`Backend::restore_lock_wait`]).
+    fn lock_wait_setting(&self, _conn: &mut AnyConnection) -> Result<Option<String>> {
+        Ok(None)
+    }
+
     /// Makes the statements that follow wait at most `timeout` for a table
-    /// lock, so that DDL queued behind a long query does not queue every
-    /// other query behind itself; `None` puts the server's default back (for
-    /// data steps, and migrations without a limit). `in_transaction`: they
-    /// run in a transaction (else each statement commits).
-    fn limit_lock_waits(
+    /// lock, so that DDL queued behind a long query does not queue every other
+    /// query behind itself; `None`: the server's default. `local`: for the
+    /// transaction in progress only (PostgreSQL); else for the session, set
+    /// outside any transaction (a SET inside one is undone by its rollback).
+    fn set_lock_wait(
         &self,
         _conn: &mut AnyConnection,
         _timeout: Option<std::time::Duration>,
-        _in_transaction: bool,
+        _local: bool,
     ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Puts back the setting [`Backend::lock_wait_setting`] read.
+    fn restore_lock_wait(&self, _conn: &mut AnyConnection, _saved: &str) -> Result<()> {
         Ok(())
     }
 

@@ -167,39 +167,31 @@ impl Backend for Mysql {
         // One round trip on MariaDB: the session's lock wait (put back at
         // unlock), whether this is a Galera node, and GET_LOCK itself.
         let probe = conn.query_text(&format!(
-            "SELECT CAST(CONCAT(@@SESSION.lock_wait_timeout, ':', @@wsrep_on, ':', IFNULL(GET_LOCK({name}, 0), 0)) AS CHAR) AS v"
+            "SELECT CAST(CONCAT(@@wsrep_on, ':', IFNULL(GET_LOCK({name}, 0), 0)) AS CHAR) AS v"
         ));
         let row = match probe {
             Ok(v) => v,
             // MySQL has no wsrep variables: no Galera.
-            Err(e) if e.to_string().contains("Unknown system variable") => conn.query_text(&format!(
-                "SELECT CAST(CONCAT(@@SESSION.lock_wait_timeout, ':0:', IFNULL(GET_LOCK({name}, 0), 0)) AS CHAR) AS v"
-            ))?,
+            Err(e) if e.to_string().contains("Unknown system variable") => conn.query_text(
+                &format!("SELECT CAST(CONCAT('0:', IFNULL(GET_LOCK({name}, 0), 0)) AS CHAR) AS v"),
+            )?,
             Err(e) => return Err(e),
         };
         let text = row.into_iter().flatten().next().unwrap_or_default();
-        let mut parts = text.split(':');
-        let (wait, galera, got) = (
-            parts.next().unwrap_or("").to_owned(),
-            matches!(parts.next(), Some("1" | "ON")),
-            parts.next() == Some("1"),
-        );
+        let (galera, got) = match text.split_once(':') {
+            Some((w, g)) => (matches!(w, "1" | "ON"), g == "1"),
+            None => (false, false),
+        };
         if !got {
             return Ok(TryLock::Busy("its named lock (GET_LOCK)".into()));
         }
-        let restore = wait
-            .parse::<u64>()
-            .ok()
-            .map(|w| format!("SET SESSION lock_wait_timeout = {w}"));
         if !galera {
-            return Ok(TryLock::Taken(RunLock::Session { restore }));
+            return Ok(TryLock::Taken(RunLock::Session { restore: None }));
         }
         match take_row(conn, version_table) {
             Ok(Some((holder, sync_wait))) => {
-                let restore = Some(format!(
-                    "{}; SET SESSION wsrep_sync_wait = {sync_wait}",
-                    restore.unwrap_or_else(|| "DO 0".into())
-                ));
+                let sync_wait = sync_wait.parse::<u32>().unwrap_or(0);
+                let restore = Some(format!("SET SESSION wsrep_sync_wait = {sync_wait}"));
                 Ok(TryLock::Taken(RunLock::Row { holder, restore }))
             }
             Ok(None) => {
@@ -242,18 +234,33 @@ impl Backend for Mysql {
         Ok(())
     }
 
-    fn limit_lock_waits(
+    fn lock_wait_setting(&self, conn: &mut AnyConnection) -> Result<Option<String>> {
+        Ok(conn
+            .query_text("SELECT CAST(@@SESSION.lock_wait_timeout AS CHAR) AS v")?
+            .into_iter()
+            .flatten()
+            .next())
+    }
+
+    /// Metadata locks, which DDL waits for; MySQL counts whole seconds and has
+    /// no transaction-local settings.
+    fn set_lock_wait(
         &self,
         conn: &mut AnyConnection,
         timeout: Option<std::time::Duration>,
-        _in_transaction: bool,
+        _local: bool,
     ) -> Result<()> {
-        // Metadata locks, which DDL waits for; MySQL counts whole seconds.
-        // The session's own value comes back at unlock.
         conn.execute(&match timeout {
             Some(t) => format!("SET SESSION lock_wait_timeout = {}", t.as_secs().max(1)),
             None => "SET SESSION lock_wait_timeout = DEFAULT".to_owned(),
         })
+    }
+
+    fn restore_lock_wait(&self, conn: &mut AnyConnection, saved: &str) -> Result<()> {
+        match saved.parse::<u64>() {
+            Ok(n) => conn.execute(&format!("SET SESSION lock_wait_timeout = {n}")),
+            Err(_) => conn.execute("SET SESSION lock_wait_timeout = DEFAULT"),
+        }
     }
 
     fn is_lock_timeout(&self, e: &Error) -> bool {

@@ -102,22 +102,29 @@ impl Backend for Postgres {
         Ok(TryLock::Taken(RunLock::Session { restore: None }))
     }
 
-    fn limit_lock_waits(
+    fn lock_wait_setting(&self, conn: &mut AnyConnection) -> Result<Option<String>> {
+        Ok(conn
+            .query_text("SELECT current_setting('lock_timeout') AS v")?
+            .into_iter()
+            .flatten()
+            .next())
+    }
+
+    fn set_lock_wait(
         &self,
         conn: &mut AnyConnection,
         timeout: Option<std::time::Duration>,
-        in_transaction: bool,
+        local: bool,
     ) -> Result<()> {
-        if !in_transaction {
-            // A migration outside a transaction (CREATE INDEX CONCURRENTLY)
-            // waits as the session is configured.
-            return Ok(());
-        }
-        // LOCAL: it ends with the migration's transaction.
+        let scope = if local { "LOCAL " } else { "" };
         conn.execute(&match timeout {
-            Some(t) => format!("SET LOCAL lock_timeout = '{}ms'", t.as_millis().max(1)),
-            None => "SET LOCAL lock_timeout = DEFAULT".to_owned(),
+            Some(t) => format!("SET {scope}lock_timeout = '{}ms'", t.as_millis().max(1)),
+            None => format!("SET {scope}lock_timeout = DEFAULT"),
         })
+    }
+
+    fn restore_lock_wait(&self, conn: &mut AnyConnection, saved: &str) -> Result<()> {
+        conn.execute(&format!("SET lock_timeout = {}", q(saved)))
     }
 
     fn is_lock_timeout(&self, e: &Error) -> bool {

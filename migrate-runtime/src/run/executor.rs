@@ -137,6 +137,11 @@ pub struct Migrator<'a> {
     pub(crate) progress: Option<crate::progress::Sink>,
     /// The run lock, while a run holds it.
     pub(crate) held: Option<RunLock>,
+    /// The session's lock-wait setting before the run changed it (`Some`
+    /// once changed; its inner `None`: the backend has none to read).
+    pub(crate) lock_wait_saved: Option<Option<String>>,
+    /// The lock wait the run has set on the session, once it has set one.
+    pub(crate) lock_wait_now: Option<Option<Duration>>,
 }
 
 /// How long a migration's statements wait for a table lock, unless told otherwise.
@@ -167,6 +172,8 @@ impl<'a> Migrator<'a> {
             lock_retries: DEFAULT_LOCK_RETRIES,
             progress: None,
             held: None,
+            lock_wait_saved: None,
+            lock_wait_now: None,
         }
     }
 
@@ -461,6 +468,11 @@ impl<'a> Migrator<'a> {
         let sink = self.progress.clone();
         let out = crate::progress::with_sink(sink, || f(self, conn, b));
         self.last_lockless = self.lockless.take();
+        let out = match (out, self.restore_lock_waits(conn, b)) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Ok(_), Err(e)) | (Err(e), Ok(())) => Err(e),
+            (Err(e), Err(c)) => Err(Error::cleanup(e, c)),
+        };
         let unlocked = match self.held.take() {
             Some(lock) => b.unlock(conn, &self.version_table, lock),
             None => Ok(()),

@@ -24,16 +24,54 @@ impl Migrator<'_> {
         m.and_then(Migration::lock_timeout).or(self.lock_timeout)
     }
 
-    /// Applies the lock timeout to the migration about to run (the server's
-    /// default when it has none: nothing of an earlier migration's stays).
+    /// Before a migration (or a run-wide transaction), outside any
+    /// transaction: the session's statements wait for table locks as this
+    /// migration may. Set only when it changes, so a run pays one statement,
+    /// not one per migration; the session's own setting comes back at the end
+    /// of the run ([`Migrator::restore_lock_waits`]). A PostgreSQL migration
+    /// without a transaction (`CREATE INDEX CONCURRENTLY`, which waits for
+    /// older transactions) waits as the session did.
     pub(super) fn limit_lock_waits(
-        &self,
+        &mut self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
         m: Option<&Migration>,
         in_transaction: bool,
     ) -> Result<()> {
-        b.limit_lock_waits(conn, self.lock_timeout_of(m), in_transaction)
+        let desired = if in_transaction || !b.capabilities().transactional_ddl {
+            self.lock_timeout_of(m)
+        } else {
+            None
+        };
+        match (self.lock_wait_now, desired) {
+            (Some(now), want) if now == want => return Ok(()),
+            // Never changed, and no limit wanted: the session's own stays.
+            (None, None) => return Ok(()),
+            _ => {}
+        }
+        if self.lock_wait_saved.is_none() {
+            self.lock_wait_saved = Some(b.lock_wait_setting(conn)?);
+        }
+        match (desired, self.lock_wait_saved.clone().flatten()) {
+            (None, Some(saved)) => b.restore_lock_wait(conn, &saved)?,
+            (want, _) => b.set_lock_wait(conn, want, false)?,
+        }
+        self.lock_wait_now = Some(desired);
+        Ok(())
+    }
+
+    /// At the end of a run: the session's lock-wait setting as it was.
+    pub(super) fn restore_lock_waits(
+        &mut self,
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+    ) -> Result<()> {
+        self.lock_wait_now = None;
+        match self.lock_wait_saved.take() {
+            Some(Some(saved)) => b.restore_lock_wait(conn, &saved),
+            Some(None) => b.set_lock_wait(conn, None, false),
+            None => Ok(()),
+        }
     }
 
     /// Runs a data step without the lock timeout: it waits for rows as the
@@ -43,16 +81,15 @@ impl Migrator<'_> {
         &self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
-        m: &Migration,
         step: impl FnOnce(&mut AnyConnection) -> Result<T>,
     ) -> Result<T> {
-        let Some(t) = self.lock_timeout_of(Some(m)) else {
+        let Some(Some(t)) = self.lock_wait_now else {
             return step(conn);
         };
-        let in_tx = conn.in_transaction()?;
-        b.limit_lock_waits(conn, None, in_tx)?;
+        let local = conn.in_transaction()?;
+        b.set_lock_wait(conn, None, local)?;
         let out = step(conn);
-        let again = b.limit_lock_waits(conn, Some(t), in_tx);
+        let again = b.set_lock_wait(conn, Some(t), local);
         match (out, again) {
             (Ok(v), Ok(())) => Ok(v),
             (Ok(_), Err(e)) | (Err(e), Ok(())) => Err(e),

@@ -173,10 +173,8 @@ impl Migrator<'_> {
         jobs: &[usize],
         fk_off: bool,
     ) -> Result<Vec<Step>> {
+        self.limit_lock_waits(conn, b, None, true)?;
         conn.begin()?;
-        if let Err(e) = self.limit_lock_waits(conn, b, None, true) {
-            return Err(abort(conn, e));
-        }
         // Without a run lock nothing held the database before this transaction:
         // read where it is again, and leave out what another run did meanwhile.
         let jobs: Vec<usize> = if self.lockless.is_some() {
@@ -310,7 +308,7 @@ impl Migrator<'_> {
 
     /// Runs one migration in `txn`, with its ledger row and version bump.
     pub(super) fn step(
-        &self,
+        &mut self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
         run: &mut Run<'_>,
@@ -324,10 +322,8 @@ impl Migrator<'_> {
         let leaves_run_tx = txn == Txn::RunWide && !job.m.transactional();
         match txn {
             Txn::Own => {
+                self.limit_lock_waits(conn, b, Some(job.m), true)?;
                 conn.begin()?;
-                if let Err(e) = self.limit_lock_waits(conn, b, Some(job.m), true) {
-                    return Err(abort(conn, e));
-                }
                 if reread {
                     if let Err(e) = self.reread(conn, b, run) {
                         return Err(abort(conn, e));
@@ -339,7 +335,11 @@ impl Migrator<'_> {
                 }
             }
             // A migration that must not run in a transaction ends the one in progress.
-            Txn::RunWide if leaves_run_tx => conn.commit()?,
+            Txn::RunWide if leaves_run_tx => {
+                conn.commit()?;
+                // Outside a transaction: no lock timeout on PostgreSQL (CONCURRENTLY).
+                self.limit_lock_waits(conn, b, Some(job.m), false)?;
+            }
             Txn::RunWide => {}
             Txn::Autocommit => {
                 self.limit_lock_waits(conn, b, Some(job.m), false)?;
@@ -513,7 +513,7 @@ impl Migrator<'_> {
                     })
                 }
                 Action::Data { .. } => match ops[i].take_data_fn() {
-                    Some(f) => self.without_lock_timeout(conn, b, job.m, f),
+                    Some(f) => self.without_lock_timeout(conn, b, f),
                     None => Ok(()),
                 },
             };
