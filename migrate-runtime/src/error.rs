@@ -248,14 +248,6 @@ pub enum Error {
         /// The lock table.
         lock: String,
     },
-    /// The run lock was taken but is not held by this session afterwards: a
-    /// transaction-mode connection pooler ran the statements on different
-    /// server sessions. Nothing was changed.
-    #[error("the run lock ({lock}) was taken, but this connection's server session does not hold it: a connection pooler in transaction mode (pgbouncer's pool_mode = transaction) sits between; nothing was changed")]
-    LockNotHeld {
-        /// The lock.
-        lock: String,
-    },
     /// A SQLite table rebuild inside a transaction the caller opened.
     #[error("a SQLite table rebuild needs foreign key enforcement switched off, which SQLite refuses inside an open transaction; run the migrations outside of a transaction")]
     ForeignKeysInTransaction,
@@ -393,7 +385,6 @@ impl Error {
             Error::LockRetriesExhausted { .. } => "the database is unchanged: run again when the sessions holding the table are done (or end them, e.g. pg_terminate_backend(pid)); --lock-timeout and --lock-retries set how long and how often a migration waits".into(),
             Error::Lint(_) => "make each change the safe way the finding names, or accept it after review with op.reviewed(\"why\") right after the operation, or #[migration(reviewed = \"why\")]".into(),
             Error::LockLost { .. } => "run `migrate upgrade` again once the other run is done; a single statement that runs longer than the lease (60 s) on Galera should be split".into(),
-            Error::LockNotHeld { .. } => "run migrations over a direct connection to the server, or through a pool in session mode; a session lock cannot hold across a transaction pooler".into(),
             Error::OfflineUnknownTable(_) => "run the upgrade against the database, or create the table with the chain's own operations".into(),
             Error::DirectoryDrift(_) => "rebuild the binary (cargo build) so that it includes the change".into(),
             Error::ModelsDiffer(_) => "run `migrate revision --autogenerate -m \"...\"`, or fix schema.rs".into(),
@@ -406,7 +397,22 @@ impl Error {
             Error::OutOfOrder { current, .. } => format!("review them, then apply them now with `migrate upgrade --out-of-order`: the ledger records that they ran after {current}, and downgrades undo them first"),
             Error::HalfApplied(h) => h.fix.clone(),
             Error::IdentifierTooLong { .. } => "shorten the name; nothing was run".into(),
-            _ => return None,
+            Error::BadTarget(_) => "a target is head, base, +N, -N, a revision or a unique prefix of one, or <rev>+N; `migrate history` lists them".into(),
+            Error::Chain(_) => "fix the down_revision of the migration files named, so that they form one chain".into(),
+            Error::Database(_) => "the database refused the statement with the message above; `migrate upgrade --plan` shows what would run".into(),
+            Error::ForeignKeyViolations(_) => "fix or delete the rows named, then run again; the change was rolled back".into(),
+            Error::ForeignKeysInTransaction => "call upgrade or downgrade outside a transaction of your own".into(),
+            Error::Introspection(_) => "the database answered in a form this version does not know: report it with the database's version".into(),
+            Error::InvalidOperation(_) => "fix the operation's arguments in the migration".into(),
+            Error::Io { .. } => "check the path and its permissions".into(),
+            Error::Message(_) => "the migration's own code raised it: fix the migration and run the command again".into(),
+            Error::NoSuchTable(_) => "check the table's name in the migration, or apply the migration that creates it first".into(),
+            Error::Rebuild(_) => "change the migration as the message says (SQLite rebuilds a table for the changes its ALTER TABLE cannot make)".into(),
+            Error::SchemaFile(_) => "fix the table! declarations, or give another file with --schema".into(),
+            Error::UnreadableDefinition(_) => "recreate the table with the chain's own operations, or change it with op.execute".into(),
+            Error::Unsupported { .. } => "write it for this database with op.execute_per_dialect, or use an operation it supports".into(),
+            Error::Usage(_) => "see `migrate --help`, or `migrate <command> --help`".into(),
+            Error::WrongDirection { command, .. } => format!("run `migrate {command}` to go there"),
         })
     }
 }
@@ -434,9 +440,6 @@ fn connect_hint(url: &str, message: &str) -> &'static str {
 
 /// The hint for a migration that failed, from its cause.
 fn failure_hint(source: &Error) -> String {
-    if let Some(own) = source.hint() {
-        return own;
-    }
     let m = source.to_string().to_ascii_lowercase();
     if m.contains("readonly database") {
         "the database cannot be written (the file's permissions, or mode=ro in the URL): make it writable and run the command again; the failed migration changed nothing"
@@ -446,6 +449,9 @@ fn failure_hint(source: &Error) -> String {
         "another process held the database's write lock for too long: stop it, or run again when it is done"
     } else if m.contains("disk") && m.contains("full") {
         "the disk is full: free space and run the command again"
+    } else if let (false, Some(own)) = (matches!(source, Error::Database(_)), source.hint()) {
+        // The cause's own advice (a name too long, a lock lost), not a generic one.
+        return own;
     } else {
         "fix the migration and run the command again: it resumes from the last revision that was applied"
     }

@@ -6,6 +6,7 @@
 
 mod mysql;
 mod postgres;
+mod proxy;
 mod sqlite;
 
 use crate::db::conn::AnyConnection;

@@ -26,6 +26,76 @@ fn regclass(table: &str) -> String {
     )
 }
 
+/// How long a lock row holds without being renewed (before each migration,
+/// and after each statement run outside a transaction).
+const LEASE_SECS: u64 = 60;
+
+/// The lock table of a version table (connections through a pooler).
+fn lock_table(version_table: &str) -> String {
+    format!("{version_table}_lock")
+}
+
+/// Takes the lock row: expired rows go first, then one INSERT that either
+/// gets the row or, on conflict, nothing.
+fn take_row(conn: &mut AnyConnection, version_table: &str, key: i64) -> Result<TryLock> {
+    let table = lock_table(version_table);
+    let qt = Dialect::Postgres.quote_ident(&table);
+    if !Postgres.table_exists(conn, &table)? {
+        let created = conn.execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {qt} (name VARCHAR(32) NOT NULL PRIMARY KEY, \
+             holder VARCHAR(255) NOT NULL, expires_at TIMESTAMPTZ NOT NULL)"
+        ));
+        // Two runs creating it at once: one of them gets a duplicate key in
+        // the catalog (a known PostgreSQL race); the table is there either way.
+        if let Err(e) = created {
+            if !Postgres.table_exists(conn, &table)? {
+                return Err(e);
+            }
+        }
+    }
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "a host".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let holder = format!("{host}, pid {}, run {nanos:09}", std::process::id());
+    conn.execute(&format!(
+        "DELETE FROM {qt} WHERE name = 'run' AND expires_at < now()"
+    ))?;
+    let got = conn.query_text(&format!(
+        "INSERT INTO {qt} (name, holder, expires_at) \
+         VALUES ('run', {h}, now() + interval '{LEASE_SECS} seconds') \
+         ON CONFLICT (name) DO NOTHING RETURNING holder AS v",
+        h = q(&holder)
+    ))?;
+    if got.is_empty() {
+        return Ok(TryLock::Busy(format!(
+            "the lock row in {table} (a connection through a pooler)"
+        )));
+    }
+    // A direct run holds the advisory lock: it goes first; this row goes.
+    let direct = conn.query_text(&format!(
+        "SELECT CAST(count(*) AS TEXT) AS v FROM pg_locks WHERE {} AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        advisory(key, "")
+    ))?;
+    if direct.first().and_then(|v| v.as_deref()) != Some("0") {
+        conn.execute(&format!(
+            "DELETE FROM {qt} WHERE name = 'run' AND holder = {}",
+            q(&holder)
+        ))?;
+        return Ok(TryLock::Busy(format!("the advisory lock {key}")));
+    }
+    Ok(TryLock::Taken(RunLock::Row {
+        holder,
+        restore: None,
+    }))
+}
+
 /// The pg_locks condition of a session advisory lock on a 64-bit key: its
 /// high half is `classid`, its low half `objid`, and `objsubid` is 1.
 /// `alias` qualifies the columns (`l.` or nothing).
@@ -71,35 +141,74 @@ impl Backend for Postgres {
         parts.join(" || chr(31) || ")
     }
 
+    /// A session advisory lock, over a direct connection. Through a proxy or
+    /// pooler (the server sees the client at a port that is not this
+    /// process's: see `proxy.rs`), a row in `<version table>_lock` with a
+    /// lease instead, which holds whichever server session runs the
+    /// statements.
     fn try_lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<TryLock> {
         let key = lock_key(version_table);
+        let port = conn.query_text("SELECT CAST(inet_client_port() AS TEXT) AS v")?;
+        let proxied = match port.into_iter().flatten().next() {
+            // A Unix socket: nothing in between.
+            None => false,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .and_then(super::proxy::client_port_is_ours)
+                .is_some_and(|ours| !ours),
+        };
+        if proxied {
+            return take_row(conn, version_table, key);
+        }
+        // With whether a lock table exists: runs through a pooler use it, and
+        // a direct run must not start while one of them holds it.
         let got = conn.query_text(&format!(
-            "SELECT CAST(pg_try_advisory_lock({key}) AS TEXT) AS v"
+            "SELECT CAST(pg_try_advisory_lock({key}) AS TEXT) || ':' || \
+             CAST(to_regclass(quote_ident(current_schema()) || '.' || quote_ident({})) IS NOT NULL AS TEXT) AS v",
+            q(&lock_table(version_table))
         ))?;
-        if got.first().and_then(|v| v.as_deref()) != Some("true") {
+        let text = got.into_iter().flatten().next().unwrap_or_default();
+        if !text.starts_with("true:") {
             return Ok(TryLock::Busy(format!("the advisory lock {key}")));
         }
-        // A transaction-mode pooler (pgbouncer) may run the next statement on
-        // another server session: then nobody holds the lock this run thinks
-        // it holds. Checked from pg_locks, in a statement of its own.
-        let held = conn.query_text(&format!(
-            "SELECT CAST(count(*) AS TEXT) AS v FROM pg_locks WHERE {} AND pid = pg_backend_pid()",
-            advisory(key, "")
-        ))?;
-        if held.first().and_then(|v| v.as_deref()) == Some("0") {
-            let e = Error::LockNotHeld {
-                lock: format!("the advisory lock {key}"),
-            };
-            // Whichever server session took it must not keep it: release it
-            // there if this statement reaches it (a pooler may send it elsewhere).
-            return Err(
-                match conn.execute(&format!("SELECT pg_advisory_unlock({key})")) {
-                    Ok(()) => e,
-                    Err(c) => Error::cleanup(e, c),
-                },
-            );
+        if text == "true:true" {
+            let live = conn.query_text(&format!(
+                "SELECT CAST(count(*) AS TEXT) AS v FROM {} WHERE name = 'run' AND expires_at > now()",
+                Dialect::Postgres.quote_ident(&lock_table(version_table))
+            ))?;
+            if live.first().and_then(|v| v.as_deref()) != Some("0") {
+                conn.execute(&format!("SELECT pg_advisory_unlock({key})"))?;
+                return Ok(TryLock::Busy(format!(
+                    "the lock row in {} (a run through a pooler)",
+                    lock_table(version_table)
+                )));
+            }
         }
         Ok(TryLock::Taken(RunLock::Session { restore: None }))
+    }
+
+    fn keep_lock(
+        &self,
+        conn: &mut AnyConnection,
+        version_table: &str,
+        lock: &RunLock,
+    ) -> Result<()> {
+        let RunLock::Row { holder, .. } = lock else {
+            return Ok(());
+        };
+        let renewed = conn.execute_count(&format!(
+            "UPDATE {} SET expires_at = now() + interval '{LEASE_SECS} seconds' \
+             WHERE name = 'run' AND holder = {}",
+            Dialect::Postgres.quote_ident(&lock_table(version_table)),
+            q(holder)
+        ))?;
+        if renewed == 0 {
+            return Err(Error::LockLost {
+                lock: lock_table(version_table),
+            });
+        }
+        Ok(())
     }
 
     fn lock_wait_setting(&self, conn: &mut AnyConnection) -> Result<Option<String>> {
@@ -164,6 +273,17 @@ impl Backend for Postgres {
     }
 
     fn lock_holder(&self, conn: &mut AnyConnection, version_table: &str) -> Result<Option<String>> {
+        let table = lock_table(version_table);
+        if self.table_exists(conn, &table)? {
+            let row = conn.query_text(&format!(
+                "SELECT holder || ', lease until ' || to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' AS v \
+                 FROM {} WHERE name = 'run'",
+                Dialect::Postgres.quote_ident(&table)
+            ))?;
+            if let Some(h) = row.into_iter().flatten().next() {
+                return Ok(Some(h));
+            }
+        }
         let key = lock_key(version_table);
         Ok(conn
             .query_text(&format!(
@@ -183,11 +303,18 @@ impl Backend for Postgres {
             .next())
     }
 
-    fn unlock(&self, conn: &mut AnyConnection, version_table: &str, _lock: RunLock) -> Result<()> {
-        conn.execute(&format!(
-            "SELECT pg_advisory_unlock({})",
-            lock_key(version_table)
-        ))
+    fn unlock(&self, conn: &mut AnyConnection, version_table: &str, lock: RunLock) -> Result<()> {
+        match lock {
+            RunLock::Row { holder, .. } => conn.execute(&format!(
+                "DELETE FROM {} WHERE name = 'run' AND holder = {}",
+                Dialect::Postgres.quote_ident(&lock_table(version_table)),
+                q(&holder)
+            )),
+            _ => conn.execute(&format!(
+                "SELECT pg_advisory_unlock({})",
+                lock_key(version_table)
+            )),
+        }
     }
 
     fn table_source(&self, _conn: &mut AnyConnection, table: &str) -> Result<TableSource> {
