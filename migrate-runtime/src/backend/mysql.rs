@@ -321,7 +321,13 @@ impl Backend for Mysql {
                     q(holder)
                 ))
             })
-            .map(|_| ()),
+            .and_then(|n| match n {
+                // Gone before the end: another run took it meanwhile.
+                0 => Err(Error::LockLost {
+                    lock: lock_table(version_table),
+                }),
+                _ => Ok(()),
+            }),
             None => Ok(()),
         };
         // Each is attempted whatever the others did; the first failure is reported.

@@ -64,11 +64,11 @@ fn take_row(conn: &mut AnyConnection, version_table: &str, key: i64) -> Result<T
         .map_or(0, |d| d.subsec_nanos());
     let holder = format!("{host}, pid {}, run {nanos:09}", std::process::id());
     conn.execute(&format!(
-        "DELETE FROM {qt} WHERE name = 'run' AND expires_at < now()"
+        "DELETE FROM {qt} WHERE name = 'run' AND expires_at < clock_timestamp()"
     ))?;
     let got = conn.query_text(&format!(
         "INSERT INTO {qt} (name, holder, expires_at) \
-         VALUES ('run', {h}, now() + interval '{LEASE_SECS} seconds') \
+         VALUES ('run', {h}, clock_timestamp() + interval '{LEASE_SECS} seconds') \
          ON CONFLICT (name) DO NOTHING RETURNING holder AS v",
         h = q(&holder)
     ))?;
@@ -148,15 +148,24 @@ impl Backend for Postgres {
     /// statements.
     fn try_lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<TryLock> {
         let key = lock_key(version_table);
-        let port = conn.query_text("SELECT CAST(inet_client_port() AS TEXT) AS v")?;
-        let proxied = match port.into_iter().flatten().next() {
-            // A Unix socket: nothing in between.
-            None => false,
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .and_then(super::proxy::client_port_is_ours)
-                .is_some_and(|ours| !ours),
+        // MIGRATE_PG_LOCK=row (or advisory) decides where detection cannot: a
+        // pooler that reaches the server over a Unix socket, a system without /proc.
+        let forced = std::env::var("MIGRATE_PG_LOCK").ok();
+        let proxied = match forced.as_deref() {
+            Some("row") => true,
+            Some("advisory") => false,
+            _ => {
+                let port = conn.query_text("SELECT CAST(inet_client_port() AS TEXT) AS v")?;
+                match port.into_iter().flatten().next() {
+                    // A Unix socket: taken as direct (see MIGRATE_PG_LOCK).
+                    None => false,
+                    Some(p) => p
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(super::proxy::client_port_is_ours)
+                        .is_some_and(|ours| !ours),
+                }
+            }
         };
         if proxied {
             return take_row(conn, version_table, key);
@@ -173,11 +182,31 @@ impl Backend for Postgres {
             return Ok(TryLock::Busy(format!("the advisory lock {key}")));
         }
         if text == "true:true" {
-            let live = conn.query_text(&format!(
-                "SELECT CAST(count(*) AS TEXT) AS v FROM {} WHERE name = 'run' AND expires_at > now()",
-                Dialect::Postgres.quote_ident(&lock_table(version_table))
-            ))?;
-            if live.first().and_then(|v| v.as_deref()) != Some("0") {
+            // An expired row goes (its run, if alive, finds it gone at its next
+            // renewal and stops); a live one means a pooled run holds the lock.
+            let qt = Dialect::Postgres.quote_ident(&lock_table(version_table));
+            let live = conn
+                .execute(&format!(
+                    "DELETE FROM {qt} WHERE name = 'run' AND expires_at < clock_timestamp()"
+                ))
+                .and_then(|()| {
+                    conn.query_text(&format!(
+                        "SELECT CAST(count(*) AS TEXT) AS v FROM {qt} WHERE name = 'run'"
+                    ))
+                });
+            let busy = match live {
+                Ok(rows) => rows.first().and_then(|v| v.as_deref()) != Some("0"),
+                // The advisory lock is never left held on a failed check.
+                Err(e) => {
+                    return Err(
+                        match conn.execute(&format!("SELECT pg_advisory_unlock({key})")) {
+                            Ok(()) => e,
+                            Err(c) => Error::cleanup(e, c),
+                        },
+                    )
+                }
+            };
+            if busy {
                 conn.execute(&format!("SELECT pg_advisory_unlock({key})"))?;
                 return Ok(TryLock::Busy(format!(
                     "the lock row in {} (a run through a pooler)",
@@ -198,7 +227,7 @@ impl Backend for Postgres {
             return Ok(());
         };
         let renewed = conn.execute_count(&format!(
-            "UPDATE {} SET expires_at = now() + interval '{LEASE_SECS} seconds' \
+            "UPDATE {} SET expires_at = clock_timestamp() + interval '{LEASE_SECS} seconds' \
              WHERE name = 'run' AND holder = {}",
             Dialect::Postgres.quote_ident(&lock_table(version_table)),
             q(holder)
@@ -305,11 +334,20 @@ impl Backend for Postgres {
 
     fn unlock(&self, conn: &mut AnyConnection, version_table: &str, lock: RunLock) -> Result<()> {
         match lock {
-            RunLock::Row { holder, .. } => conn.execute(&format!(
-                "DELETE FROM {} WHERE name = 'run' AND holder = {}",
-                Dialect::Postgres.quote_ident(&lock_table(version_table)),
-                q(&holder)
-            )),
+            RunLock::Row { holder, .. } => {
+                let deleted = conn.execute_count(&format!(
+                    "DELETE FROM {} WHERE name = 'run' AND holder = {}",
+                    Dialect::Postgres.quote_ident(&lock_table(version_table)),
+                    q(&holder)
+                ))?;
+                // Gone before the end: another run took it meanwhile.
+                if deleted == 0 {
+                    return Err(Error::LockLost {
+                        lock: lock_table(version_table),
+                    });
+                }
+                Ok(())
+            }
             _ => conn.execute(&format!(
                 "SELECT pg_advisory_unlock({})",
                 lock_key(version_table)

@@ -142,6 +142,8 @@ pub struct Migrator<'a> {
     pub(crate) lock_wait_saved: Option<Option<String>>,
     /// The lock wait the run has set on the session, once it has set one.
     pub(crate) lock_wait_now: Option<Option<Duration>>,
+    /// The connection goes through a pooler: no session settings.
+    pub(crate) pooled: bool,
 }
 
 /// How long a migration's statements wait for a table lock, unless told otherwise.
@@ -174,6 +176,7 @@ impl<'a> Migrator<'a> {
             held: None,
             lock_wait_saved: None,
             lock_wait_now: None,
+            pooled: false,
         }
     }
 
@@ -464,6 +467,8 @@ impl<'a> Migrator<'a> {
             RunLock::PerStep(missing) => missing.clone(),
             _ => None,
         };
+        // A PostgreSQL lock row means a pooler in between (a Galera row does not).
+        self.pooled = matches!(lock, RunLock::Row { .. }) && b.capabilities().transactional_ddl;
         self.held = Some(lock);
         let sink = self.progress.clone();
         let out = crate::progress::with_sink(sink, || f(self, conn, b));

@@ -38,6 +38,12 @@ impl Migrator<'_> {
         m: Option<&Migration>,
         in_transaction: bool,
     ) -> Result<()> {
+        if self.pooled {
+            // Through a pooler a session setting would land on a pooled server
+            // session and stay there for other clients: set per transaction
+            // instead ([`Migrator::limit_lock_waits_in_transaction`]).
+            return Ok(());
+        }
         let desired = if in_transaction || !b.capabilities().transactional_ddl {
             self.lock_timeout_of(m)
         } else {
@@ -58,6 +64,20 @@ impl Migrator<'_> {
         }
         self.lock_wait_now = Some(desired);
         Ok(())
+    }
+
+    /// Right after a migration's (or the run's) transaction began, through a
+    /// pooler: the lock wait for that transaction only (`SET LOCAL`).
+    pub(super) fn limit_lock_waits_in_transaction(
+        &self,
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+        m: Option<&Migration>,
+    ) -> Result<()> {
+        match (self.pooled, self.lock_timeout_of(m)) {
+            (true, Some(t)) => b.set_lock_wait(conn, Some(t), true),
+            _ => Ok(()),
+        }
     }
 
     /// At the end of a run: the session's lock-wait setting as it was.
@@ -81,12 +101,23 @@ impl Migrator<'_> {
         &self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
+        m: &Migration,
         step: impl FnOnce(&mut AnyConnection) -> Result<T>,
     ) -> Result<T> {
-        let Some(Some(t)) = self.lock_wait_now else {
+        let now = if self.pooled {
+            self.lock_timeout_of(Some(m))
+        } else {
+            self.lock_wait_now.flatten()
+        };
+        let Some(t) = now else {
             return step(conn);
         };
         let local = conn.in_transaction()?;
+        if self.pooled && !local {
+            // Through a pooler only SET LOCAL is safe, and outside a
+            // transaction no limit was set to lift.
+            return step(conn);
+        }
         b.set_lock_wait(conn, None, local)?;
         let out = step(conn);
         let again = b.set_lock_wait(conn, Some(t), local);

@@ -175,6 +175,9 @@ impl Migrator<'_> {
     ) -> Result<Vec<Step>> {
         self.limit_lock_waits(conn, b, None, true)?;
         conn.begin()?;
+        if let Err(e) = self.limit_lock_waits_in_transaction(conn, b, None) {
+            return Err(abort(conn, e));
+        }
         // Without a run lock nothing held the database before this transaction:
         // read where it is again, and leave out what another run did meanwhile.
         let jobs: Vec<usize> = if self.lockless.is_some() {
@@ -237,8 +240,11 @@ impl Migrator<'_> {
         for &i in jobs {
             let m = &self.chain.migrations()[i];
             let direction = run.direction;
-            // A lock with a lease is renewed, or found lost, before each migration.
-            if let Some(lock) = &self.held {
+            // A lock with a lease is renewed, or found lost, before each
+            // migration (not inside a run-wide transaction: nobody would see
+            // the renewal before its commit, and its row lock would make
+            // other runs wait inside the database).
+            if let (Some(lock), false) = (&self.held, conn.in_transaction()?) {
                 b.keep_lock(conn, &self.version_table, lock)?;
             }
             let ops = run.recorded.take(m, i, direction, b)?;
@@ -324,6 +330,9 @@ impl Migrator<'_> {
             Txn::Own => {
                 self.limit_lock_waits(conn, b, Some(job.m), true)?;
                 conn.begin()?;
+                if let Err(e) = self.limit_lock_waits_in_transaction(conn, b, Some(job.m)) {
+                    return Err(abort(conn, e));
+                }
                 if reread {
                     if let Err(e) = self.reread(conn, b, run) {
                         return Err(abort(conn, e));
@@ -513,7 +522,7 @@ impl Migrator<'_> {
                     })
                 }
                 Action::Data { .. } => match ops[i].take_data_fn() {
-                    Some(f) => self.without_lock_timeout(conn, b, f),
+                    Some(f) => self.without_lock_timeout(conn, b, job.m, f),
                     None => Ok(()),
                 },
             };
