@@ -132,6 +132,9 @@ datadir=$d/data
 socket=$d/mysqld.sock
 pid-file=$d/mysqld.pid
 log-error=$d/error.log
+# Its own: a starting server removes the #sql temp files it finds in its tmpdir,
+# and the other nodes' mariadb-install-db runs at the same time would lose theirs.
+tmpdir=$d/tmp
 port=$(client_port "$n")
 bind-address=127.0.0.1
 skip-name-resolve
@@ -253,6 +256,7 @@ install_db() {
     local n=$1 user_opt=()
     if [ "$(id -u)" = 0 ]; then user_opt=(--user=mysql); fi
     if ! "$INSTALL_DB" --no-defaults --datadir="$(node_dir "$n")/data" "${user_opt[@]}" \
+        --tmpdir="$(node_dir "$n")/tmp" \
         --auth-root-authentication-method=normal --skip-test-db \
         </dev/null >"$(node_dir "$n")/install.log" 2>&1 9>&-; then
         tail -n 20 "$(node_dir "$n")/install.log" >&2
@@ -290,7 +294,7 @@ cmd_start() {
     chmod 755 "$DIR"
     touch "$MARKER"
     for n in "${NODES[@]}"; do
-        mkdir -p "$(node_dir "$n")/data"
+        mkdir -p "$(node_dir "$n")/data" "$(node_dir "$n")/tmp"
         write_cnf "$n"
         if [ "$(id -u)" = 0 ]; then chown -R mysql:mysql "$(node_dir "$n")"; fi
     done

@@ -103,6 +103,14 @@ pub fn upgrade_to_head(chain: &Chain, url: &str) -> Result<Option<String>> {
     migrator.current(&mut conn)
 }
 
+/// Sends a progress line from inside a data step (`op.run`) to the running
+/// migrator's [`Migrator::on_progress`] (the CLI prints it): a long data step
+/// says how far it is. [`ops::Op::run_in_batches`] reports by itself. Outside
+/// a run it does nothing.
+pub fn progress(line: &str) {
+    progress::report(line);
+}
+
 #[doc(hidden)]
 pub mod __private {
     //! Paths used by generated code; not public API.

@@ -98,3 +98,26 @@ fn batches_commit_one_by_one_only_without_a_transaction_and_report_progress() {
         }
     }
 }
+
+fn reporting(op: &mut Op) -> Result<()> {
+    op.run("a long data step", |_| {
+        migrate_runtime::progress("half way: 500 of 1000 rows");
+        Ok(())
+    });
+    Ok(())
+}
+
+#[test]
+fn a_data_step_reports_its_own_progress_to_the_run() {
+    let c = Chain::new(vec![Migration::new("p1", None, "report", reporting, None)]).unwrap();
+    let mut conn = AnyConnection::establish("sqlite://").unwrap();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let seen = lines.clone();
+    Migrator::new(&c)
+        .on_progress(move |l| seen.lock().unwrap().push(l.to_owned()))
+        .upgrade(&mut conn, "head")
+        .unwrap();
+    assert_eq!(*lines.lock().unwrap(), ["half way: 500 of 1000 rows"]);
+    // Outside a run nobody listens, and nothing breaks.
+    migrate_runtime::progress("nobody hears this");
+}

@@ -319,3 +319,49 @@ fn the_callers_connection_keeps_its_own_lock_wait_setting() {
         );
     }
 }
+
+fn slow_ddl(op: &mut Op) -> Result<()> {
+    op.create_table("slow_t")
+        .column(col::<Integer>("id").primary_key());
+    op.execute("SELECT pg_sleep(1.5)");
+    Ok(())
+}
+fn slow_data(op: &mut Op) -> Result<()> {
+    op.create_table("slow_d")
+        .column(col::<Integer>("id").primary_key());
+    op.run("a slow backfill", |conn| {
+        conn.execute("SELECT pg_sleep(1.5)")
+    });
+    Ok(())
+}
+
+#[test]
+fn a_statement_timeout_cancels_a_slow_statement_but_never_a_data_step() {
+    let Some(db) = migrate_tests::postgres("statement_timeout") else {
+        return;
+    };
+    let mut conn = db.connect();
+    let timeout = Some(Duration::from_millis(300));
+    let c = Chain::new(vec![Migration::new("s1", None, "slow", slow_ddl, None)]).unwrap();
+    let e = Migrator::new(&c)
+        .statement_timeout(timeout)
+        .upgrade(&mut conn, "head")
+        .unwrap_err();
+    assert!(format!("{e}").contains("statement timeout"), "{e:?}");
+    assert_eq!(
+        Migrator::new(&c).current(&mut conn).unwrap(),
+        None,
+        "rolled back"
+    );
+    let c = Chain::new(vec![Migration::new("d1", None, "data", slow_data, None)]).unwrap();
+    Migrator::new(&c)
+        .statement_timeout(timeout)
+        .upgrade(&mut conn, "head")
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // Set for the migration's transaction only: the caller's session has none.
+    assert_eq!(
+        conn.query_text("SELECT current_setting('statement_timeout') AS v")
+            .unwrap(),
+        vec![Some("0".to_owned())]
+    );
+}

@@ -119,6 +119,17 @@ pub(crate) trait Backend: Sync {
         Ok(())
     }
 
+    /// Cancels any statement of the transaction in progress that runs longer
+    /// than `timeout` (`None`: the server's default). PostgreSQL only: MySQL's
+    /// `max_execution_time` covers SELECT alone.
+    fn set_statement_timeout(
+        &self,
+        _conn: &mut AnyConnection,
+        _timeout: Option<std::time::Duration>,
+    ) -> Result<()> {
+        Ok(())
+    }
+
     /// Puts back the setting [`Backend::lock_wait_setting`] read.
     fn restore_lock_wait(&self, _conn: &mut AnyConnection, _saved: &str) -> Result<()> {
         Ok(())

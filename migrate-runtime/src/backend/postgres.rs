@@ -261,6 +261,17 @@ impl Backend for Postgres {
         })
     }
 
+    fn set_statement_timeout(
+        &self,
+        conn: &mut AnyConnection,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<()> {
+        conn.execute(&match timeout {
+            Some(t) => format!("SET LOCAL statement_timeout = '{}ms'", t.as_millis().max(1)),
+            None => "SET LOCAL statement_timeout = DEFAULT".to_owned(),
+        })
+    }
+
     fn restore_lock_wait(&self, conn: &mut AnyConnection, saved: &str) -> Result<()> {
         conn.execute(&format!("SET lock_timeout = {}", q(saved)))
     }

@@ -63,6 +63,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             wait: cli.lock_wait,
             timeout: cli.lock_timeout,
             retries: cli.lock_retries,
+            statement: cli.statement_timeout,
         },
     };
     match cli.command {

@@ -48,6 +48,9 @@ struct Cli {
     /// How long a migration waits for a table lock before it is rolled back and tried again; 0 waits without limit (default 3s)
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     lock_timeout: Option<std::time::Duration>,
+    /// PostgreSQL: cancel a migration's statement that runs longer than this (default: no limit; never data steps)
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    statement_timeout: Option<std::time::Duration>,
     /// How many times a migration that timed out waiting for a lock is tried again (default 5)
     #[arg(long, global = true, value_name = "N")]
     lock_retries: Option<u32>,
@@ -70,6 +73,7 @@ struct Locks {
     wait: Option<std::time::Duration>,
     timeout: Option<std::time::Duration>,
     retries: Option<u32>,
+    statement: Option<std::time::Duration>,
 }
 
 /// `90`, `90s`, `10m`, `1h`, `500ms`: a duration, without overflow whatever the digits.
@@ -348,6 +352,7 @@ fn migrator<'a>(chain: &'a Chain, table: &str, locks: Locks) -> Migrator<'a> {
                 .retries
                 .unwrap_or(crate::run::executor::DEFAULT_LOCK_RETRIES),
         )
+        .statement_timeout(locks.statement.filter(|t| !t.is_zero()))
         .on_lock_wait(|w| eprintln!("{w}"))
         .on_progress(|p| eprintln!("{p}"));
     m.on_step(move |s| {

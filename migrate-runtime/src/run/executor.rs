@@ -144,6 +144,8 @@ pub struct Migrator<'a> {
     pub(crate) lock_wait_now: Option<Option<Duration>>,
     /// The connection goes through a pooler: no session settings.
     pub(crate) pooled: bool,
+    /// Statements of a migration's transaction longer than this are cancelled.
+    pub(crate) statement_timeout: Option<Duration>,
 }
 
 /// How long a migration's statements wait for a table lock, unless told otherwise.
@@ -177,6 +179,7 @@ impl<'a> Migrator<'a> {
             lock_wait_saved: None,
             lock_wait_now: None,
             pooled: false,
+            statement_timeout: None,
         }
     }
 
@@ -261,6 +264,15 @@ impl<'a> Migrator<'a> {
     /// MySQL) it resumes at the statement that timed out.
     pub fn lock_retries(mut self, retries: u32) -> Self {
         self.lock_retries = retries;
+        self
+    }
+
+    /// Cancels a statement of a migration's transaction that runs longer than
+    /// `timeout` (PostgreSQL `statement_timeout`, `SET LOCAL`; the migration
+    /// then fails and rolls back). Off by default; never applied to data steps
+    /// (`op.run`), nor to migrations without a transaction.
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
         self
     }
 

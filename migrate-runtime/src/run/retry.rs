@@ -66,17 +66,21 @@ impl Migrator<'_> {
         Ok(())
     }
 
-    /// Right after a migration's (or the run's) transaction began, through a
-    /// pooler: the lock wait for that transaction only (`SET LOCAL`).
+    /// Right after a migration's (or the run's) transaction began: through a
+    /// pooler, the lock wait for that transaction only (`SET LOCAL`); and the
+    /// statement timeout, if one is set ([`Migrator::statement_timeout`]).
     pub(super) fn limit_lock_waits_in_transaction(
         &self,
         conn: &mut AnyConnection,
         b: &dyn Backend,
         m: Option<&Migration>,
     ) -> Result<()> {
-        match (self.pooled, self.lock_timeout_of(m)) {
-            (true, Some(t)) => b.set_lock_wait(conn, Some(t), true),
-            _ => Ok(()),
+        if let (true, Some(t)) = (self.pooled, self.lock_timeout_of(m)) {
+            b.set_lock_wait(conn, Some(t), true)?;
+        }
+        match self.statement_timeout {
+            Some(t) => b.set_statement_timeout(conn, Some(t)),
+            None => Ok(()),
         }
     }
 
@@ -104,23 +108,26 @@ impl Migrator<'_> {
         m: &Migration,
         step: impl FnOnce(&mut AnyConnection) -> Result<T>,
     ) -> Result<T> {
-        let now = if self.pooled {
-            self.lock_timeout_of(Some(m))
+        let local = conn.in_transaction()?;
+        let lock = if self.pooled {
+            // Through a pooler only SET LOCAL is safe: outside a transaction
+            // no limit was set to lift.
+            self.lock_timeout_of(Some(m)).filter(|_| local)
         } else {
             self.lock_wait_now.flatten()
         };
-        let Some(t) = now else {
-            return step(conn);
-        };
-        let local = conn.in_transaction()?;
-        if self.pooled && !local {
-            // Through a pooler only SET LOCAL is safe, and outside a
-            // transaction no limit was set to lift.
-            return step(conn);
+        // The statement timeout is set in the migration's transaction only.
+        let statement = self.statement_timeout.filter(|_| local);
+        if lock.is_some() {
+            b.set_lock_wait(conn, None, local)?;
         }
-        b.set_lock_wait(conn, None, local)?;
+        if statement.is_some() {
+            b.set_statement_timeout(conn, None)?;
+        }
         let out = step(conn);
-        let again = b.set_lock_wait(conn, Some(t), local);
+        let again = lock
+            .map_or(Ok(()), |t| b.set_lock_wait(conn, Some(t), local))
+            .and_then(|()| statement.map_or(Ok(()), |t| b.set_statement_timeout(conn, Some(t))));
         match (out, again) {
             (Ok(v), Ok(())) => Ok(v),
             (Ok(_), Err(e)) | (Err(e), Ok(())) => Err(e),
