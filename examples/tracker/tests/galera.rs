@@ -2,9 +2,9 @@
 //! only: nine replicas, three per node, upgrading at once each run every
 //! migration exactly once, through the lock row that replicates.
 
-mod galera_support;
+mod replica_support;
 
-use galera_support::{current, migrate, nodes, ClusterDb, HEAD};
+use replica_support::{current, migrate, nodes, upgrade_all, ClusterDb, HEAD};
 
 #[test]
 fn nine_replicas_on_three_nodes_apply_each_migration_once() {
@@ -13,22 +13,8 @@ fn nine_replicas_on_three_nodes_apply_each_migration_once() {
     };
     for round in 0..2 {
         let db = ClusterDb::new(&nodes, &format!("nine{round}"));
-        let children: Vec<_> = (0..9)
-            .map(|k| {
-                let url = db.urls[k % 3].clone();
-                std::thread::spawn(move || migrate(&url, &["upgrade", "head"]))
-            })
-            .collect();
-        let mut applied = 0;
-        for c in children {
-            let out = c.join().unwrap();
-            let err = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert_eq!(out.status.code(), Some(0), "round {round}: {err}");
-            applied += err
-                .lines()
-                .filter(|l| l.starts_with("Running upgrade"))
-                .count();
-        }
+        let urls: Vec<String> = (0..9).map(|k| db.urls[k % 3].clone()).collect();
+        let applied = upgrade_all(&urls, &format!("round {round}"));
         // The tracker has six migrations: each ran once in all, on some node.
         assert_eq!(applied, 6, "round {round}");
         for url in &db.urls {

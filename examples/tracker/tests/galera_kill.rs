@@ -3,13 +3,13 @@
 //! back shows head too. (A file of its own: it takes a node away, which other
 //! Galera tests running at the same time would not expect.)
 
-mod galera_support;
+mod replica_support;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use galera_support::{current, migrate, nodes, ClusterDb, HEAD};
+use replica_support::{current, migrate, nodes, ClusterDb, HEAD};
 
 fn galera_sh(args: &[&str]) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/galera.sh");

@@ -5,19 +5,9 @@
 //! Replicas through the pooler and replicas connected directly, all at once,
 //! apply each migration exactly once.
 
-use std::process::Command;
+mod replica_support;
 
-const HEAD: &str = "9d0e1f2a3b4c";
-
-fn migrate(url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .arg("--url")
-        .arg(url)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run migrate")
-}
+use replica_support::{migrate, upgrade_all, HEAD};
 
 #[test]
 fn replicas_through_a_transaction_pooler_and_direct_ones_apply_each_migration_once() {
@@ -38,27 +28,17 @@ fn replicas_through_a_transaction_pooler_and_direct_ones_apply_each_migration_on
     let name = db.url.rsplit('/').next().unwrap().to_owned();
     let pooled = format!("{}/{name}", pooler.rsplit_once('/').unwrap().0);
     for round in 0..3 {
-        let children: Vec<_> = (0..9)
+        // Two in three through the pooler, one direct.
+        let urls: Vec<String> = (0..9)
             .map(|k| {
-                // Two in three through the pooler, one direct.
-                let url = if k % 3 == 2 {
+                if k % 3 == 2 {
                     db.url.clone()
                 } else {
                     pooled.clone()
-                };
-                std::thread::spawn(move || migrate(&url, &["upgrade", "head"]))
+                }
             })
             .collect();
-        let mut applied = 0;
-        for c in children {
-            let out = c.join().unwrap();
-            let err = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert_eq!(out.status.code(), Some(0), "round {round}: {err}");
-            applied += err
-                .lines()
-                .filter(|l| l.starts_with("Running upgrade"))
-                .count();
-        }
+        let applied = upgrade_all(&urls, &format!("round {round}"));
         assert_eq!(applied, 6, "round {round}: each migration once");
         let out = migrate(&pooled, &["current"]);
         assert_eq!(

@@ -31,13 +31,8 @@ pub(crate) struct Capabilities {
 /// The run lock, as taken.
 #[derive(Debug)]
 pub(crate) enum RunLock {
-    /// A lock held by the session (an advisory lock, `GET_LOCK`); `restore`
-    /// puts back the session settings a run changes (MySQL's
-    /// `lock_wait_timeout`), since the caller keeps the connection.
-    Session {
-        /// SQL run at unlock, if any.
-        restore: Option<String>,
-    },
+    /// A lock held by the session (an advisory lock, `GET_LOCK`).
+    Session,
     /// A row in a lock table, for clusters where session locks are local to a
     /// node (Galera): held while the row is there and its lease runs.
     Row {

@@ -186,7 +186,7 @@ impl Backend for Mysql {
             return Ok(TryLock::Busy("its named lock (GET_LOCK)".into()));
         }
         if !galera {
-            return Ok(TryLock::Taken(RunLock::Session { restore: None }));
+            return Ok(TryLock::Taken(RunLock::Session));
         }
         match take_row(conn, version_table) {
             Ok(Some((holder, sync_wait))) => {
@@ -310,7 +310,7 @@ impl Backend for Mysql {
     fn unlock(&self, conn: &mut AnyConnection, version_table: &str, lock: RunLock) -> Result<()> {
         let (row, restore) = match lock {
             RunLock::Row { holder, restore } => (Some(holder), restore),
-            RunLock::Session { restore } => (None, restore),
+            RunLock::Session => (None, None),
             RunLock::File { .. } | RunLock::PerStep(_) => (None, None),
         };
         let deleted = match &row {

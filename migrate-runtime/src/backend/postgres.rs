@@ -214,7 +214,7 @@ impl Backend for Postgres {
                 )));
             }
         }
-        Ok(TryLock::Taken(RunLock::Session { restore: None }))
+        Ok(TryLock::Taken(RunLock::Session))
     }
 
     fn keep_lock(

@@ -112,22 +112,6 @@ fn plain_hosts(after: &str) -> bool {
     })
 }
 
-/// The keywords libpq takes in a keyword/value connection string.
-const CONNINFO_KEYS: [&str; 12] = [
-    "host",
-    "hostaddr",
-    "port",
-    "dbname",
-    "user",
-    "password",
-    "passfile",
-    "sslmode",
-    "service",
-    "options",
-    "application_name",
-    "connect_timeout",
-];
-
 /// Every keyword libpq knows: a connection string with any other (a stray
 /// fragment of an unquoted password, say) is refused before it reaches libpq,
 /// which would quote it back.
@@ -265,7 +249,7 @@ fn is_conninfo(s: &str) -> bool {
     let key_end = s
         .find(|c: char| c == '=' || c.is_whitespace())
         .unwrap_or(s.len());
-    CONNINFO_KEYS.contains(&&s[..key_end]) && s[key_end..].trim_start().starts_with('=')
+    LIBPQ_KEYS.contains(&&s[..key_end]) && s[key_end..].trim_start().starts_with('=')
 }
 
 /// The password a URL or connection string holds, as written and decoded.

@@ -1,7 +1,11 @@
-//! A database of its own on the real Galera cluster that `scripts/galera.sh
-//! start` runs (CI starts it and sets `MIGRATE_TEST_GALERA_URLS` to the three
-//! node URLs). Unset: the Galera tests have nothing to run on. Set: a node that
-//! does not answer fails them.
+//! What the tests of many replicas share: running the tracker's `migrate`
+//! from several threads at once, and a database of its own on the real Galera
+//! cluster that `scripts/galera.sh start` runs (CI starts it and sets
+//! `MIGRATE_TEST_GALERA_URLS` to the three node URLs). Unset: the Galera tests
+//! have nothing to run on. Set: a node that does not answer fails them.
+
+// Each test file uses its part of it.
+#![allow(dead_code)]
 
 use std::process::{Command, Output};
 
@@ -86,4 +90,25 @@ pub fn current(url: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Runs `upgrade head` on every URL at once, one process each; all must exit
+/// 0. Returns how many migrations they applied in all.
+pub fn upgrade_all(urls: &[String], what: &str) -> usize {
+    let children: Vec<_> = urls
+        .iter()
+        .cloned()
+        .map(|url| std::thread::spawn(move || migrate(&url, &["upgrade", "head"])))
+        .collect();
+    let mut applied = 0;
+    for c in children {
+        let out = c.join().expect("a run's thread");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{what}: {err}");
+        applied += err
+            .lines()
+            .filter(|l| l.starts_with("Running upgrade"))
+            .count();
+    }
+    applied
 }
