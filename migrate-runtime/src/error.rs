@@ -123,6 +123,18 @@ pub enum Error {
     /// A command used in a way it does not support.
     #[error("{0}")]
     Usage(String),
+    /// A fleet's target that cannot be read (a line of its targets file, a
+    /// row of its catalog), with why.
+    #[error("{place}: {source}")]
+    Target {
+        /// Where: `targets file, line 3`, `catalog row 2`.
+        place: String,
+        /// Why.
+        source: Box<Error>,
+    },
+    /// A schema for a target that cannot have one, or that does not exist.
+    #[error("{0}")]
+    Schema(String),
     /// A downgrade that would cross an irreversible migration.
     #[error("cannot downgrade past revision {revision} ({message}): it is marked irreversible; nothing was changed")]
     Irreversible {
@@ -389,6 +401,8 @@ impl Error {
             Error::DirectoryDrift(_) => "rebuild the binary (cargo build) so that it includes the change".into(),
             Error::ModelsDiffer(_) => "run `migrate revision --autogenerate -m \"...\"`, or fix schema.rs".into(),
             Error::Cleanup { source, .. } => return source.hint(),
+            Error::Target { source, .. } => return source.hint(),
+            Error::Schema(_) => "schemas are PostgreSQL's: create the schema first (CREATE SCHEMA), connect directly rather than through a transaction pooler, and give MySQL or SQLite a database per tenant".into(),
             Error::ResumeChanged { revision, done, .. } => format!("keep the first {done} operations of {revision} as they were when it stopped and change only what comes after; or undo what ran by hand and run `migrate forget {revision}`"),
             Error::NoRunLock { .. } => "make the directory of the database writable (the lock file sits beside it), or run this migration where no other run can start".into(),
             Error::DataStepsOffline(_) => "run the upgrade against the database, or pass --skip-data-steps to write them as marked comments and do them by hand".into(),

@@ -31,8 +31,11 @@ pub(crate) struct Capabilities {
 /// The run lock, as taken.
 #[derive(Debug)]
 pub(crate) enum RunLock {
-    /// A lock held by the session (an advisory lock, `GET_LOCK`).
+    /// A lock held by the session (`GET_LOCK`).
     Session,
+    /// A session advisory lock on this key (PostgreSQL): kept so that unlock
+    /// releases the key taken even if a migration changed the search_path.
+    Advisory(i64),
     /// A row in a lock table, for clusters where session locks are local to a
     /// node (Galera): held while the row is there and its lease runs.
     Row {
@@ -151,6 +154,14 @@ pub(crate) trait Backend: Sync {
         _lock: &RunLock,
     ) -> Result<()> {
         Ok(())
+    }
+
+    /// Makes `schema` the connection's current schema (schema-per-tenant
+    /// fleets), or refuses where it cannot hold for the whole run.
+    fn use_schema(&self, _conn: &mut AnyConnection, schema: &str) -> Result<()> {
+        Err(crate::error::Error::Schema(format!(
+            "schema `{schema}`: only PostgreSQL targets take a schema; give MySQL a database per tenant in its URL, SQLite a file"
+        )))
     }
 
     /// Releases what [`Backend::try_lock`] took.

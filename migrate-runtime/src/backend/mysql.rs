@@ -311,7 +311,7 @@ impl Backend for Mysql {
         let (row, restore) = match lock {
             RunLock::Row { holder, restore } => (Some(holder), restore),
             RunLock::Session => (None, None),
-            RunLock::File { .. } | RunLock::PerStep(_) => (None, None),
+            RunLock::Advisory(_) | RunLock::File { .. } | RunLock::PerStep(_) => (None, None),
         };
         let deleted = match &row {
             Some(holder) => with_certification_retries(|| {

@@ -96,6 +96,45 @@ fn take_row(conn: &mut AnyConnection, version_table: &str, key: i64) -> Result<T
     }))
 }
 
+/// The advisory lock key of `version_table` in the connection's current
+/// schema. In `public` it is the key every earlier version took, so that a
+/// rolling deploy's old and new replicas still exclude each other; in another
+/// schema (a tenant) the schema is part of it, so tenants of one database do
+/// not wait for each other.
+fn schema_key(conn: &mut AnyConnection, version_table: &str) -> Result<i64> {
+    let schema = conn
+        .query_text("SELECT CAST(current_schema() AS TEXT) AS v")?
+        .into_iter()
+        .flatten()
+        .next();
+    Ok(match schema.as_deref() {
+        None | Some("public") => lock_key(version_table),
+        Some(s) => lock_key(&format!("{s}.{version_table}")),
+    })
+}
+
+/// Whether the connection goes through a proxy or pooler (see `proxy.rs`);
+/// `MIGRATE_PG_LOCK=row` (or `advisory`) decides where detection cannot: a
+/// pooler that reaches the server over a Unix socket, a system without /proc.
+fn proxied(conn: &mut AnyConnection) -> Result<bool> {
+    Ok(match std::env::var("MIGRATE_PG_LOCK").ok().as_deref() {
+        Some("row") => true,
+        Some("advisory") => false,
+        _ => {
+            let port = conn.query_text("SELECT CAST(inet_client_port() AS TEXT) AS v")?;
+            match port.into_iter().flatten().next() {
+                // A Unix socket: taken as direct (see MIGRATE_PG_LOCK).
+                None => false,
+                Some(p) => p
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(super::proxy::client_port_is_ours)
+                    .is_some_and(|ours| !ours),
+            }
+        }
+    })
+}
+
 /// The pg_locks condition of a session advisory lock on a 64-bit key: its
 /// high half is `classid`, its low half `objid`, and `objsubid` is 1.
 /// `alias` qualifies the columns (`l.` or nothing).
@@ -147,26 +186,8 @@ impl Backend for Postgres {
     /// lease instead, which holds whichever server session runs the
     /// statements.
     fn try_lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<TryLock> {
-        let key = lock_key(version_table);
-        // MIGRATE_PG_LOCK=row (or advisory) decides where detection cannot: a
-        // pooler that reaches the server over a Unix socket, a system without /proc.
-        let forced = std::env::var("MIGRATE_PG_LOCK").ok();
-        let proxied = match forced.as_deref() {
-            Some("row") => true,
-            Some("advisory") => false,
-            _ => {
-                let port = conn.query_text("SELECT CAST(inet_client_port() AS TEXT) AS v")?;
-                match port.into_iter().flatten().next() {
-                    // A Unix socket: taken as direct (see MIGRATE_PG_LOCK).
-                    None => false,
-                    Some(p) => p
-                        .parse::<u16>()
-                        .ok()
-                        .and_then(super::proxy::client_port_is_ours)
-                        .is_some_and(|ours| !ours),
-                }
-            }
-        };
+        let key = schema_key(conn, version_table)?;
+        let proxied = proxied(conn)?;
         if proxied {
             return take_row(conn, version_table, key);
         }
@@ -214,7 +235,34 @@ impl Backend for Postgres {
                 )));
             }
         }
-        Ok(TryLock::Taken(RunLock::Session))
+        Ok(TryLock::Taken(RunLock::Advisory(key)))
+    }
+
+    /// `SET search_path` for the session, checked: PostgreSQL accepts a
+    /// schema that does not exist and then has no current schema at all.
+    /// Refused through a pooler, where the next transaction may run on a
+    /// server session that never saw the SET.
+    fn use_schema(&self, conn: &mut AnyConnection, schema: &str) -> Result<()> {
+        if proxied(conn)? {
+            return Err(Error::Schema(format!(
+                "schema `{schema}` through a pooler: a transaction pooler runs each transaction on any server session, where this session's search_path does not hold; connect to the server directly for schema-per-tenant targets"
+            )));
+        }
+        conn.execute(&format!(
+            "SET search_path TO {}",
+            Dialect::Postgres.quote_ident(schema)
+        ))?;
+        let current = conn
+            .query_text("SELECT CAST(current_schema() AS TEXT) AS v")?
+            .into_iter()
+            .flatten()
+            .next();
+        if current.as_deref() != Some(schema) {
+            return Err(Error::Schema(format!(
+                "schema `{schema}` does not exist in this database: create it first (CREATE SCHEMA)"
+            )));
+        }
+        Ok(())
     }
 
     fn keep_lock(
@@ -324,7 +372,7 @@ impl Backend for Postgres {
                 return Ok(Some(h));
             }
         }
-        let key = lock_key(version_table);
+        let key = schema_key(conn, version_table)?;
         Ok(conn
             .query_text(&format!(
                 "SELECT 'pid ' || a.pid \
@@ -359,10 +407,11 @@ impl Backend for Postgres {
                 }
                 Ok(())
             }
-            _ => conn.execute(&format!(
-                "SELECT pg_advisory_unlock({})",
-                lock_key(version_table)
-            )),
+            RunLock::Advisory(key) => conn.execute(&format!("SELECT pg_advisory_unlock({key})")),
+            _ => {
+                let key = schema_key(conn, version_table)?;
+                conn.execute(&format!("SELECT pg_advisory_unlock({key})"))
+            }
         }
     }
 

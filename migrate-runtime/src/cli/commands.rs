@@ -38,7 +38,7 @@ impl Ctx<'_> {
     }
 }
 
-fn out(text: &str) -> Result<()> {
+pub(super) fn out(text: &str) -> Result<()> {
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(|e| Error::Io {
@@ -177,6 +177,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             eprintln!("Forgot the unfinished run of {rev}");
             Ok(0)
         }
+        Command::Fleet { command } => fleet_cmd(&ctx, command),
         Command::Revision {
             message,
             rev_id,
@@ -184,6 +185,56 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             renames,
         } => revision_cmd(&ctx, &message, rev_id.as_deref(), autogenerate, &renames),
     }
+}
+
+fn fleet_cmd(ctx: &Ctx<'_>, command: super::FleetCommand) -> Result<i32> {
+    use super::fleet::{self, Job};
+    use super::FleetCommand as F;
+    if ctx.url.is_some() {
+        return Err(Error::Usage(
+            "fleet takes its targets from --targets or --catalog, not --url".into(),
+        ));
+    }
+    let (job, opts) = match command {
+        F::Upgrade {
+            target,
+            plan,
+            out_of_order,
+            opts,
+        } => (
+            if plan {
+                Job::Plan {
+                    target,
+                    out_of_order,
+                }
+            } else {
+                Job::Upgrade {
+                    target,
+                    out_of_order,
+                }
+            },
+            opts,
+        ),
+        F::Downgrade { target, opts } => (Job::Downgrade { target }, opts),
+        F::Current { opts } => (Job::Current, opts),
+        F::Check { opts } => (Job::Check, opts),
+    };
+    warn_drift(ctx.chain);
+    let catalog = opts.catalog.as_deref().zip(opts.query.as_deref());
+    let (targets, mut stages) = fleet::load(opts.targets.as_deref(), catalog)?;
+    if !opts.stages.is_empty() {
+        stages = opts.stages;
+    }
+    let req = fleet::Request {
+        chain: ctx.chain,
+        table: &ctx.table,
+        locks: ctx.locks,
+        job,
+        jobs: usize::from(opts.jobs),
+        on_error: opts.on_error,
+        json: opts.format == super::PlanFormat::Json,
+    };
+    fleet::run(&req, &targets, &stages)
 }
 
 /// The options of an online upgrade or downgrade.

@@ -77,19 +77,7 @@ pub(super) fn show_text(chain: &Chain, i: usize) -> String {
     s
 }
 
-fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+use crate::run::preview::json_str;
 
 /// What `history` shows: the range, the current position when the database
 /// was asked for it, and its ledger then.

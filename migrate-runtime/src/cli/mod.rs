@@ -12,6 +12,7 @@
 
 mod backup;
 mod commands;
+mod fleet;
 mod history;
 mod revision;
 
@@ -19,7 +20,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::chain::{Chain, Position};
 use crate::db::conn::AnyConnection;
@@ -227,6 +228,11 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run upgrade, downgrade, current, check or upgrade --plan over many databases or schemas (tenants, shards), with a report
+    Fleet {
+        #[command(subcommand)]
+        command: FleetCommand,
+    },
     /// Write a new migration file
     Revision {
         /// The message
@@ -242,6 +248,69 @@ enum Command {
         #[arg(long = "rename", value_name = "OLD=NEW")]
         renames: Vec<String>,
     },
+}
+
+/// The commands `migrate fleet` runs on each target.
+#[derive(Subcommand, Debug)]
+enum FleetCommand {
+    /// Upgrade every target (default: to head); targets already there are skipped
+    Upgrade {
+        /// head, +N, a revision or unique prefix
+        #[arg(default_value = "head", allow_hyphen_values = true)]
+        target: String,
+        /// Show each target's plan instead of running it
+        #[arg(long)]
+        plan: bool,
+        /// Also apply revisions below the current one that never ran there
+        #[arg(long)]
+        out_of_order: bool,
+        #[command(flatten)]
+        opts: FleetOpts,
+    },
+    /// Downgrade every target
+    Downgrade {
+        /// -N, base, a revision or unique prefix
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+        #[command(flatten)]
+        opts: FleetOpts,
+    },
+    /// Show each target's revision, and which are behind the head
+    Current {
+        #[command(flatten)]
+        opts: FleetOpts,
+    },
+    /// Exit 0 when every target is at head with a sound ledger, else 1
+    Check {
+        #[command(flatten)]
+        opts: FleetOpts,
+    },
+}
+
+/// Where a fleet's targets come from and how it runs them.
+#[derive(Args, Debug)]
+struct FleetOpts {
+    /// Targets: one URL per line (`URL [name=N] [group=G] [schema=S]`, # comments), or a .toml file with [[target]] tables; ${VAR} in a URL reads the environment
+    #[arg(long, value_name = "FILE", conflicts_with = "catalog")]
+    targets: Option<PathBuf>,
+    /// A database holding the list of targets (with --query)
+    #[arg(long, value_name = "URL", requires = "query")]
+    catalog: Option<String>,
+    /// The catalog's query: text columns url, and optionally name, grp, schema
+    #[arg(long, value_name = "SQL", requires = "catalog")]
+    query: Option<String>,
+    /// How many targets run at once
+    #[arg(short = 'j', long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: u16,
+    /// After a failure: stop starting targets, or continue and report (default: stop for upgrade and downgrade, continue for the others)
+    #[arg(long, value_enum)]
+    on_error: Option<fleet::OnError>,
+    /// The groups to run first, in order, each a stage (a failure stops the later ones); the other groups follow in the order they first appear
+    #[arg(long, value_delimiter = ',', value_name = "GROUP,...")]
+    stages: Vec<String>,
+    /// The report: a table or JSON
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    format: PlanFormat,
 }
 
 /// How `upgrade --plan` prints.
@@ -332,6 +401,17 @@ fn rev_label(chain: &Chain, p: Position) -> String {
 /// A migrator that prints each step, numbered when a long run goes to a
 /// terminal, and who holds the run lock while it waits for it.
 fn migrator<'a>(chain: &'a Chain, table: &str, locks: Locks) -> Migrator<'a> {
+    labelled_migrator(chain, table, locks, String::new())
+}
+
+/// [`migrator`] with each line it prints starting with `label` (a fleet's
+/// target name).
+fn labelled_migrator<'a>(
+    chain: &'a Chain,
+    table: &str,
+    locks: Locks,
+    label: String,
+) -> Migrator<'a> {
     let mut n = 0usize;
     let total = chain.len();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && total > 20;
@@ -353,14 +433,20 @@ fn migrator<'a>(chain: &'a Chain, table: &str, locks: Locks) -> Migrator<'a> {
                 .unwrap_or(crate::run::executor::DEFAULT_LOCK_RETRIES),
         )
         .statement_timeout(locks.statement.filter(|t| !t.is_zero()))
-        .on_lock_wait(|w| eprintln!("{w}"))
-        .on_progress(|p| eprintln!("{p}"));
+        .on_lock_wait({
+            let label = label.clone();
+            move |w| eprintln!("{label}{w}")
+        })
+        .on_progress({
+            let label = label.clone();
+            move |p| eprintln!("{label}{p}")
+        });
     m.on_step(move |s| {
         n += 1;
         if progress {
-            eprintln!("[{n}] {}", s.log_line());
+            eprintln!("{label}[{n}] {}", s.log_line());
         } else {
-            eprintln!("{}", s.log_line());
+            eprintln!("{label}{}", s.log_line());
         }
     })
 }

@@ -35,6 +35,45 @@ struct TextRow {
     v: Option<String>,
 }
 
+/// A row of a fleet's catalog query: `url`, and `name`, `grp`, `schema` when
+/// the query returns them (any of the three may be missing or NULL).
+#[cfg(feature = "cli")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CatalogRow {
+    pub url: String,
+    pub name: Option<String>,
+    pub group: Option<String>,
+    pub schema: Option<String>,
+}
+
+#[cfg(all(
+    feature = "cli",
+    any(feature = "sqlite", feature = "postgres", feature = "mysql")
+))]
+impl<DB: diesel::backend::Backend> diesel::deserialize::QueryableByName<DB> for CatalogRow
+where
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        use diesel::sql_types::{Nullable, Text};
+        // A column the query does not return reads as an error: it is optional.
+        let optional = |name: &str| {
+            diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(row, name)
+                .ok()
+                .flatten()
+        };
+        let url = diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(row, "url")
+            .map_err(|_| "the catalog query returns no text column named `url`")?
+            .ok_or("the catalog query returned a NULL url")?;
+        Ok(CatalogRow {
+            url,
+            name: optional("name"),
+            group: optional("grp").or_else(|| optional("group")),
+            schema: optional("schema"),
+        })
+    }
+}
+
 /// A row of [`AnyConnection::query_slim`]: three texts, the third nullable, and an integer.
 pub(crate) type SlimRow = (String, String, Option<String>, i64);
 
@@ -158,6 +197,23 @@ impl AnyConnection {
             let rows: Vec<TextRow> = diesel::sql_query(sql).load(c)?;
             Ok(rows.into_iter().map(|r| r.v).collect())
         })
+    }
+
+    /// The rows of a fleet's catalog query (see [`CatalogRow`]).
+    #[cfg(feature = "cli")]
+    pub(crate) fn query_catalog(&mut self, sql: &str) -> Result<Vec<CatalogRow>> {
+        each_backend!(self, c => {
+            Ok(diesel::sql_query(sql).load(c)?)
+        })
+    }
+
+    /// Makes `schema` the current schema of this session: the version table,
+    /// the ledger and every unqualified name of the migrations then live in
+    /// it (PostgreSQL's schema-per-tenant). Refused on other databases, for a
+    /// schema that does not exist, and through a transaction pooler, where a
+    /// session setting does not hold.
+    pub fn use_schema(&mut self, schema: &str) -> Result<()> {
+        crate::backend::of(self).use_schema(self, schema)
     }
 
     /// `SELECT <columns>` for three text columns (the third nullable) and an

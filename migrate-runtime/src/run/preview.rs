@@ -374,7 +374,8 @@ impl std::fmt::Display for Plan {
     }
 }
 
-fn json_str(s: &str) -> String {
+/// `s` as a JSON string, quoted.
+pub(crate) fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

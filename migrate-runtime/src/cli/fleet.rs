@@ -1,0 +1,843 @@
+//! `migrate fleet`: one command over many databases or schemas (tenants,
+//! shards), with bounded parallelism, stages, an error policy and a report.
+//!
+//! Targets come from a file (one URL per line, or TOML with names and groups)
+//! or from a query run against a catalog database. Groups are stages: each
+//! starts once the one before it has finished, and a failure in a stage stops
+//! the stages after it (a canary group first). Within a stage, `--on-error
+//! stop` starts no new target after a failure, `continue` runs them all.
+//! A re-run skips targets already at the target revision: that is the resume.
+//! Names, messages and the report never show a URL's password.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use clap::ValueEnum;
+
+use super::Locks;
+use crate::chain::Chain;
+use crate::db::conn::AnyConnection;
+use crate::db::url;
+use crate::error::{Error, Result};
+use crate::run::executor::Migrator;
+use crate::run::preview::json_str;
+
+/// The group of targets that name none.
+const DEFAULT_GROUP: &str = "default";
+
+/// One database, or one schema of a PostgreSQL database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Target {
+    /// How the report names it: given, else the URL without its password.
+    pub name: String,
+    pub url: String,
+    /// PostgreSQL schema-per-tenant: the version table, the ledger and the
+    /// migrations' tables live in this schema.
+    pub schema: Option<String>,
+    pub group: String,
+}
+
+/// What to do after a target fails, within its stage.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum OnError {
+    /// Start no further target (those running finish).
+    Stop,
+    /// Run every target of the stage and report the failures.
+    Continue,
+}
+
+/// What runs on each target.
+#[derive(Debug, Clone)]
+pub(super) enum Job {
+    Upgrade { target: String, out_of_order: bool },
+    Plan { target: String, out_of_order: bool },
+    Downgrade { target: String },
+    Current,
+    Check,
+}
+
+impl Job {
+    fn name(&self) -> &'static str {
+        match self {
+            Job::Upgrade { .. } => "upgrade",
+            Job::Plan { .. } => "upgrade --plan",
+            Job::Downgrade { .. } => "downgrade",
+            Job::Current => "current",
+            Job::Check => "check",
+        }
+    }
+
+    /// Read-only jobs never stop a fleet: every target is worth reporting.
+    fn writes(&self) -> bool {
+        matches!(self, Job::Upgrade { .. } | Job::Downgrade { .. })
+    }
+}
+
+/// How one target ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    /// Migrations ran.
+    Done,
+    /// Already at the target revision: nothing ran.
+    Skipped,
+    /// At the chain's head (current, check).
+    AtHead,
+    /// Not at the head (current, check).
+    Behind,
+    /// The plan was made (upgrade --plan).
+    Planned,
+    Failed,
+    /// Not reached: an earlier failure stopped the fleet.
+    NotStarted,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Done => "done",
+            Status::Skipped => "skipped",
+            Status::AtHead => "at head",
+            Status::Behind => "behind",
+            Status::Planned => "planned",
+            Status::Failed => "failed",
+            Status::NotStarted => "not started",
+        }
+    }
+}
+
+/// The report's line for one target.
+#[derive(Debug, Clone)]
+struct Outcome {
+    status: Status,
+    before: Option<String>,
+    after: Option<String>,
+    /// Migrations run (upgrade, downgrade) or pending (plan, current, check).
+    count: usize,
+    /// The error, or the plan's text.
+    detail: Option<String>,
+    hint: Option<String>,
+    /// The plan as JSON (upgrade --plan).
+    plan_json: Option<String>,
+    seconds: f64,
+}
+
+impl Outcome {
+    fn not_started() -> Self {
+        Outcome {
+            status: Status::NotStarted,
+            before: None,
+            after: None,
+            count: 0,
+            detail: None,
+            hint: None,
+            plan_json: None,
+            seconds: 0.0,
+        }
+    }
+}
+
+/// What `migrate fleet` was given.
+pub(super) struct Request<'a> {
+    pub chain: &'a Chain,
+    pub table: &'a str,
+    pub locks: Locks,
+    pub job: Job,
+    pub jobs: usize,
+    pub on_error: Option<OnError>,
+    pub json: bool,
+}
+
+/// Replaces `${NAME}` with the environment variable NAME, so that a targets
+/// file can be kept without its passwords.
+fn expand_env(s: &str) -> Result<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| Error::Usage("a `${` in a target's URL has no closing `}`".into()))?;
+        let name = &after[..end];
+        let value = std::env::var(name).map_err(|_| {
+            Error::Usage(format!(
+                "a target's URL names the environment variable {name}, which is not set"
+            ))
+        })?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The default name of a target: its URL as shown (without a password), and
+/// its schema.
+fn default_name(url: &str, schema: Option<&str>) -> String {
+    match schema {
+        Some(s) => format!("{}#{s}", url::redact(url)),
+        None => url::redact(url),
+    }
+}
+
+fn target(
+    raw_url: &str,
+    name: Option<String>,
+    group: Option<String>,
+    schema: Option<String>,
+    cwd: &Path,
+) -> Result<Target> {
+    let url = expand_env(raw_url)?;
+    // Each URL is checked before anything runs: a typo in the 50th target
+    // must not surface after 49 were migrated.
+    let parsed = url::parse(&url, cwd)?;
+    let schema = schema.filter(|s| !s.is_empty());
+    if let (Some(s), false) = (
+        &schema,
+        parsed.dialect() == crate::dialect::Dialect::Postgres,
+    ) {
+        return Err(Error::Schema(format!(
+            "schema `{s}`: only PostgreSQL targets take a schema"
+        )));
+    }
+    Ok(Target {
+        // The name is made from the URL as written, so an expanded password
+        // cannot reach the report.
+        name: name
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| default_name(raw_url, schema.as_deref())),
+        url,
+        schema,
+        group: group
+            .filter(|g| !g.is_empty())
+            .unwrap_or_else(|| DEFAULT_GROUP.into()),
+    })
+}
+
+/// A targets file of lines: `URL [name=N] [group=G] [schema=S]`, `#` comments.
+fn parse_lines(text: &str, cwd: &Path) -> Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at_line = |e: Error| Error::Target {
+            place: format!("targets file, line {}", n + 1),
+            source: Box::new(e),
+        };
+        let mut words = line.split_whitespace();
+        let url = words.next().unwrap_or_default();
+        let (mut name, mut group, mut schema) = (None, None, None);
+        for w in words {
+            match w.split_once('=') {
+                Some(("name", v)) => name = Some(v.to_owned()),
+                Some(("group", v)) => group = Some(v.to_owned()),
+                Some(("schema", v)) => schema = Some(v.to_owned()),
+                _ => {
+                    return Err(at_line(Error::Usage(format!(
+                        "`{}` is not name=, group= or schema= (a URL holds no spaces: use TOML for connection strings)",
+                        url::scrub(w, url)
+                    ))))
+                }
+            }
+        }
+        out.push(target(url, name, group, schema, cwd).map_err(at_line)?);
+    }
+    Ok(out)
+}
+
+/// A TOML targets file: `stages = [...]` (optional) and `[[target]]` tables
+/// with `url` and optional `name`, `group`, `schema`.
+fn parse_toml(text: &str, cwd: &Path) -> Result<(Vec<Target>, Vec<String>)> {
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| Error::Usage(format!("targets file: {}", e.message())))?;
+    let bad = |what: String| Error::Usage(format!("targets file: {what}"));
+    for key in doc.keys() {
+        if key != "stages" && key != "target" {
+            return Err(bad(format!(
+                "unknown key `{key}` (expected `stages` and `[[target]]` tables)"
+            )));
+        }
+    }
+    let mut stages = Vec::new();
+    if let Some(v) = doc.get("stages") {
+        let list = v
+            .as_array()
+            .ok_or_else(|| bad("`stages` is a list of group names".into()))?;
+        for s in list {
+            stages.push(
+                s.as_str()
+                    .ok_or_else(|| bad("`stages` is a list of group names".into()))?
+                    .to_owned(),
+            );
+        }
+    }
+    let mut out = Vec::new();
+    let tables = match doc.get("target") {
+        None => &Vec::new(),
+        Some(v) => v
+            .as_array()
+            .ok_or_else(|| bad("`target` must be `[[target]]` tables".into()))?,
+    };
+    for (i, t) in tables.iter().enumerate() {
+        let t = t
+            .as_table()
+            .ok_or_else(|| bad(format!("target {} is not a table", i + 1)))?;
+        let field = |k: &str| -> Result<Option<String>> {
+            match t.get(k) {
+                None => Ok(None),
+                Some(v) => v
+                    .as_str()
+                    .map(|s| Some(s.to_owned()))
+                    .ok_or_else(|| bad(format!("target {}: `{k}` must be a string", i + 1))),
+            }
+        };
+        for key in t.keys() {
+            if !["url", "name", "group", "schema"].contains(&key.as_str()) {
+                return Err(bad(format!(
+                    "target {}: unknown key `{key}` (url, name, group, schema)",
+                    i + 1
+                )));
+            }
+        }
+        let u = field("url")?.ok_or_else(|| bad(format!("target {} has no `url`", i + 1)))?;
+        out.push(
+            target(&u, field("name")?, field("group")?, field("schema")?, cwd).map_err(|e| {
+                Error::Target {
+                    place: format!("targets file, target {}", i + 1),
+                    source: Box::new(e),
+                }
+            })?,
+        );
+    }
+    Ok((out, stages))
+}
+
+/// The targets of a catalog query: columns `url` and optionally `name`,
+/// `grp` (or `group`) and `schema`, all text.
+fn from_catalog(catalog_url: &str, query: &str, cwd: &Path) -> Result<Vec<Target>> {
+    let mut conn = AnyConnection::establish(catalog_url)?;
+    let rows = conn.query_catalog(query).map_err(|e| {
+        Error::Usage(format!(
+            "the catalog query failed: {} (it must return a text column `url`, and may return `name`, `grp`, `schema`)",
+            url::scrub(&e.to_string(), catalog_url)
+        ))
+    })?;
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            target(&r.url, r.name, r.group, r.schema, cwd).map_err(|e| Error::Target {
+                place: format!("catalog row {}", i + 1),
+                source: Box::new(e),
+            })
+        })
+        .collect()
+}
+
+/// Reads the targets and the stage order (from the file, else `[]`).
+pub(super) fn load(
+    file: Option<&Path>,
+    catalog: Option<(&str, &str)>,
+) -> Result<(Vec<Target>, Vec<String>)> {
+    let cwd = std::env::current_dir().map_err(|e| Error::Io {
+        context: "cannot read the current directory".into(),
+        source: e,
+    })?;
+    let (targets, stages) = match (file, catalog) {
+        (Some(f), _) => {
+            let text = std::fs::read_to_string(f).map_err(|e| Error::Io {
+                context: format!("cannot read the targets file {}", f.display()),
+                source: e,
+            })?;
+            if f.extension().is_some_and(|e| e == "toml") {
+                parse_toml(&text, &cwd)?
+            } else {
+                (parse_lines(&text, &cwd)?, Vec::new())
+            }
+        }
+        (None, Some((u, q))) => (from_catalog(u, q, &cwd)?, Vec::new()),
+        (None, None) => {
+            return Err(Error::Usage(
+                "fleet needs its targets: --targets FILE or --catalog URL --query SQL".into(),
+            ))
+        }
+    };
+    if targets.is_empty() {
+        return Err(Error::Usage("the fleet has no targets".into()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for t in &targets {
+        if !seen.insert(t.name.as_str()) {
+            return Err(Error::Usage(format!(
+                "two targets are named `{}`: names must be unique (the report and the re-run go by them)",
+                t.name
+            )));
+        }
+    }
+    Ok((targets, stages))
+}
+
+/// The stages: the groups in `order`, then the others in the order they first
+/// appear. A stage named in `order` that no target has is refused (a typo
+/// would otherwise drop the canary).
+fn stages(targets: &[Target], order: &[String]) -> Result<Vec<(String, Vec<usize>)>> {
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        match groups.iter_mut().find(|(g, _)| *g == t.group) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((t.group.clone(), vec![i])),
+        }
+    }
+    let mut out = Vec::new();
+    for name in order {
+        let at = groups.iter().position(|(g, _)| g == name).ok_or_else(|| {
+            Error::Usage(format!(
+                "stage `{name}` is no target's group (groups: {})",
+                targets
+                    .iter()
+                    .map(|t| t.group.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        out.push(groups.remove(at));
+    }
+    out.extend(groups);
+    Ok(out)
+}
+
+fn revision(chain: &Chain, p: Option<usize>) -> Option<String> {
+    p.map(|i| chain.migrations()[i].revision().to_owned())
+}
+
+/// Runs the job on one target. Step lines go to standard error, prefixed with
+/// the target's name.
+fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
+    let chain = req.chain;
+    let mut conn = AnyConnection::establish(&t.url)?;
+    if let Some(s) = &t.schema {
+        conn.use_schema(s)?;
+    }
+    let reader = Migrator::new(chain).version_table(req.table);
+    let before = reader.position(&mut conn)?;
+    out.before = revision(chain, before);
+    let head = chain.head_position();
+    let pending = |p: Option<usize>| chain.len() - p.map_or(0, |i| i + 1);
+    let (target, out_of_order, down) = match &req.job {
+        Job::Upgrade {
+            target,
+            out_of_order,
+        } => (Some(target), *out_of_order, false),
+        Job::Downgrade { target } => (Some(target), false, true),
+        _ => (None, false, false),
+    };
+    match &req.job {
+        Job::Upgrade { .. } | Job::Downgrade { .. } => {
+            let target = target.map_or("head", String::as_str);
+            let label = format!("[{}] ", t.name);
+            let mut m = super::labelled_migrator(chain, req.table, req.locks, label)
+                .out_of_order(out_of_order);
+            let steps = if down {
+                m.downgrade(&mut conn, target)
+            } else {
+                m.upgrade(&mut conn, target)
+            };
+            // Where a failed run left the target, for the report (a failure
+            // to read it is the run's error's business, not a second one).
+            out.after = m
+                .position(&mut conn)
+                .ok()
+                .map(|p| revision(chain, p))
+                .flatten();
+            let steps = steps?;
+            out.count = steps.len();
+            out.status = if steps.is_empty() {
+                Status::Skipped
+            } else {
+                Status::Done
+            };
+        }
+        Job::Plan {
+            target,
+            out_of_order,
+        } => {
+            let p = reader.out_of_order(*out_of_order).plan(&mut conn, target)?;
+            out.status = Status::Planned;
+            out.count = p.migrations.len();
+            out.detail = Some(p.to_string());
+            out.plan_json = Some(p.to_json());
+            out.after = out.before.clone();
+        }
+        Job::Current => {
+            out.status = if reader.is_at_head(&mut conn)? {
+                Status::AtHead
+            } else {
+                Status::Behind
+            };
+            out.count = pending(before);
+            out.after = out.before.clone();
+        }
+        Job::Check => {
+            out.after = out.before.clone();
+            out.count = pending(before);
+            reader.verify(&mut conn)?;
+            out.status = if before == head {
+                Status::AtHead
+            } else {
+                Status::Behind
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Runs the job on one target, whatever happens: an error or a panic in a
+/// migration is a failed target, never a stopped fleet.
+fn run_guarded(req: &Request<'_>, t: &Target) -> Outcome {
+    let start = Instant::now();
+    let mut o = Outcome {
+        status: Status::Done,
+        ..Outcome::not_started()
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_one(req, t, &mut o)));
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            o.status = Status::Failed;
+            o.detail = Some(url::scrub(&e.to_string(), &t.url));
+            o.hint = e.hint().map(|h| url::scrub(&h, &t.url));
+            eprintln!(
+                "[{}] ERROR: {}",
+                t.name,
+                o.detail.as_deref().unwrap_or_default()
+            );
+        }
+        Err(_) => {
+            o.status = Status::Failed;
+            o.detail = Some("the run panicked (see the message above)".into());
+        }
+    }
+    o.seconds = start.elapsed().as_secs_f64();
+    o
+}
+
+/// Runs the fleet, prints the report, and returns the exit code: 0 when no
+/// target failed (and, for `check`, all are at head), else 1.
+pub(super) fn run(req: &Request<'_>, targets: &[Target], order: &[String]) -> Result<i32> {
+    let plan = stages(targets, order)?;
+    let policy = req.on_error.unwrap_or(if req.job.writes() {
+        OnError::Stop
+    } else {
+        OnError::Continue
+    });
+    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; targets.len()]);
+    let started = Instant::now();
+    let mut stopped_at: Option<String> = None;
+    for (group, members) in &plan {
+        if stopped_at.is_some() {
+            break;
+        }
+        let queue = Mutex::new(members.iter().copied().collect::<VecDeque<usize>>());
+        let failed = AtomicBool::new(false);
+        let workers = req.jobs.clamp(1, members.len());
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| loop {
+                    if policy == OnError::Stop && failed.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    // A poisoned lock only follows a panic, which run_guarded catches.
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                    let Some(i) = next else { break };
+                    let o = run_guarded(req, &targets[i]);
+                    if o.status == Status::Failed {
+                        failed.store(true, Ordering::SeqCst);
+                    }
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(o);
+                });
+            }
+        });
+        if failed.load(Ordering::SeqCst) && req.job.writes() {
+            stopped_at = Some(group.clone());
+        }
+    }
+    let results: Vec<Outcome> = results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|o| o.unwrap_or_else(Outcome::not_started))
+        .collect();
+    let wall = started.elapsed().as_secs_f64();
+    let text = if req.json {
+        json_report(req, targets, &results, wall)
+    } else {
+        table_report(req, targets, &results)
+    };
+    super::commands::out(&text)?;
+    let count = |s: Status| results.iter().filter(|o| o.status == s).count();
+    let mut summary = format!("fleet {}: ", req.job.name());
+    let parts: Vec<String> = [
+        Status::Done,
+        Status::Skipped,
+        Status::Planned,
+        Status::AtHead,
+        Status::Behind,
+        Status::Failed,
+        Status::NotStarted,
+    ]
+    .into_iter()
+    .filter(|&s| count(s) > 0 || s == Status::Failed)
+    .map(|s| format!("{} {}", count(s), s.as_str()))
+    .collect();
+    summary.push_str(&parts.join(", "));
+    summary.push_str(&format!(
+        " of {} targets in {wall:.2} s (-j {})",
+        targets.len(),
+        req.jobs
+    ));
+    eprintln!("{summary}");
+    if let Some(g) = stopped_at.filter(|_| count(Status::NotStarted) > 0) {
+        eprintln!("Stopped after stage `{g}`: a target in it failed; fix it and run the same command again (targets already done are skipped)");
+    }
+    let bad = count(Status::Failed) > 0
+        || count(Status::NotStarted) > 0
+        || (matches!(req.job, Job::Check) && count(Status::Behind) > 0);
+    Ok(if bad { 1 } else { 0 })
+}
+
+fn shown(rev: &Option<String>) -> &str {
+    rev.as_deref().unwrap_or("<base>")
+}
+
+fn result_words(req: &Request<'_>, o: &Outcome) -> String {
+    match o.status {
+        Status::Done => format!(
+            "done ({} migration{})",
+            o.count,
+            if o.count == 1 { "" } else { "s" }
+        ),
+        Status::Skipped => "skipped (already there)".into(),
+        Status::Planned => format!("planned ({} pending)", o.count),
+        Status::Behind => format!("behind ({} pending)", o.count),
+        Status::Failed if matches!(req.job, Job::Check) => "failed check".into(),
+        s => s.as_str().into(),
+    }
+}
+
+/// The report as a table (and, for --plan, each plan before it; failures'
+/// messages after it).
+fn table_report(req: &Request<'_>, targets: &[Target], results: &[Outcome]) -> String {
+    let mut s = String::new();
+    for (t, o) in targets.iter().zip(results) {
+        if let (Status::Planned, Some(d)) = (o.status, &o.detail) {
+            s.push_str(&format!("== {} ==\n{d}\n", t.name));
+        }
+    }
+    let rows: Vec<[String; 6]> = targets
+        .iter()
+        .zip(results)
+        .map(|(t, o)| {
+            let not_run =
+                o.status == Status::NotStarted || (o.status == Status::Failed && o.after.is_none());
+            [
+                t.name.clone(),
+                t.group.clone(),
+                if o.status == Status::NotStarted {
+                    "-".into()
+                } else {
+                    shown(&o.before).to_owned()
+                },
+                if not_run {
+                    "-".into()
+                } else {
+                    shown(&o.after).to_owned()
+                },
+                result_words(req, o),
+                if o.status == Status::NotStarted {
+                    "-".into()
+                } else {
+                    format!("{:.2}s", o.seconds)
+                },
+            ]
+        })
+        .collect();
+    let head = ["TARGET", "GROUP", "BEFORE", "AFTER", "RESULT", "TIME"];
+    let mut widths = head.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: [&str; 6]| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i == 5 {
+                l.push_str(c);
+            } else {
+                l.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        l.trim_end().to_owned() + "\n"
+    };
+    s.push_str(&line(head));
+    for r in &rows {
+        s.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
+    }
+    let failed: Vec<_> = targets
+        .iter()
+        .zip(results)
+        .filter(|(_, o)| o.status == Status::Failed)
+        .collect();
+    if !failed.is_empty() {
+        s.push_str("\nFailed:\n");
+        for (t, o) in failed {
+            s.push_str(&format!(
+                "  {}: {}\n",
+                t.name,
+                o.detail.as_deref().unwrap_or_default()
+            ));
+            if let Some(h) = &o.hint {
+                s.push_str(&format!("    hint: {h}\n"));
+            }
+        }
+    }
+    s
+}
+
+fn json_opt(v: &Option<String>) -> String {
+    v.as_deref().map_or_else(|| "null".into(), json_str)
+}
+
+/// The report as JSON: one object per target, in the targets' order.
+fn json_report(req: &Request<'_>, targets: &[Target], results: &[Outcome], wall: f64) -> String {
+    let head = revision(req.chain, req.chain.head_position());
+    let mut s = format!(
+        "{{\"command\":{},\"head\":{},\"jobs\":{},\"seconds\":{wall:.3},\"targets\":[",
+        json_str(req.job.name()),
+        json_opt(&head),
+        req.jobs
+    );
+    for (i, (t, o)) in targets.iter().zip(results).enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let (error, plan) = match o.status {
+            Status::Failed => (json_opt(&o.detail), "null".into()),
+            _ => (
+                "null".into(),
+                o.plan_json.clone().unwrap_or_else(|| "null".into()),
+            ),
+        };
+        s.push_str(&format!(
+            "{{\"name\":{},\"url\":{},\"schema\":{},\"group\":{},\"status\":{},\"before\":{},\"after\":{},\"migrations\":{},\"seconds\":{:.3},\"error\":{error},\"hint\":{},\"plan\":{}}}",
+            json_str(&t.name),
+            json_str(&url::redact(&t.url)),
+            json_opt(&t.schema),
+            json_str(&t.group),
+            json_str(&o.status.as_str().replace(' ', "_")),
+            json_opt(&o.before),
+            json_opt(&o.after),
+            o.count,
+            o.seconds,
+            json_opt(&o.hint),
+            plan.trim_end()
+        ));
+    }
+    s.push_str("]}\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cwd() -> std::path::PathBuf {
+        std::path::PathBuf::from("/tmp")
+    }
+
+    #[test]
+    fn lines_take_names_groups_and_schemas_and_comments() {
+        let t = parse_lines(
+            "# tenants\n\nsqlite:///a.db\npostgres://u:secret@h/db schema=acme group=canary name=acme\n",
+            &cwd(),
+        )
+        .unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].name, "sqlite:///a.db");
+        assert_eq!(t[0].group, "default");
+        assert_eq!(t[1].name, "acme");
+        assert_eq!(t[1].schema.as_deref(), Some("acme"));
+        assert_eq!(t[1].group, "canary");
+    }
+
+    #[test]
+    fn a_default_name_never_holds_the_password() {
+        let t = parse_lines("postgres://u:secret@h/db schema=s\n", &cwd()).unwrap();
+        assert!(!t[0].name.contains("secret"), "{}", t[0].name);
+        assert!(t[0].name.ends_with("#s"));
+    }
+
+    #[test]
+    fn bad_lines_are_named_and_passwords_kept_out() {
+        let e = parse_lines("sqlite:///a.db\npostgres://u:pw@h/db colour=red\n", &cwd())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2"), "{e}");
+        let e = parse_lines("nosuch://u:pw@h/db\n", &cwd())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 1") && !e.contains("pw@"), "{e}");
+    }
+
+    #[test]
+    fn toml_targets_and_stages() {
+        let (t, st) = parse_toml(
+            "stages = [\"canary\"]\n[[target]]\nurl = \"sqlite:///a.db\"\ngroup = \"canary\"\n[[target]]\nurl = \"sqlite:///b.db\"\nname = \"b\"\n",
+            &cwd(),
+        )
+        .unwrap();
+        assert_eq!(st, vec!["canary".to_string()]);
+        assert_eq!(t[1].name, "b");
+        for bad in [
+            "[[target]]\nname = \"x\"\n",
+            "[[target]]\nurl = \"sqlite:///a.db\"\ncolour = \"red\"\n",
+            "stages = \"canary\"\n",
+            "other = 1\n",
+            "[[target]\n",
+        ] {
+            assert!(parse_toml(bad, &cwd()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn environment_variables_fill_urls_and_stay_out_of_names() {
+        std::env::set_var("MIGRATE_FLEET_TEST_PW", "hunter2");
+        let t = parse_lines("postgres://u:${MIGRATE_FLEET_TEST_PW}@h/db\n", &cwd()).unwrap();
+        assert_eq!(t[0].url, "postgres://u:hunter2@h/db");
+        assert!(!t[0].name.contains("hunter2"));
+        assert!(parse_lines("postgres://u:${MIGRATE_FLEET_NOT_SET_X}@h/db\n", &cwd()).is_err());
+    }
+
+    #[test]
+    fn stages_follow_the_order_given_then_first_appearance() {
+        let t = parse_lines(
+            "sqlite:///a.db group=b\nsqlite:///b.db group=canary\nsqlite:///c.db group=b\nsqlite:///d.db group=c\n",
+            &cwd(),
+        )
+        .unwrap();
+        let s = stages(&t, &["canary".into()]).unwrap();
+        let names: Vec<_> = s.iter().map(|(g, m)| (g.as_str(), m.clone())).collect();
+        assert_eq!(
+            names,
+            vec![("canary", vec![1]), ("b", vec![0, 2]), ("c", vec![3])]
+        );
+        assert!(stages(&t, &["canray".into()]).is_err());
+    }
+}
