@@ -7,6 +7,8 @@
 mod mysql;
 mod postgres;
 mod proxy;
+#[cfg(all(test, feature = "sqlite"))]
+pub(crate) mod simulated;
 mod sqlite;
 
 use crate::db::conn::AnyConnection;
@@ -229,6 +231,10 @@ pub(crate) fn for_dialect(dialect: Dialect) -> &'static dyn Backend {
 
 /// The backend of a connection.
 pub(crate) fn of(conn: &AnyConnection) -> &'static dyn Backend {
+    #[cfg(all(test, feature = "sqlite"))]
+    if simulated::active() {
+        return &simulated::Simulated;
+    }
     for_dialect(conn.dialect())
 }
 
