@@ -27,8 +27,11 @@ fn text(o: &Output) -> (String, String) {
     )
 }
 
-/// The JSON report's targets, by name: (status, after, migrations, error).
-fn report(stdout: &str) -> Vec<(String, String, Option<String>, u64, Option<String>)> {
+/// One target of the JSON report: name, status, after, migrations, error.
+type Row = (String, String, Option<String>, u64, Option<String>);
+
+/// The JSON report's targets, in order.
+fn report(stdout: &str) -> Vec<Row> {
     let v: serde_json::Value = serde_json::from_str(stdout)
         .unwrap_or_else(|e| panic!("the report is not JSON ({e}):\n{stdout}"));
     v["targets"]

@@ -90,7 +90,9 @@ impl Backend for Simulated {
 
     fn unlock(&self, conn: &mut AnyConnection, version_table: &str, lock: RunLock) -> Result<()> {
         let RunLock::Row { holder, .. } = lock else {
-            return Err(Error::Usage("the simulated backend locks with a row".into()));
+            return Err(Error::Usage(
+                "the simulated backend locks with a row".into(),
+            ));
         };
         let n = conn.execute_count(&format!(
             "DELETE FROM {} WHERE name = 'run' AND holder = {}",
@@ -210,7 +212,10 @@ mod tests {
             "upgrading 1"
         );
         assert_eq!(
-            count(&mut conn, "SELECT CAST(count(*) AS TEXT) AS v FROM alembic_version_lock"),
+            count(
+                &mut conn,
+                "SELECT CAST(count(*) AS TEXT) AS v FROM alembic_version_lock"
+            ),
             "0"
         );
         // Fixed: the re-run starts at the second operation (the first would

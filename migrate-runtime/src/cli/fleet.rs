@@ -451,11 +451,7 @@ fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
             };
             // Where a failed run left the target, for the report (a failure
             // to read it is the run's error's business, not a second one).
-            out.after = m
-                .position(&mut conn)
-                .ok()
-                .map(|p| revision(chain, p))
-                .flatten();
+            out.after = m.position(&mut conn).ok().and_then(|p| revision(chain, p));
             let steps = steps?;
             out.count = steps.len();
             out.status = if steps.is_empty() {
