@@ -242,7 +242,17 @@ fn a_failed_canary_stops_the_later_stages_and_the_table_names_it() {
     c.execute("CREATE TABLE submissions (x INTEGER)").unwrap();
     drop(c);
 
-    let out = fleet(&["upgrade", "--targets", t, "-j", "2"]);
+    // continue: the whole canary stage runs whichever of its targets
+    // finishes first; its failure still stops the stage after it.
+    let out = fleet(&[
+        "upgrade",
+        "--targets",
+        t,
+        "-j",
+        "2",
+        "--on-error",
+        "continue",
+    ]);
     let (so, se) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{se}");
     let status = |name: &str| {
@@ -314,7 +324,7 @@ fn targets_from_a_catalog_query() {
     ]);
     let (_, se) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{se}");
-    assert!(se.contains("`url`"), "{se}");
+    assert!(se.contains("returns no text column named `url`"), "{se}");
 }
 
 #[test]
@@ -324,7 +334,11 @@ fn bad_fleet_input_is_refused_before_anything_runs() {
     let cases: Vec<(String, &str)> = vec![
         (format!("{good}\nnosuch://u:pw@h/db\n"), "line 2"),
         (format!("{good}\n{good}\n"), "two targets are named"),
-        (format!("{good} colour=red\n"), "colour=red"),
+        (format!("{good} colour=red\n"), "`colour=` is not"),
+        (
+            "host=db password=s3cret-pw dbname=x\n".to_owned(),
+            "needs a TOML targets file",
+        ),
         (format!("{good} schema=tenant\n"), "only PostgreSQL"),
         ("# nothing\n".to_owned(), "no targets"),
     ];
@@ -336,7 +350,27 @@ fn bad_fleet_input_is_refused_before_anything_runs() {
         assert_eq!(out.status.code(), Some(1), "{body}: {so}{se}");
         assert!(se.contains(want) || so.contains(want), "{body}: {so}{se}");
         assert!(!se.contains("pw@") && !so.contains("pw@"), "{se}");
+        assert!(!se.contains("s3cret") && !so.contains("s3cret"), "{se}");
         assert!(!se.contains("panicked"), "{se}");
+    }
+    // A target that cannot be reached: failed, named, before unknown, and
+    // its password nowhere.
+    let f = dir.path().join("t.txt");
+    std::fs::write(&f, "postgres://u:s3cret-pw@127.0.0.1:1/db name=far\n").unwrap();
+    let out = fleet(&["upgrade", "--targets", f.to_str().unwrap()]);
+    let (so, se) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{so}{se}");
+    assert!(!se.contains("s3cret") && !so.contains("s3cret"), "{so}{se}");
+    let row = status_of(&so, "far");
+    assert!(row.contains("failed") && !row.contains("<base>"), "{row}");
+    // A target relative to each database's revision is refused.
+    std::fs::write(&f, format!("{good}\n")).unwrap();
+    for rel in ["-1", "+1"] {
+        let cmd = if rel == "-1" { "downgrade" } else { "upgrade" };
+        let out = fleet(&[cmd, rel, "--targets", f.to_str().unwrap()]);
+        let (_, se) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{se}");
+        assert!(se.contains("is relative"), "{se}");
     }
     let out = fleet(&["upgrade", "--targets", "/nonexistent/targets.txt"]);
     assert_eq!(out.status.code(), Some(1));
@@ -355,4 +389,53 @@ fn bad_fleet_input_is_refused_before_anything_runs() {
     assert_eq!(out.status.code(), Some(1), "{se}");
     assert!(se.contains("stage `canray` is no target's group"), "{se}");
     assert!(!dir.path().join("a.db").exists(), "a bad stage ran nothing");
+}
+
+#[test]
+fn tenant_schemas_lock_on_their_own_and_every_other_session_keeps_the_old_key() {
+    let Some(db) = migrate_tests::postgres("fleet_keys") else {
+        return;
+    };
+    let mut c = db.connect();
+    c.execute("CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b")
+        .unwrap();
+    // Another run holds the key of the version table as every earlier
+    // version took it.
+    c.execute(&format!("SELECT pg_advisory_lock({})", public_lock_key()))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("t.txt");
+    std::fs::write(
+        &f,
+        format!(
+            "{u} name=public\n{u}?options=-csearch_path%3Dtenant_b name=search-path\n{u} schema=tenant_a name=tenant\n",
+            u = db.url
+        ),
+    )
+    .unwrap();
+    let out = fleet(&[
+        "upgrade",
+        "--targets",
+        f.to_str().unwrap(),
+        "--on-error",
+        "continue",
+        "--lock-wait",
+        "1s",
+    ]);
+    let (so, se) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{so}{se}");
+    // public, and a session put in another schema by its URL: the old key,
+    // so they wait for the holder (a rolling deploy stays exclusive).
+    assert!(status_of(&so, "public").contains("failed"), "{so}");
+    assert!(status_of(&so, "search-path").contains("failed"), "{so}");
+    assert_eq!(
+        so.matches("waiting for another migration run").count(),
+        2,
+        "{so}"
+    );
+    // A tenant chosen with schema= has a key of its own.
+    assert!(
+        status_of(&so, "tenant").contains("done (6 migrations)"),
+        "{so}{se}"
+    );
 }

@@ -96,19 +96,20 @@ fn take_row(conn: &mut AnyConnection, version_table: &str, key: i64) -> Result<T
     }))
 }
 
-/// The advisory lock key of `version_table` in the connection's current
-/// schema. In `public` it is the key every earlier version took, so that a
-/// rolling deploy's old and new replicas still exclude each other; in another
-/// schema (a tenant) the schema is part of it, so tenants of one database do
-/// not wait for each other.
+/// The advisory lock key of `version_table`. A session whose schema was
+/// chosen with `use_schema` (a fleet's tenant) has a key of its own, so that
+/// tenants of one database do not wait for each other; every other session
+/// takes the key every earlier version took, whatever its search_path, so
+/// that a rolling deploy's old and new replicas still exclude each other.
 fn schema_key(conn: &mut AnyConnection, version_table: &str) -> Result<i64> {
-    let schema = conn
-        .query_text("SELECT CAST(current_schema() AS TEXT) AS v")?
+    let chosen = conn
+        .query_text("SELECT current_setting('migrate.schema', true) AS v")?
         .into_iter()
         .flatten()
-        .next();
-    Ok(match schema.as_deref() {
-        None | Some("public") => lock_key(version_table),
+        .next()
+        .filter(|s| !s.is_empty());
+    Ok(match chosen {
+        None => lock_key(version_table),
         Some(s) => lock_key(&format!("{s}.{version_table}")),
     })
 }
@@ -248,9 +249,12 @@ impl Backend for Postgres {
                 "schema `{schema}` through a pooler: a transaction pooler runs each transaction on any server session, where this session's search_path does not hold; connect to the server directly for schema-per-tenant targets"
             )));
         }
+        // `migrate.schema` marks the session for schema_key: a custom
+        // setting, on the server, for as long as the session lives.
         conn.execute(&format!(
-            "SET search_path TO {}",
-            Dialect::Postgres.quote_ident(schema)
+            "SET search_path TO {}; SET migrate.schema = {}",
+            Dialect::Postgres.quote_ident(schema),
+            q(schema)
         ))?;
         let current = conn
             .query_text("SELECT CAST(current_schema() AS TEXT) AS v")?
@@ -408,10 +412,8 @@ impl Backend for Postgres {
                 Ok(())
             }
             RunLock::Advisory(key) => conn.execute(&format!("SELECT pg_advisory_unlock({key})")),
-            _ => {
-                let key = schema_key(conn, version_table)?;
-                conn.execute(&format!("SELECT pg_advisory_unlock({key})"))
-            }
+            // try_lock takes nothing else here.
+            RunLock::Session | RunLock::File { .. } | RunLock::PerStep(_) => Ok(()),
         }
     }
 

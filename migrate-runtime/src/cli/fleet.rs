@@ -6,6 +6,8 @@
 //! starts once the one before it has finished, and a failure in a stage stops
 //! the stages after it (a canary group first). Within a stage, `--on-error
 //! stop` starts no new target after a failure, `continue` runs them all.
+//! Read-only commands (current, check, --plan) default to `continue` and never
+//! stop later stages: every target is worth reporting.
 //! A re-run skips targets already at the target revision: that is the resume.
 //! Names, messages and the report never show a URL's password.
 
@@ -34,6 +36,8 @@ pub(super) struct Target {
     /// How the report names it: given, else the URL without its password.
     pub name: String,
     pub url: String,
+    /// The URL as written (before `${VAR}`), without its password: the report's.
+    pub shown: String,
     /// PostgreSQL schema-per-tenant: the version table, the ledger and the
     /// migrations' tables live in this schema.
     pub schema: Option<String>,
@@ -112,6 +116,8 @@ impl Status {
 #[derive(Debug, Clone)]
 struct Outcome {
     status: Status,
+    /// Whether the target's revision was read (false: it failed before).
+    reached: bool,
     before: Option<String>,
     after: Option<String>,
     /// Migrations run (upgrade, downgrade) or pending (plan, current, check).
@@ -128,6 +134,7 @@ impl Outcome {
     fn not_started() -> Self {
         Outcome {
             status: Status::NotStarted,
+            reached: false,
             before: None,
             after: None,
             count: 0,
@@ -150,9 +157,9 @@ pub(super) struct Request<'a> {
     pub json: bool,
 }
 
-/// Replaces `${NAME}` with the environment variable NAME, so that a targets
-/// file can be kept without its passwords.
-fn expand_env(s: &str) -> Result<String> {
+/// Replaces `${NAME}` with `lookup(NAME)` (the environment), so that a
+/// targets file can be kept without its passwords.
+fn expand_env(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(at) = rest.find("${") {
@@ -162,7 +169,7 @@ fn expand_env(s: &str) -> Result<String> {
             .find('}')
             .ok_or_else(|| Error::Usage("a `${` in a target's URL has no closing `}`".into()))?;
         let name = &after[..end];
-        let value = std::env::var(name).map_err(|_| {
+        let value = lookup(name).ok_or_else(|| {
             Error::Usage(format!(
                 "a target's URL names the environment variable {name}, which is not set"
             ))
@@ -183,14 +190,27 @@ fn default_name(url: &str, schema: Option<&str>) -> String {
     }
 }
 
+/// Where `${VAR}` is read from: the environment for a targets file, nothing
+/// for catalog rows (a catalog's data must not pull this process's
+/// environment into a connection string to any host).
+type Lookup<'a> = Option<&'a dyn Fn(&str) -> Option<String>>;
+
+fn env_lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
 fn target(
     raw_url: &str,
     name: Option<String>,
     group: Option<String>,
     schema: Option<String>,
     cwd: &Path,
+    lookup: Lookup<'_>,
 ) -> Result<Target> {
-    let url = expand_env(raw_url)?;
+    let url = match lookup {
+        Some(l) => expand_env(raw_url, l)?,
+        None => raw_url.to_owned(),
+    };
     // Each URL is checked before anything runs: a typo in the 50th target
     // must not surface after 49 were migrated.
     let parsed = url::parse(&url, cwd)?;
@@ -209,6 +229,7 @@ fn target(
         name: name
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| default_name(raw_url, schema.as_deref())),
+        shown: url::redact(raw_url),
         url,
         schema,
         group: group
@@ -231,21 +252,38 @@ fn parse_lines(text: &str, cwd: &Path) -> Result<Vec<Target>> {
         };
         let mut words = line.split_whitespace();
         let url = words.next().unwrap_or_default();
+        if url.contains('=') && !url.contains("://") {
+            // A libpq connection string: its words would be read as
+            // options, and echoing them could show a password.
+            return Err(at_line(Error::Usage(
+                "a connection string (key=value words) needs a TOML targets file; lines hold URLs"
+                    .into(),
+            )));
+        }
         let (mut name, mut group, mut schema) = (None, None, None);
         for w in words {
             match w.split_once('=') {
                 Some(("name", v)) => name = Some(v.to_owned()),
                 Some(("group", v)) => group = Some(v.to_owned()),
                 Some(("schema", v)) => schema = Some(v.to_owned()),
-                _ => {
+                // Only a key is echoed, never a word without one: the word
+                // may be a piece of a password that held a space.
+                Some((key, _))
+                    if key.len() <= 20
+                        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                {
                     return Err(at_line(Error::Usage(format!(
-                        "`{}` is not name=, group= or schema= (a URL holds no spaces: use TOML for connection strings)",
-                        url::scrub(w, url)
+                        "`{key}=` is not name=, group= or schema="
                     ))))
+                }
+                _ => {
+                    return Err(at_line(Error::Usage(
+                        "a word after the URL that is not name=, group= or schema= (a URL holds no spaces: a password with one is percent-encoded, %20)".into(),
+                    )))
                 }
             }
         }
-        out.push(target(url, name, group, schema, cwd).map_err(at_line)?);
+        out.push(target(url, name, group, schema, cwd, Some(&env_lookup)).map_err(at_line)?);
     }
     Ok(out)
 }
@@ -307,11 +345,17 @@ fn parse_toml(text: &str, cwd: &Path) -> Result<(Vec<Target>, Vec<String>)> {
         }
         let u = field("url")?.ok_or_else(|| bad(format!("target {} has no `url`", i + 1)))?;
         out.push(
-            target(&u, field("name")?, field("group")?, field("schema")?, cwd).map_err(|e| {
-                Error::Target {
-                    place: format!("targets file, target {}", i + 1),
-                    source: Box::new(e),
-                }
+            target(
+                &u,
+                field("name")?,
+                field("group")?,
+                field("schema")?,
+                cwd,
+                Some(&env_lookup),
+            )
+            .map_err(|e| Error::Target {
+                place: format!("targets file, target {}", i + 1),
+                source: Box::new(e),
             })?,
         );
     }
@@ -331,7 +375,7 @@ fn from_catalog(catalog_url: &str, query: &str, cwd: &Path) -> Result<Vec<Target
     rows.into_iter()
         .enumerate()
         .map(|(i, r)| {
-            target(&r.url, r.name, r.group, r.schema, cwd).map_err(|e| Error::Target {
+            target(&r.url, r.name, r.group, r.schema, cwd, None).map_err(|e| Error::Target {
                 place: format!("catalog row {}", i + 1),
                 source: Box::new(e),
             })
@@ -428,6 +472,7 @@ fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
     let reader = Migrator::new(chain).version_table(req.table);
     let before = reader.position(&mut conn)?;
     out.before = revision(chain, before);
+    out.reached = true;
     let head = chain.head_position();
     let pending = |p: Option<usize>| chain.len() - p.map_or(0, |i| i + 1);
     let (target, out_of_order, down) = match &req.job {
@@ -450,8 +495,14 @@ fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
                 m.upgrade(&mut conn, target)
             };
             // Where a failed run left the target, for the report (a failure
-            // to read it is the run's error's business, not a second one).
-            out.after = m.position(&mut conn).ok().and_then(|p| revision(chain, p));
+            // to read it is the run's error's business, not a second one),
+            // and how many migrations it moved.
+            let after = m.position(&mut conn).ok();
+            out.after = after.and_then(|p| revision(chain, p));
+            if let Some(a) = after {
+                let at = |p: Option<usize>| p.map_or(0, |i| i + 1);
+                out.count = at(a).abs_diff(at(before));
+            }
             let steps = steps?;
             out.count = steps.len();
             out.status = if steps.is_empty() {
@@ -509,24 +560,51 @@ fn run_guarded(req: &Request<'_>, t: &Target) -> Outcome {
             o.status = Status::Failed;
             o.detail = Some(url::scrub(&e.to_string(), &t.url));
             o.hint = e.hint().map(|h| url::scrub(&h, &t.url));
-            eprintln!(
+            super::say(&format!(
                 "[{}] ERROR: {}",
                 t.name,
                 o.detail.as_deref().unwrap_or_default()
-            );
+            ));
         }
-        Err(_) => {
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
             o.status = Status::Failed;
-            o.detail = Some("the run panicked (see the message above)".into());
+            o.detail = Some(format!("the run panicked: {}", url::scrub(&what, &t.url)));
+            super::say(&format!(
+                "[{}] ERROR: {}",
+                t.name,
+                o.detail.as_deref().unwrap_or_default()
+            ));
         }
     }
     o.seconds = start.elapsed().as_secs_f64();
     o
 }
 
+/// A target relative to each database's own revision (`+1`, `-2`,
+/// `current`) moves the targets already done once more when the same command
+/// is run again after a failure: refused, so that a re-run is always a resume.
+pub(super) fn absolute_target(target: &str) -> Result<()> {
+    if target.starts_with('+') || target.starts_with('-') || target.contains("current") {
+        return Err(Error::Usage(format!(
+            "fleet target `{target}` is relative to each database's revision, and a re-run after a failure would move the targets already done again: give head, base, a revision, or REV+N / REV-N"
+        )));
+    }
+    Ok(())
+}
+
 /// Runs the fleet, prints the report, and returns the exit code: 0 when no
 /// target failed (and, for `check`, all are at head), else 1.
 pub(super) fn run(req: &Request<'_>, targets: &[Target], order: &[String]) -> Result<i32> {
+    if let Job::Upgrade { target, .. } | Job::Plan { target, .. } | Job::Downgrade { target } =
+        &req.job
+    {
+        absolute_target(target)?;
+    }
     let plan = stages(targets, order)?;
     let policy = req.on_error.unwrap_or(if req.job.writes() {
         OnError::Stop
@@ -543,23 +621,48 @@ pub(super) fn run(req: &Request<'_>, targets: &[Target], order: &[String]) -> Re
         let queue = Mutex::new(members.iter().copied().collect::<VecDeque<usize>>());
         let failed = AtomicBool::new(false);
         let workers = req.jobs.clamp(1, members.len());
+        let work = || loop {
+            // Checked and popped under the queue's lock, which a failure
+            // empties under stop: no target starts after one failed.
+            let next = {
+                let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+                if policy == OnError::Stop && failed.load(Ordering::SeqCst) {
+                    None
+                } else {
+                    q.pop_front()
+                }
+            };
+            let Some(i) = next else { break };
+            let o = run_guarded(req, &targets[i]);
+            if o.status == Status::Failed {
+                let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+                failed.store(true, Ordering::SeqCst);
+                if policy == OnError::Stop {
+                    q.clear();
+                }
+            }
+            // A poisoned lock only follows a panic, which run_guarded catches.
+            results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(o);
+        };
         std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| loop {
-                    if policy == OnError::Stop && failed.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    // A poisoned lock only follows a panic, which run_guarded catches.
-                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
-                    let Some(i) = next else { break };
-                    let o = run_guarded(req, &targets[i]);
-                    if o.status == Status::Failed {
-                        failed.store(true, Ordering::SeqCst);
-                    }
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(o);
-                });
+            let mut started = 0;
+            for k in 0..workers {
+                // A thread the system refuses (a pid limit) means fewer
+                // workers, never a panic; with none, this thread works.
+                if std::thread::Builder::new()
+                    .name(format!("fleet-{k}"))
+                    .spawn_scoped(s, work)
+                    .is_ok()
+                {
+                    started += 1;
+                }
+            }
+            if started == 0 {
+                work();
             }
         });
+        // A failure stops the later stages of a command that writes; a
+        // read-only command reports every target.
         if failed.load(Ordering::SeqCst) && req.job.writes() {
             stopped_at = Some(group.clone());
         }
@@ -598,9 +701,9 @@ pub(super) fn run(req: &Request<'_>, targets: &[Target], order: &[String]) -> Re
         targets.len(),
         req.jobs
     ));
-    eprintln!("{summary}");
+    super::say(&summary);
     if let Some(g) = stopped_at.filter(|_| count(Status::NotStarted) > 0) {
-        eprintln!("Stopped after stage `{g}`: a target in it failed; fix it and run the same command again (targets already done are skipped)");
+        super::say(&format!("Stopped after stage `{g}`: a target in it failed; fix it and run the same command again (targets already done are skipped)"));
     }
     let bad = count(Status::Failed) > 0
         || count(Status::NotStarted) > 0
@@ -645,10 +748,10 @@ fn table_report(req: &Request<'_>, targets: &[Target], results: &[Outcome]) -> S
             [
                 t.name.clone(),
                 t.group.clone(),
-                if o.status == Status::NotStarted {
-                    "-".into()
-                } else {
+                if o.reached {
                     shown(&o.before).to_owned()
+                } else {
+                    "-".into()
                 },
                 if not_run {
                     "-".into()
@@ -732,12 +835,13 @@ fn json_report(req: &Request<'_>, targets: &[Target], results: &[Outcome], wall:
             ),
         };
         s.push_str(&format!(
-            "{{\"name\":{},\"url\":{},\"schema\":{},\"group\":{},\"status\":{},\"before\":{},\"after\":{},\"migrations\":{},\"seconds\":{:.3},\"error\":{error},\"hint\":{},\"plan\":{}}}",
+            "{{\"name\":{},\"url\":{},\"schema\":{},\"group\":{},\"status\":{},\"reached\":{},\"before\":{},\"after\":{},\"migrations\":{},\"seconds\":{:.3},\"error\":{error},\"hint\":{},\"plan\":{}}}",
             json_str(&t.name),
-            json_str(&url::redact(&t.url)),
+            json_str(&t.shown),
             json_opt(&t.schema),
             json_str(&t.group),
             json_str(&o.status.as_str().replace(' ', "_")),
+            o.reached,
             json_opt(&o.before),
             json_opt(&o.after),
             o.count,
@@ -814,11 +918,45 @@ mod tests {
 
     #[test]
     fn environment_variables_fill_urls_and_stay_out_of_names() {
-        std::env::set_var("MIGRATE_FLEET_TEST_PW", "hunter2");
-        let t = parse_lines("postgres://u:${MIGRATE_FLEET_TEST_PW}@h/db\n", &cwd()).unwrap();
-        assert_eq!(t[0].url, "postgres://u:hunter2@h/db");
-        assert!(!t[0].name.contains("hunter2"));
-        assert!(parse_lines("postgres://u:${MIGRATE_FLEET_NOT_SET_X}@h/db\n", &cwd()).is_err());
+        let env = |k: &str| (k == "PW").then(|| "hunter2".to_owned());
+        let raw = "postgres://u:${PW}@h/db";
+        let t = target(raw, None, None, None, &cwd(), Some(&env)).unwrap();
+        assert_eq!(t.url, "postgres://u:hunter2@h/db");
+        assert!(!t.name.contains("hunter2") && !t.shown.contains("hunter2"));
+        assert!(target(
+            "postgres://u:${NOPE}@h/db",
+            None,
+            None,
+            None,
+            &cwd(),
+            Some(&env)
+        )
+        .is_err());
+        // Catalog rows are taken as they are.
+        let t = target(raw, None, None, None, &cwd(), None).unwrap();
+        assert_eq!(t.url, raw);
+    }
+
+    #[test]
+    fn relative_targets_are_refused() {
+        for t in ["+1", "-1", "current", "current+1"] {
+            assert!(absolute_target(t).is_err(), "{t}");
+        }
+        for t in ["head", "base", "a1b2c3d4e5f6", "a1b2+1", "a1b2-1"] {
+            assert!(absolute_target(t).is_ok(), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_connection_string_line_is_refused_without_echoing_it() {
+        let e = parse_lines("host=db password=s3cret dbname=x\n", &cwd())
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("s3cret"), "{e}");
+        let e = parse_lines("postgres://u:pa ss@h/db\n", &cwd())
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("ss@h"), "{e}");
     }
 
     #[test]

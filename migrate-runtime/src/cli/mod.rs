@@ -435,20 +435,27 @@ fn labelled_migrator<'a>(
         .statement_timeout(locks.statement.filter(|t| !t.is_zero()))
         .on_lock_wait({
             let label = label.clone();
-            move |w| eprintln!("{label}{w}")
+            move |w| say(&format!("{label}{w}"))
         })
         .on_progress({
             let label = label.clone();
-            move |p| eprintln!("{label}{p}")
+            move |p| say(&format!("{label}{p}"))
         });
     m.on_step(move |s| {
         n += 1;
         if progress {
-            eprintln!("{label}[{n}] {}", s.log_line());
+            say(&format!("{label}[{n}] {}", s.log_line()));
         } else {
-            eprintln!("{label}{}", s.log_line());
+            say(&format!("{label}{}", s.log_line()));
         }
     })
+}
+
+/// A line on standard error. A closed pipe (`migrate ... 2>&1 | head`) must
+/// not turn a migration that committed into a panic, so a failed write is
+/// dropped: nothing is left to report it to.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 #[cfg(test)]

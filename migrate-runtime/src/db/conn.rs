@@ -56,20 +56,27 @@ where
 {
     fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
         use diesel::sql_types::{Nullable, Text};
-        // A column the query does not return reads as an error: it is optional.
-        let optional = |name: &str| {
-            diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(row, name)
-                .ok()
-                .flatten()
+        // A column the query does not return is optional; any other error
+        // (a value that is not text) is the query's to fix, never a silent
+        // "no schema" that would migrate the wrong schema.
+        let optional = |name: &str| -> diesel::deserialize::Result<Option<String>> {
+            match diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(row, name) {
+                Ok(v) => Ok(v),
+                Err(e) if e.to_string().contains("not present") => Ok(None),
+                Err(e) => Err(format!("column `{name}` of the catalog query: {e}").into()),
+            }
         };
         let url = diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(row, "url")
             .map_err(|_| "the catalog query returns no text column named `url`")?
             .ok_or("the catalog query returned a NULL url")?;
         Ok(CatalogRow {
             url,
-            name: optional("name"),
-            group: optional("grp").or_else(|| optional("group")),
-            schema: optional("schema"),
+            name: optional("name")?,
+            group: match optional("grp")? {
+                Some(g) => Some(g),
+                None => optional("group")?,
+            },
+            schema: optional("schema")?,
         })
     }
 }
