@@ -224,6 +224,7 @@ mod tests {
 
     #[test]
     fn json_escaping() {
-        assert_eq!(json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+        // The short escape for a newline, \u00XX for the other control characters.
+        assert_eq!(json_str("a\"b\\c\n\u{1}"), "\"a\\\"b\\\\c\\n\\u0001\"");
     }
 }
