@@ -334,7 +334,10 @@ fn bad_fleet_input_is_refused_before_anything_runs() {
     let cases: Vec<(String, &str)> = vec![
         (format!("{good}\nnosuch://u:pw@h/db\n"), "line 2"),
         (format!("{good}\n{good}\n"), "two targets are named"),
-        (format!("{good} colour=red\n"), "`colour=` is not"),
+        (
+            format!("{good} colour=red\n"),
+            "not name=, group= or schema=",
+        ),
         (
             "host=db password=s3cret-pw dbname=x\n".to_owned(),
             "needs a TOML targets file",
@@ -408,8 +411,9 @@ fn tenant_schemas_lock_on_their_own_and_every_other_session_keeps_the_old_key() 
     std::fs::write(
         &f,
         format!(
-            "{u} name=public\n{u}?options=-csearch_path%3Dtenant_b name=search-path\n{u} schema=tenant_a name=tenant\n",
-            u = db.url
+            "{u} name=public\n{u}{sep}options=-csearch_path%3Dtenant_b name=search-path\n{u} schema=tenant_a name=tenant\n{u} schema=public name=schema-public\n",
+            u = db.url,
+            sep = if db.url.contains('?') { '&' } else { '?' }
         ),
     )
     .unwrap();
@@ -428,9 +432,11 @@ fn tenant_schemas_lock_on_their_own_and_every_other_session_keeps_the_old_key() 
     // so they wait for the holder (a rolling deploy stays exclusive).
     assert!(status_of(&so, "public").contains("failed"), "{so}");
     assert!(status_of(&so, "search-path").contains("failed"), "{so}");
+    // schema=public is the schema ordinary runs migrate: their key too.
+    assert!(status_of(&so, "schema-public").contains("failed"), "{so}");
     assert_eq!(
         so.matches("waiting for another migration run").count(),
-        2,
+        3,
         "{so}"
     );
     // A tenant chosen with schema= has a key of its own.

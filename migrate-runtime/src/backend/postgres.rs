@@ -108,8 +108,9 @@ fn schema_key(conn: &mut AnyConnection, version_table: &str) -> Result<i64> {
         .flatten()
         .next()
         .filter(|s| !s.is_empty());
-    Ok(match chosen {
-        None => lock_key(version_table),
+    Ok(match chosen.as_deref() {
+        // `schema=public` is the schema every ordinary run migrates: its key.
+        None | Some("public") => lock_key(version_table),
         Some(s) => lock_key(&format!("{s}.{version_table}")),
     })
 }

@@ -266,19 +266,11 @@ fn parse_lines(text: &str, cwd: &Path) -> Result<Vec<Target>> {
                 Some(("name", v)) => name = Some(v.to_owned()),
                 Some(("group", v)) => group = Some(v.to_owned()),
                 Some(("schema", v)) => schema = Some(v.to_owned()),
-                // Only a key is echoed, never a word without one: the word
-                // may be a piece of a password that held a space.
-                Some((key, _))
-                    if key.len() <= 20
-                        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
-                {
-                    return Err(at_line(Error::Usage(format!(
-                        "`{key}=` is not name=, group= or schema="
-                    ))))
-                }
+                // Nothing of the word is echoed: it may be a piece of a
+                // password that held a space.
                 _ => {
                     return Err(at_line(Error::Usage(
-                        "a word after the URL that is not name=, group= or schema= (a URL holds no spaces: a password with one is percent-encoded, %20)".into(),
+                        "a word after the URL that is not name=, group= or schema= (a URL holds no spaces: a password with one is percent-encoded, %20; a connection string needs TOML)".into(),
                     )))
                 }
             }
@@ -589,6 +581,8 @@ fn run_guarded(req: &Request<'_>, t: &Target) -> Outcome {
 /// `current`) moves the targets already done once more when the same command
 /// is run again after a failure: refused, so that a re-run is always a resume.
 pub(super) fn absolute_target(target: &str) -> Result<()> {
+    // As the chain reads it: trimmed.
+    let target = target.trim();
     if target.starts_with('+') || target.starts_with('-') || target.contains("current") {
         return Err(Error::Usage(format!(
             "fleet target `{target}` is relative to each database's revision, and a re-run after a failure would move the targets already done again: give head, base, a revision, or REV+N / REV-N"
@@ -612,6 +606,10 @@ pub(super) fn run(req: &Request<'_>, targets: &[Target], order: &[String]) -> Re
         OnError::Continue
     });
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; targets.len()]);
+    // A migration's panic message may quote a URL: the default hook would
+    // print it unscrubbed. run_guarded reports it, scrubbed, with the target.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     let started = Instant::now();
     let mut stopped_at: Option<String> = None;
     for (group, members) in &plan {
@@ -667,6 +665,7 @@ pub(super) fn run(req: &Request<'_>, targets: &[Target], order: &[String]) -> Re
             stopped_at = Some(group.clone());
         }
     }
+    std::panic::set_hook(hook);
     let results: Vec<Outcome> = results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
@@ -939,7 +938,7 @@ mod tests {
 
     #[test]
     fn relative_targets_are_refused() {
-        for t in ["+1", "-1", "current", "current+1"] {
+        for t in ["+1", "-1", "current", "current+1", " +1", "\t-1"] {
             assert!(absolute_target(t).is_err(), "{t}");
         }
         for t in ["head", "base", "a1b2c3d4e5f6", "a1b2+1", "a1b2-1"] {
