@@ -118,6 +118,8 @@ struct Outcome {
     status: Status,
     /// Whether the target's revision was read (false: it failed before).
     reached: bool,
+    /// Whether `after` was read (a target at base has `after: None` too).
+    after_read: bool,
     before: Option<String>,
     after: Option<String>,
     /// Migrations run (upgrade, downgrade) or pending (plan, current, check).
@@ -135,6 +137,7 @@ impl Outcome {
         Outcome {
             status: Status::NotStarted,
             reached: false,
+            after_read: false,
             before: None,
             after: None,
             count: 0,
@@ -492,6 +495,7 @@ fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
             let after = m.position(&mut conn).ok();
             out.after = after.and_then(|p| revision(chain, p));
             if let Some(a) = after {
+                out.after_read = true;
                 let at = |p: Option<usize>| p.map_or(0, |i| i + 1);
                 out.count = at(a).abs_diff(at(before));
             }
@@ -513,6 +517,7 @@ fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
             out.detail = Some(p.to_string());
             out.plan_json = Some(p.to_json());
             out.after = out.before.clone();
+            out.after_read = true;
         }
         Job::Current => {
             out.status = if reader.is_at_head(&mut conn)? {
@@ -522,9 +527,11 @@ fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
             };
             out.count = pending(before);
             out.after = out.before.clone();
+            out.after_read = true;
         }
         Job::Check => {
             out.after = out.before.clone();
+            out.after_read = true;
             out.count = pending(before);
             reader.verify(&mut conn)?;
             out.status = if before == head {
@@ -743,7 +750,7 @@ fn table_report(req: &Request<'_>, targets: &[Target], results: &[Outcome]) -> S
         .zip(results)
         .map(|(t, o)| {
             let not_run =
-                o.status == Status::NotStarted || (o.status == Status::Failed && o.after.is_none());
+                o.status == Status::NotStarted || (o.status == Status::Failed && !o.after_read);
             [
                 t.name.clone(),
                 t.group.clone(),
