@@ -255,16 +255,13 @@ fn a_failed_canary_stops_the_later_stages_and_the_table_names_it() {
     ]);
     let (so, se) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{se}");
-    let status = |name: &str| {
-        so.lines()
-            .find(|l| l.starts_with(&format!("{name} ")))
-            .unwrap_or_else(|| panic!("{name} in\n{so}"))
-            .to_owned()
-    };
-    assert!(status("t4").contains("done (6 migrations)"), "{so}");
-    assert!(status("t5").contains("failed"), "{so}");
+    assert!(status_of(&so, "t4").contains("done (6 migrations)"), "{so}");
+    assert!(status_of(&so, "t5").contains("failed"), "{so}");
     for i in 0..4 {
-        assert!(status(&format!("t{i}")).contains("not started"), "{so}");
+        assert!(
+            status_of(&so, &format!("t{i}")).contains("not started"),
+            "{so}"
+        );
         assert!(!dir.path().join(format!("t{i}.db")).exists());
     }
     assert!(so.contains("Failed:\n  t5: upgrade 3c9d2e1f0a7b"), "{so}");
