@@ -824,3 +824,157 @@ fn without_its_run_lock_a_migration_without_a_transaction_is_refused() {
     );
     assert!(!table_exists(&mut conn, "p1"));
 }
+
+thread_local! {
+    /// `seven_ops` puts a failing statement after its operation N (0-based).
+    static FAIL_AFTER: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+fn with_ab(op: &mut Op) -> Result<()> {
+    op.create_table("k1")
+        .column(col::<Integer>("id").primary_key())
+        .column(col::<Nullable<Integer>>("a"))
+        .column(col::<Nullable<Integer>>("b"));
+    Ok(())
+}
+
+fn drop_k1(op: &mut Op) -> Result<()> {
+    op.drop_table("k1");
+    Ok(())
+}
+
+/// Seven operations, each of a kind whose effect can be seen in the schema.
+fn seven_ops(op: &mut Op) -> Result<()> {
+    let fail = FAIL_AFTER.with(std::cell::Cell::get);
+    for k in 0..7 {
+        match k {
+            0 => {
+                op.create_table("k2")
+                    .column(col::<Integer>("id").primary_key());
+            }
+            1 => op.add_column("k1", col::<Nullable<Integer>>("c")),
+            2 => op.drop_column("k1", "b"),
+            3 => {
+                op.create_index("ix_k1_a", "k1", ["a"]);
+            }
+            4 => op.rename_table("k2", "k3"),
+            5 => {
+                op.alter_column("k1", "c").rename_to("c2");
+            }
+            _ => op.drop_index("ix_k1_a", "k1"),
+        }
+        if fail == Some(k) {
+            op.execute("INSERT INTO no_such_table VALUES (1)");
+        }
+    }
+    Ok(())
+}
+
+fn seven_chain() -> Chain {
+    Chain::new(vec![
+        Migration::new("r1", None, "one", with_ab, Some(drop_k1)),
+        Migration::new("r2", Some("r1"), "seven", seven_ops, Some(noop)).with_transaction(false),
+    ])
+    .unwrap()
+}
+
+/// Runs `seven_ops` with a failure after operation `k`, then makes the ledger
+/// say what a run killed at that moment says: `done` operations recorded and
+/// no note of a failure (`note`: one, as a failed run writes).
+fn leave_interrupted(db: &TestDb, k: usize, done: usize, note: Option<&str>) -> AnyConnection {
+    let mut conn = db.connect();
+    FAIL_AFTER.with(|f| f.set(Some(k)));
+    let failed = Migrator::new(&seven_chain()).upgrade(&mut conn, "head");
+    FAIL_AFTER.with(|f| f.set(None));
+    assert!(failed.is_err(), "{}", db.dialect);
+    let note = note.map_or_else(|| "NULL".to_owned(), |n| format!("'{n}'"));
+    conn.execute(&format!(
+        "UPDATE alembic_version_log SET ops_done = {done}, done_digest = NULL, note = {note} \
+         WHERE revision = 'r2'"
+    ))
+    .unwrap();
+    conn
+}
+
+fn resumed(conn: &mut AnyConnection) -> (Result<Vec<migrate_runtime::Step>>, Vec<String>) {
+    let lines = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let seen = lines.clone();
+    let out = Migrator::new(&seven_chain())
+        .on_progress(move |l| seen.borrow_mut().push(l.to_owned()))
+        .upgrade(conn, "head");
+    let lines = lines.borrow().clone();
+    (out, lines)
+}
+
+fn has_column(conn: &mut AnyConnection, column: &str) -> bool {
+    conn.query_text(&format!("SELECT {column} AS v FROM k1"))
+        .is_ok()
+}
+
+#[test]
+fn an_operation_that_took_effect_before_an_interrupted_run_recorded_it_is_not_run_again() {
+    // A kill (or a Galera node lost) after operation k+1 committed and before
+    // the ledger recorded it: re-run, `DROP COLUMN b` would fail on a column
+    // already gone, `CREATE TABLE k2` on a table already there.
+    for k in 0..7 {
+        for db in all_backends(&format!("ledger_unrecorded_{k}")) {
+            let d = db.dialect;
+            let mut conn = leave_interrupted(&db, k, k, None);
+            let (out, lines) = resumed(&mut conn);
+            let ran = out.unwrap_or_else(|e| panic!("{d}, operation {}: {e}", k + 1));
+            assert_eq!(steps(&ran), ["r2"], "{d}");
+            let seen = format!("operation {} of 7", k + 1);
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.contains(&seen) && l.contains("not run again")),
+                "{d}: {lines:?}"
+            );
+            assert!(
+                table_exists(&mut conn, "k3") && !table_exists(&mut conn, "k2"),
+                "{d}"
+            );
+            assert!(
+                has_column(&mut conn, "c2") && !has_column(&mut conn, "b"),
+                "{d}"
+            );
+            let ledger = Migrator::new(&seven_chain()).ledger(&mut conn).unwrap();
+            let r2 = ledger.iter().find(|e| e.revision == "r2").expect("r2");
+            assert_eq!((r2.state, r2.ops_done), (LedgerState::Applied, 7), "{d}");
+        }
+    }
+}
+
+#[test]
+fn a_resumed_operation_is_judged_by_the_schema_only_after_an_interruption() {
+    for db in all_backends("ledger_unrecorded_failed") {
+        let d = db.dialect;
+        // A run that failed at operation 3 says so in its note: operation 3
+        // did not take effect, and runs again (here it fails: the column is
+        // gone, as a user who dropped it by hand would see).
+        let mut conn = leave_interrupted(&db, 2, 2, Some("it failed"));
+        let (out, lines) = resumed(&mut conn);
+        let e = out.unwrap_err().to_string();
+        assert!(e.contains("operation 3 of 7"), "{d}: {e}");
+        assert!(lines.is_empty(), "{d}: {lines:?}");
+        // The next run finds that note cleared, reads the error as its own,
+        // and... the same failure again, written down again.
+        let ledger = Migrator::new(&seven_chain()).ledger(&mut conn).unwrap();
+        let r2 = ledger.iter().find(|e| e.revision == "r2").expect("r2");
+        assert!(
+            r2.note
+                .as_deref()
+                .is_some_and(|n| n.contains("operation 3")),
+            "{d}: {r2:?}"
+        );
+    }
+    for db in all_backends("ledger_unrecorded_not_done") {
+        let d = db.dialect;
+        // Interrupted before operation 4 took effect: it is not there, so it runs.
+        let mut conn = leave_interrupted(&db, 2, 3, None);
+        let (out, lines) = resumed(&mut conn);
+        assert_eq!(steps(&out.unwrap()), ["r2"], "{d}");
+        assert!(lines.is_empty(), "{d}: {lines:?}");
+        assert!(table_exists(&mut conn, "k3"), "{d}");
+    }
+}

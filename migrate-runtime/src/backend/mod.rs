@@ -57,6 +57,37 @@ pub(crate) enum RunLock {
     PerStep(Option<String>),
 }
 
+/// A schema object whose presence a resumed run checks (see
+/// [`Backend::exists`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Object<'a> {
+    /// A table.
+    Table(&'a str),
+    /// A column of a table.
+    Column {
+        /// Its table.
+        table: &'a str,
+        /// The column.
+        column: &'a str,
+    },
+    /// An index (on `table`: MySQL names indexes per table).
+    Index {
+        /// Its table.
+        table: &'a str,
+        /// The index.
+        name: &'a str,
+    },
+    /// A named constraint of a table (unique, foreign key, check).
+    Constraint {
+        /// Its table.
+        table: &'a str,
+        /// The constraint.
+        name: &'a str,
+    },
+    /// A table's primary key, whatever its name (MySQL calls every one `PRIMARY`).
+    PrimaryKey(&'a str),
+}
+
 /// One attempt at the run lock.
 #[derive(Debug)]
 pub(crate) enum TryLock {
@@ -76,6 +107,18 @@ pub(crate) trait Backend: Sync {
 
     /// Whether `table` exists in the connection's current schema or database.
     fn table_exists(&self, conn: &mut AnyConnection, table: &str) -> Result<bool>;
+
+    /// Whether `object` exists in the connection's current schema or
+    /// database; `None` where this backend cannot tell. A run resuming a
+    /// migration that was interrupted (killed, or its connection lost) asks it
+    /// of the operation that was running: its statement may have committed
+    /// before the ledger could record it.
+    fn exists(&self, conn: &mut AnyConnection, object: Object<'_>) -> Result<Option<bool>> {
+        match object {
+            Object::Table(t) => self.table_exists(conn, t).map(Some),
+            _ => Ok(None),
+        }
+    }
 
     /// `CAST(expr AS <text type>)`, so that [`AnyConnection::query_text`] can read it.
     fn text(&self, expr: &str) -> String;
@@ -283,4 +326,14 @@ pub(crate) fn rows(conn: &mut AnyConnection, sql: &str) -> Result<Vec<Vec<String
 /// `\x1e` marks a NULL inside a joined row.
 pub(crate) fn nullable_field(s: &str) -> Option<String> {
     (s != "\u{1e}").then(|| s.to_owned())
+}
+
+/// The number a `SELECT CAST(COUNT(*) AS <text>) AS v` query returns.
+fn count_of(conn: &mut AnyConnection, sql: &str) -> Result<u64> {
+    let first = conn.query_text(sql)?.into_iter().flatten().next();
+    first
+        .as_deref()
+        .map(str::trim)
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| crate::error::Error::Introspection(format!("not a count: {first:?}")))
 }

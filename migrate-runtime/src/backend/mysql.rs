@@ -1,7 +1,7 @@
 //! MySQL and MariaDB: `GET_LOCK` as the run lock, DDL that commits implicitly,
 //! live column definitions for `MODIFY`, and the schema from information_schema.
 
-use super::{Backend, Capabilities, RunLock, TryLock};
+use super::{Backend, Capabilities, Object, RunLock, TryLock};
 use crate::db::conn::AnyConnection;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -142,6 +142,39 @@ impl Backend for Mysql {
             q(table)
         );
         Ok(!conn.query_text(&sql)?.is_empty())
+    }
+
+    fn exists(&self, conn: &mut AnyConnection, object: Object<'_>) -> Result<Option<bool>> {
+        let (from, filter) = match object {
+            Object::Table(t) => return self.table_exists(conn, t).map(Some),
+            Object::Column { table, column } => (
+                "information_schema.columns",
+                format!("table_name = {} AND column_name = {}", q(table), q(column)),
+            ),
+            Object::Index { table, name } => (
+                "information_schema.statistics",
+                format!("table_name = {} AND index_name = {}", q(table), q(name)),
+            ),
+            Object::Constraint { table, name } => (
+                "information_schema.table_constraints",
+                format!(
+                    "table_name = {} AND constraint_name = {}",
+                    q(table),
+                    q(name)
+                ),
+            ),
+            Object::PrimaryKey(table) => (
+                "information_schema.table_constraints",
+                format!(
+                    "table_name = {} AND constraint_type = 'PRIMARY KEY'",
+                    q(table)
+                ),
+            ),
+        };
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS CHAR) AS v FROM {from} WHERE table_schema = DATABASE() AND {filter}"
+        );
+        Ok(Some(super::count_of(conn, &sql)? > 0))
     }
 
     fn text(&self, expr: &str) -> String {

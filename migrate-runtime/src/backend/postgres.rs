@@ -1,7 +1,7 @@
 //! PostgreSQL: a session advisory lock as the run lock, transactional DDL, and
 //! the schema read from the catalogs of the current schema.
 
-use super::{lock_key, Backend, Capabilities, RunLock, TryLock};
+use super::{lock_key, Backend, Capabilities, Object, RunLock, TryLock};
 #[cfg(feature = "introspect")]
 use super::{nullable_field, rows};
 use crate::db::conn::AnyConnection;
@@ -168,6 +168,37 @@ impl Backend for Postgres {
             q(table)
         );
         Ok(!conn.query_text(&sql)?.is_empty())
+    }
+
+    fn exists(&self, conn: &mut AnyConnection, object: Object<'_>) -> Result<Option<bool>> {
+        let sql = match object {
+            Object::Table(t) => return self.table_exists(conn, t).map(Some),
+            Object::Column { table, column } => format!(
+                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = {} AND column_name = {}",
+                q(table),
+                q(column)
+            ),
+            // Index names are unique in a schema: the table is not needed.
+            Object::Index { name, .. } => format!(
+                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM pg_catalog.pg_indexes \
+                 WHERE schemaname = current_schema() AND indexname = {}",
+                q(name)
+            ),
+            Object::Constraint { table, name } => format!(
+                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM information_schema.table_constraints \
+                 WHERE constraint_schema = current_schema() AND table_name = {} AND constraint_name = {}",
+                q(table),
+                q(name)
+            ),
+            Object::PrimaryKey(table) => format!(
+                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM information_schema.table_constraints \
+                 WHERE constraint_schema = current_schema() AND table_name = {} \
+                 AND constraint_type = 'PRIMARY KEY'",
+                q(table)
+            ),
+        };
+        Ok(Some(super::count_of(conn, &sql)? > 0))
     }
 
     fn text(&self, expr: &str) -> String {

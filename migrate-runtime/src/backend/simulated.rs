@@ -61,6 +61,10 @@ impl Backend for Simulated {
         Sqlite.table_exists(conn, table)
     }
 
+    fn exists(&self, conn: &mut AnyConnection, object: super::Object<'_>) -> Result<Option<bool>> {
+        Sqlite.exists(conn, object)
+    }
+
     fn text(&self, expr: &str) -> String {
         Sqlite.text(expr)
     }

@@ -1,7 +1,7 @@
 //! SQLite: an OS file lock as the run lock, table rebuilds with foreign key
 //! enforcement off, and the schema read from `sqlite_master` and pragmas.
 
-use super::{lock_key, Backend, Capabilities, RunLock, TryLock};
+use super::{lock_key, Backend, Capabilities, Object, RunLock, TryLock};
 #[cfg(feature = "introspect")]
 use super::{nullable_field, rows};
 use crate::db::conn::AnyConnection;
@@ -70,6 +70,25 @@ impl Backend for Sqlite {
             q(table)
         );
         Ok(!conn.query_text(&sql)?.is_empty())
+    }
+
+    /// Constraints are not told: SQLite adds and drops them by rebuilding
+    /// the table, which commits with its ledger record and is never in doubt.
+    fn exists(&self, conn: &mut AnyConnection, object: Object<'_>) -> Result<Option<bool>> {
+        let sql = match object {
+            Object::Table(t) => return self.table_exists(conn, t).map(Some),
+            Object::Column { table, column } => format!(
+                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM pragma_table_info({}) WHERE name = {}",
+                q(table),
+                q(column)
+            ),
+            Object::Index { name, .. } => format!(
+                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM sqlite_master WHERE type = 'index' AND name = {}",
+                q(name)
+            ),
+            Object::Constraint { .. } | Object::PrimaryKey(_) => return Ok(None),
+        };
+        Ok(Some(super::count_of(conn, &sql)? > 0))
     }
 
     fn text(&self, expr: &str) -> String {

@@ -285,7 +285,9 @@ impl<'a> Migrator<'a> {
     }
 
     /// Called with a line now and then while a long data step runs
-    /// ([`crate::ops::Op::run_in_batches`]: rows done, rate).
+    /// ([`crate::ops::Op::run_in_batches`]: rows done, rate), and when a
+    /// resumed migration finds that the operation an interrupted run was
+    /// running had taken effect (it is then not run again).
     pub fn on_progress(mut self, f: impl FnMut(&str) + 'static) -> Self {
         self.progress = Some(std::rc::Rc::new(std::cell::RefCell::new(f)));
         self

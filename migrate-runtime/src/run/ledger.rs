@@ -96,6 +96,16 @@ pub struct LedgerEntry {
     pub note: Option<String>,
 }
 
+/// Where a run without a transaction starts a migration ([`Ledger::start`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Resume {
+    /// The first operation not recorded as done.
+    pub at: usize,
+    /// The run before was interrupted (it left no note of a failure): the
+    /// operation at `at` may have taken effect without being recorded.
+    pub unsure: bool,
+}
+
 /// The ledger of one database, read at the start of a run and kept in step
 /// with every write.
 #[derive(Debug)]
@@ -500,7 +510,7 @@ impl Ledger {
         m: &Migration,
         state: LedgerState,
         ops: &[crate::ops::Operation],
-    ) -> Result<usize> {
+    ) -> Result<Resume> {
         let ops_total = ops.len();
         if let Some(r) = self.get(m.revision()) {
             if r.state == state {
@@ -518,7 +528,22 @@ impl Ledger {
                         now: ops_total,
                     });
                 }
-                return Ok(r.ops_done);
+                let at = r.ops_done;
+                // A run that failed wrote why; one without a note was
+                // interrupted, maybe after its operation took effect.
+                let unsure = r.note.is_none();
+                if !unsure {
+                    // Cleared, so that this run, interrupted in turn, is seen so.
+                    conn.execute(&format!(
+                        "UPDATE {} SET note = NULL WHERE revision = {}",
+                        self.q(d),
+                        d.quote_str(m.revision())
+                    ))?;
+                    if let Some(r) = self.row_mut(m.revision()) {
+                        r.note = None;
+                    }
+                }
+                return Ok(Resume { at, unsure });
             }
         }
         match state {
@@ -528,7 +553,8 @@ impl Ledger {
             }
             _ => {
                 conn.execute(&format!(
-                    "UPDATE {} SET state = {}, ops_done = 0, ops_total = {ops_total} WHERE revision = {}",
+                    // No note: one left would read as a failure (see Resume).
+                    "UPDATE {} SET state = {}, ops_done = 0, ops_total = {ops_total}, note = NULL WHERE revision = {}",
                     self.q(d),
                     d.quote_str(state.as_str()),
                     d.quote_str(m.revision())
@@ -537,10 +563,14 @@ impl Ledger {
                     r.state = state;
                     r.ops_done = 0;
                     r.ops_total = ops_total;
+                    r.note = None;
                 }
             }
         }
-        Ok(0)
+        Ok(Resume {
+            at: 0,
+            unsure: false,
+        })
     }
 
     /// Records that the first `done` operations of `revision` completed;

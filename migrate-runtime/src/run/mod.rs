@@ -8,5 +8,6 @@ pub(crate) mod lint;
 pub(crate) mod offline;
 pub(crate) mod plan;
 pub(crate) mod preview;
+mod resume;
 mod retry;
 pub(crate) mod step;

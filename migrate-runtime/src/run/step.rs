@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use super::backup;
 use super::executor::{Direction, Migrator, Step};
-use super::ledger::{Ledger, LedgerState};
+use super::ledger::{Ledger, LedgerState, Resume};
 use super::plan::{self, Action, Facts};
+use super::resume::{self, Found};
 use crate::backend::Backend;
 use crate::chain::{Migration, Position};
 use crate::db::conn::AnyConnection;
@@ -474,14 +475,35 @@ impl Migrator<'_> {
         run: &mut Run<'_>,
         job: Job<'_>,
         mut ops: Vec<Operation>,
-        resume: Option<usize>,
+        resume: Option<Resume>,
     ) -> Result<Vec<String>> {
         let total = ops.len();
         let d = b.dialect();
         let mut rebuilt: Vec<String> = Vec::new();
-        let mut i = resume.unwrap_or(0);
+        let mut i = resume.map_or(0, |r| r.at);
+        // Only the first operation of an interrupted run can be in doubt: the
+        // run records each one before it starts the next.
+        let mut unsure = resume.is_some_and(|r| r.unsure);
         while i < total {
             let fail = |e, op: &Operation| job.failure(i + 1, total, op.describe(), e);
+            if std::mem::take(&mut unsure)
+                && self
+                    .ran_unrecorded(conn, b, &ops, i)
+                    .map_err(|e| fail(e, &ops[i]))?
+            {
+                let done = super::ledger::digest(&ops[..=i]);
+                run.ledger
+                    .progress(conn, d, job.m.revision(), (i + 1, &done))
+                    .map_err(|e| fail(e, &ops[i]))?;
+                crate::progress::report(&format!(
+                    "{}: operation {} of {total} ({}) had taken effect before the interrupted run could record it: not run again",
+                    job.m.revision(),
+                    i + 1,
+                    ops[i].describe()
+                ));
+                i += 1;
+                continue;
+            }
             let planned = match plan::next(d, &ops, i, &mut LiveFacts { conn, b }) {
                 Ok(p) => p,
                 Err(e) => return Err(fail(e, &ops[i])),
@@ -556,6 +578,30 @@ impl Migrator<'_> {
         }
         ops.clear();
         Ok(rebuilt)
+    }
+}
+
+impl Migrator<'_> {
+    /// Whether `ops[i]`, the operation an interrupted run may have been
+    /// running, took effect: its effect is in the schema, and it is one
+    /// statement (a statement commits whole; of several, some may have).
+    fn ran_unrecorded(
+        &self,
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+        ops: &[Operation],
+        i: usize,
+    ) -> Result<bool> {
+        if resume::found(conn, b, &ops[i])? != Found::Done {
+            return Ok(false);
+        }
+        match plan::next(b.dialect(), ops, i, &mut LiveFacts { conn, b }) {
+            Ok(p) => Ok(p.ops.len() == 1 && matches!(&p.action, Action::Sql(s) if s.len() == 1)),
+            // MySQL's rename of a column restates the column, read under its
+            // old name, which the rename took away.
+            Err(_) if matches!(ops[i], Operation::AlterColumn(_)) => Ok(true),
+            Err(e) => Err(e),
+        }
     }
 }
 
