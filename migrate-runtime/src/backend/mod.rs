@@ -4,6 +4,7 @@
 //! The executor ([`crate::run`]) asks a [`Backend`] and its [`Capabilities`];
 //! it never names a dialect. Adding a database means adding one file here.
 
+pub(crate) mod lock_row;
 mod mysql;
 mod postgres;
 mod proxy;
@@ -28,6 +29,13 @@ pub(crate) struct Capabilities {
     /// Changes `ALTER TABLE` cannot make are done by rebuilding the table, with
     /// foreign key enforcement off around it.
     pub rebuilds_tables: bool,
+    /// A lock the session takes (an advisory lock, `GET_LOCK`, a lock file)
+    /// can hold the database for a run: the executor asks the backend for it
+    /// ([`Backend::try_lock`], which may still fall back to a lock row where
+    /// it finds the session lock would not hold: a Galera node, a pooler).
+    /// Without (CockroachDB has no advisory locks), the executor takes the
+    /// lock row of [`lock_row`] itself.
+    pub session_locks: bool,
 }
 
 /// The run lock, as taken.
@@ -187,18 +195,6 @@ pub(crate) trait Backend: Sync {
     /// migration that timed out waiting for it.
     fn lock_blockers(&self, _conn: &mut AnyConnection, _table: &str) -> Result<Option<String>> {
         Ok(None)
-    }
-
-    /// Before each migration of a run: a lock with a lease gets a new one, and
-    /// a lock lost meanwhile (its lease ran out and another run took it) stops
-    /// the run.
-    fn keep_lock(
-        &self,
-        _conn: &mut AnyConnection,
-        _version_table: &str,
-        _lock: &RunLock,
-    ) -> Result<()> {
-        Ok(())
     }
 
     /// Makes `schema` the connection's current schema (schema-per-tenant

@@ -1,7 +1,7 @@
 //! MySQL and MariaDB: `GET_LOCK` as the run lock, DDL that commits implicitly,
 //! live column definitions for `MODIFY`, and the schema from information_schema.
 
-use super::{Backend, Capabilities, Object, RunLock, TryLock};
+use super::{lock_row, Backend, Capabilities, Object, RunLock, TryLock};
 use crate::db::conn::AnyConnection;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -25,18 +25,6 @@ fn lock_name(version_table: &str) -> String {
     )
 }
 
-/// How long a Galera lock row holds without being renewed (it is renewed
-/// before each migration and after each statement run outside a
-/// transaction): a run killed with its node frees the cluster after it. A
-/// single statement longer than this can lose the lock (the run then stops
-/// at the next renewal).
-pub(crate) const LEASE_SECS: u64 = 60;
-
-/// The lock table of a version table (Galera).
-fn lock_table(version_table: &str) -> String {
-    format!("{version_table}_lock")
-}
-
 fn release_named(conn: &mut AnyConnection, version_table: &str) -> Result<()> {
     conn.query_text(&format!(
         "SELECT CAST(RELEASE_LOCK({}) AS CHAR) AS v",
@@ -45,43 +33,10 @@ fn release_named(conn: &mut AnyConnection, version_table: &str) -> Result<()> {
     .map(|_| ())
 }
 
-/// Galera certifies write sets at commit: an autocommit statement that lost
-/// to another node's commit fails with a deadlock and can simply run again.
-fn with_certification_retries<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
-    let mut tries = 0;
-    loop {
-        match f() {
-            Err(e) if tries < 5 && e.to_string().contains("Deadlock found") => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(20 * tries));
-            }
-            other => return other,
-        }
-    }
-}
-
-fn row_held(conn: &mut AnyConnection, version_table: &str, holder: &str) -> Result<bool> {
-    Ok(!conn
-        .query_text(&format!(
-            "SELECT holder AS v FROM {} WHERE name = 'run' AND holder = {}",
-            Dialect::Mysql.quote_ident(&lock_table(version_table)),
-            q(holder)
-        ))?
-        .is_empty())
-}
-
 /// Takes the Galera lock row: `Some((holder, the session's wsrep_sync_wait
 /// before))` when this run holds it, `None` when another does.
 fn take_row(conn: &mut AnyConnection, version_table: &str) -> Result<Option<(String, String)>> {
-    let table = lock_table(version_table);
-    let qt = Dialect::Mysql.quote_ident(&table);
-    if !Mysql.table_exists(conn, &table)? {
-        // DDL replicates in total order: two nodes creating it at once is fine.
-        conn.execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {qt} (name VARCHAR(32) NOT NULL PRIMARY KEY, \
-             holder VARCHAR(255) NOT NULL, expires_at DATETIME(6) NOT NULL) ENGINE=InnoDB"
-        ))?;
-    }
+    lock_row::create(conn, &Mysql, version_table)?;
     let info = conn
         .query_text(
             "SELECT CAST(CONCAT(@@SESSION.wsrep_sync_wait, ':', @@hostname, ':', @@port, ' connection ', CONNECTION_ID()) AS CHAR) AS v",
@@ -91,35 +46,21 @@ fn take_row(conn: &mut AnyConnection, version_table: &str) -> Result<Option<(Str
         .next()
         .unwrap_or_default();
     let (sync_wait, node) = info.split_once(':').unwrap_or(("0", info.as_str()));
-    let holder = format!("{node}, pid {}", std::process::id());
+    let holder = lock_row::holder(Some(node));
     // Reads (the version table, the ledger) wait until this node has applied
     // every write the cluster committed before them.
     conn.execute("SET SESSION wsrep_sync_wait = 1")?;
-    let taken = conn.execute(&format!(
-        "START TRANSACTION; \
-         DELETE FROM {qt} WHERE name = 'run' AND expires_at < UTC_TIMESTAMP(6); \
-         INSERT INTO {qt} (name, holder, expires_at) \
-         VALUES ('run', {h}, UTC_TIMESTAMP(6) + INTERVAL {LEASE_SECS} SECOND); \
-         COMMIT",
-        h = q(&holder)
-    ));
+    let taken = lock_row::insert(conn, Dialect::Mysql, version_table, &holder);
+    let back = |conn: &mut AnyConnection| {
+        conn.execute(&format!("SET SESSION wsrep_sync_wait = {sync_wait}"))
+    };
     match taken {
-        Ok(()) => Ok(Some((holder, sync_wait.to_owned()))),
-        Err(e) => {
-            let lost = {
-                let m = e.to_string();
-                m.contains("Duplicate entry") || m.contains("Deadlock found")
-            };
-            // A transaction another node's commit aborted answers its next
-            // statement, the ROLLBACK too, with a deadlock: it is gone either way.
-            let back = with_certification_retries(|| conn.execute("ROLLBACK"))
-                .and_then(|()| conn.execute(&format!("SET SESSION wsrep_sync_wait = {sync_wait}")));
-            match (lost, back) {
-                (true, Ok(())) => Ok(None),
-                (true, Err(c)) | (false, Err(c)) => Err(Error::cleanup(e, c)),
-                (false, Ok(())) => Err(e),
-            }
-        }
+        Ok(true) => Ok(Some((holder, sync_wait.to_owned()))),
+        Ok(false) => back(conn).map(|()| None),
+        Err(e) => Err(match back(conn) {
+            Ok(()) => e,
+            Err(c) => Error::cleanup(e, c),
+        }),
     }
 }
 
@@ -132,6 +73,7 @@ impl Backend for Mysql {
         Capabilities {
             transactional_ddl: false,
             rebuilds_tables: false,
+            session_locks: true,
         }
     }
 
@@ -231,7 +173,7 @@ impl Backend for Mysql {
                 release_named(conn, version_table)?;
                 Ok(TryLock::Busy(format!(
                     "the lock row in {} (Galera)",
-                    lock_table(version_table)
+                    lock_row::table(version_table)
                 )))
             }
             Err(e) => Err(match release_named(conn, version_table) {
@@ -239,32 +181,6 @@ impl Backend for Mysql {
                 Err(c) => Error::cleanup(e, c),
             }),
         }
-    }
-
-    fn keep_lock(
-        &self,
-        conn: &mut AnyConnection,
-        version_table: &str,
-        lock: &RunLock,
-    ) -> Result<()> {
-        let RunLock::Row { holder, .. } = lock else {
-            return Ok(());
-        };
-        let renewed = with_certification_retries(|| {
-            conn.execute_count(&format!(
-                "UPDATE {t} SET expires_at = UTC_TIMESTAMP(6) + INTERVAL {LEASE_SECS} SECOND \
-                 WHERE name = 'run' AND holder = {h}",
-                t = Dialect::Mysql.quote_ident(&lock_table(version_table)),
-                h = q(holder)
-            ))
-        })?;
-        // MySQL counts rows changed: a lease renewed within the same microsecond is 0.
-        if renewed == 0 && !row_held(conn, version_table, holder)? {
-            return Err(Error::LockLost {
-                lock: lock_table(version_table),
-            });
-        }
-        Ok(())
     }
 
     fn lock_wait_setting(&self, conn: &mut AnyConnection) -> Result<Option<String>> {
@@ -317,16 +233,8 @@ impl Backend for Mysql {
     }
 
     fn lock_holder(&self, conn: &mut AnyConnection, version_table: &str) -> Result<Option<String>> {
-        let table = lock_table(version_table);
-        if self.table_exists(conn, &table)? {
-            let row = conn.query_text(&format!(
-                "SELECT CAST(CONCAT(holder, ', lease until ', expires_at, ' UTC') AS CHAR) AS v \
-                 FROM {} WHERE name = 'run'",
-                Dialect::Mysql.quote_ident(&table)
-            ))?;
-            if let Some(h) = row.into_iter().flatten().next() {
-                return Ok(Some(h));
-            }
+        if let Some(h) = lock_row::holder_of(conn, self, version_table)? {
+            return Ok(Some(h));
         }
         Ok(conn
             .query_text(&format!(
@@ -347,20 +255,7 @@ impl Backend for Mysql {
             RunLock::Advisory(_) | RunLock::File { .. } | RunLock::PerStep(_) => (None, None),
         };
         let deleted = match &row {
-            Some(holder) => with_certification_retries(|| {
-                conn.execute_count(&format!(
-                    "DELETE FROM {} WHERE name = 'run' AND holder = {}",
-                    Dialect::Mysql.quote_ident(&lock_table(version_table)),
-                    q(holder)
-                ))
-            })
-            .and_then(|n| match n {
-                // Gone before the end: another run took it meanwhile.
-                0 => Err(Error::LockLost {
-                    lock: lock_table(version_table),
-                }),
-                _ => Ok(()),
-            }),
+            Some(holder) => lock_row::release(conn, Dialect::Mysql, version_table, holder),
             None => Ok(()),
         };
         // Each is attempted whatever the others did; the first failure is reported.

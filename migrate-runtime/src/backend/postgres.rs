@@ -1,7 +1,7 @@
 //! PostgreSQL: a session advisory lock as the run lock, transactional DDL, and
 //! the schema read from the catalogs of the current schema.
 
-use super::{lock_key, Backend, Capabilities, Object, RunLock, TryLock};
+use super::{lock_key, lock_row, Backend, Capabilities, Object, RunLock, TryLock};
 #[cfg(feature = "introspect")]
 use super::{nullable_field, rows};
 use crate::db::conn::AnyConnection;
@@ -26,68 +26,24 @@ fn regclass(table: &str) -> String {
     )
 }
 
-/// How long a lock row holds without being renewed (before each migration,
-/// and after each statement run outside a transaction).
-const LEASE_SECS: u64 = 60;
-
-/// The lock table of a version table (connections through a pooler).
-fn lock_table(version_table: &str) -> String {
-    format!("{version_table}_lock")
-}
-
-/// Takes the lock row: expired rows go first, then one INSERT that either
-/// gets the row or, on conflict, nothing.
+/// Takes the lock row (a connection through a pooler), then gives it back
+/// if a direct run holds the advisory lock: that run goes first.
 fn take_row(conn: &mut AnyConnection, version_table: &str, key: i64) -> Result<TryLock> {
-    let table = lock_table(version_table);
-    let qt = Dialect::Postgres.quote_ident(&table);
-    if !Postgres.table_exists(conn, &table)? {
-        let created = conn.execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {qt} (name VARCHAR(32) NOT NULL PRIMARY KEY, \
-             holder VARCHAR(255) NOT NULL, expires_at TIMESTAMPTZ NOT NULL)"
-        ));
-        // Two runs creating it at once: one of them gets a duplicate key in
-        // the catalog (a known PostgreSQL race); the table is there either way.
-        if let Err(e) = created {
-            if !Postgres.table_exists(conn, &table)? {
-                return Err(e);
-            }
-        }
-    }
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "a host".into());
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let holder = format!("{host}, pid {}, run {nanos:09}", std::process::id());
-    conn.execute(&format!(
-        "DELETE FROM {qt} WHERE name = 'run' AND expires_at < clock_timestamp()"
-    ))?;
-    let got = conn.query_text(&format!(
-        "INSERT INTO {qt} (name, holder, expires_at) \
-         VALUES ('run', {h}, clock_timestamp() + interval '{LEASE_SECS} seconds') \
-         ON CONFLICT (name) DO NOTHING RETURNING holder AS v",
-        h = q(&holder)
-    ))?;
-    if got.is_empty() {
+    lock_row::create(conn, &Postgres, version_table)?;
+    let holder = lock_row::holder(None);
+    if !lock_row::insert(conn, Dialect::Postgres, version_table, &holder)? {
         return Ok(TryLock::Busy(format!(
-            "the lock row in {table} (a connection through a pooler)"
+            "the lock row in {} (a connection through a pooler)",
+            lock_row::table(version_table)
         )));
     }
-    // A direct run holds the advisory lock: it goes first; this row goes.
     let direct = conn.query_text(&format!(
         "SELECT CAST(count(*) AS TEXT) AS v FROM pg_locks WHERE {} AND granted \
          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         advisory(key, "")
     ))?;
     if direct.first().and_then(|v| v.as_deref()) != Some("0") {
-        conn.execute(&format!(
-            "DELETE FROM {qt} WHERE name = 'run' AND holder = {}",
-            q(&holder)
-        ))?;
+        lock_row::release(conn, Dialect::Postgres, version_table, &holder)?;
         return Ok(TryLock::Busy(format!("the advisory lock {key}")));
     }
     Ok(TryLock::Taken(RunLock::Row {
@@ -158,6 +114,7 @@ impl Backend for Postgres {
         Capabilities {
             transactional_ddl: true,
             rebuilds_tables: false,
+            session_locks: true,
         }
     }
 
@@ -229,7 +186,7 @@ impl Backend for Postgres {
         let got = conn.query_text(&format!(
             "SELECT CAST(pg_try_advisory_lock({key}) AS TEXT) || ':' || \
              CAST(to_regclass(quote_ident(current_schema()) || '.' || quote_ident({})) IS NOT NULL AS TEXT) AS v",
-            q(&lock_table(version_table))
+            q(&lock_row::table(version_table))
         ))?;
         let text = got.into_iter().flatten().next().unwrap_or_default();
         if !text.starts_with("true:") {
@@ -238,18 +195,9 @@ impl Backend for Postgres {
         if text == "true:true" {
             // An expired row goes (its run, if alive, finds it gone at its next
             // renewal and stops); a live one means a pooled run holds the lock.
-            let qt = Dialect::Postgres.quote_ident(&lock_table(version_table));
-            let live = conn
-                .execute(&format!(
-                    "DELETE FROM {qt} WHERE name = 'run' AND expires_at < clock_timestamp()"
-                ))
-                .and_then(|()| {
-                    conn.query_text(&format!(
-                        "SELECT CAST(count(*) AS TEXT) AS v FROM {qt} WHERE name = 'run'"
-                    ))
-                });
+            let live = lock_row::held_by_anyone(conn, Dialect::Postgres, version_table);
             let busy = match live {
-                Ok(rows) => rows.first().and_then(|v| v.as_deref()) != Some("0"),
+                Ok(held) => held,
                 // The advisory lock is never left held on a failed check.
                 Err(e) => {
                     return Err(
@@ -264,7 +212,7 @@ impl Backend for Postgres {
                 conn.execute(&format!("SELECT pg_advisory_unlock({key})"))?;
                 return Ok(TryLock::Busy(format!(
                     "the lock row in {} (a run through a pooler)",
-                    lock_table(version_table)
+                    lock_row::table(version_table)
                 )));
             }
         }
@@ -297,29 +245,6 @@ impl Backend for Postgres {
             return Err(Error::Schema(format!(
                 "schema `{schema}` does not exist in this database: create it first (CREATE SCHEMA)"
             )));
-        }
-        Ok(())
-    }
-
-    fn keep_lock(
-        &self,
-        conn: &mut AnyConnection,
-        version_table: &str,
-        lock: &RunLock,
-    ) -> Result<()> {
-        let RunLock::Row { holder, .. } = lock else {
-            return Ok(());
-        };
-        let renewed = conn.execute_count(&format!(
-            "UPDATE {} SET expires_at = clock_timestamp() + interval '{LEASE_SECS} seconds' \
-             WHERE name = 'run' AND holder = {}",
-            Dialect::Postgres.quote_ident(&lock_table(version_table)),
-            q(holder)
-        ))?;
-        if renewed == 0 {
-            return Err(Error::LockLost {
-                lock: lock_table(version_table),
-            });
         }
         Ok(())
     }
@@ -397,16 +322,8 @@ impl Backend for Postgres {
     }
 
     fn lock_holder(&self, conn: &mut AnyConnection, version_table: &str) -> Result<Option<String>> {
-        let table = lock_table(version_table);
-        if self.table_exists(conn, &table)? {
-            let row = conn.query_text(&format!(
-                "SELECT holder || ', lease until ' || to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' AS v \
-                 FROM {} WHERE name = 'run'",
-                Dialect::Postgres.quote_ident(&table)
-            ))?;
-            if let Some(h) = row.into_iter().flatten().next() {
-                return Ok(Some(h));
-            }
+        if let Some(h) = lock_row::holder_of(conn, self, version_table)? {
+            return Ok(Some(h));
         }
         let key = schema_key(conn, version_table)?;
         Ok(conn
@@ -430,18 +347,7 @@ impl Backend for Postgres {
     fn unlock(&self, conn: &mut AnyConnection, version_table: &str, lock: RunLock) -> Result<()> {
         match lock {
             RunLock::Row { holder, .. } => {
-                let deleted = conn.execute_count(&format!(
-                    "DELETE FROM {} WHERE name = 'run' AND holder = {}",
-                    Dialect::Postgres.quote_ident(&lock_table(version_table)),
-                    q(&holder)
-                ))?;
-                // Gone before the end: another run took it meanwhile.
-                if deleted == 0 {
-                    return Err(Error::LockLost {
-                        lock: lock_table(version_table),
-                    });
-                }
-                Ok(())
+                lock_row::release(conn, Dialect::Postgres, version_table, &holder)
             }
             RunLock::Advisory(key) => conn.execute(&format!("SELECT pg_advisory_unlock({key})")),
             // try_lock takes nothing else here.

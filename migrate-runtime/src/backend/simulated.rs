@@ -7,7 +7,7 @@
 //! operation that failed, as on MySQL.
 
 use super::sqlite::Sqlite;
-use super::{Backend, Capabilities, RunLock, TryLock};
+use super::{lock_row, Backend, Capabilities, RunLock, TryLock};
 use crate::db::conn::AnyConnection;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -41,10 +41,6 @@ pub(crate) fn active() -> bool {
     ON.with(std::cell::Cell::get)
 }
 
-fn lock_table(version_table: &str) -> String {
-    Dialect::Sqlite.quote_ident(&format!("{version_table}_lock"))
-}
-
 impl Backend for Simulated {
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
@@ -53,6 +49,7 @@ impl Backend for Simulated {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             transactional_ddl: false,
+            session_locks: false,
             ..Sqlite.capabilities()
         }
     }
@@ -73,23 +70,10 @@ impl Backend for Simulated {
         Sqlite.joined(exprs)
     }
 
-    /// No session lock to take: a row, inserted once.
+    /// Never called by the executor, which reads `session_locks` and takes
+    /// the lock row itself; the same, for any other caller.
     fn try_lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<TryLock> {
-        let t = lock_table(version_table);
-        conn.execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {t} (name TEXT PRIMARY KEY, holder TEXT NOT NULL)"
-        ))?;
-        let n = conn.execute_count(&format!(
-            "INSERT OR IGNORE INTO {t} (name, holder) VALUES ('run', 'simulated')"
-        ))?;
-        Ok(if n == 1 {
-            TryLock::Taken(RunLock::Row {
-                holder: "simulated".into(),
-                restore: None,
-            })
-        } else {
-            TryLock::Busy(format!("the lock row in {t}"))
-        })
+        lock_row::try_take(conn, self, version_table)
     }
 
     fn unlock(&self, conn: &mut AnyConnection, version_table: &str, lock: RunLock) -> Result<()> {
@@ -98,17 +82,7 @@ impl Backend for Simulated {
                 "the simulated backend locks with a row".into(),
             ));
         };
-        let n = conn.execute_count(&format!(
-            "DELETE FROM {} WHERE name = 'run' AND holder = {}",
-            lock_table(version_table),
-            Dialect::Sqlite.quote_str(&holder)
-        ))?;
-        if n == 0 {
-            return Err(Error::LockLost {
-                lock: lock_table(version_table),
-            });
-        }
-        Ok(())
+        lock_row::release(conn, Dialect::Sqlite, version_table, &holder)
     }
 
     fn table_source(&self, conn: &mut AnyConnection, table: &str) -> Result<TableSource> {
@@ -229,8 +203,10 @@ mod tests {
         assert_eq!(steps.len(), 1);
         assert_eq!(count(&mut conn, tables), "3");
         // A run holding the row makes another wait, then give up.
-        conn.execute("INSERT INTO alembic_version_lock (name, holder) VALUES ('run', 'other')")
-            .unwrap();
+        conn.execute(
+            "INSERT INTO alembic_version_lock (name, holder, expires_at) VALUES ('run', 'other', '9999-12-31 00:00:00')",
+        )
+        .unwrap();
         let err = Migrator::new(&chain)
             .lock_wait(std::time::Duration::from_millis(50))
             .downgrade(&mut conn, "base")
@@ -238,5 +214,18 @@ mod tests {
             .to_string();
         assert!(err.contains("lock row"), "{err}");
         assert_eq!(count(&mut conn, tables), "3");
+        // A row whose lease ran out (its run was killed) is taken over.
+        conn.execute("UPDATE alembic_version_lock SET expires_at = '2000-01-01 00:00:00'")
+            .unwrap();
+        let steps = Migrator::new(&chain).downgrade(&mut conn, "base").unwrap();
+        assert_eq!(steps.len(), 1);
+        assert_eq!(count(&mut conn, tables), "0");
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT CAST(count(*) AS TEXT) AS v FROM alembic_version_lock"
+            ),
+            "0"
+        );
     }
 }

@@ -61,6 +61,7 @@ impl Backend for Sqlite {
         Capabilities {
             transactional_ddl: true,
             rebuilds_tables: true,
+            session_locks: true,
         }
     }
 

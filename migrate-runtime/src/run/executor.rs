@@ -14,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::backend::{self, Backend, RunLock, TryLock};
+use crate::backend::{self, lock_row, Backend, RunLock, TryLock};
 use crate::chain::{Chain, Position};
 use crate::db::conn::AnyConnection;
 use crate::dialect::Dialect;
@@ -416,8 +416,15 @@ impl<'a> Migrator<'a> {
         let start = Instant::now();
         let mut pause = Duration::from_millis(5);
         let mut report_at = start + Duration::from_secs(1);
+        // Without session locks, the lock is a row with a lease, whatever the database.
+        let session = b.capabilities().session_locks;
         loop {
-            let name = match b.try_lock(conn, &self.version_table)? {
+            let attempt = if session {
+                b.try_lock(conn, &self.version_table)?
+            } else {
+                lock_row::try_take(conn, b, &self.version_table)?
+            };
+            let name = match attempt {
                 TryLock::Taken(lock) => return Ok(lock),
                 TryLock::Busy(name) => name,
             };
@@ -448,6 +455,18 @@ impl<'a> Migrator<'a> {
             }
             std::thread::sleep(pause.min(self.lock_wait - waited));
             pause = (pause * 2).min(Duration::from_millis(200));
+        }
+    }
+
+    /// Renews the lease of a lock row, or finds the lock lost; a session lock
+    /// needs nothing. Called between migrations and statements, outside any
+    /// transaction (inside one, the renewal would wait for its commit).
+    pub(super) fn keep_lock(&self, conn: &mut AnyConnection, b: &dyn Backend) -> Result<()> {
+        match &self.held {
+            Some(RunLock::Row { holder, .. }) => {
+                lock_row::renew(conn, b.dialect(), &self.version_table, holder)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -493,6 +512,10 @@ impl<'a> Migrator<'a> {
             (Err(e), Err(c)) => Err(Error::cleanup(e, c)),
         };
         let unlocked = match self.held.take() {
+            // Taken by take_lock itself: the backend has no session lock.
+            Some(RunLock::Row { holder, .. }) if !b.capabilities().session_locks => {
+                lock_row::release(conn, b.dialect(), &self.version_table, &holder)
+            }
             Some(lock) => b.unlock(conn, &self.version_table, lock),
             None => Ok(()),
         };

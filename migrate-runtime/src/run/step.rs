@@ -245,8 +245,8 @@ impl Migrator<'_> {
             // migration (not inside a run-wide transaction: nobody would see
             // the renewal before its commit, and its row lock would make
             // other runs wait inside the database).
-            if let (Some(lock), false) = (&self.held, conn.in_transaction()?) {
-                b.keep_lock(conn, &self.version_table, lock)?;
+            if !conn.in_transaction()? {
+                self.keep_lock(conn, b)?;
             }
             let ops = run.recorded.take(m, i, direction, b)?;
             // Without transactional DDL a migration of data only still gets a
@@ -572,8 +572,8 @@ impl Migrator<'_> {
             i = end;
             // Outside a transaction, a lock with a lease is renewed as the
             // migration goes (inside one, the renewal would wait for its commit).
-            if let (Some(lock), false) = (&self.held, conn.in_transaction()?) {
-                b.keep_lock(conn, &self.version_table, lock)?;
+            if !conn.in_transaction()? {
+                self.keep_lock(conn, b)?;
             }
         }
         ops.clear();
@@ -717,6 +717,7 @@ mod tests {
             Capabilities {
                 transactional_ddl: true,
                 rebuilds_tables: true,
+                session_locks: true,
             }
         }
         fn table_exists(&self, _: &mut AnyConnection, _: &str) -> Result<bool> {

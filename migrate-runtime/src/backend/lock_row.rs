@@ -1,0 +1,300 @@
+//! The run lock as a row with a lease, wherever a session lock cannot hold a
+//! database for a whole run: a Galera cluster (`GET_LOCK` holds on one node
+//! only), a transaction pooler (each transaction may run on another server
+//! session), and databases without session locks at all (CockroachDB; see
+//! [`Capabilities::session_locks`](super::Capabilities)).
+//!
+//! The row `('run', holder, expires_at)` of `<version table>_lock` belongs to
+//! the run that inserted it; a second insert meets the primary key (on Galera,
+//! it may instead lose certification at commit, error 1213). The lease is
+//! renewed before each migration and after each statement run outside a
+//! transaction, so a run killed with its host or node frees the database
+//! after [`LEASE_SECS`]; an expired row is deleted by the next run that
+//! tries. A holder that finds its row gone or taken stops
+//! ([`Error::LockLost`]).
+
+use super::Backend;
+use crate::db::conn::AnyConnection;
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+
+/// How long the row holds without being renewed. A single statement longer
+/// than this can lose the lock: the run then stops at its next renewal.
+pub(crate) const LEASE_SECS: u64 = 60;
+
+/// The lock table of a version table.
+pub(crate) fn table(version_table: &str) -> String {
+    format!("{version_table}_lock")
+}
+
+fn quoted(d: Dialect, version_table: &str) -> String {
+    d.quote_ident(&table(version_table))
+}
+
+/// The database's clock, as the row stores it (UTC).
+fn now(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Mysql => "UTC_TIMESTAMP(6)",
+        Dialect::Postgres => "clock_timestamp()",
+        Dialect::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    }
+}
+
+/// The end of a lease that starts now.
+fn lease(d: Dialect) -> String {
+    match d {
+        Dialect::Mysql => format!("UTC_TIMESTAMP(6) + INTERVAL {LEASE_SECS} SECOND"),
+        Dialect::Postgres => format!("clock_timestamp() + interval '{LEASE_SECS} seconds'"),
+        Dialect::Sqlite => format!("strftime('%Y-%m-%d %H:%M:%f', 'now', '+{LEASE_SECS} seconds')"),
+    }
+}
+
+/// Galera certifies write sets at commit: an autocommit statement that lost
+/// to another node's commit fails with a deadlock and can simply run again.
+/// (Elsewhere the message never matches: one attempt.)
+pub(crate) fn certified<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut tries = 0;
+    loop {
+        match f() {
+            Err(e) if tries < 5 && e.to_string().contains("Deadlock found") => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20 * tries));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Creates the lock table when it is not there.
+pub(crate) fn create(conn: &mut AnyConnection, b: &dyn Backend, version_table: &str) -> Result<()> {
+    let name = table(version_table);
+    if b.table_exists(conn, &name)? {
+        return Ok(());
+    }
+    let d = b.dialect();
+    let (ts, engine) = match d {
+        Dialect::Mysql => ("DATETIME(6)", " ENGINE=InnoDB"),
+        Dialect::Postgres => ("TIMESTAMPTZ", ""),
+        Dialect::Sqlite => ("TEXT", ""),
+    };
+    // On Galera, DDL replicates in total order: two nodes creating it at once is fine.
+    let created = conn.execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {} (name VARCHAR(32) NOT NULL PRIMARY KEY, \
+         holder VARCHAR(255) NOT NULL, expires_at {ts} NOT NULL){engine}",
+        d.quote_ident(&name)
+    ));
+    match created {
+        // Two PostgreSQL runs creating it at once: one of them gets a
+        // duplicate key in the catalog (a known race); it is there either way.
+        Err(e) if !b.table_exists(conn, &name)? => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Who this run is, as the row says: the host, the process, and a number
+/// that tells two runs of one process apart.
+pub(crate) fn holder(prefix: Option<&str>) -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "a host".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let run = format!("{host}, pid {}, run {nanos:09}", std::process::id());
+    match prefix {
+        Some(p) => format!("{p}, {run}"),
+        None => run,
+    }
+}
+
+/// Whether `e` is a second insert of the row: its primary key, or (Galera)
+/// a commit that lost certification to another node's.
+fn lost(e: &Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as D};
+    if matches!(
+        e,
+        Error::Database(D::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+    ) {
+        return true;
+    }
+    let m = e.to_string();
+    [
+        "Duplicate entry",
+        "Deadlock found",
+        "UNIQUE constraint failed",
+        "duplicate key value",
+    ]
+    .iter()
+    .any(|s| m.contains(s))
+}
+
+/// Tries once to insert the row for `holder`, after deleting an expired one,
+/// in one transaction. True when this run holds it now.
+pub(crate) fn insert(
+    conn: &mut AnyConnection,
+    d: Dialect,
+    version_table: &str,
+    holder: &str,
+) -> Result<bool> {
+    let qt = quoted(d, version_table);
+    let begin = match d {
+        Dialect::Mysql => "START TRANSACTION",
+        Dialect::Postgres | Dialect::Sqlite => "BEGIN",
+    };
+    let taken = conn.execute(&format!(
+        "{begin}; \
+         DELETE FROM {qt} WHERE name = 'run' AND expires_at < {now}; \
+         INSERT INTO {qt} (name, holder, expires_at) VALUES ('run', {h}, {lease}); \
+         COMMIT",
+        now = now(d),
+        lease = lease(d),
+        h = d.quote_str(holder)
+    ));
+    match taken {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            // A transaction another node's commit aborted answers its next
+            // statement, the ROLLBACK too, with a deadlock: it is gone either way.
+            let back = certified(|| conn.execute("ROLLBACK"));
+            match (lost(&e), back) {
+                (true, Ok(())) => Ok(false),
+                (_, Err(c)) => Err(Error::cleanup(e, c)),
+                (false, Ok(())) => Err(e),
+            }
+        }
+    }
+}
+
+/// The whole attempt where the backend has no session lock: the table, then
+/// the row.
+pub(crate) fn try_take(
+    conn: &mut AnyConnection,
+    b: &dyn Backend,
+    version_table: &str,
+) -> Result<super::TryLock> {
+    create(conn, b, version_table)?;
+    let holder = holder(None);
+    Ok(if insert(conn, b.dialect(), version_table, &holder)? {
+        super::TryLock::Taken(super::RunLock::Row {
+            holder,
+            restore: None,
+        })
+    } else {
+        super::TryLock::Busy(format!("the lock row in {}", table(version_table)))
+    })
+}
+
+/// Whether a live row is there (an expired one is deleted first): a run
+/// that takes a session lock must still wait for a run that holds the row.
+pub(crate) fn held_by_anyone(
+    conn: &mut AnyConnection,
+    d: Dialect,
+    version_table: &str,
+) -> Result<bool> {
+    let qt = quoted(d, version_table);
+    conn.execute(&format!(
+        "DELETE FROM {qt} WHERE name = 'run' AND expires_at < {}",
+        now(d)
+    ))?;
+    Ok(!conn
+        .query_text(&format!("SELECT holder AS v FROM {qt} WHERE name = 'run'"))?
+        .is_empty())
+}
+
+fn held_by(
+    conn: &mut AnyConnection,
+    d: Dialect,
+    version_table: &str,
+    holder: &str,
+) -> Result<bool> {
+    Ok(!conn
+        .query_text(&format!(
+            "SELECT holder AS v FROM {} WHERE name = 'run' AND holder = {}",
+            quoted(d, version_table),
+            d.quote_str(holder)
+        ))?
+        .is_empty())
+}
+
+/// Renews the lease of `holder`'s row, or finds the lock lost (the lease ran
+/// out and another run took the row).
+pub(crate) fn renew(
+    conn: &mut AnyConnection,
+    d: Dialect,
+    version_table: &str,
+    holder: &str,
+) -> Result<()> {
+    let renewed = certified(|| {
+        conn.execute_count(&format!(
+            "UPDATE {} SET expires_at = {} WHERE name = 'run' AND holder = {}",
+            quoted(d, version_table),
+            lease(d),
+            d.quote_str(holder)
+        ))
+    })?;
+    // MySQL counts rows changed: a lease renewed within the same microsecond is 0.
+    if renewed == 0 && !held_by(conn, d, version_table, holder)? {
+        return Err(Error::LockLost {
+            lock: table(version_table),
+        });
+    }
+    Ok(())
+}
+
+/// Deletes `holder`'s row; the lock was lost when it is not there.
+pub(crate) fn release(
+    conn: &mut AnyConnection,
+    d: Dialect,
+    version_table: &str,
+    holder: &str,
+) -> Result<()> {
+    let deleted = certified(|| {
+        conn.execute_count(&format!(
+            "DELETE FROM {} WHERE name = 'run' AND holder = {}",
+            quoted(d, version_table),
+            d.quote_str(holder)
+        ))
+    })?;
+    if deleted == 0 {
+        return Err(Error::LockLost {
+            lock: table(version_table),
+        });
+    }
+    Ok(())
+}
+
+/// Who holds the row and until when, for the messages of a run that waits.
+pub(crate) fn holder_of(
+    conn: &mut AnyConnection,
+    b: &dyn Backend,
+    version_table: &str,
+) -> Result<Option<String>> {
+    let name = table(version_table);
+    if !b.table_exists(conn, &name)? {
+        return Ok(None);
+    }
+    let d = b.dialect();
+    let expr = match d {
+        Dialect::Mysql => {
+            "CONCAT(holder, ', lease until ', CAST(expires_at AS CHAR(19)), ' UTC')".to_owned()
+        }
+        Dialect::Postgres => "holder || ', lease until ' || \
+             to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'"
+            .to_owned(),
+        Dialect::Sqlite => {
+            "holder || ', lease until ' || substr(expires_at, 1, 19) || ' UTC'".to_owned()
+        }
+    };
+    Ok(conn
+        .query_text(&format!(
+            "SELECT {} AS v FROM {} WHERE name = 'run'",
+            b.text(&expr),
+            d.quote_ident(&name)
+        ))?
+        .into_iter()
+        .flatten()
+        .next())
+}
