@@ -36,6 +36,20 @@ pub(crate) struct Capabilities {
     /// Without (CockroachDB has no advisory locks), the executor takes the
     /// lock row of [`lock_row`] itself.
     pub session_locks: bool,
+    /// A transaction should hold at most one DDL statement (CockroachDB runs
+    /// schema changes asynchronously and documents several in one
+    /// transaction as unsafe): a migration's operations then commit one by
+    /// one, each in a transaction with its ledger record, so that a re-run
+    /// resumes exactly after the last one committed.
+    pub one_ddl_per_transaction: bool,
+}
+
+impl Capabilities {
+    /// Whether a whole migration (its DDL, its version bump, its ledger row)
+    /// can run in one transaction.
+    pub(crate) fn migration_transactions(self) -> bool {
+        self.transactional_ddl && !self.one_ddl_per_transaction
+    }
 }
 
 /// The run lock, as taken.
@@ -271,8 +285,8 @@ pub(crate) fn for_dialect(dialect: Dialect) -> &'static dyn Backend {
 /// The backend of a connection.
 pub(crate) fn of(conn: &AnyConnection) -> &'static dyn Backend {
     #[cfg(all(test, feature = "sqlite"))]
-    if simulated::active() {
-        return &simulated::Simulated;
+    if let Some(sim) = simulated::active() {
+        return sim;
     }
     for_dialect(conn.dialect())
 }

@@ -74,6 +74,7 @@ impl Backend for Mysql {
             transactional_ddl: false,
             rebuilds_tables: false,
             session_locks: true,
+            one_ddl_per_transaction: false,
         }
     }
 

@@ -115,6 +115,7 @@ impl Backend for Postgres {
             transactional_ddl: true,
             rebuilds_tables: false,
             session_locks: true,
+            one_ddl_per_transaction: false,
         }
     }
 

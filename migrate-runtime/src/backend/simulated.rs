@@ -1,10 +1,13 @@
-//! A database that has neither advisory locks nor transactional DDL, as
-//! CockroachDB (no advisory locks) and YugabyteDB (DDL outside transactions)
-//! are for this executor: SQLite underneath, with those two capabilities
-//! taken away. Tests only. It shows that the executor follows
-//! [`Capabilities`] and the backend's own lock, never the dialect: the run
-//! locks with a row, and a migration that fails half-way resumes at the
-//! operation that failed, as on MySQL.
+//! Databases the executor cannot reach here, as it sees them: SQLite
+//! underneath, with capabilities taken away. Tests only.
+//! - [`WITHOUT_TRANSACTIONAL_DDL`], as YugabyteDB (DDL outside transactions)
+//!   with CockroachDB's lack of advisory locks: the run locks with a row, and
+//!   a migration that fails half-way resumes at the operation that failed, as
+//!   on MySQL.
+//! - [`ONE_DDL_PER_TRANSACTION`], as CockroachDB: each operation commits in a
+//!   transaction with its ledger record.
+//!
+//! They show that the executor follows [`Capabilities`], never the dialect.
 
 use super::sqlite::Sqlite;
 use super::{lock_row, Backend, Capabilities, RunLock, TryLock};
@@ -15,29 +18,54 @@ use crate::error::{Error, Result};
 use crate::schema::live::TableInfo;
 use crate::sqlite::rebuild::TableSource;
 
-pub(crate) struct Simulated;
-
-thread_local! {
-    static ON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// SQLite with some of its capabilities taken away.
+pub(crate) struct Simulated {
+    caps: Capabilities,
 }
 
-/// While the guard lives, connections of this thread use [`Simulated`].
+/// YugabyteDB as the executor sees it: no session locks, no transactional DDL.
+pub(crate) static WITHOUT_TRANSACTIONAL_DDL: Simulated = Simulated {
+    caps: Capabilities {
+        transactional_ddl: false,
+        rebuilds_tables: true,
+        session_locks: false,
+        one_ddl_per_transaction: false,
+    },
+};
+
+/// CockroachDB as the executor sees it: no session locks, and at most one
+/// DDL statement per transaction.
+pub(crate) static ONE_DDL_PER_TRANSACTION: Simulated = Simulated {
+    caps: Capabilities {
+        transactional_ddl: true,
+        rebuilds_tables: true,
+        session_locks: false,
+        one_ddl_per_transaction: true,
+    },
+};
+
+thread_local! {
+    static ON: std::cell::Cell<Option<&'static Simulated>> = const { std::cell::Cell::new(None) };
+}
+
+/// While the guard lives, connections of this thread use a [`Simulated`] backend.
 pub(crate) struct Guard(());
 
 impl Guard {
-    pub(crate) fn on() -> Self {
-        ON.with(|s| s.set(true));
+    pub(crate) fn on(backend: &'static Simulated) -> Self {
+        ON.with(|s| s.set(Some(backend)));
         Guard(())
     }
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        ON.with(|s| s.set(false));
+        ON.with(|s| s.set(None));
     }
 }
 
-pub(crate) fn active() -> bool {
+/// The simulated backend of this thread, if one is on.
+pub(crate) fn active() -> Option<&'static Simulated> {
     ON.with(std::cell::Cell::get)
 }
 
@@ -47,11 +75,7 @@ impl Backend for Simulated {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            transactional_ddl: false,
-            session_locks: false,
-            ..Sqlite.capabilities()
-        }
+        self.caps
     }
 
     fn table_exists(&self, conn: &mut AnyConnection, table: &str) -> Result<bool> {
@@ -148,6 +172,85 @@ mod tests {
         Ok(())
     }
 
+    /// Makes operation 2 of `drops_the_ledger` drop the ledger.
+    static DROP_LEDGER: AtomicBool = AtomicBool::new(true);
+
+    fn drops_the_ledger(op: &mut Op) -> crate::error::Result<()> {
+        op.execute("CREATE TABLE x (id INTEGER)");
+        if DROP_LEDGER.load(Ordering::SeqCst) {
+            op.execute("DROP TABLE alembic_version_log");
+        } else {
+            op.execute("CREATE TABLE y (id INTEGER)");
+        }
+        op.execute("CREATE TABLE z (id INTEGER)");
+        Ok(())
+    }
+
+    fn table_count(conn: &mut AnyConnection, names: &str) -> String {
+        count(
+            conn,
+            &format!("SELECT CAST(count(*) AS TEXT) AS v FROM sqlite_master WHERE type = 'table' AND name IN ({names})"),
+        )
+    }
+
+    #[test]
+    fn with_one_ddl_per_transaction_each_operation_commits_with_its_ledger_record() {
+        let chain = Chain::new(vec![Migration::new(
+            "aaaaaaaaaaaa",
+            None,
+            "x y z",
+            drops_the_ledger,
+            None,
+        )])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // An operation whose ledger record cannot be written (here: it took
+        // the ledger away) is undone with it: the two commit together.
+        let one = format!("sqlite:///{}", dir.path().join("one.db").display());
+        let mut conn = AnyConnection::establish(&one).unwrap();
+        {
+            let _sim = Guard::on(&super::ONE_DDL_PER_TRANSACTION);
+            DROP_LEDGER.store(true, Ordering::SeqCst);
+            let err = Migrator::new(&chain)
+                .upgrade(&mut conn, "head")
+                .unwrap_err();
+            assert!(err.to_string().contains("operation 2 of 3"), "{err}");
+        }
+        assert_eq!(table_count(&mut conn, "'x', 'alembic_version_log'"), "2");
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT state || ' ' || CAST(ops_done AS TEXT) AS v FROM alembic_version_log"
+            ),
+            "upgrading 1"
+        );
+        {
+            let _sim = Guard::on(&super::ONE_DDL_PER_TRANSACTION);
+            DROP_LEDGER.store(false, Ordering::SeqCst);
+            let steps = Migrator::new(&chain).upgrade(&mut conn, "head").unwrap();
+            assert_eq!(steps.len(), 1);
+        }
+        assert_eq!(table_count(&mut conn, "'x', 'y', 'z'"), "3");
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT CAST(count(*) AS TEXT) AS v FROM alembic_version_lock"
+            ),
+            "0",
+            "the run locked with a row, and gave it back"
+        );
+        // Where DDL commits on its own, the same statement takes the ledger
+        // for good: the capability, not the dialect, made the difference.
+        let apart = format!("sqlite:///{}", dir.path().join("apart.db").display());
+        let mut conn = AnyConnection::establish(&apart).unwrap();
+        let _sim = Guard::on(&super::WITHOUT_TRANSACTIONAL_DDL);
+        DROP_LEDGER.store(true, Ordering::SeqCst);
+        Migrator::new(&chain)
+            .upgrade(&mut conn, "head")
+            .unwrap_err();
+        assert_eq!(table_count(&mut conn, "'x', 'alembic_version_log'"), "1");
+    }
+
     fn count(conn: &mut AnyConnection, sql: &str) -> String {
         conn.query_text(sql)
             .unwrap()
@@ -160,7 +263,7 @@ mod tests {
     #[test]
     fn without_advisory_locks_or_transactional_ddl_the_executor_locks_with_a_row_and_resumes_mid_migration(
     ) {
-        let _sim = Guard::on();
+        let _sim = Guard::on(&super::WITHOUT_TRANSACTIONAL_DDL);
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:///{}", dir.path().join("sim.db").display());
         let chain = Chain::new(vec![Migration::new(

@@ -62,6 +62,7 @@ impl Backend for Sqlite {
             transactional_ddl: true,
             rebuilds_tables: true,
             session_locks: true,
+            one_ddl_per_transaction: false,
         }
     }
 

@@ -500,8 +500,11 @@ impl<'a> Migrator<'a> {
             RunLock::PerStep(missing) => missing.clone(),
             _ => None,
         };
-        // A PostgreSQL lock row means a pooler in between (a Galera row does not).
-        self.pooled = matches!(lock, RunLock::Row { .. }) && b.capabilities().transactional_ddl;
+        // A PostgreSQL lock row means a pooler in between (a Galera row does
+        // not, nor one taken where there are no session locks).
+        let caps = b.capabilities();
+        self.pooled =
+            matches!(lock, RunLock::Row { .. }) && caps.transactional_ddl && caps.session_locks;
         self.held = Some(lock);
         let sink = self.progress.clone();
         let out = crate::progress::with_sink(sink, || f(self, conn, b));

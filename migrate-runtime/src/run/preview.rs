@@ -129,7 +129,7 @@ impl Migrator<'_> {
 /// Whether the executor runs `m` in a transaction of its own.
 fn in_transaction(m: &Migration, ops: &[Operation], b: &dyn Backend) -> bool {
     let d = b.dialect();
-    let atomic = b.capabilities().transactional_ddl
+    let atomic = b.capabilities().migration_transactions()
         || (!ops.is_empty() && ops.iter().all(|o| plan::is_data(o, d)));
     atomic && m.transactional()
 }

@@ -44,7 +44,7 @@ impl Migrator<'_> {
             // instead ([`Migrator::limit_lock_waits_in_transaction`]).
             return Ok(());
         }
-        let desired = if in_transaction || !b.capabilities().transactional_ddl {
+        let desired = if in_transaction || !b.capabilities().migration_transactions() {
             self.lock_timeout_of(m)
         } else {
             None

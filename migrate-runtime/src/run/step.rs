@@ -137,7 +137,7 @@ impl Migrator<'_> {
             recorded,
             direction,
             version: current,
-            whole: self.one_transaction && caps.transactional_ddl,
+            whole: self.one_transaction && caps.migration_transactions(),
         };
         // Foreign key enforcement cannot be switched inside a transaction: a
         // run-wide transaction that rebuilds tables switches it off before.
@@ -251,7 +251,7 @@ impl Migrator<'_> {
             let ops = run.recorded.take(m, i, direction, b)?;
             // Without transactional DDL a migration of data only still gets a
             // transaction: all of its rows change, or none.
-            let atomic = caps.transactional_ddl
+            let atomic = caps.migration_transactions()
                 || (!ops.is_empty() && ops.iter().all(|o| plan::is_data(o, b.dialect())));
             let txn = if run.whole {
                 Txn::RunWide
@@ -522,11 +522,21 @@ impl Migrator<'_> {
                     ..
                 }
             );
-            let with_record = tracked
-                && !batched
-                && !b.capabilities().transactional_ddl
-                && matches!(planned.action, Action::Data { .. } | Action::Sql(_))
+            // Where a transaction may hold one DDL statement, each operation
+            // of one statement commits with its record (unless the migration
+            // asked for no transaction at all).
+            let caps = b.capabilities();
+            let data = matches!(planned.action, Action::Data { .. } | Action::Sql(_))
                 && ops[planned.ops.clone()].iter().all(|o| plan::is_data(o, d));
+            let one_ddl = caps.one_ddl_per_transaction
+                && caps.transactional_ddl
+                && job.m.transactional()
+                && match &planned.action {
+                    Action::Sql(stmts) => stmts.len() == 1,
+                    Action::Data { .. } => true,
+                    Action::Rebuild { .. } => false,
+                };
+            let with_record = tracked && !batched && ((data && !caps.transactional_ddl) || one_ddl);
             if with_record {
                 conn.begin().map_err(|e| fail(e, &ops[i]))?;
             }
@@ -718,6 +728,7 @@ mod tests {
                 transactional_ddl: true,
                 rebuilds_tables: true,
                 session_locks: true,
+                one_ddl_per_transaction: false,
             }
         }
         fn table_exists(&self, _: &mut AnyConnection, _: &str) -> Result<bool> {
