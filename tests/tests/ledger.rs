@@ -978,3 +978,87 @@ fn a_resumed_operation_is_judged_by_the_schema_only_after_an_interruption() {
         assert!(table_exists(&mut conn, "k3"), "{d}");
     }
 }
+
+#[test]
+fn an_index_left_invalid_by_a_cut_short_build_is_not_taken_for_done() {
+    let Some(db) = migrate_tests::postgres("ledger_invalid_index") else {
+        return;
+    };
+    // Operations 1-3 recorded, operation 4 (CREATE INDEX ix_k1_a) in doubt.
+    let mut conn = leave_interrupted(&db, 2, 3, None);
+    // What a CREATE INDEX CONCURRENTLY cut short leaves: an invalid index
+    // of that name (here: a unique build that met duplicates).
+    conn.execute("INSERT INTO k1 (id, a) VALUES (1, 7), (2, 7)")
+        .unwrap();
+    assert!(conn
+        .execute("CREATE UNIQUE INDEX CONCURRENTLY ix_k1_a ON k1 (a)")
+        .is_err());
+    let (out, lines) = resumed(&mut conn);
+    let e = out.unwrap_err().to_string();
+    assert!(
+        e.contains("operation 4 of 7") && e.contains("ix_k1_a"),
+        "{e}"
+    );
+    assert!(lines.is_empty(), "{lines:?}");
+}
+
+/// Blocks the ledger's record of a second completed operation (a trigger on
+/// SQLite): the statement commits, its record fails.
+fn blocked_record(op: &mut Op) -> Result<()> {
+    op.execute(
+        "CREATE TRIGGER block_record BEFORE UPDATE ON alembic_version_log \
+         WHEN NEW.ops_done >= 2 BEGIN SELECT RAISE(FAIL, 'the ledger is blocked'); END",
+    );
+    op.create_table("x")
+        .column(col::<Integer>("id").primary_key());
+    op.create_table("y")
+        .column(col::<Integer>("id").primary_key());
+    Ok(())
+}
+
+#[test]
+fn an_operation_whose_record_failed_is_judged_by_the_schema_on_the_next_run() {
+    let chain = Chain::new(vec![Migration::new(
+        "r1",
+        None,
+        "blocked",
+        blocked_record,
+        Some(noop),
+    )
+    .with_transaction(false)])
+    .unwrap();
+    let db = migrate_tests::sqlite("ledger_record_failed");
+    let mut conn = db.connect();
+    let e = Migrator::new(&chain)
+        .upgrade(&mut conn, "head")
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("the ledger is blocked"), "{e:?}");
+    assert!(table_exists(&mut conn, "x"), "operation 2 committed");
+    // Its record failed, so no note claims it failed: the row stays in doubt.
+    let ledger = Migrator::new(&chain).ledger(&mut conn).unwrap();
+    let r1 = ledger
+        .iter()
+        .find(|e| e.revision == "r1")
+        .expect("r1's row");
+    assert_eq!(
+        (r1.state, r1.ops_done, r1.note.as_deref()),
+        (LedgerState::Upgrading, 1, None)
+    );
+    conn.execute("DROP TRIGGER block_record").unwrap();
+    let lines = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let seen = lines.clone();
+    let ran = Migrator::new(&chain)
+        .on_progress(move |l| seen.borrow_mut().push(l.to_owned()))
+        .upgrade(&mut conn, "head")
+        .unwrap();
+    assert_eq!(steps(&ran), ["r1"]);
+    assert!(
+        lines
+            .borrow()
+            .iter()
+            .any(|l| l.contains("operation 2 of 3")),
+        "{:?}",
+        lines.borrow()
+    );
+    assert!(table_exists(&mut conn, "y"));
+}

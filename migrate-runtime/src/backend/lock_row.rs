@@ -104,14 +104,18 @@ pub(crate) fn holder(prefix: Option<&str>) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let run = format!("{host}, pid {}, run {nanos:09}", std::process::id());
-    match prefix {
+    let whole = match prefix {
         Some(p) => format!("{p}, {run}"),
         None => run,
-    }
+    };
+    // The column holds 255 characters: a long host name is cut, the run's
+    // own part (at the end) kept.
+    let n = whole.chars().count();
+    whole.chars().skip(n.saturating_sub(255)).collect()
 }
 
-/// Whether `e` is a second insert of the row: its primary key, or (Galera)
-/// a commit that lost certification to another node's.
+/// Whether `e` is a second insert of the row on MySQL: its primary key, or
+/// (Galera) a commit that lost certification to another node's.
 fn lost(e: &Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error as D};
     if matches!(
@@ -121,18 +125,11 @@ fn lost(e: &Error) -> bool {
         return true;
     }
     let m = e.to_string();
-    [
-        "Duplicate entry",
-        "Deadlock found",
-        "UNIQUE constraint failed",
-        "duplicate key value",
-    ]
-    .iter()
-    .any(|s| m.contains(s))
+    m.contains("Duplicate entry") || m.contains("Deadlock found")
 }
 
-/// Tries once to insert the row for `holder`, after deleting an expired one,
-/// in one transaction. True when this run holds it now.
+/// Tries once to insert the row for `holder`, after deleting an expired one.
+/// True when this run holds it now.
 pub(crate) fn insert(
     conn: &mut AnyConnection,
     d: Dialect,
@@ -140,20 +137,39 @@ pub(crate) fn insert(
     holder: &str,
 ) -> Result<bool> {
     let qt = quoted(d, version_table);
-    let begin = match d {
-        Dialect::Mysql => "START TRANSACTION",
-        Dialect::Postgres | Dialect::Sqlite => "BEGIN",
+    let expired = format!(
+        "DELETE FROM {qt} WHERE name = 'run' AND expires_at < {}",
+        now(d)
+    );
+    let values = format!("VALUES ('run', {}, {})", d.quote_str(holder), lease(d));
+    let insert = match d {
+        // Galera: both in one transaction, certified at commit, where a
+        // second node's insert fails with a deadlock (see `lost`).
+        Dialect::Mysql => {
+            return insert_certified(
+                conn,
+                &format!(
+                    "START TRANSACTION; {expired}; \
+                 INSERT INTO {qt} (name, holder, expires_at) {values}; COMMIT"
+                ),
+            )
+        }
+        // Elsewhere a row already there is no error (it would be logged by
+        // the server at every poll of a waiting run): nothing is inserted.
+        Dialect::Postgres => {
+            format!("INSERT INTO {qt} (name, holder, expires_at) {values} ON CONFLICT (name) DO NOTHING")
+        }
+        Dialect::Sqlite => {
+            format!("INSERT OR IGNORE INTO {qt} (name, holder, expires_at) {values}")
+        }
     };
-    let taken = conn.execute(&format!(
-        "{begin}; \
-         DELETE FROM {qt} WHERE name = 'run' AND expires_at < {now}; \
-         INSERT INTO {qt} (name, holder, expires_at) VALUES ('run', {h}, {lease}); \
-         COMMIT",
-        now = now(d),
-        lease = lease(d),
-        h = d.quote_str(holder)
-    ));
-    match taken {
+    conn.execute(&expired)?;
+    Ok(conn.execute_count(&insert)? == 1)
+}
+
+/// Runs the certified insert `sql`; false when another run got the row.
+fn insert_certified(conn: &mut AnyConnection, sql: &str) -> Result<bool> {
+    match conn.execute(sql) {
         Ok(()) => Ok(true),
         Err(e) => {
             // A transaction another node's commit aborted answers its next

@@ -137,10 +137,15 @@ impl Backend for Postgres {
                 q(table),
                 q(column)
             ),
-            // Index names are unique in a schema: the table is not needed.
+            // Index names are unique in a schema: the table is not needed. An
+            // index that a cut-short CREATE INDEX CONCURRENTLY left invalid is
+            // not one: the operation runs again (and fails, naming it).
             Object::Index { name, .. } => format!(
-                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM pg_catalog.pg_indexes \
-                 WHERE schemaname = current_schema() AND indexname = {}",
+                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM pg_catalog.pg_index i \
+                 JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = current_schema() AND c.relname = {} \
+                 AND i.indisvalid AND i.indisready",
                 q(name)
             ),
             Object::Constraint { table, name } => format!(

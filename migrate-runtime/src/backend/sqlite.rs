@@ -74,21 +74,39 @@ impl Backend for Sqlite {
         Ok(!conn.query_text(&sql)?.is_empty())
     }
 
-    /// Constraints are not told: SQLite adds and drops them by rebuilding
-    /// the table, which commits with its ledger record and is never in doubt.
+    /// Names compare as SQLite resolves them, ignoring ASCII case. A unique
+    /// constraint added later is a unique index; other constraints are added
+    /// and dropped by rebuilding the table, which commits with its ledger
+    /// record and is never in doubt: not told.
     fn exists(&self, conn: &mut AnyConnection, object: Object<'_>) -> Result<Option<bool>> {
         let sql = match object {
-            Object::Table(t) => return self.table_exists(conn, t).map(Some),
+            Object::Table(t) => format!(
+                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM sqlite_master \
+                 WHERE type = 'table' AND name = {} COLLATE NOCASE",
+                q(t)
+            ),
             Object::Column { table, column } => format!(
-                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM pragma_table_info({}) WHERE name = {}",
+                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM pragma_table_info({}) \
+                 WHERE name = {} COLLATE NOCASE",
                 q(table),
                 q(column)
             ),
             Object::Index { name, .. } => format!(
-                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM sqlite_master WHERE type = 'index' AND name = {}",
+                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM sqlite_master \
+                 WHERE type = 'index' AND name = {} COLLATE NOCASE",
                 q(name)
             ),
-            Object::Constraint { .. } | Object::PrimaryKey(_) => return Ok(None),
+            Object::Constraint { name, .. } => {
+                let sql = format!(
+                    "SELECT CAST(COUNT(*) AS TEXT) AS v FROM sqlite_master \
+                     WHERE type = 'index' AND name = {} COLLATE NOCASE",
+                    q(name)
+                );
+                // Found as an index: there. Not found: it may be written
+                // inside the table's definition; not told.
+                return Ok((super::count_of(conn, &sql)? > 0).then_some(true));
+            }
+            Object::PrimaryKey(_) => return Ok(None),
         };
         Ok(Some(super::count_of(conn, &sql)? > 0))
     }

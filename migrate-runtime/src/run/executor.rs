@@ -434,27 +434,41 @@ impl<'a> Migrator<'a> {
                 return Err(Error::LockTimeout {
                     waited,
                     lock: name,
-                    holder: b
-                        .lock_holder(conn, &self.version_table)
+                    holder: self
+                        .lock_holder(conn, b)
                         .unwrap_or_else(|e| Some(format!("a session this user cannot see ({e})"))),
                 });
             }
             if now >= report_at {
                 report_at = now + Duration::from_secs(5);
+                let holder = match self.lock_observer {
+                    Some(_) => self
+                        .lock_holder(conn, b)
+                        .unwrap_or_else(|e| Some(format!("a session this user cannot see ({e})"))),
+                    None => None,
+                };
+                let lock_wait = self.lock_wait;
                 if let Some(f) = self.lock_observer.as_mut() {
-                    let holder = b
-                        .lock_holder(conn, &self.version_table)
-                        .unwrap_or_else(|e| Some(format!("a session this user cannot see ({e})")));
                     f(&format!(
                         "Waiting for {name}, held by {} ({} s so far, giving up after {} s)",
                         holder.as_deref().unwrap_or("another run"),
                         waited.as_secs(),
-                        self.lock_wait.as_secs()
+                        lock_wait.as_secs()
                     ));
                 }
             }
             std::thread::sleep(pause.min(self.lock_wait - waited));
             pause = (pause * 2).min(Duration::from_millis(200));
+        }
+    }
+
+    /// Who holds the run lock: the backend tells, or where it has no session
+    /// locks, the lock row does.
+    fn lock_holder(&self, conn: &mut AnyConnection, b: &dyn Backend) -> Result<Option<String>> {
+        if b.capabilities().session_locks {
+            b.lock_holder(conn, &self.version_table)
+        } else {
+            lock_row::holder_of(conn, b, &self.version_table)
         }
     }
 

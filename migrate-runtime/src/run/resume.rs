@@ -12,7 +12,13 @@
 //! "the operation after `ops_done` may have run": the resumed run looks at
 //! the database for that operation's effect, and skips it when it is there.
 //! Only operations whose effect can be told from the schema are judged; any
-//! other runs again, as before.
+//! other runs again, as before. A failure after an operation's statement
+//! committed (its ledger write, or this check itself) writes no note either.
+//!
+//! A missing note cannot tell a dead run from one still going whose lock
+//! lease ran out (a statement longer than the lease, on Galera or through a
+//! pooler): the run that took the lock over may then judge an operation the
+//! other is still running; the old run stops at its next lease renewal.
 
 use crate::backend::{Backend, Object};
 use crate::db::conn::AnyConnection;

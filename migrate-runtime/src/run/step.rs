@@ -59,6 +59,10 @@ pub(super) struct Run<'l> {
     /// Where the version table points now.
     version: Position,
     whole: bool,
+    /// The step that failed may have left an operation that took effect
+    /// unrecorded (its ledger write failed, or the check of an interrupted
+    /// run's operation did): no failure note, so the next run checks again.
+    in_doubt: bool,
 }
 
 /// The recorded operations of a run's migrations, by chain index: each
@@ -138,6 +142,7 @@ impl Migrator<'_> {
             direction,
             version: current,
             whole: self.one_transaction && caps.migration_transactions(),
+            in_doubt: false,
         };
         // Foreign key enforcement cannot be switched inside a transaction: a
         // run-wide transaction that rebuilds tables switches it off before.
@@ -408,13 +413,16 @@ impl Migrator<'_> {
             Err(e) if txn == Txn::Own => Err(abort(conn, e)),
             Err(e) if tracked => {
                 // What it completed stays recorded, with why it stopped; a
-                // migration that completed nothing leaves no row at all.
+                // migration that completed nothing leaves no row at all. But
+                // where an operation may have taken effect unrecorded, the
+                // row stays as it is, without a note: the next run checks.
                 let done = run.ledger.get(job.m.revision()).map_or(0, |r| r.ops_done);
                 let rev = job.m.revision();
-                let noted = match (done, job.direction) {
-                    (0, Direction::Upgrade) => run.ledger.remove(conn, d, rev),
-                    (0, Direction::Downgrade) => run.ledger.mark_applied(conn, d, rev),
-                    _ => run.ledger.note(conn, d, rev, &e.to_string()),
+                let noted = match (std::mem::take(&mut run.in_doubt), done, job.direction) {
+                    (true, _, _) => Ok(()),
+                    (false, 0, Direction::Upgrade) => run.ledger.remove(conn, d, rev),
+                    (false, 0, Direction::Downgrade) => run.ledger.mark_applied(conn, d, rev),
+                    (false, _, _) => run.ledger.note(conn, d, rev, &e.to_string()),
                 };
                 // On the run-wide path the transaction is re-opened for the caller's rollback.
                 let reopened = match conn.in_transaction() {
@@ -486,6 +494,8 @@ impl Migrator<'_> {
         let mut unsure = resume.is_some_and(|r| r.unsure);
         while i < total {
             let fail = |e, op: &Operation| job.failure(i + 1, total, op.describe(), e);
+            // Until the check answers, the operation stays in doubt.
+            run.in_doubt = unsure;
             if std::mem::take(&mut unsure)
                 && self
                     .ran_unrecorded(conn, b, &ops, i)
@@ -501,9 +511,11 @@ impl Migrator<'_> {
                     i + 1,
                     ops[i].describe()
                 ));
+                run.in_doubt = false;
                 i += 1;
                 continue;
             }
+            run.in_doubt = false;
             let planned = match plan::next(d, &ops, i, &mut LiveFacts { conn, b }) {
                 Ok(p) => p,
                 Err(e) => return Err(fail(e, &ops[i])),
@@ -539,6 +551,9 @@ impl Migrator<'_> {
             let with_record = tracked && !batched && ((data && !caps.transactional_ddl) || one_ddl);
             if with_record {
                 conn.begin().map_err(|e| fail(e, &ops[i]))?;
+                if let Err(e) = self.limit_lock_waits_in_transaction(conn, b, Some(job.m)) {
+                    return Err(fail(abort(conn, e), &ops[i]));
+                }
             }
             let mut recorded = false;
             let mut result = match planned.action {
@@ -561,6 +576,8 @@ impl Migrator<'_> {
             if tracked && !recorded && result.is_ok() {
                 let done = super::ledger::digest(&ops[..end]);
                 result = run.ledger.progress(conn, d, job.m.revision(), (end, &done));
+                // Outside a transaction the action stays done without its record.
+                run.in_doubt = result.is_err() && !with_record;
             }
             if with_record {
                 result = match result {
@@ -609,7 +626,9 @@ impl Migrator<'_> {
             Ok(p) => Ok(p.ops.len() == 1 && matches!(&p.action, Action::Sql(s) if s.len() == 1)),
             // MySQL's rename of a column restates the column, read under its
             // old name, which the rename took away.
-            Err(_) if matches!(ops[i], Operation::AlterColumn(_)) => Ok(true),
+            Err(Error::Unsupported { .. }) if matches!(ops[i], Operation::AlterColumn(_)) => {
+                Ok(true)
+            }
             Err(e) => Err(e),
         }
     }
