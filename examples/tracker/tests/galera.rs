@@ -27,3 +27,90 @@ fn nine_replicas_on_three_nodes_apply_each_migration_once() {
         }
     }
 }
+
+fn one(url: &str, sql: &str) -> Option<String> {
+    let mut c = migrate_runtime::AnyConnection::establish(url)
+        .unwrap_or_else(|e| panic!("Galera node {url} does not answer: {e}"));
+    c.query_text(sql)
+        .unwrap_or_else(|e| panic!("{sql} on {url}: {e}"))
+        .into_iter()
+        .flatten()
+        .next()
+}
+
+fn exec(url: &str, sql: &str) {
+    let mut c = migrate_runtime::AnyConnection::establish(url)
+        .unwrap_or_else(|e| panic!("Galera node {url} does not answer: {e}"));
+    c.execute(sql)
+        .unwrap_or_else(|e| panic!("{sql} on {url}: {e}"));
+}
+
+/// A lock row as a run on the node `uuid` leaves it, with a lease for years.
+fn plant_row(url: &str, uuid: &str) {
+    exec(
+        url,
+        &format!(
+            "DELETE FROM alembic_version_lock; \
+             INSERT INTO alembic_version_lock (name, holder, expires_at) VALUES ('run', \
+             'gone:3399 connection 7, node {uuid}, a host, pid 1, run 000000001', \
+             UTC_TIMESTAMP(6) + INTERVAL 9 YEAR)"
+        ),
+    );
+}
+
+fn node_uuid(url: &str) -> String {
+    one(
+        url,
+        "SELECT VARIABLE_VALUE AS v FROM information_schema.GLOBAL_STATUS \
+         WHERE VARIABLE_NAME = 'WSREP_GCOMM_UUID'",
+    )
+    .expect("a Galera node's UUID")
+}
+
+#[test]
+fn a_lock_row_whose_holder_is_gone_is_taken_over_before_its_lease_ends() {
+    let Some(nodes) = nodes() else {
+        return;
+    };
+    let db = ClusterDb::new(&nodes, "stale");
+    // The lock table, made by a first run.
+    let out = migrate(&db.urls[0], &["upgrade", "+1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Its holder's node is not in the cluster (killed, restarted under a new
+    // UUID): a run on another node takes the row over at once.
+    plant_row(&db.urls[0], "00000000-0000-4000-8000-000000000000");
+    let out = migrate(&db.urls[1], &["upgrade", "head", "--lock-wait", "5s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(current(&db.urls[2]), format!("{HEAD} (head)"));
+    // Its holder ran on this node: this node's GET_LOCK is free, so that
+    // session is gone.
+    plant_row(&db.urls[0], &node_uuid(&db.urls[0]));
+    let out = migrate(&db.urls[0], &["downgrade", "-1", "--lock-wait", "5s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Its holder's node is in the cluster, on another node: it may be
+    // running, so the row holds until its lease ends.
+    plant_row(&db.urls[0], &node_uuid(&db.urls[2]));
+    let out = migrate(&db.urls[0], &["upgrade", "head", "--lock-wait", "1s"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("lock row") && err.contains("gone:3399"),
+        "{err}"
+    );
+    assert_ne!(current(&db.urls[0]), format!("{HEAD} (head)"));
+}

@@ -128,17 +128,20 @@ fn lost(e: &Error) -> bool {
     m.contains("Duplicate entry") || m.contains("Deadlock found")
 }
 
-/// Tries once to insert the row for `holder`, after deleting an expired one.
-/// True when this run holds it now.
+/// Tries once to insert the row for `holder`, after deleting an expired one,
+/// or one `stale` (an SQL condition on the row) says is left by a run that is
+/// gone. True when this run holds it now.
 pub(crate) fn insert(
     conn: &mut AnyConnection,
     d: Dialect,
     version_table: &str,
     holder: &str,
+    stale: Option<&str>,
 ) -> Result<bool> {
     let qt = quoted(d, version_table);
+    let stale = stale.map_or_else(String::new, |c| format!(" OR ({c})"));
     let expired = format!(
-        "DELETE FROM {qt} WHERE name = 'run' AND expires_at < {}",
+        "DELETE FROM {qt} WHERE name = 'run' AND (expires_at < {}{stale})",
         now(d)
     );
     let values = format!("VALUES ('run', {}, {})", d.quote_str(holder), lease(d));
@@ -193,14 +196,16 @@ pub(crate) fn try_take(
 ) -> Result<super::TryLock> {
     create(conn, b, version_table)?;
     let holder = holder(None);
-    Ok(if insert(conn, b.dialect(), version_table, &holder)? {
-        super::TryLock::Taken(super::RunLock::Row {
-            holder,
-            restore: None,
-        })
-    } else {
-        super::TryLock::Busy(format!("the lock row in {}", table(version_table)))
-    })
+    Ok(
+        if insert(conn, b.dialect(), version_table, &holder, None)? {
+            super::TryLock::Taken(super::RunLock::Row {
+                holder,
+                restore: None,
+            })
+        } else {
+            super::TryLock::Busy(format!("the lock row in {}", table(version_table)))
+        },
+    )
 }
 
 /// Whether a live row is there (an expired one is deleted first): a run

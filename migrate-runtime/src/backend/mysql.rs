@@ -34,23 +34,47 @@ fn release_named(conn: &mut AnyConnection, version_table: &str) -> Result<()> {
 }
 
 /// Takes the Galera lock row: `Some((holder, the session's wsrep_sync_wait
-/// before))` when this run holds it, `None` when another does.
+/// before))` when this run holds it, `None` when another does. Called with
+/// this node's `GET_LOCK` held.
 fn take_row(conn: &mut AnyConnection, version_table: &str) -> Result<Option<(String, String)>> {
     lock_row::create(conn, &Mysql, version_table)?;
+    // The session's sync wait (put back at unlock), where this session is,
+    // this node's cluster identity, and whether the node keeps the cluster's
+    // membership in a table (MariaDB 10.10 and later).
     let info = conn
         .query_text(
-            "SELECT CAST(CONCAT(@@SESSION.wsrep_sync_wait, ':', @@hostname, ':', @@port, ' connection ', CONNECTION_ID()) AS CHAR) AS v",
+            "SELECT CAST(CONCAT_WS(CHAR(31), @@SESSION.wsrep_sync_wait, \
+             CONCAT(@@hostname, ':', @@port, ' connection ', CONNECTION_ID()), \
+             IFNULL((SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
+                     WHERE VARIABLE_NAME = 'WSREP_GCOMM_UUID'), ''), \
+             (SELECT COUNT(*) FROM information_schema.tables \
+              WHERE table_schema = 'mysql' AND table_name = 'wsrep_cluster_members')) AS CHAR) AS v",
         )?
         .into_iter()
         .flatten()
         .next()
         .unwrap_or_default();
-    let (sync_wait, node) = info.split_once(':').unwrap_or(("0", info.as_str()));
-    let holder = lock_row::holder(Some(node));
+    let parts: Vec<&str> = info.split('\u{1f}').collect();
+    let (sync_wait, session, node, members) = match parts.as_slice() {
+        [w, s, n, m] => (*w, *s, *n, *m == "1"),
+        _ => ("0", info.as_str(), "", false),
+    };
+    let node = valid_uuid(node);
+    let holder = lock_row::holder(Some(&match node {
+        Some(n) => format!("{session}, node {n}"),
+        None => session.to_owned(),
+    }));
+    let stale = node.map(|n| stale_holder(n, members));
     // Reads (the version table, the ledger) wait until this node has applied
     // every write the cluster committed before them.
     conn.execute("SET SESSION wsrep_sync_wait = 1")?;
-    let taken = lock_row::insert(conn, Dialect::Mysql, version_table, &holder);
+    let taken = lock_row::insert(
+        conn,
+        Dialect::Mysql,
+        version_table,
+        &holder,
+        stale.as_deref(),
+    );
     let back = |conn: &mut AnyConnection| {
         conn.execute(&format!("SET SESSION wsrep_sync_wait = {sync_wait}"))
     };
@@ -62,6 +86,38 @@ fn take_row(conn: &mut AnyConnection, version_table: &str) -> Result<Option<(Str
             Err(c) => Error::cleanup(e, c),
         }),
     }
+}
+
+/// A node's cluster UUID as Galera prints it, or `None`.
+fn valid_uuid(s: &str) -> Option<&str> {
+    let ok = s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    ok.then_some(s)
+}
+
+/// When a lock row's holder is gone before its lease ends, for a run on the
+/// node `node` that holds that node's `GET_LOCK`:
+/// - the holder ran on this node: it held this node's `GET_LOCK` for its
+///   whole run, and this run has it now, so its session has ended;
+/// - the holder ran on a node that has left the cluster (killed, or cut off
+///   from the primary component, where it can commit nothing): the nodes'
+///   `mysql.wsrep_cluster_members` no longer lists it (read only where the
+///   table is there and lists this node, so that it is current).
+fn stale_holder(node: &str, members: bool) -> String {
+    let mine = format!("holder LIKE {}", q(&format!("%, node {node}, %")));
+    if !members {
+        return mine;
+    }
+    format!(
+        "{mine} OR (holder LIKE '%, node ________-____-____-____-____________, %' \
+         AND EXISTS (SELECT 1 FROM mysql.wsrep_cluster_members WHERE node_uuid = {n}) \
+         AND NOT EXISTS (SELECT 1 FROM mysql.wsrep_cluster_members m \
+         WHERE holder LIKE CONCAT('%, node ', m.node_uuid, ', %')))",
+        n = q(node)
+    )
 }
 
 impl Backend for Mysql {

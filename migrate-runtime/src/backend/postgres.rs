@@ -31,7 +31,7 @@ fn regclass(table: &str) -> String {
 fn take_row(conn: &mut AnyConnection, version_table: &str, key: i64) -> Result<TryLock> {
     lock_row::create(conn, &Postgres, version_table)?;
     let holder = lock_row::holder(None);
-    if !lock_row::insert(conn, Dialect::Postgres, version_table, &holder)? {
+    if !lock_row::insert(conn, Dialect::Postgres, version_table, &holder, None)? {
         return Ok(TryLock::Busy(format!(
             "the lock row in {} (a connection through a pooler)",
             lock_row::table(version_table)
