@@ -58,8 +58,13 @@ fn sqlite_url(dir: &Path, name: &str) -> String {
 /// part of it: in `public` it must stay the same, or a rolling deploy's old
 /// and new replicas would not exclude each other (FNV-1a, as documented).
 fn public_lock_key() -> i64 {
+    lock_key_of("alembic_version")
+}
+
+/// The run lock's advisory key for a version table name, as the runtime makes it.
+fn lock_key_of(table: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in "migrate-runtime:alembic_version".bytes() {
+    for b in format!("migrate-runtime:{table}").bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -441,4 +446,39 @@ fn tenant_schemas_lock_on_their_own_and_every_other_session_keeps_the_old_key() 
         status_of(&so, "tenant").contains("done (6 migrations)"),
         "{so}{se}"
     );
+}
+
+#[test]
+fn a_session_in_a_tenant_schema_by_its_search_path_waits_for_a_fleet_run_on_that_schema() {
+    let Some(db) = migrate_tests::postgres("fleet_search_path") else {
+        return;
+    };
+    let mut c = db.connect();
+    c.execute("CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b")
+        .unwrap();
+    // A fleet's run on schema=tenant_a holds that schema's key.
+    c.execute(&format!(
+        "SELECT pg_advisory_lock({})",
+        lock_key_of("tenant_a.alembic_version")
+    ))
+    .unwrap();
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let run = |schema: &str| {
+        Command::new(env!("CARGO_BIN_EXE_migrate"))
+            .arg("--url")
+            .arg(format!("{}{sep}options=-csearch_path%3D{schema}", db.url))
+            .args(["upgrade", "head", "--lock-wait", "1s"])
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("run migrate")
+    };
+    // A replica whose URL puts it in tenant_a migrates that schema too: it waits.
+    let out = run("tenant_a");
+    let (so, se) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{so}{se}");
+    assert!(se.contains("advisory locks"), "{se}");
+    // In tenant_b nothing holds it.
+    let out = run("tenant_b");
+    let (so, se) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{so}{se}");
 }

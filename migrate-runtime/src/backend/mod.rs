@@ -57,9 +57,9 @@ impl Capabilities {
 pub(crate) enum RunLock {
     /// A lock held by the session (`GET_LOCK`).
     Session,
-    /// A session advisory lock on this key (PostgreSQL): kept so that unlock
-    /// releases the key taken even if a migration changed the search_path.
-    Advisory(i64),
+    /// Session advisory locks on these keys (PostgreSQL): kept so that unlock
+    /// releases the keys taken even if a migration changed the search_path.
+    Advisory(Vec<i64>),
     /// A row in a lock table, for clusters where session locks are local to a
     /// node (Galera): held while the row is there and its lease runs.
     Row {

@@ -28,7 +28,7 @@ fn regclass(table: &str) -> String {
 
 /// Takes the lock row (a connection through a pooler), then gives it back
 /// if a direct run holds the advisory lock: that run goes first.
-fn take_row(conn: &mut AnyConnection, version_table: &str, key: i64) -> Result<TryLock> {
+fn take_row(conn: &mut AnyConnection, version_table: &str, keys: Keys) -> Result<TryLock> {
     lock_row::create(conn, &Postgres, version_table)?;
     let holder = lock_row::holder(None);
     if !lock_row::insert(conn, Dialect::Postgres, version_table, &holder, None)? {
@@ -40,11 +40,11 @@ fn take_row(conn: &mut AnyConnection, version_table: &str, key: i64) -> Result<T
     let direct = conn.query_text(&format!(
         "SELECT CAST(count(*) AS TEXT) AS v FROM pg_locks WHERE {} AND granted \
          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        advisory(key, "")
+        keys.held("")
     ))?;
     if direct.first().and_then(|v| v.as_deref()) != Some("0") {
         lock_row::release(conn, Dialect::Postgres, version_table, &holder)?;
-        return Ok(TryLock::Busy(format!("the advisory lock {key}")));
+        return Ok(TryLock::Busy(keys.name()));
     }
     Ok(TryLock::Taken(RunLock::Row {
         holder,
@@ -52,23 +52,100 @@ fn take_row(conn: &mut AnyConnection, version_table: &str, key: i64) -> Result<T
     }))
 }
 
-/// The advisory lock key of `version_table`. A session whose schema was
-/// chosen with `use_schema` (a fleet's tenant) has a key of its own, so that
-/// tenants of one database do not wait for each other; every other session
-/// takes the key every earlier version took, whatever its search_path, so
-/// that a rolling deploy's old and new replicas still exclude each other.
-fn schema_key(conn: &mut AnyConnection, version_table: &str) -> Result<i64> {
-    let chosen = conn
-        .query_text("SELECT current_setting('migrate.schema', true) AS v")?
+/// The advisory lock keys of `version_table`. A session whose schema was
+/// chosen with `use_schema` (a fleet's tenant) takes the key of that schema
+/// only, so that tenants of one database do not wait for each other. Every
+/// other session takes the key every earlier version took, whatever its
+/// search_path, so that a rolling deploy's old and new replicas still exclude
+/// each other; and, when its current schema is not `public` (a search_path
+/// set by its URL or role), that schema's key too, so that it excludes a
+/// fleet's run on the same schema.
+fn schema_keys(conn: &mut AnyConnection, version_table: &str) -> Result<Keys> {
+    let row = conn
+        .query_text(
+            "SELECT coalesce(current_setting('migrate.schema', true), '') || chr(31) || \
+             coalesce(current_schema(), '') AS v",
+        )?
         .into_iter()
         .flatten()
         .next()
-        .filter(|s| !s.is_empty());
-    Ok(match chosen.as_deref() {
+        .unwrap_or_default();
+    let (chosen, current) = row.split_once('\u{1f}').unwrap_or((row.as_str(), ""));
+    let of = |schema: &str| lock_key(&format!("{schema}.{version_table}"));
+    Ok(match chosen {
+        // Not chosen: the old key, and this schema's.
+        "" => Keys {
+            main: lock_key(version_table),
+            schema: (!current.is_empty() && current != "public").then(|| of(current)),
+        },
         // `schema=public` is the schema every ordinary run migrates: its key.
-        None | Some("public") => lock_key(version_table),
-        Some(s) => lock_key(&format!("{s}.{version_table}")),
+        "public" => Keys {
+            main: lock_key(version_table),
+            schema: None,
+        },
+        s => Keys {
+            main: of(s),
+            schema: None,
+        },
     })
+}
+
+/// The statement that releases the advisory locks on `keys`.
+fn unlock_sql(keys: impl IntoIterator<Item = i64>) -> String {
+    let calls: Vec<String> = keys
+        .into_iter()
+        .map(|k| format!("pg_advisory_unlock({k})"))
+        .collect();
+    format!("SELECT {}", calls.join(", "))
+}
+
+/// The advisory lock keys a session takes (see [`schema_keys`]).
+#[derive(Debug, Clone, Copy)]
+struct Keys {
+    main: i64,
+    schema: Option<i64>,
+}
+
+impl Keys {
+    fn all(self) -> impl Iterator<Item = i64> {
+        std::iter::once(self.main).chain(self.schema)
+    }
+
+    /// An expression that takes every key, or none (it gives back the first
+    /// when the second is busy): true when taken.
+    fn try_sql(self) -> String {
+        match self.schema {
+            None => format!("pg_try_advisory_lock({})", self.main),
+            Some(k) => format!(
+                "CASE WHEN pg_try_advisory_lock({m}) THEN \
+                 CASE WHEN pg_try_advisory_lock({k}) THEN true ELSE NOT pg_advisory_unlock({m}) END \
+                 ELSE false END",
+                m = self.main
+            ),
+        }
+    }
+
+    /// The statement that releases them.
+    fn unlock_sql(self) -> String {
+        unlock_sql(self.all())
+    }
+
+    /// The pg_locks condition of any of them held (`alias` as in [`advisory`]).
+    fn held(self, alias: &str) -> String {
+        let any: Vec<String> = self
+            .all()
+            .map(|k| format!("({})", advisory(k, alias)))
+            .collect();
+        format!("({})", any.join(" OR "))
+    }
+
+    /// How messages name the lock.
+    fn name(self) -> String {
+        match self.schema {
+            None => format!("the advisory lock {}", self.main),
+            Some(k) => format!("the advisory locks {} and {k}", self.main),
+        }
+    }
 }
 
 /// Whether the connection goes through a proxy or pooler (see `proxy.rs`);
@@ -182,21 +259,22 @@ impl Backend for Postgres {
     /// lease instead, which holds whichever server session runs the
     /// statements.
     fn try_lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<TryLock> {
-        let key = schema_key(conn, version_table)?;
+        let keys = schema_keys(conn, version_table)?;
         let proxied = proxied(conn)?;
         if proxied {
-            return take_row(conn, version_table, key);
+            return take_row(conn, version_table, keys);
         }
         // With whether a lock table exists: runs through a pooler use it, and
         // a direct run must not start while one of them holds it.
         let got = conn.query_text(&format!(
-            "SELECT CAST(pg_try_advisory_lock({key}) AS TEXT) || ':' || \
+            "SELECT CAST({} AS TEXT) || ':' || \
              CAST(to_regclass(quote_ident(current_schema()) || '.' || quote_ident({})) IS NOT NULL AS TEXT) AS v",
+            keys.try_sql(),
             q(&lock_row::table(version_table))
         ))?;
         let text = got.into_iter().flatten().next().unwrap_or_default();
         if !text.starts_with("true:") {
-            return Ok(TryLock::Busy(format!("the advisory lock {key}")));
+            return Ok(TryLock::Busy(keys.name()));
         }
         if text == "true:true" {
             // An expired row goes (its run, if alive, finds it gone at its next
@@ -206,23 +284,21 @@ impl Backend for Postgres {
                 Ok(held) => held,
                 // The advisory lock is never left held on a failed check.
                 Err(e) => {
-                    return Err(
-                        match conn.execute(&format!("SELECT pg_advisory_unlock({key})")) {
-                            Ok(()) => e,
-                            Err(c) => Error::cleanup(e, c),
-                        },
-                    )
+                    return Err(match conn.execute(&keys.unlock_sql()) {
+                        Ok(()) => e,
+                        Err(c) => Error::cleanup(e, c),
+                    })
                 }
             };
             if busy {
-                conn.execute(&format!("SELECT pg_advisory_unlock({key})"))?;
+                conn.execute(&keys.unlock_sql())?;
                 return Ok(TryLock::Busy(format!(
                     "the lock row in {} (a run through a pooler)",
                     lock_row::table(version_table)
                 )));
             }
         }
-        Ok(TryLock::Taken(RunLock::Advisory(key)))
+        Ok(TryLock::Taken(RunLock::Advisory(keys.all().collect())))
     }
 
     /// `SET search_path` for the session, checked: PostgreSQL accepts a
@@ -235,7 +311,7 @@ impl Backend for Postgres {
                 "schema `{schema}` through a pooler: a transaction pooler runs each transaction on any server session, where this session's search_path does not hold; connect to the server directly for schema-per-tenant targets"
             )));
         }
-        // `migrate.schema` marks the session for schema_key: a custom
+        // `migrate.schema` marks the session for schema_keys: a custom
         // setting, on the server, for as long as the session lives.
         conn.execute(&format!(
             "SET search_path TO {}; SET migrate.schema = {}",
@@ -331,7 +407,7 @@ impl Backend for Postgres {
         if let Some(h) = lock_row::holder_of(conn, self, version_table)? {
             return Ok(Some(h));
         }
-        let key = schema_key(conn, version_table)?;
+        let keys = schema_keys(conn, version_table)?;
         Ok(conn
             .query_text(&format!(
                 "SELECT 'pid ' || a.pid \
@@ -343,7 +419,7 @@ impl Backend for Postgres {
                  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
                  WHERE {} AND l.granted \
                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
-                advisory(key, "l.")
+                keys.held("l.")
             ))?
             .into_iter()
             .flatten()
@@ -355,7 +431,7 @@ impl Backend for Postgres {
             RunLock::Row { holder, .. } => {
                 lock_row::release(conn, Dialect::Postgres, version_table, &holder)
             }
-            RunLock::Advisory(key) => conn.execute(&format!("SELECT pg_advisory_unlock({key})")),
+            RunLock::Advisory(keys) => conn.execute(&unlock_sql(keys)),
             // try_lock takes nothing else here.
             RunLock::Session | RunLock::File { .. } | RunLock::PerStep(_) => Ok(()),
         }
