@@ -281,6 +281,24 @@ fn a_failed_canary_stops_the_later_stages_and_the_table_names_it() {
     assert!(status_of(&so, "t4").contains("skipped"), "{so}");
     assert!(status_of(&so, "t5").contains("done (4 migrations)"), "{so}");
     assert!(status_of(&so, "t0").contains("done (6 migrations)"), "{so}");
+
+    // One group alone: the others are left out of the run and the report.
+    let out = fleet(&["downgrade", "base", "--targets", t, "--group", "canary"]);
+    let (so, se) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{se}");
+    assert!(status_of(&so, "t4").contains("done (6 migrations)"), "{so}");
+    assert!(status_of(&so, "t5").contains("done (6 migrations)"), "{so}");
+    assert!(!so.lines().any(|l| l.starts_with("t0 ")), "{so}");
+    let out = fleet(&["current", "--targets", t, "--group", "main"]);
+    let (so, se) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{se}");
+    assert!(status_of(&so, "t0").contains("at head"), "{so}");
+    assert!(!so.lines().any(|l| l.starts_with("t4 ")), "{so}");
+    // A group no target has runs nothing.
+    let out = fleet(&["upgrade", "--targets", t, "--group", "mian"]);
+    let (so, se) = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{so}");
+    assert!(se.contains("group `mian` is no target's group"), "{se}");
 }
 
 fn status_of(table: &str, name: &str) -> String {
@@ -394,6 +412,28 @@ fn bad_fleet_input_is_refused_before_anything_runs() {
     assert_eq!(out.status.code(), Some(1), "{se}");
     assert!(se.contains("stage `canray` is no target's group"), "{se}");
     assert!(!dir.path().join("a.db").exists(), "a bad stage ran nothing");
+    // A catalog column that is not text (PostgreSQL and MySQL send numbers
+    // in binary) is refused, never read as a garbled name.
+    for dialect in [
+        migrate_runtime::Dialect::Postgres,
+        migrate_runtime::Dialect::Mysql,
+    ] {
+        let Some(catalog) = migrate_tests::server_url(dialect) else {
+            continue;
+        };
+        let query = format!("SELECT '{good}' AS url, 42 AS name");
+        let out = fleet(&["current", "--catalog", &catalog, "--query", &query]);
+        let (so, se) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{dialect}: {so}{se}");
+        assert!(
+            se.contains("column `name` of the catalog query is not text"),
+            "{se}"
+        );
+    }
+    assert!(
+        !dir.path().join("a.db").exists(),
+        "a bad catalog ran nothing"
+    );
 }
 
 #[test]

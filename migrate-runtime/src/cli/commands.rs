@@ -221,10 +221,13 @@ fn fleet_cmd(ctx: &Ctx<'_>, command: super::FleetCommand) -> Result<i32> {
     };
     warn_drift(ctx.chain);
     let catalog = opts.catalog.as_deref().zip(opts.query.as_deref());
-    let (targets, mut stages) = fleet::load(opts.targets.as_deref(), catalog)?;
-    if !opts.stages.is_empty() {
-        stages = opts.stages;
-    }
+    let (targets, file_stages) = fleet::load(opts.targets.as_deref(), catalog)?;
+    let (targets, file_stages) = fleet::only_groups(targets, file_stages, &opts.group)?;
+    let stages = if opts.stages.is_empty() {
+        file_stages
+    } else {
+        opts.stages
+    };
     let req = fleet::Request {
         chain: ctx.chain,
         table: &ctx.table,

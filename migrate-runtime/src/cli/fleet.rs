@@ -24,7 +24,7 @@ use crate::chain::Chain;
 use crate::db::conn::AnyConnection;
 use crate::db::url;
 use crate::error::{Error, Result};
-use crate::run::executor::Migrator;
+use crate::run::executor::{Direction, Migrator};
 use crate::run::preview::json_str;
 
 /// The group of targets that name none.
@@ -421,6 +421,36 @@ pub(super) fn load(
     Ok((targets, stages))
 }
 
+/// The targets of `groups` only (all of them when it is empty), and the
+/// file's stage order cut to those groups. A group no target has is refused:
+/// a typo must not run nothing, or the wrong part of the fleet.
+pub(super) fn only_groups(
+    targets: Vec<Target>,
+    stages: Vec<String>,
+    groups: &[String],
+) -> Result<(Vec<Target>, Vec<String>)> {
+    if groups.is_empty() {
+        return Ok((targets, stages));
+    }
+    if let Some(g) = groups
+        .iter()
+        .find(|g| !targets.iter().any(|t| &t.group == *g))
+    {
+        let known: std::collections::BTreeSet<&str> =
+            targets.iter().map(|t| t.group.as_str()).collect();
+        return Err(Error::Usage(format!(
+            "group `{g}` is no target's group (groups: {})",
+            known.into_iter().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let targets: Vec<Target> = targets
+        .into_iter()
+        .filter(|t| groups.contains(&t.group))
+        .collect();
+    let stages = stages.into_iter().filter(|s| groups.contains(s)).collect();
+    Ok((targets, stages))
+}
+
 /// The stages: the groups in `order`, then the others in the order they first
 /// appear. A stage named in `order` that no target has is refused (a typo
 /// would otherwise drop the canary).
@@ -465,48 +495,48 @@ fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
         conn.use_schema(s)?;
     }
     let reader = Migrator::new(chain).version_table(req.table);
+    // Read before the run takes its lock: where the target stood when the
+    // fleet reached it (the report's `before`).
     let before = reader.position(&mut conn)?;
     out.before = revision(chain, before);
     out.reached = true;
     let head = chain.head_position();
     let pending = |p: Option<usize>| chain.len() - p.map_or(0, |i| i + 1);
-    let (target, out_of_order, down) = match &req.job {
+    let write = match &req.job {
         Job::Upgrade {
             target,
             out_of_order,
-        } => (Some(target), *out_of_order, false),
-        Job::Downgrade { target } => (Some(target), false, true),
-        _ => (None, false, false),
+        } => Some((target.as_str(), *out_of_order, Direction::Upgrade)),
+        Job::Downgrade { target } => Some((target.as_str(), false, Direction::Downgrade)),
+        Job::Plan { .. } | Job::Current | Job::Check => None,
     };
+    if let Some((target, out_of_order, direction)) = write {
+        let label = format!("[{}] ", t.name);
+        let (m, ran) = super::labelled_migrator(chain, req.table, req.locks, label);
+        let mut m = m.out_of_order(out_of_order);
+        let steps = match direction {
+            Direction::Upgrade => m.upgrade(&mut conn, target),
+            Direction::Downgrade => m.downgrade(&mut conn, target),
+        };
+        // Where a failed run left the target, for the report (a failure
+        // to read it is the run's error's business, not a second one),
+        // and how many migrations it ran before it stopped.
+        let after = m.position(&mut conn).ok();
+        out.after = after.and_then(|p| revision(chain, p));
+        out.after_read = after.is_some();
+        out.count = ran.get();
+        let steps = steps?;
+        out.count = steps.len();
+        out.status = if steps.is_empty() {
+            Status::Skipped
+        } else {
+            Status::Done
+        };
+        return Ok(());
+    }
+    out.after = out.before.clone();
+    out.after_read = true;
     match &req.job {
-        Job::Upgrade { .. } | Job::Downgrade { .. } => {
-            let target = target.map_or("head", String::as_str);
-            let label = format!("[{}] ", t.name);
-            let mut m = super::labelled_migrator(chain, req.table, req.locks, label)
-                .out_of_order(out_of_order);
-            let steps = if down {
-                m.downgrade(&mut conn, target)
-            } else {
-                m.upgrade(&mut conn, target)
-            };
-            // Where a failed run left the target, for the report (a failure
-            // to read it is the run's error's business, not a second one),
-            // and how many migrations it moved.
-            let after = m.position(&mut conn).ok();
-            out.after = after.and_then(|p| revision(chain, p));
-            if let Some(a) = after {
-                out.after_read = true;
-                let at = |p: Option<usize>| p.map_or(0, |i| i + 1);
-                out.count = at(a).abs_diff(at(before));
-            }
-            let steps = steps?;
-            out.count = steps.len();
-            out.status = if steps.is_empty() {
-                Status::Skipped
-            } else {
-                Status::Done
-            };
-        }
         Job::Plan {
             target,
             out_of_order,
@@ -516,8 +546,6 @@ fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
             out.count = p.migrations.len();
             out.detail = Some(p.to_string());
             out.plan_json = Some(p.to_json());
-            out.after = out.before.clone();
-            out.after_read = true;
         }
         Job::Current => {
             out.status = if reader.is_at_head(&mut conn)? {
@@ -526,12 +554,8 @@ fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
                 Status::Behind
             };
             out.count = pending(before);
-            out.after = out.before.clone();
-            out.after_read = true;
         }
         Job::Check => {
-            out.after = out.before.clone();
-            out.after_read = true;
             out.count = pending(before);
             reader.verify(&mut conn)?;
             out.status = if before == head {
@@ -540,6 +564,8 @@ fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
                 Status::Behind
             };
         }
+        // Handled above.
+        Job::Upgrade { .. } | Job::Downgrade { .. } => {}
     }
     Ok(())
 }
@@ -963,6 +989,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains("ss@h"), "{e}");
+    }
+
+    #[test]
+    fn a_group_filter_keeps_its_targets_and_their_stages_and_refuses_a_typo() {
+        let t = parse_lines(
+            "sqlite:///a.db group=canary\nsqlite:///b.db group=eu\nsqlite:///c.db group=us\n",
+            &cwd(),
+        )
+        .unwrap();
+        let (kept, stages) = only_groups(
+            t.clone(),
+            vec!["canary".into(), "eu".into()],
+            &["eu".into(), "us".into()],
+        )
+        .unwrap();
+        let groups: Vec<&str> = kept.iter().map(|t| t.group.as_str()).collect();
+        assert_eq!(groups, ["eu", "us"]);
+        assert_eq!(stages, ["eu"]);
+        let e = only_groups(t.clone(), Vec::new(), &["uss".into()]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`uss` is no target's group (groups: canary, eu, us)"),
+            "{e}"
+        );
+        assert_eq!(only_groups(t, Vec::new(), &[]).unwrap().0.len(), 3);
     }
 
     #[test]

@@ -308,6 +308,9 @@ struct FleetOpts {
     /// The groups to run first, in order, each a stage (a failure stops the later ones); the other groups follow in the order they first appear
     #[arg(long, value_delimiter = ',', value_name = "GROUP,...")]
     stages: Vec<String>,
+    /// Only the targets of these groups (the others are left out of the run and the report)
+    #[arg(long, value_delimiter = ',', value_name = "GROUP,...")]
+    group: Vec<String>,
     /// The report: a table or JSON
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     format: PlanFormat,
@@ -401,18 +404,20 @@ fn rev_label(chain: &Chain, p: Position) -> String {
 /// A migrator that prints each step, numbered when a long run goes to a
 /// terminal, and who holds the run lock while it waits for it.
 fn migrator<'a>(chain: &'a Chain, table: &str, locks: Locks) -> Migrator<'a> {
-    labelled_migrator(chain, table, locks, String::new())
+    labelled_migrator(chain, table, locks, String::new()).0
 }
 
 /// [`migrator`] with each line it prints starting with `label` (a fleet's
-/// target name).
+/// target name), and the number of steps it has run so far (a failed run
+/// returns none of them).
 fn labelled_migrator<'a>(
     chain: &'a Chain,
     table: &str,
     locks: Locks,
     label: String,
-) -> Migrator<'a> {
-    let mut n = 0usize;
+) -> (Migrator<'a>, std::rc::Rc<std::cell::Cell<usize>>) {
+    let steps = std::rc::Rc::new(std::cell::Cell::new(0usize));
+    let counted = steps.clone();
     let total = chain.len();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && total > 20;
     let m = Migrator::new(chain)
@@ -441,14 +446,15 @@ fn labelled_migrator<'a>(
             let label = label.clone();
             move |p| say(&format!("{label}{p}"))
         });
-    m.on_step(move |s| {
-        n += 1;
+    let m = m.on_step(move |s| {
+        counted.set(counted.get() + 1);
         if progress {
-            say(&format!("{label}[{n}] {}", s.log_line()));
+            say(&format!("{label}[{}] {}", counted.get(), s.log_line()));
         } else {
             say(&format!("{label}{}", s.log_line()));
         }
-    })
+    });
+    (m, steps)
 }
 
 /// A line on standard error. A closed pipe (`migrate ... 2>&1 | head`) must

@@ -59,16 +59,29 @@ where
         // A column the query does not return is optional; any other error
         // (a value that is not text) is the query's to fix, never a silent
         // "no schema" that would migrate the wrong schema.
+        // PostgreSQL and MySQL send numbers, dates and booleans in binary,
+        // which read as text are bytes like "\0\0\0*": refused, never a
+        // target named or grouped by garbage.
+        let text = |name: &str, v: Option<String>| -> diesel::deserialize::Result<Option<String>> {
+            match v {
+                Some(s) if s.chars().any(char::is_control) => Err(format!(
+                    "column `{name}` of the catalog query is not text: cast it in the query \
+                     (CAST(... AS TEXT) AS {name}; AS CHAR on MySQL)"
+                )
+                .into()),
+                v => Ok(v),
+            }
+        };
         let optional = |name: &str| -> diesel::deserialize::Result<Option<String>> {
             match diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(row, name) {
-                Ok(v) => Ok(v),
+                Ok(v) => text(name, v),
                 Err(e) if e.to_string().contains("not present") => Ok(None),
                 Err(e) => Err(format!("column `{name}` of the catalog query: {e}").into()),
             }
         };
         let url = diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(row, "url")
-            .map_err(|_| "the catalog query returns no text column named `url`")?
-            .ok_or("the catalog query returned a NULL url")?;
+            .map_err(|_| "the catalog query returns no text column named `url`")?;
+        let url = text("url", url)?.ok_or("the catalog query returned a NULL url")?;
         Ok(CatalogRow {
             url,
             name: optional("name")?,
