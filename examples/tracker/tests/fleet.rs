@@ -426,7 +426,7 @@ fn bad_fleet_input_is_refused_before_anything_runs() {
         let (so, se) = text(&out);
         assert_eq!(out.status.code(), Some(1), "{dialect}: {so}{se}");
         assert!(
-            se.contains("column `name` of the catalog query is not text"),
+            se.contains("column `name` of the catalog query holds control characters"),
             "{se}"
         );
     }

@@ -45,15 +45,20 @@ fn exec(url: &str, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql} on {url}: {e}"));
 }
 
-/// A lock row as a run on the node `uuid` leaves it, with a lease for years.
-fn plant_row(url: &str, uuid: &str) {
+/// A lock row as a run on the node `uuid` leaves it, with a lease for years,
+/// holding the GET_LOCK of this version table's name (or of `other` name).
+fn plant_row(url: &str, uuid: &str, other: Option<&str>) {
+    let lock = match other {
+        Some(name) => format!("'{name}'"),
+        None => "CONCAT('migrate:', SHA1(CONCAT(DATABASE(), ':alembic_version')))".into(),
+    };
     exec(
         url,
         &format!(
             "DELETE FROM alembic_version_lock; \
              INSERT INTO alembic_version_lock (name, holder, expires_at) VALUES ('run', \
-             'gone:3399 connection 7, node {uuid}, a host, pid 1, run 000000001', \
-             UTC_TIMESTAMP(6) + INTERVAL 9 YEAR)"
+             CONCAT('gone:3399 connection 7, node {uuid}, lock ', {lock}, \
+             ', a host, pid 1, run 000000001'), UTC_TIMESTAMP(6) + INTERVAL 9 YEAR)"
         ),
     );
 }
@@ -83,7 +88,7 @@ fn a_lock_row_whose_holder_is_gone_is_taken_over_before_its_lease_ends() {
     );
     // Its holder's node is not in the cluster (killed, restarted under a new
     // UUID): a run on another node takes the row over at once.
-    plant_row(&db.urls[0], "00000000-0000-4000-8000-000000000000");
+    plant_row(&db.urls[0], "00000000-0000-4000-8000-000000000000", None);
     let out = migrate(&db.urls[1], &["upgrade", "head", "--lock-wait", "5s"]);
     assert_eq!(
         out.status.code(),
@@ -94,7 +99,7 @@ fn a_lock_row_whose_holder_is_gone_is_taken_over_before_its_lease_ends() {
     assert_eq!(current(&db.urls[2]), format!("{HEAD} (head)"));
     // Its holder ran on this node: this node's GET_LOCK is free, so that
     // session is gone.
-    plant_row(&db.urls[0], &node_uuid(&db.urls[0]));
+    plant_row(&db.urls[0], &node_uuid(&db.urls[0]), None);
     let out = migrate(&db.urls[0], &["downgrade", "-1", "--lock-wait", "5s"]);
     assert_eq!(
         out.status.code(),
@@ -104,7 +109,7 @@ fn a_lock_row_whose_holder_is_gone_is_taken_over_before_its_lease_ends() {
     );
     // Its holder's node is in the cluster, on another node: it may be
     // running, so the row holds until its lease ends.
-    plant_row(&db.urls[0], &node_uuid(&db.urls[2]));
+    plant_row(&db.urls[0], &node_uuid(&db.urls[2]), None);
     let out = migrate(&db.urls[0], &["upgrade", "head", "--lock-wait", "1s"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -112,5 +117,12 @@ fn a_lock_row_whose_holder_is_gone_is_taken_over_before_its_lease_ends() {
         err.contains("lock row") && err.contains("gone:3399"),
         "{err}"
     );
+    assert_ne!(current(&db.urls[0]), format!("{HEAD} (head)"));
+    // On this node but under another GET_LOCK name (another spelling of the
+    // version table, with lower_case_table_names): it may be running.
+    plant_row(&db.urls[0], &node_uuid(&db.urls[0]), Some("migrate:other"));
+    let out = migrate(&db.urls[0], &["upgrade", "head", "--lock-wait", "1s"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
     assert_ne!(current(&db.urls[0]), format!("{HEAD} (head)"));
 }

@@ -39,32 +39,28 @@ fn release_named(conn: &mut AnyConnection, version_table: &str) -> Result<()> {
 fn take_row(conn: &mut AnyConnection, version_table: &str) -> Result<Option<(String, String)>> {
     lock_row::create(conn, &Mysql, version_table)?;
     // The session's sync wait (put back at unlock), where this session is,
-    // this node's cluster identity, and whether the node keeps the cluster's
-    // membership in a table (MariaDB 10.10 and later).
+    // and the name of the GET_LOCK this run holds.
     let info = conn
-        .query_text(
+        .query_text(&format!(
             "SELECT CAST(CONCAT_WS(CHAR(31), @@SESSION.wsrep_sync_wait, \
-             CONCAT(@@hostname, ':', @@port, ' connection ', CONNECTION_ID()), \
-             IFNULL((SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
-                     WHERE VARIABLE_NAME = 'WSREP_GCOMM_UUID'), ''), \
-             (SELECT COUNT(*) FROM information_schema.tables \
-              WHERE table_schema = 'mysql' AND table_name = 'wsrep_cluster_members')) AS CHAR) AS v",
-        )?
+             CONCAT(@@hostname, ':', @@port, ' connection ', CONNECTION_ID()), {}) AS CHAR) AS v",
+            lock_name(version_table)
+        ))?
         .into_iter()
         .flatten()
         .next()
         .unwrap_or_default();
     let parts: Vec<&str> = info.split('\u{1f}').collect();
-    let (sync_wait, session, node, members) = match parts.as_slice() {
-        [w, s, n, m] => (*w, *s, *n, *m == "1"),
-        _ => ("0", info.as_str(), "", false),
+    let (sync_wait, session, lock) = match parts.as_slice() {
+        [w, s, l] => (*w, *s, *l),
+        _ => ("0", info.as_str(), ""),
     };
-    let node = valid_uuid(node);
-    let holder = lock_row::holder(Some(&match node {
-        Some(n) => format!("{session}, node {n}"),
+    let view = cluster_view(conn);
+    let holder = lock_row::holder(Some(&match &view {
+        Some(v) => format!("{session}, node {}, lock {lock}", v.node),
         None => session.to_owned(),
     }));
-    let stale = node.map(|n| stale_holder(n, members));
+    let stale = view.map(|v| stale_holder(&v, lock));
     // Reads (the version table, the ledger) wait until this node has applied
     // every write the cluster committed before them.
     conn.execute("SET SESSION wsrep_sync_wait = 1")?;
@@ -88,6 +84,49 @@ fn take_row(conn: &mut AnyConnection, version_table: &str) -> Result<Option<(Str
     }
 }
 
+/// This node's place in the Galera cluster, as far as it can be read.
+struct ClusterView {
+    /// This node's cluster UUID (`wsrep_gcomm_uuid`).
+    node: String,
+    /// Every member's UUID, when the membership table could be read and
+    /// agrees with the node's own view (a primary component of that size).
+    members: Option<Vec<String>>,
+}
+
+/// Reads the [`ClusterView`]. Any failure means no view, and then a lock row
+/// is taken over only when its lease ends, as before: MySQL 8 has no
+/// `information_schema.GLOBAL_STATUS`, `mysql.wsrep_cluster_members` exists
+/// from MariaDB 10.4 on, and a user without a grant on it cannot see it.
+fn cluster_view(conn: &mut AnyConnection) -> Option<ClusterView> {
+    let status = conn
+        .query_text(
+            "SELECT CAST(CONCAT_WS(CHAR(31), \
+             (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_GCOMM_UUID'), \
+             (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_CLUSTER_SIZE'), \
+             (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_CLUSTER_STATUS')) AS CHAR) AS v",
+        )
+        .ok()?
+        .into_iter()
+        .flatten()
+        .next()?;
+    let parts: Vec<&str> = status.split('\u{1f}').collect();
+    let [node, size, state] = parts.as_slice() else {
+        return None;
+    };
+    let node = valid_uuid(node)?.to_owned();
+    let members = conn
+        .query_text("SELECT CAST(node_uuid AS CHAR) AS v FROM mysql.wsrep_cluster_members")
+        .ok()
+        .map(|rows| rows.into_iter().flatten().collect::<Vec<String>>())
+        .filter(|m| {
+            *state == "Primary"
+                && size.parse::<usize>().ok() == Some(m.len())
+                && m.iter().all(|u| valid_uuid(u).is_some())
+                && m.contains(&node)
+        });
+    Some(ClusterView { node, members })
+}
+
 /// A node's cluster UUID as Galera prints it, or `None`.
 fn valid_uuid(s: &str) -> Option<&str> {
     let ok = s.len() == 36
@@ -99,24 +138,28 @@ fn valid_uuid(s: &str) -> Option<&str> {
 }
 
 /// When a lock row's holder is gone before its lease ends, for a run on the
-/// node `node` that holds that node's `GET_LOCK`:
-/// - the holder ran on this node: it held this node's `GET_LOCK` for its
-///   whole run, and this run has it now, so its session has ended;
-/// - the holder ran on a node that has left the cluster (killed, or cut off
-///   from the primary component, where it can commit nothing): the nodes'
-///   `mysql.wsrep_cluster_members` no longer lists it (read only where the
-///   table is there and lists this node, so that it is current).
-fn stale_holder(node: &str, members: bool) -> String {
-    let mine = format!("holder LIKE {}", q(&format!("%, node {node}, %")));
-    if !members {
+/// node of `view` that holds that node's `GET_LOCK` named `lock`:
+/// - the holder ran on this node under the same lock name: it held that
+///   `GET_LOCK` for its whole run, and this run has it now, so its session
+///   has ended (the name is matched too: with `lower_case_table_names`, two
+///   spellings of a version table share one row but not one `GET_LOCK`);
+/// - the holder ran on a node that is not a member of the primary component
+///   this node sees (killed, or cut off, where it can commit nothing).
+fn stale_holder(view: &ClusterView, lock: &str) -> String {
+    let mine = format!(
+        "holder LIKE {}",
+        q(&format!("%, node {}, lock {lock}, %", view.node))
+    );
+    let Some(members) = &view.members else {
         return mine;
-    }
+    };
+    let elsewhere: Vec<String> = members
+        .iter()
+        .map(|m| format!(" AND holder NOT LIKE {}", q(&format!("%, node {m}, %"))))
+        .collect();
     format!(
-        "{mine} OR (holder LIKE '%, node ________-____-____-____-____________, %' \
-         AND EXISTS (SELECT 1 FROM mysql.wsrep_cluster_members WHERE node_uuid = {n}) \
-         AND NOT EXISTS (SELECT 1 FROM mysql.wsrep_cluster_members m \
-         WHERE holder LIKE CONCAT('%, node ', m.node_uuid, ', %')))",
-        n = q(node)
+        "{mine} OR (holder LIKE '%, node ________-____-____-____-____________, %'{})",
+        elsewhere.concat()
     )
 }
 

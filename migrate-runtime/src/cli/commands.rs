@@ -222,12 +222,12 @@ fn fleet_cmd(ctx: &Ctx<'_>, command: super::FleetCommand) -> Result<i32> {
     warn_drift(ctx.chain);
     let catalog = opts.catalog.as_deref().zip(opts.query.as_deref());
     let (targets, file_stages) = fleet::load(opts.targets.as_deref(), catalog)?;
-    let (targets, file_stages) = fleet::only_groups(targets, file_stages, &opts.group)?;
     let stages = if opts.stages.is_empty() {
         file_stages
     } else {
         opts.stages
     };
+    let (targets, stages) = fleet::only_groups(targets, stages, &opts.group)?;
     let req = fleet::Request {
         chain: ctx.chain,
         table: &ctx.table,
@@ -258,7 +258,8 @@ fn migrate(ctx: &Ctx<'_>, target: &str, direction: Direction, run: RunOptions) -
     let mut conn = AnyConnection::establish(&u)?;
     let mut m = migrator(ctx.chain, &ctx.table, ctx.locks)
         .one_transaction(run.one_transaction)
-        .out_of_order(run.out_of_order);
+        .out_of_order(run.out_of_order)
+        .lease_url(u.as_str());
     if let Some(keep) = run.backup {
         m = m.backup_first(keep);
     }

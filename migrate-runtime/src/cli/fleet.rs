@@ -422,8 +422,9 @@ pub(super) fn load(
 }
 
 /// The targets of `groups` only (all of them when it is empty), and the
-/// file's stage order cut to those groups. A group no target has is refused:
-/// a typo must not run nothing, or the wrong part of the fleet.
+/// stage order without the groups left out. A group no target has is
+/// refused: a typo must not run nothing, or the wrong part of the fleet (a
+/// stage no target has stays, for [`stages`] to refuse).
 pub(super) fn only_groups(
     targets: Vec<Target>,
     stages: Vec<String>,
@@ -443,12 +444,17 @@ pub(super) fn only_groups(
             known.into_iter().collect::<Vec<_>>().join(", ")
         )));
     }
-    let targets: Vec<Target> = targets
+    let all: std::collections::HashSet<String> = targets.iter().map(|t| t.group.clone()).collect();
+    let known = |g: &String| all.contains(g);
+    let kept: Vec<Target> = targets
         .into_iter()
         .filter(|t| groups.contains(&t.group))
         .collect();
-    let stages = stages.into_iter().filter(|s| groups.contains(s)).collect();
-    Ok((targets, stages))
+    let stages = stages
+        .into_iter()
+        .filter(|s| groups.contains(s) || !known(s))
+        .collect();
+    Ok((kept, stages))
 }
 
 /// The stages: the groups in `order`, then the others in the order they first
@@ -513,7 +519,7 @@ fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
     if let Some((target, out_of_order, direction)) = write {
         let label = format!("[{}] ", t.name);
         let (m, ran) = super::labelled_migrator(chain, req.table, req.locks, label);
-        let mut m = m.out_of_order(out_of_order);
+        let mut m = m.out_of_order(out_of_order).lease_url(t.url.as_str());
         let steps = match direction {
             Direction::Upgrade => m.upgrade(&mut conn, target),
             Direction::Downgrade => m.downgrade(&mut conn, target),
@@ -1000,13 +1006,14 @@ mod tests {
         .unwrap();
         let (kept, stages) = only_groups(
             t.clone(),
-            vec!["canary".into(), "eu".into()],
+            vec!["canary".into(), "eu".into(), "nosuch".into()],
             &["eu".into(), "us".into()],
         )
         .unwrap();
         let groups: Vec<&str> = kept.iter().map(|t| t.group.as_str()).collect();
         assert_eq!(groups, ["eu", "us"]);
-        assert_eq!(stages, ["eu"]);
+        // canary is left out; a stage no target has stays, to be refused.
+        assert_eq!(stages, ["eu", "nosuch"]);
         let e = only_groups(t.clone(), Vec::new(), &["uss".into()]).unwrap_err();
         assert!(
             e.to_string()

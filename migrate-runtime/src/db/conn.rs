@@ -65,8 +65,9 @@ where
         let text = |name: &str, v: Option<String>| -> diesel::deserialize::Result<Option<String>> {
             match v {
                 Some(s) if s.chars().any(char::is_control) => Err(format!(
-                    "column `{name}` of the catalog query is not text: cast it in the query \
-                     (CAST(... AS TEXT) AS {name}; AS CHAR on MySQL)"
+                    "column `{name}` of the catalog query holds control characters: a number or \
+                     date that is not text? cast it in the query (CAST(... AS TEXT) AS {name}; \
+                     AS CHAR on MySQL)"
                 )
                 .into()),
                 v => Ok(v),

@@ -146,6 +146,8 @@ pub struct Migrator<'a> {
     pub(crate) pooled: bool,
     /// Statements of a migration's transaction longer than this are cancelled.
     pub(crate) statement_timeout: Option<Duration>,
+    /// Where a lock row's lease is renewed from while the run is busy.
+    pub(crate) lease_url: Option<String>,
 }
 
 /// How long a migration's statements wait for a table lock, unless told otherwise.
@@ -180,7 +182,18 @@ impl<'a> Migrator<'a> {
             lock_wait_now: None,
             pooled: false,
             statement_timeout: None,
+            lease_url: None,
         }
+    }
+
+    /// Renews the lease of a lock row (the run lock on Galera, through a
+    /// pooler, or without session locks) from a second connection to `url`,
+    /// every 20 s while the run holds it, so that a statement longer than the
+    /// lease (60 s) keeps the lock. Without it the lease is renewed between
+    /// statements only. The `migrate` command sets it to the run's URL.
+    pub fn lease_url(mut self, url: impl Into<String>) -> Self {
+        self.lease_url = Some(url.into());
+        self
     }
 
     /// Uses another version table name.
@@ -519,9 +532,28 @@ impl<'a> Migrator<'a> {
         let caps = b.capabilities();
         self.pooled =
             matches!(lock, RunLock::Row { .. }) && caps.transactional_ddl && caps.session_locks;
+        let keeper = match (&lock, &self.lease_url) {
+            (RunLock::Row { holder, .. }, Some(url)) => Some(super::lease::Keeper::start(
+                url.clone(),
+                b.dialect(),
+                self.version_table.clone(),
+                holder.clone(),
+                super::lease::EVERY,
+            )),
+            _ => None,
+        };
         self.held = Some(lock);
         let sink = self.progress.clone();
         let out = crate::progress::with_sink(sink, || f(self, conn, b));
+        // Stopped before the row goes. A keeper that could not keep it leaves
+        // the run's own renewals, which find a lost lock themselves.
+        if let Some(why) = keeper.and_then(super::lease::Keeper::stop) {
+            if let Some(obs) = self.lock_observer.as_mut() {
+                obs(&format!(
+                    "The lock's lease was renewed between statements only: {why}"
+                ));
+            }
+        }
         self.last_lockless = self.lockless.take();
         let out = match (out, self.restore_lock_waits(conn, b)) {
             (Ok(v), Ok(())) => Ok(v),

@@ -3,6 +3,7 @@
 
 pub(crate) mod backup;
 pub(crate) mod executor;
+mod lease;
 pub(crate) mod ledger;
 pub(crate) mod lint;
 pub(crate) mod offline;

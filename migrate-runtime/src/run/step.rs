@@ -577,6 +577,8 @@ impl Migrator<'_> {
                 let done = super::ledger::digest(&ops[..end]);
                 result = run.ledger.progress(conn, d, job.m.revision(), (end, &done));
                 // Outside a transaction the action stays done without its record.
+                // (Inside one, it is undone with it; an `op.run` that issues DDL
+                // on MySQL commits it implicitly and is not covered.)
                 run.in_doubt = result.is_err() && !with_record;
             }
             if with_record {
