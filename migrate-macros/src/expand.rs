@@ -159,13 +159,11 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
     let files = collect::read_dir(&dir, &display_dir, &mut problems)
         .map_err(|msg| syn::Error::new(span, msg))?;
     if files.is_empty() && problems.is_empty() {
-        return Err(syn::Error::new(
-            span,
-            format!(
-                "no migration files (*.rs) in `{display_dir}` ({}); create the first one with `migrate revision -m \"initial\"`",
-                dir.display()
-            ),
-        ));
+        // A new service: no migration yet. The chain is empty, so the crate
+        // builds and its `migrate revision -m "initial"` can write the first
+        // (the command says so when it runs on an empty chain).
+        let value = chain_value(&[], &[], &dir);
+        return Ok(quote!({ #value }));
     }
     if let Some(manifest_dir) = &env.manifest_dir {
         if let Some(msg) = collect::check_tracking(manifest_dir, &dir) {

@@ -228,7 +228,14 @@ impl Chain {
     /// Builds a chain at run time from migrations in any order, with the same
     /// rules the compiler applies to embedded chains.
     pub fn new(migrations: Vec<Migration>) -> Result<Self> {
-        let order = migrate_core::order_chain(&migrations).map_err(|errs| {
+        // No migration yet is a chain too (a new service), as an empty
+        // migrations directory is.
+        let order = if migrations.is_empty() {
+            Ok(Vec::new())
+        } else {
+            migrate_core::order_chain(&migrations)
+        };
+        let order = order.map_err(|errs| {
             Error::Chain(
                 errs.iter()
                     .map(|e| format!("{e:?}"))

@@ -265,6 +265,8 @@ pub mod fixture {
             .args(&args[split..])
             .current_dir(dir)
             .env("CARGO_TARGET_DIR", target_dir())
+            // The fixture reads its own .env, which never overrides a variable set.
+            .env_remove("DATABASE_URL")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("RUSTFLAGS")
             .output()

@@ -66,6 +66,11 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             statement: cli.statement_timeout,
         },
     };
+    if chain.is_empty() && !matches!(cli.command, Command::Revision { .. }) {
+        eprintln!(
+            "NOTE: this binary's chain has no migrations yet: write the first with `migrate revision -m \"initial\"`, then build again"
+        );
+    }
     match cli.command {
         Command::Upgrade {
             target,

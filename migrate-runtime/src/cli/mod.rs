@@ -14,7 +14,10 @@ mod backup;
 mod commands;
 mod fleet;
 mod history;
+mod init;
 mod revision;
+
+pub use init::{init, init_main, InitReport};
 
 use std::ffi::OsString;
 use std::io::Write;
