@@ -158,17 +158,18 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
     let mut problems = Vec::new();
     let files = collect::read_dir(&dir, &display_dir, &mut problems)
         .map_err(|msg| syn::Error::new(span, msg))?;
-    if files.is_empty() && problems.is_empty() {
-        // A new service: no migration yet. The chain is empty, so the crate
-        // builds and its `migrate revision -m "initial"` can write the first
-        // (the command says so when it runs on an empty chain).
-        let value = chain_value(&[], &[], &dir);
-        return Ok(quote!({ #value }));
-    }
     if let Some(manifest_dir) = &env.manifest_dir {
         if let Some(msg) = collect::check_tracking(manifest_dir, &dir) {
             problems.push(msg);
         }
+    }
+    if files.is_empty() && problems.is_empty() {
+        // A new service: no migration yet. The chain is empty, so the crate
+        // builds and its `migrate revision -m "initial"` can write the first
+        // (the command says so when it runs on an empty chain). Only with
+        // the build.rs line: without it the first file would not rebuild.
+        let value = chain_value(&[], &[], &dir);
+        return Ok(quote!({ #value }));
     }
     let modules = modules(&files, span)?;
 

@@ -98,7 +98,8 @@ pub fn upgrade_to_head(chain: &Chain, url: &str) -> Result<Option<String>> {
     let mut migrator = Migrator::new(chain)
         .on_step(|s| eprintln!("{}", s.log_line()))
         .on_lock_wait(|w| eprintln!("{w}"))
-        .on_progress(|p| eprintln!("{p}"));
+        .on_progress(|p| eprintln!("{p}"))
+        .lease_url(url);
     migrator.upgrade(&mut conn, "head")?;
     migrator.current(&mut conn)
 }

@@ -5,6 +5,11 @@
 
 use migrate_tests::fixture::{cargo, features, write_crate};
 
+/// The fixtures share a target directory, where both crates' `migrate`
+/// binaries land at `debug/migrate`: one test at a time, or one runs the
+/// other's.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn migrate(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let feats = features();
     let mut all = vec!["run", "--offline", "--bin", "migrate"];
@@ -23,8 +28,19 @@ fn migrate(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn an_empty_migrations_directory_builds_and_the_first_revision_applies() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("fixture");
+    write_crate(&dir, false);
+    // Without the build.rs line even an empty directory is refused: the
+    // first file written would not rebuild the chain.
+    let out = cargo(&dir, &["build", "--offline"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cargo:rerun-if-changed=migrations"),
+        "{stderr}"
+    );
     write_crate(&dir, true);
     let db = tmp.path().join("app.db");
     let url = format!("sqlite:///{}", db.display());
@@ -62,6 +78,7 @@ fn an_empty_migrations_directory_builds_and_the_first_revision_applies() {
 
 #[test]
 fn a_cargo_new_crate_goes_from_migrate_init_to_a_first_upgrade_head() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     use migrate_tests::fixture::workspace;
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("svc");

@@ -4,8 +4,9 @@
 //! It adds what the README's quickstart lists, and only what is missing:
 //! `migrations/`, `build.rs` with the rerun line, the `MIGRATIONS` static in
 //! `src/lib.rs`, `src/bin/migrate.rs`, a `.env` with a SQLite URL, the
-//! dependency, and `default-run` (the crate then has two binaries). A file
-//! that is there is never overwritten: what it lacks is named instead.
+//! dependency, and `default-run` (the crate then has two binaries). Files
+//! are created or added to, never rewritten; what it cannot add safely (a
+//! line in an existing `build.rs`, an unusual `Cargo.toml`) is named instead.
 
 use std::path::{Path, PathBuf};
 
@@ -64,32 +65,47 @@ fn package_name(manifest: &str, path: &Path) -> Result<String> {
         })
 }
 
-/// `manifest` with `line` added as the first line of the table `[header]`
-/// (the table added at the end when there is none).
-fn add_to_table(manifest: &str, header: &str, line: &str) -> String {
+/// Whether `line` is the header `[name]` (spaces and a comment allowed).
+fn is_header(line: &str, name: &str) -> bool {
+    let code = line.split('#').next().unwrap_or_default();
+    let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    compact == format!("[{name}]")
+}
+
+/// `manifest` with `line` added as the first line of the table `[name]`
+/// (the table added at the end when there is none), in the file's own line
+/// endings.
+fn add_to_table(manifest: &str, name: &str, line: &str) -> String {
+    let nl = if manifest.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let mut out = String::new();
     let mut added = false;
     for l in manifest.lines() {
         out.push_str(l);
-        out.push('\n');
-        if !added && l.trim() == header {
+        out.push_str(nl);
+        if !added && is_header(l, name) {
             out.push_str(line);
-            out.push('\n');
+            out.push_str(nl);
             added = true;
         }
     }
     if !added {
-        if !out.is_empty() && !out.ends_with("\n\n") {
-            out.push('\n');
+        if !out.is_empty() && !out.ends_with(&format!("{nl}{nl}")) {
+            out.push_str(nl);
         }
-        out.push_str(&format!("{header}\n{line}\n"));
+        out.push_str(&format!("[{name}]{nl}{line}{nl}"));
     }
     out
 }
 
-/// Sets up the crate in `dir` for migrations; `dependency` is the value of
+/// Sets up the crate in `dir` for migrations. `dependency` is the value of
 /// its `migrate-runtime` dependency (e.g. `{ path = "../migrate-runtime" }`),
-/// added when the crate has none.
+/// written as given when the crate has none. Files are created, or added to
+/// (`Cargo.toml`, `src/lib.rs`, `.env`), never rewritten; a change it cannot
+/// make safely is returned in [`InitReport::todo`] instead.
 pub fn init(dir: &Path, dependency: &str) -> Result<InitReport> {
     let manifest_path = dir.join("Cargo.toml");
     let manifest = read(&manifest_path)?.ok_or_else(|| {
@@ -99,7 +115,6 @@ pub fn init(dir: &Path, dependency: &str) -> Result<InitReport> {
         ))
     })?;
     let name = package_name(&manifest, &manifest_path)?;
-    let lib_name = name.replace('-', "_");
     let mut report = InitReport::default();
 
     // The manifest: the dependency, and which binary `cargo run` runs.
@@ -110,34 +125,89 @@ pub fn init(dir: &Path, dependency: &str) -> Result<InitReport> {
             e.message()
         ))
     })?;
+    let lib = doc.get("lib").and_then(|l| l.as_table());
+    let lib_name = lib
+        .and_then(|l| l.get("name"))
+        .and_then(|n| n.as_str())
+        .map_or_else(|| name.replace('-', "_"), str::to_owned);
+    let lib_path = lib
+        .and_then(|l| l.get("path"))
+        .and_then(|p| p.as_str())
+        .unwrap_or("src/lib.rs")
+        .to_owned();
+    let deps = doc.get("dependencies").and_then(|d| d.as_table());
+    // A dependency under its own name, or renamed (`package = "migrate-runtime"`).
+    let has_dep = deps.is_some_and(|d| {
+        d.iter().any(|(k, v)| {
+            k == "migrate-runtime"
+                || v.get("package").and_then(|p| p.as_str()) == Some("migrate-runtime")
+        })
+    });
+    let mut want = Vec::new();
     let mut new_manifest = manifest.clone();
-    let has_dep = doc
-        .get("dependencies")
-        .and_then(|d| d.as_table())
-        .is_some_and(|d| d.contains_key("migrate-runtime"));
     if !has_dep {
         new_manifest = add_to_table(
             &new_manifest,
-            "[dependencies]",
+            "dependencies",
             &format!("migrate-runtime = {dependency}"),
         );
+        want.push("dependencies.migrate-runtime");
     }
-    let has_main = dir.join("src/main.rs").exists();
-    let has_default_run = doc
-        .get("package")
-        .and_then(|p| p.as_table())
-        .is_some_and(|p| p.contains_key("default-run"));
-    if has_main && !has_default_run {
-        // With src/bin/migrate.rs beside src/main.rs, a bare `cargo run`
-        // would not know which to run.
-        new_manifest = add_to_table(
-            &new_manifest,
-            "[package]",
-            &format!("default-run = {}", toml::Value::String(name.clone())),
+    let package = doc.get("package").and_then(|p| p.as_table());
+    let has_default_run = package.is_some_and(|p| p.contains_key("default-run"));
+    let autobins = package
+        .and_then(|p| p.get("autobins"))
+        .and_then(|a| a.as_bool())
+        .unwrap_or(true);
+    // The binary src/main.rs builds: a [[bin]] of that path, or the package's.
+    let bins = doc.get("bin").and_then(|b| b.as_array());
+    let main_bin = bins
+        .and_then(|b| {
+            b.iter()
+                .find(|t| t.get("path").and_then(|p| p.as_str()) == Some("src/main.rs"))
+        })
+        .and_then(|t| t.get("name"))
+        .and_then(|n| n.as_str())
+        .map(str::to_owned)
+        .or_else(|| (autobins && dir.join("src/main.rs").exists()).then(|| name.clone()));
+    if !autobins {
+        report.todo.push(
+            "add to Cargo.toml (autobins is off): [[bin]] name = \"migrate\" path = \"src/bin/migrate.rs\"".into(),
         );
     }
+    if let (Some(main), false) = (&main_bin, has_default_run) {
+        // With src/bin/migrate.rs beside it, a bare `cargo run` would not
+        // know which binary to run.
+        new_manifest = add_to_table(
+            &new_manifest,
+            "package",
+            &format!("default-run = {}", toml::Value::String(main.clone())),
+        );
+        want.push("package.default-run");
+    }
     if new_manifest != manifest {
-        write(dir, "Cargo.toml", &new_manifest, &mut report)?;
+        // Written only when it reads back as TOML with what was added where
+        // it belongs (an unusual layout, e.g. dotted keys, is left to a person).
+        let ok = new_manifest.parse::<toml::Table>().is_ok_and(|t| {
+            want.iter().all(|w| {
+                let (table, key) = w.split_once('.').unwrap_or((w, ""));
+                t.get(table).and_then(|v| v.get(key)).is_some()
+            })
+        });
+        if ok {
+            write(dir, "Cargo.toml", &new_manifest, &mut report)?;
+        } else {
+            for w in &want {
+                report.todo.push(if *w == "package.default-run" {
+                    format!(
+                        "add to [package] in Cargo.toml: default-run = {}",
+                        toml::Value::String(main_bin.clone().unwrap_or_default())
+                    )
+                } else {
+                    format!("add to [dependencies] in Cargo.toml: migrate-runtime = {dependency}")
+                });
+            }
+        }
     }
 
     let migrations = dir.join("migrations");
@@ -163,10 +233,10 @@ pub fn init(dir: &Path, dependency: &str) -> Result<InitReport> {
     }
 
     let static_line = "pub static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!(\"migrations\");\n";
-    match read(&dir.join("src/lib.rs"))? {
+    match read(&dir.join(&lib_path))? {
         None => write(
             dir,
-            "src/lib.rs",
+            &lib_path,
             &format!(
                 "/// The migrations of `migrations/`, checked by the compiler.\n{static_line}"
             ),
@@ -181,7 +251,7 @@ pub fn init(dir: &Path, dependency: &str) -> Result<InitReport> {
             let text = format!(
                 "{l}{sep}\n/// The migrations of `migrations/`, checked by the compiler.\n{static_line}"
             );
-            write(dir, "src/lib.rs", &text, &mut report)?;
+            write(dir, &lib_path, &text, &mut report)?;
         }
         Some(_) => {}
     }
@@ -200,11 +270,7 @@ pub fn init(dir: &Path, dependency: &str) -> Result<InitReport> {
     let url_line = format!("DATABASE_URL=sqlite:///{lib_name}.db\n");
     match read(&dir.join(".env"))? {
         None => write(dir, ".env", &url_line, &mut report)?,
-        Some(e)
-            if !e
-                .lines()
-                .any(|l| l.trim_start().starts_with("DATABASE_URL")) =>
-        {
+        Some(e) if !e.lines().any(|l| env_key(l) == Some("DATABASE_URL")) => {
             let sep = if e.ends_with('\n') || e.is_empty() {
                 ""
             } else {
@@ -217,13 +283,21 @@ pub fn init(dir: &Path, dependency: &str) -> Result<InitReport> {
     Ok(report)
 }
 
+/// The key a `.env` line sets (`KEY=value`, `export KEY=value`), if any.
+fn env_key(line: &str) -> Option<&str> {
+    let l = line.trim_start();
+    let l = l.strip_prefix("export ").unwrap_or(l);
+    l.split_once('=').map(|(k, _)| k.trim())
+}
+
 /// `migrate-init [DIR]`: [`init`] on `DIR` (the current directory by
 /// default), with the `migrate-runtime` this binary was built from as the
-/// dependency. Prints what it did; returns the exit code.
+/// dependency. `args` are the process's: the first, the program's name, is
+/// skipped. Prints what it did; returns the exit code.
 pub fn init_main<I, T>(args: I) -> i32
 where
     I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
+    T: Into<std::ffi::OsString>,
 {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).skip(1).collect();
     let mut dir: Option<PathBuf> = None;
@@ -338,6 +412,52 @@ mod tests {
         );
         let env = std::fs::read_to_string(dir.join(".env")).unwrap();
         assert_eq!(env, "RUST_LOG=info\nDATABASE_URL=sqlite:///my_svc.db\n");
+    }
+
+    #[test]
+    fn unusual_manifests_are_kept_valid_or_left_to_a_person() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("crlf");
+        new_crate(&dir);
+        // A commented header, CRLF line endings, a [[bin]] of its own name.
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\r\nname = \"svc\"\r\nversion = \"0.1.0\"\r\n\r\n[[bin]]\r\nname = \"server\"\r\npath = \"src/main.rs\"\r\n\r\n[dependencies] # ours\r\nserde = \"1\"\r\n",
+        )
+        .unwrap();
+        let r = init(&dir, "{ path = \"/x\" }").unwrap();
+        assert!(r.todo.is_empty(), "{r:?}");
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(
+            !manifest.replace("\r\n", "").contains('\n'),
+            "CRLF kept: {manifest:?}"
+        );
+        let doc: toml::Table = manifest.parse().unwrap();
+        assert_eq!(doc["package"]["default-run"].as_str(), Some("server"));
+        assert!(doc["dependencies"].get("migrate-runtime").is_some());
+        // Dotted keys: the edit would not land where it belongs, so a todo.
+        let other = tmp.path().join("dotted");
+        new_crate(&other);
+        std::fs::write(
+            other.join("Cargo.toml"),
+            "package.name = \"svc\"\npackage.version = \"0.1.0\"\ndependencies.serde = \"1\"\n",
+        )
+        .unwrap();
+        let before = std::fs::read_to_string(other.join("Cargo.toml")).unwrap();
+        let r = init(&other, "{ path = \"/x\" }").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(other.join("Cargo.toml")).unwrap(),
+            before
+        );
+        assert!(
+            r.todo
+                .iter()
+                .any(|t| t.contains("migrate-runtime = { path")),
+            "{r:?}"
+        );
+        // A .env whose only URL is another one still gets DATABASE_URL.
+        assert_eq!(env_key("export DATABASE_URL=x"), Some("DATABASE_URL"));
+        assert_eq!(env_key("DATABASE_URL_RO=x"), Some("DATABASE_URL_RO"));
     }
 
     #[test]

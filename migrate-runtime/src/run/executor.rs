@@ -189,8 +189,13 @@ impl<'a> Migrator<'a> {
     /// Renews the lease of a lock row (the run lock on Galera, through a
     /// pooler, or without session locks) from a second connection to `url`,
     /// every 20 s while the run holds it, so that a statement longer than the
-    /// lease (60 s) keeps the lock. Without it the lease is renewed between
-    /// statements only. The `migrate` command sets it to the run's URL.
+    /// lease (60 s) keeps the lock. `url` must reach the same database (and
+    /// default schema) as the run's connection. Without it the lease is
+    /// renewed between statements only. A keeper that could not renew says
+    /// so through [`Migrator::on_lock_wait`] at the end of the run. The
+    /// `migrate` command and [`crate::upgrade_to_head`] set it to the run's
+    /// URL. Like a session lock, the lease then lasts as long as the process:
+    /// a run hung inside one statement keeps it.
     pub fn lease_url(mut self, url: impl Into<String>) -> Self {
         self.lease_url = Some(url.into());
         self

@@ -18,14 +18,22 @@ use crate::db::conn::AnyConnection;
 use crate::dialect::Dialect;
 
 /// How often the keeper renews: a third of the lease, so that two renewals
-/// can fail before it runs out.
+/// can fail (it reconnects and tries again) before the lease runs out.
 pub(crate) const EVERY: Duration = Duration::from_secs(lock_row::LEASE_SECS / 3);
+
+/// How long stopping waits for the thread: a renewal stuck in the network
+/// must not hold the end of the run. Left behind, it renews nothing that
+/// matters: the row goes at unlock, and a renewal matches its holder only.
+const STOP_WAIT: Duration = Duration::from_secs(2);
 
 /// The thread that renews a lock row's lease until it is stopped.
 pub(crate) struct Keeper {
     stop: Arc<AtomicBool>,
-    /// What stopped it early (a connection that failed, the lock lost).
+    /// The first thing that went wrong (a connection that failed, the lock
+    /// lost), passwords hidden.
     failed: Arc<Mutex<Option<String>>>,
+    /// Told when the thread ends.
+    done: Option<std::sync::mpsc::Receiver<()>>,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -42,49 +50,69 @@ impl Keeper {
         let stop = Arc::new(AtomicBool::new(false));
         let failed = Arc::new(Mutex::new(None));
         let (s, f) = (stop.clone(), failed.clone());
+        let (tell, done) = std::sync::mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("migrate-lease".into())
             .spawn(move || {
-                let fail = |e: String| {
+                let note = |e: String| {
                     if let Ok(mut slot) = f.lock() {
-                        *slot = Some(crate::db::url::scrub(&e, &url));
+                        slot.get_or_insert_with(|| crate::db::url::scrub(&e, &url));
                     }
                 };
-                let mut conn = match AnyConnection::establish(&url) {
-                    Ok(c) => c,
-                    Err(e) => return fail(e.to_string()),
-                };
-                loop {
+                let mut conn: Option<AnyConnection> = None;
+                'run: loop {
                     let next = Instant::now() + every;
                     while Instant::now() < next {
                         if s.load(Ordering::SeqCst) {
-                            return;
+                            break 'run;
                         }
                         std::thread::sleep(Duration::from_millis(50).min(every));
                     }
-                    if let Err(e) = lock_row::renew(&mut conn, dialect, &version_table, &holder) {
-                        return fail(e.to_string());
+                    if conn.is_none() {
+                        match AnyConnection::establish(&url) {
+                            Ok(c) => conn = Some(c),
+                            Err(e) => {
+                                note(e.to_string());
+                                continue;
+                            }
+                        }
+                    }
+                    let Some(c) = conn.as_mut() else { continue };
+                    match lock_row::renew(c, dialect, &version_table, &holder) {
+                        Ok(()) => {}
+                        // Another run has the row: nothing more to keep.
+                        Err(e @ crate::error::Error::LockLost { .. }) => {
+                            note(e.to_string());
+                            break;
+                        }
+                        // A connection lost, a deadlock on Galera: a new
+                        // connection at the next turn.
+                        Err(e) => {
+                            note(e.to_string());
+                            conn = None;
+                        }
                     }
                 }
+                // The receiver may be gone (stopped already): nothing to tell.
+                let _ = tell.send(());
             });
         match handle {
             Ok(h) => Keeper {
                 stop,
                 failed,
+                done: Some(done),
                 handle: Some(h),
             },
-            Err(e) => {
-                let failed = Arc::new(Mutex::new(Some(format!("cannot start a thread: {e}"))));
-                Keeper {
-                    stop,
-                    failed,
-                    handle: None,
-                }
-            }
+            Err(e) => Keeper {
+                stop,
+                failed: Arc::new(Mutex::new(Some(format!("cannot start a thread: {e}")))),
+                done: None,
+                handle: None,
+            },
         }
     }
 
-    /// Stops it; returns what stopped it before, if anything did.
+    /// Stops it; returns the first thing that went wrong meanwhile, if any.
     pub(crate) fn stop(mut self) -> Option<String> {
         self.halt();
         self.failed.lock().ok().and_then(|mut f| f.take())
@@ -92,11 +120,16 @@ impl Keeper {
 
     fn halt(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(h) = self.handle.take() {
-            // A keeper that panicked renews nothing more: the run's own
-            // renewals between statements still hold the lock.
+        let ended = self
+            .done
+            .take()
+            .is_some_and(|d| d.recv_timeout(STOP_WAIT).is_ok());
+        if let (true, Some(h)) = (ended, self.handle.take()) {
+            // Ended, so this does not wait; a keeper that panicked renews
+            // nothing more, and the run's own renewals still hold the lock.
             let _ = h.join();
         }
+        // Not ended in time: left to finish its renewal alone (see STOP_WAIT).
     }
 }
 
