@@ -383,7 +383,7 @@ impl Error {
     /// What the user can do about it, when there is something to say.
     pub fn hint(&self) -> Option<String> {
         Some(match self {
-            Error::UnknownRevision(_) => "the database was migrated by code this build does not have: check out the branch that has that revision, restore a backup, or `stamp` the database to a known revision if you are sure of its schema".into(),
+            Error::UnknownRevision(_) => "the database was migrated by code this build does not have: check out the branch that has that revision, restore a backup, or, if you are sure of its schema, `migrate stamp --purge REV` to set it to a known revision (a plain `stamp` stops at the unknown one too)".into(),
             Error::AmbiguousRevision { .. } => "give more characters of the revision id".into(),
             Error::BackendDisabled { .. } => "add the feature to migrate-runtime in Cargo.toml".into(),
             Error::Connect { url, message } => connect_hint(url, message).into(),

@@ -135,13 +135,15 @@ fn every_command_on_every_database() {
             &["current"],
             &["downgrade", "base"],
             &["check"],
+            &["stamp", "head"],
         ] {
             let se = fails(Some(u), args, 1);
             assert!(
                 se.contains("Can't locate revision identified by 'deadbeef0123'"),
                 "{args:?}: {se}"
             );
-            assert!(se.contains("hint:"), "{se}");
+            // The hint names the command that works from here.
+            assert!(se.contains("hint:") && se.contains("stamp --purge"), "{se}");
         }
         ok(u, &["stamp", "a1b2", "--purge"]);
         assert_eq!(ok(u, &["current"]).0, "a1b2c3d4e5f6\n");

@@ -51,8 +51,16 @@ impl Schema {
         self.tables.get(name)
     }
 
-    /// What differs from `expected`, one line each; empty when equal.
+    /// What differs from `expected`, one line each; empty when equal. The
+    /// order of each table's columns counts too (see [`Schema::diff_with`]).
     pub fn diff(&self, expected: &Schema) -> Vec<String> {
+        self.diff_with(expected, true)
+    }
+
+    /// [`Schema::diff`], with the order of columns counting only when
+    /// `column_order` is set: a downgrade that adds back a column dropped
+    /// from the middle of a table puts it last, and PostgreSQL cannot move it.
+    pub fn diff_with(&self, expected: &Schema, column_order: bool) -> Vec<String> {
         let mut out = Vec::new();
         for (name, exp) in &expected.tables {
             let Some(got) = self.tables.get(name) else {
@@ -76,7 +84,7 @@ impl Schema {
             }
             let exp_names: Vec<&str> = exp.columns.iter().map(|c| c.name.as_str()).collect();
             let got_names: Vec<&str> = got.columns.iter().map(|c| c.name.as_str()).collect();
-            if out.is_empty() && exp_names != got_names {
+            if column_order && out.is_empty() && exp_names != got_names {
                 out.push(format!(
                     "table {name}: columns are in order {got_names:?}, expected {exp_names:?}"
                 ));
