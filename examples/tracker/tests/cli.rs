@@ -760,3 +760,50 @@ fn upgrade_plan_on_every_database() {
         assert!(text.starts_with("Nothing to upgrade"), "{text}");
     }
 }
+
+#[test]
+fn read_only_commands_never_create_a_sqlite_file_and_an_upgrade_says_it_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo.db");
+    let u = format!("sqlite:///{}", path.display());
+    for args in [&["current"][..], &["history", "-i"], &["upgrade", "--plan"]] {
+        let (so, se) = ok(&u, args);
+        assert!(
+            se.contains("there is no database at") && se.contains("typo.db"),
+            "{args:?}: {so}{se}"
+        );
+        assert!(!path.exists(), "{args:?} created it");
+    }
+    // Behind (at base, head not applied): 1, and still no file.
+    let se = fails(Some(&u), &["check"], 1);
+    assert!(se.contains("there is no database at"), "{se}");
+    assert!(!path.exists());
+    let (_, se) = ok(&u, &["upgrade", "head"]);
+    assert!(
+        se.contains("Creating the new SQLite database") && se.contains("typo.db"),
+        "{se}"
+    );
+    assert!(path.exists());
+    let (_, se) = ok(&u, &["current"]);
+    assert!(!se.contains("there is no database"), "{se}");
+    let (_, se) = ok(&u, &["upgrade", "head"]);
+    assert!(!se.contains("Creating"), "{se}");
+}
+
+#[test]
+fn an_empty_database_url_is_no_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .arg("current")
+        .env("DATABASE_URL", "")
+        .current_dir(dir.path())
+        .output()
+        .expect("run migrate");
+    let se = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{se}");
+    assert!(
+        se.contains("no database URL: pass --url, set DATABASE_URL"),
+        "{se}"
+    );
+    assert!(!se.contains("invalid database URL"), "{se}");
+}

@@ -247,6 +247,12 @@ fn a_failed_canary_stops_the_later_stages_and_the_table_names_it() {
     c.execute("CREATE TABLE submissions (x INTEGER)").unwrap();
     drop(c);
 
+    // A read-only command creates no database file.
+    let out = fleet(&["current", "--targets", t]);
+    let (so, se) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{so}{se}");
+    assert!(!dir.path().join("t0.db").exists(), "{so}");
+
     // continue: the whole canary stage runs whichever of its targets
     // finishes first; its failure still stops the stage after it.
     let out = fleet(&[

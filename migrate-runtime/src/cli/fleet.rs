@@ -496,7 +496,9 @@ fn revision(chain: &Chain, p: Option<usize>) -> Option<String> {
 /// the target's name.
 fn run_one(req: &Request<'_>, t: &Target, out: &mut Outcome) -> Result<()> {
     let chain = req.chain;
-    let mut conn = AnyConnection::establish(&t.url)?;
+    // A read-only job never creates a SQLite file: a missing one reads as empty.
+    let missing = !req.job.writes() && super::missing_sqlite_file(&t.url).is_some();
+    let mut conn = AnyConnection::establish(if missing { "sqlite://" } else { &t.url })?;
     if let Some(s) = &t.schema {
         conn.use_schema(s)?;
     }

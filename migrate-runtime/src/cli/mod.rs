@@ -375,21 +375,33 @@ where
 }
 
 /// The database URL: `--url`, else `DATABASE_URL`, else `DATABASE_URL` in `.env`.
+/// An empty value counts as none (`DATABASE_URL=` in a shell or `.env`).
 fn database_url(cli_url: Option<&str>) -> Result<String> {
-    if let Some(u) = cli_url {
+    let set = |u: &str| !u.trim().is_empty();
+    if let Some(u) = cli_url.filter(|u| set(u)) {
         return Ok(u.to_owned());
     }
-    if let Ok(u) = std::env::var("DATABASE_URL") {
+    if let Some(u) = std::env::var("DATABASE_URL").ok().filter(|u| set(u)) {
         return Ok(u);
     }
     if let Ok(iter) = dotenvy::from_path_iter(".env") {
         for item in iter.flatten() {
-            if item.0 == "DATABASE_URL" {
+            if item.0 == "DATABASE_URL" && set(&item.1) {
                 return Ok(item.1);
             }
         }
     }
     Err(Error::NoUrl)
+}
+
+/// The file of a SQLite URL when it does not exist yet. A URL that does not
+/// parse is left to the connection, which reports it.
+fn missing_sqlite_file(u: &str) -> Option<std::path::PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    match crate::db::url::parse(u, &cwd) {
+        Ok(crate::db::url::Target::SqliteFile(p)) if !p.exists() => Some(p),
+        _ => None,
+    }
 }
 
 fn connect(cli_url: Option<&str>) -> Result<(AnyConnection, String)> {
