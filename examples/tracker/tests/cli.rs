@@ -778,6 +778,10 @@ fn read_only_commands_never_create_a_sqlite_file_and_an_upgrade_says_it_does() {
     let se = fails(Some(&u), &["check"], 1);
     assert!(se.contains("there is no database at"), "{se}");
     assert!(!path.exists());
+    // Nor a downgrade, which never needs a new database.
+    let (_, se) = ok(&u, &["downgrade", "base"]);
+    assert!(se.contains("there is no database at"), "{se}");
+    assert!(!path.exists());
     let (_, se) = ok(&u, &["upgrade", "head"]);
     assert!(
         se.contains("Creating the new SQLite database") && se.contains("typo.db"),
@@ -791,19 +795,54 @@ fn read_only_commands_never_create_a_sqlite_file_and_an_upgrade_says_it_does() {
 }
 
 #[test]
-fn an_empty_database_url_is_no_url() {
+fn an_empty_url_is_refused_and_never_passed_over_for_the_next_source() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .arg("current")
-        .env("DATABASE_URL", "")
-        .current_dir(dir.path())
-        .output()
-        .expect("run migrate");
-    let se = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{se}");
+    // A .env that an empty variable must not fall through to.
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=sqlite:///dotenv.db\n",
+    )
+    .unwrap();
+    let run = |url: Option<&str>, env: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_migrate"));
+        if let Some(u) = url {
+            cmd.arg("--url").arg(u);
+        }
+        match env {
+            Some(v) => cmd.env("DATABASE_URL", v),
+            None => cmd.env_remove("DATABASE_URL"),
+        };
+        let out = cmd
+            .args(["upgrade", "head"])
+            .current_dir(dir.path())
+            .output()
+            .expect("run migrate");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, se) = run(Some(""), None);
+    assert!(
+        code.is_some_and(|c| c != 0) && se.contains("--url is empty"),
+        "{se}"
+    );
+    let (code, se) = run(None, Some(""));
+    assert!(
+        code.is_some_and(|c| c != 0) && se.contains("DATABASE_URL is set but empty"),
+        "{se}"
+    );
+    assert!(!se.contains("invalid database URL"), "{se}");
+    assert!(
+        !dir.path().join("dotenv.db").exists(),
+        "the .env's URL was not used"
+    );
+    // An empty value in .env is no URL at all.
+    std::fs::write(dir.path().join(".env"), "DATABASE_URL=\n").unwrap();
+    let (code, se) = run(None, None);
+    assert_eq!(code, Some(1), "{se}");
     assert!(
         se.contains("no database URL: pass --url, set DATABASE_URL"),
         "{se}"
     );
-    assert!(!se.contains("invalid database URL"), "{se}");
 }

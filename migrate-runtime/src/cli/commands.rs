@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{backup, connect, database_url, history, migrator, rev_label, revision};
+use super::{backup, database_url, history, migrator, rev_label, revision};
 use super::{Cli, Command, Format};
 use crate::chain::{Chain, Position};
 use crate::db::conn::AnyConnection;
@@ -23,10 +23,6 @@ struct Ctx<'c> {
 }
 
 impl Ctx<'_> {
-    fn connect(&self) -> Result<(AnyConnection, String)> {
-        connect(self.url.as_deref())
-    }
-
     /// For a command that only reads: a SQLite file that does not exist is
     /// not created (a typo in its path must not leave an empty database
     /// behind); it reads as an empty database, and a note says so.
@@ -168,7 +164,11 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
         Command::Show { rev } => show(&ctx, &rev),
         Command::Heads { verbose } => heads(&ctx, verbose),
         Command::Stamp { rev, purge } => {
-            let (mut conn, _) = ctx.connect()?;
+            let u = super::database_url(ctx.url.as_deref())?;
+            if let Some(p) = super::missing_sqlite_file(&u) {
+                eprintln!("Creating the new SQLite database {}", p.display());
+            }
+            let mut conn = AnyConnection::establish(&u)?;
             let rev = migrator(chain, &ctx.table, ctx.locks).stamp(&mut conn, &rev, purge)?;
             eprintln!("Stamped the database at {}", rev.unwrap_or("<base>"));
             Ok(0)
@@ -176,7 +176,8 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
         Command::Check => check(&ctx),
         Command::Lint { range, dialect } => lint_cmd(&ctx, range.as_deref(), dialect.as_deref()),
         Command::Accept { rev, by } => {
-            let (mut conn, _) = ctx.connect()?;
+            // Nothing to accept in a database that is not there: never created.
+            let (mut conn, _) = ctx.connect_reading()?;
             let by = by
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "unknown".into());
@@ -190,7 +191,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Forget { rev } => {
-            let (mut conn, _) = ctx.connect()?;
+            let (mut conn, _) = ctx.connect_reading()?;
             let i = chain.find(&rev)?;
             let rev = chain.migrations()[i].revision();
             migrator(chain, &ctx.table, ctx.locks).forget(&mut conn, rev)?;
@@ -275,11 +276,23 @@ fn migrate(ctx: &Ctx<'_>, target: &str, direction: Direction, run: RunOptions) -
         // Refused before connecting: a server URL or memory has no file to copy.
         backup::sqlite_path(&u, "--backup")?;
     }
-    if let Some(p) = super::missing_sqlite_file(&u) {
-        // Said, so that a typo in the path is seen.
-        eprintln!("Creating the new SQLite database {}", p.display());
-    }
-    let mut conn = AnyConnection::establish(&u)?;
+    let missing = super::missing_sqlite_file(&u);
+    let mut conn = match (&missing, direction) {
+        // A downgrade never needs a new database: a missing one is at base.
+        (Some(p), Direction::Downgrade) => {
+            eprintln!(
+                "NOTE: there is no database at {} (nothing to downgrade)",
+                p.display()
+            );
+            AnyConnection::establish("sqlite://")?
+        }
+        (Some(p), Direction::Upgrade) => {
+            // Said, so that a typo in the path is seen.
+            eprintln!("Creating the new SQLite database {}", p.display());
+            AnyConnection::establish(&u)?
+        }
+        (None, _) => AnyConnection::establish(&u)?,
+    };
     let mut m = migrator(ctx.chain, &ctx.table, ctx.locks)
         .one_transaction(run.one_transaction)
         .out_of_order(run.out_of_order)

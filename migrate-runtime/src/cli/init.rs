@@ -136,16 +136,23 @@ pub fn init(dir: &Path, dependency: &str) -> Result<InitReport> {
         .unwrap_or("src/lib.rs")
         .to_owned();
     let deps = doc.get("dependencies").and_then(|d| d.as_table());
-    // A dependency under its own name, or renamed (`package = "migrate-runtime"`).
-    let has_dep = deps.is_some_and(|d| {
+    let has_dep = deps.is_some_and(|d| d.contains_key("migrate-runtime"));
+    // Renamed (`package = "migrate-runtime"`), it cannot serve: the macros
+    // expand to `::migrate_runtime::...`.
+    let renamed = deps.is_some_and(|d| {
         d.iter().any(|(k, v)| {
-            k == "migrate-runtime"
-                || v.get("package").and_then(|p| p.as_str()) == Some("migrate-runtime")
+            k != "migrate-runtime"
+                && v.get("package").and_then(|p| p.as_str()) == Some("migrate-runtime")
         })
     });
+    if renamed && !has_dep {
+        report.todo.push(
+            "name the dependency migrate-runtime in Cargo.toml (the macros refer to ::migrate_runtime), not a rename with package = \"migrate-runtime\"".into(),
+        );
+    }
     let mut want = Vec::new();
     let mut new_manifest = manifest.clone();
-    if !has_dep {
+    if !has_dep && !renamed {
         new_manifest = add_to_table(
             &new_manifest,
             "dependencies",
@@ -163,8 +170,11 @@ pub fn init(dir: &Path, dependency: &str) -> Result<InitReport> {
     let bins = doc.get("bin").and_then(|b| b.as_array());
     let main_bin = bins
         .and_then(|b| {
-            b.iter()
-                .find(|t| t.get("path").and_then(|p| p.as_str()) == Some("src/main.rs"))
+            b.iter().find(|t| {
+                t.get("path")
+                    .and_then(|p| p.as_str())
+                    .is_some_and(|p| p.trim_start_matches("./") == "src/main.rs")
+            })
         })
         .and_then(|t| t.get("name"))
         .and_then(|n| n.as_str())
@@ -455,6 +465,21 @@ mod tests {
                 .any(|t| t.contains("migrate-runtime = { path")),
             "{r:?}"
         );
+        // A renamed dependency cannot serve the macros: a todo, no second one.
+        let renamed = tmp.path().join("renamed");
+        new_crate(&renamed);
+        std::fs::write(
+            renamed.join("Cargo.toml"),
+            "[package]\nname = \"svc\"\nversion = \"0.1.0\"\n\n[dependencies]\nmr = { package = \"migrate-runtime\", path = \"/x\" }\n",
+        )
+        .unwrap();
+        let r = init(&renamed, "{ path = \"/x\" }").unwrap();
+        assert!(
+            r.todo.iter().any(|t| t.contains("name the dependency")),
+            "{r:?}"
+        );
+        let m = std::fs::read_to_string(renamed.join("Cargo.toml")).unwrap();
+        assert_eq!(m.matches("migrate-runtime").count(), 1, "{m}");
         // A .env whose only URL is another one still gets DATABASE_URL.
         assert_eq!(env_key("export DATABASE_URL=x"), Some("DATABASE_URL"));
         assert_eq!(env_key("DATABASE_URL_RO=x"), Some("DATABASE_URL_RO"));

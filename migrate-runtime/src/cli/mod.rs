@@ -26,7 +26,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::chain::{Chain, Position};
-use crate::db::conn::AnyConnection;
 use crate::error::{Error, Result};
 use crate::run::executor::{Migrator, DEFAULT_VERSION_TABLE};
 
@@ -375,13 +374,25 @@ where
 }
 
 /// The database URL: `--url`, else `DATABASE_URL`, else `DATABASE_URL` in `.env`.
-/// An empty value counts as none (`DATABASE_URL=` in a shell or `.env`).
+/// An empty `--url` or `DATABASE_URL` is refused, never passed over for the
+/// next source (a script's unset variable must not migrate the URL in
+/// `.env`); an empty `DATABASE_URL=` in `.env` is no URL.
 fn database_url(cli_url: Option<&str>) -> Result<String> {
     let set = |u: &str| !u.trim().is_empty();
-    if let Some(u) = cli_url.filter(|u| set(u)) {
+    if let Some(u) = cli_url {
+        if !set(u) {
+            return Err(Error::Usage(
+                "--url is empty (an unset variable?): give the database URL".into(),
+            ));
+        }
         return Ok(u.to_owned());
     }
-    if let Some(u) = std::env::var("DATABASE_URL").ok().filter(|u| set(u)) {
+    if let Ok(u) = std::env::var("DATABASE_URL") {
+        if !set(&u) {
+            return Err(Error::Usage(
+                "DATABASE_URL is set but empty: give it the database URL, or pass --url".into(),
+            ));
+        }
         return Ok(u);
     }
     if let Ok(iter) = dotenvy::from_path_iter(".env") {
@@ -402,11 +413,6 @@ fn missing_sqlite_file(u: &str) -> Option<std::path::PathBuf> {
         Ok(crate::db::url::Target::SqliteFile(p)) if !p.exists() => Some(p),
         _ => None,
     }
-}
-
-fn connect(cli_url: Option<&str>) -> Result<(AnyConnection, String)> {
-    let u = database_url(cli_url)?;
-    Ok((AnyConnection::establish(&u)?, u))
 }
 
 fn rev_label(chain: &Chain, p: Position) -> String {

@@ -60,26 +60,38 @@ impl Keeper {
                     }
                 };
                 let mut conn: Option<AnyConnection> = None;
+                // Sooner again after a failure: a lease holds three turns.
+                let mut wait = every;
                 'run: loop {
-                    let next = Instant::now() + every;
+                    let next = Instant::now() + wait;
                     while Instant::now() < next {
                         if s.load(Ordering::SeqCst) {
                             break 'run;
                         }
                         std::thread::sleep(Duration::from_millis(50).min(every));
                     }
+                    wait = every;
                     if conn.is_none() {
                         match AnyConnection::establish(&url) {
                             Ok(c) => conn = Some(c),
                             Err(e) => {
                                 note(e.to_string());
+                                wait = every.min(Duration::from_secs(5));
                                 continue;
                             }
+                        }
+                        if s.load(Ordering::SeqCst) {
+                            break 'run;
                         }
                     }
                     let Some(c) = conn.as_mut() else { continue };
                     match lock_row::renew(c, dialect, &version_table, &holder) {
-                        Ok(()) => {}
+                        // Kept again: an earlier failure is no longer news.
+                        Ok(()) => {
+                            if let Ok(mut slot) = f.lock() {
+                                *slot = None;
+                            }
+                        }
                         // Another run has the row: nothing more to keep.
                         Err(e @ crate::error::Error::LockLost { .. }) => {
                             note(e.to_string());
@@ -90,6 +102,7 @@ impl Keeper {
                         Err(e) => {
                             note(e.to_string());
                             conn = None;
+                            wait = every.min(Duration::from_secs(5));
                         }
                     }
                 }

@@ -52,7 +52,8 @@ impl Schema {
     }
 
     /// What differs from `expected`, one line each; empty when equal. The
-    /// order of each table's columns counts too (see [`Schema::diff_with`]).
+    /// order of a table's columns counts too, reported when nothing else
+    /// differs in that table (see [`Schema::diff_with`]).
     pub fn diff(&self, expected: &Schema) -> Vec<String> {
         self.diff_with(expected, true)
     }
@@ -63,6 +64,7 @@ impl Schema {
     pub fn diff_with(&self, expected: &Schema, column_order: bool) -> Vec<String> {
         let mut out = Vec::new();
         for (name, exp) in &expected.tables {
+            let before = out.len();
             let Some(got) = self.tables.get(name) else {
                 out.push(format!("table {name} is missing"));
                 continue;
@@ -84,7 +86,7 @@ impl Schema {
             }
             let exp_names: Vec<&str> = exp.columns.iter().map(|c| c.name.as_str()).collect();
             let got_names: Vec<&str> = got.columns.iter().map(|c| c.name.as_str()).collect();
-            if column_order && out.is_empty() && exp_names != got_names {
+            if column_order && out.len() == before && exp_names != got_names {
                 out.push(format!(
                     "table {name}: columns are in order {got_names:?}, expected {exp_names:?}"
                 ));
