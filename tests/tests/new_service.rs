@@ -66,14 +66,40 @@ fn an_empty_migrations_directory_builds_and_the_first_revision_applies() {
     let text = std::fs::read_to_string(dir.join("migrations").join(&files[0])).unwrap();
     assert!(text.contains("down_revision = None"), "{text}");
 
-    // The next build has it: upgrade applies it, current shows it.
+    // Two more revisions from the binary as built, before any rebuild: each
+    // follows the head the directory holds now.
+    let bin = migrate_tests::fixture::target_dir().join("debug/migrate");
+    let mut parent = rev.clone();
+    for msg in ["second", "third"] {
+        let out = std::process::Command::new(&bin)
+            .args(["revision", "-m", msg])
+            .current_dir(&dir)
+            .output()
+            .expect("run the built migrate");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{msg}: {err}");
+        let made = std::fs::read_dir(dir.join("migrations"))
+            .unwrap()
+            .filter_map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
+            .find(|n| n.ends_with(&format!("_{msg}.rs")))
+            .expect("the new file");
+        let text = std::fs::read_to_string(dir.join("migrations").join(&made)).unwrap();
+        assert!(
+            text.contains(&format!("down_revision = {parent:?}")),
+            "{text}"
+        );
+        parent = made.trim_end_matches(&format!("_{msg}.rs")).to_owned();
+    }
+
+    // The next build has them: upgrade applies all three, current shows the last.
     let (ok, _, err) = migrate(&dir, &["--url", &url, "upgrade", "head"]);
     assert!(ok, "{err}");
     assert!(err.contains(&format!("-> {rev}")), "{err}");
+    assert!(err.contains(&format!("-> {parent}")), "{err}");
     assert!(!err.contains("no migrations yet"), "{err}");
     let (ok, out, err) = migrate(&dir, &["--url", &url, "current"]);
     assert!(ok, "{err}");
-    assert_eq!(out.trim(), format!("{rev} (head)"));
+    assert_eq!(out.trim(), format!("{parent} (head)"));
 }
 
 #[test]
