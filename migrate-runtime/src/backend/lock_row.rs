@@ -128,6 +128,33 @@ fn lost(e: &Error) -> bool {
     m.contains("Duplicate entry") || m.contains("Deadlock found")
 }
 
+/// The statement that deletes an expired row, or one `stale` (an SQL
+/// condition on the row) says is left by a run that is gone.
+fn delete_stale(d: Dialect, version_table: &str, stale: Option<&str>) -> String {
+    let stale = stale.map_or_else(String::new, |c| format!(" OR ({c})"));
+    format!(
+        "DELETE FROM {} WHERE name = 'run' AND (expires_at < {}{stale})",
+        quoted(d, version_table),
+        now(d)
+    )
+}
+
+/// Whether the row is there, held by `holder` when one is given.
+fn row_there(
+    conn: &mut AnyConnection,
+    d: Dialect,
+    version_table: &str,
+    holder: Option<&str>,
+) -> Result<bool> {
+    let by = holder.map_or_else(String::new, |h| format!(" AND holder = {}", d.quote_str(h)));
+    Ok(!conn
+        .query_text(&format!(
+            "SELECT holder AS v FROM {} WHERE name = 'run'{by}",
+            quoted(d, version_table)
+        ))?
+        .is_empty())
+}
+
 /// Tries once to insert the row for `holder`, after deleting an expired one,
 /// or one `stale` (an SQL condition on the row) says is left by a run that is
 /// gone. True when this run holds it now.
@@ -139,11 +166,7 @@ pub(crate) fn insert(
     stale: Option<&str>,
 ) -> Result<bool> {
     let qt = quoted(d, version_table);
-    let stale = stale.map_or_else(String::new, |c| format!(" OR ({c})"));
-    let expired = format!(
-        "DELETE FROM {qt} WHERE name = 'run' AND (expires_at < {}{stale})",
-        now(d)
-    );
+    let expired = delete_stale(d, version_table, stale);
     let values = format!("VALUES ('run', {}, {})", d.quote_str(holder), lease(d));
     let insert = match d {
         // Galera: both in one transaction, certified at commit, where a
@@ -215,29 +238,8 @@ pub(crate) fn held_by_anyone(
     d: Dialect,
     version_table: &str,
 ) -> Result<bool> {
-    let qt = quoted(d, version_table);
-    conn.execute(&format!(
-        "DELETE FROM {qt} WHERE name = 'run' AND expires_at < {}",
-        now(d)
-    ))?;
-    Ok(!conn
-        .query_text(&format!("SELECT holder AS v FROM {qt} WHERE name = 'run'"))?
-        .is_empty())
-}
-
-fn held_by(
-    conn: &mut AnyConnection,
-    d: Dialect,
-    version_table: &str,
-    holder: &str,
-) -> Result<bool> {
-    Ok(!conn
-        .query_text(&format!(
-            "SELECT holder AS v FROM {} WHERE name = 'run' AND holder = {}",
-            quoted(d, version_table),
-            d.quote_str(holder)
-        ))?
-        .is_empty())
+    conn.execute(&delete_stale(d, version_table, None))?;
+    row_there(conn, d, version_table, None)
 }
 
 /// Renews the lease of `holder`'s row, or finds the lock lost (the lease ran
@@ -257,7 +259,7 @@ pub(crate) fn renew(
         ))
     })?;
     // MySQL counts rows changed: a lease renewed within the same microsecond is 0.
-    if renewed == 0 && !held_by(conn, d, version_table, holder)? {
+    if renewed == 0 && !row_there(conn, d, version_table, Some(holder))? {
         return Err(Error::LockLost {
             lock: table(version_table),
         });

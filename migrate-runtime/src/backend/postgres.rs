@@ -225,18 +225,17 @@ impl Backend for Postgres {
                  AND i.indisvalid AND i.indisready",
                 q(name)
             ),
-            Object::Constraint { table, name } => format!(
-                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM information_schema.table_constraints \
-                 WHERE constraint_schema = current_schema() AND table_name = {} AND constraint_name = {}",
-                q(table),
-                q(name)
-            ),
-            Object::PrimaryKey(table) => format!(
-                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM information_schema.table_constraints \
-                 WHERE constraint_schema = current_schema() AND table_name = {} \
-                 AND constraint_type = 'PRIMARY KEY'",
-                q(table)
-            ),
+            Object::Constraint { table, .. } | Object::PrimaryKey(table) => {
+                let which = match object {
+                    Object::Constraint { name, .. } => format!("constraint_name = {}", q(name)),
+                    _ => "constraint_type = 'PRIMARY KEY'".to_owned(),
+                };
+                format!(
+                    "SELECT CAST(COUNT(*) AS TEXT) AS v FROM information_schema.table_constraints \
+                     WHERE constraint_schema = current_schema() AND table_name = {} AND {which}",
+                    q(table)
+                )
+            }
         };
         Ok(Some(super::count_of(conn, &sql)? > 0))
     }

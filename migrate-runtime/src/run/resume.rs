@@ -25,17 +25,13 @@ use crate::db::conn::AnyConnection;
 use crate::error::Result;
 use crate::ops::{ConstraintKind, Operation};
 
-/// What the database says about an operation an interrupted run may have done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Found {
-    /// Its effect is there: it ran.
-    Done,
-    /// Its effect is not there (or cannot be told): run it.
-    NotDone,
-}
-
-/// Whether `op`'s effect is already in the database.
-pub(crate) fn found(conn: &mut AnyConnection, b: &dyn Backend, op: &Operation) -> Result<Found> {
+/// Whether `op`'s effect is already in the database; false when it is not,
+/// or cannot be told (then it runs again).
+pub(crate) fn took_effect(
+    conn: &mut AnyConnection,
+    b: &dyn Backend,
+    op: &Operation,
+) -> Result<bool> {
     let mut has = |o: Object<'_>| b.exists(conn, o);
     let done = match op {
         Operation::CreateTable(t) => has(Object::Table(&t.name))?,
@@ -98,11 +94,7 @@ pub(crate) fn found(conn: &mut AnyConnection, b: &dyn Backend, op: &Operation) -
         | Operation::Run { .. }
         | Operation::Batch { .. } => None,
     };
-    Ok(if done == Some(true) {
-        Found::Done
-    } else {
-        Found::NotDone
-    })
+    Ok(done == Some(true))
 }
 
 /// Both facts known and true.

@@ -8,7 +8,7 @@ use super::backup;
 use super::executor::{Direction, Migrator, Step};
 use super::ledger::{Ledger, LedgerState, Resume};
 use super::plan::{self, Action, Facts};
-use super::resume::{self, Found};
+use super::resume;
 use crate::backend::Backend;
 use crate::chain::{Migration, Position};
 use crate::db::conn::AnyConnection;
@@ -494,28 +494,31 @@ impl Migrator<'_> {
         let mut unsure = resume.is_some_and(|r| r.unsure);
         while i < total {
             let fail = |e, op: &Operation| job.failure(i + 1, total, op.describe(), e);
-            // Until the check answers, the operation stays in doubt.
-            run.in_doubt = unsure;
-            if std::mem::take(&mut unsure)
-                && self
+            if std::mem::take(&mut unsure) {
+                // In doubt until the check answers and, if it ran, until it
+                // is recorded (an error on the way writes no failure note).
+                run.in_doubt = true;
+                let ran = self
                     .ran_unrecorded(conn, b, &ops, i)
-                    .map_err(|e| fail(e, &ops[i]))?
-            {
-                let done = super::ledger::digest(&ops[..=i]);
-                run.ledger
-                    .progress(conn, d, job.m.revision(), (i + 1, &done))
                     .map_err(|e| fail(e, &ops[i]))?;
-                crate::progress::report(&format!(
-                    "{}: operation {} of {total} ({}) had taken effect before the interrupted run could record it: not run again",
-                    job.m.revision(),
-                    i + 1,
-                    ops[i].describe()
-                ));
+                if ran {
+                    let done = super::ledger::digest(&ops[..=i]);
+                    run.ledger
+                        .progress(conn, d, job.m.revision(), (i + 1, &done))
+                        .map_err(|e| fail(e, &ops[i]))?;
+                    crate::progress::report(&format!(
+                        "{}: operation {} of {total} ({}) had taken effect before the interrupted run could record it: not run again",
+                        job.m.revision(),
+                        i + 1,
+                        ops[i].describe()
+                    ));
+                }
                 run.in_doubt = false;
-                i += 1;
-                continue;
+                if ran {
+                    i += 1;
+                    continue;
+                }
             }
-            run.in_doubt = false;
             let planned = match plan::next(d, &ops, i, &mut LiveFacts { conn, b }) {
                 Ok(p) => p,
                 Err(e) => return Err(fail(e, &ops[i])),
@@ -608,9 +611,7 @@ impl Migrator<'_> {
         ops.clear();
         Ok(rebuilt)
     }
-}
 
-impl Migrator<'_> {
     /// Whether `ops[i]`, the operation an interrupted run may have been
     /// running, took effect: its effect is in the schema, and it is one
     /// statement (a statement commits whole; of several, some may have).
@@ -621,7 +622,7 @@ impl Migrator<'_> {
         ops: &[Operation],
         i: usize,
     ) -> Result<bool> {
-        if resume::found(conn, b, &ops[i])? != Found::Done {
+        if !resume::took_effect(conn, b, &ops[i])? {
             return Ok(false);
         }
         match plan::next(b.dialect(), ops, i, &mut LiveFacts { conn, b }) {
