@@ -10,9 +10,11 @@
 //! while another of the same shape appears is written as drop + add, with a
 //! comment flagging a possible rename; `--rename old=new` turns it into one.
 
+mod baseline;
 mod diff;
 mod models;
 mod types;
 
+pub(crate) use baseline::baseline;
 pub use diff::{diff, Changes, Rename};
 pub use models::parse_models;

@@ -271,6 +271,14 @@ pub(crate) trait Backend: Sync {
     /// One table as the database reports it (columns, indexes, constraints).
     #[cfg(feature = "introspect")]
     fn describe_table(&self, conn: &mut AnyConnection, table: &str) -> Result<TableInfo>;
+
+    /// One table in the parts a baseline migration recreates it from.
+    #[cfg(feature = "autogen")]
+    fn shape(
+        &self,
+        conn: &mut AnyConnection,
+        table: &str,
+    ) -> Result<crate::schema::shape::TableShape>;
 }
 
 /// The backend for `dialect`.
@@ -306,6 +314,25 @@ pub(crate) fn schema(conn: &mut AnyConnection, version_table: &str) -> Result<Sc
         schema.tables.insert(t, info);
     }
     Ok(schema)
+}
+
+/// Every table of the connection's database in parts (see
+/// [`Backend::shape`]), leaving out `version_table` and the ledger.
+#[cfg(feature = "autogen")]
+pub(crate) fn shapes(
+    conn: &mut AnyConnection,
+    version_table: &str,
+) -> Result<Vec<crate::schema::shape::TableShape>> {
+    let b = of(conn);
+    let ledger = crate::sql::version::ledger_table(version_table);
+    let mut out = Vec::new();
+    for t in b.tables(conn)? {
+        if t == version_table || t == ledger {
+            continue;
+        }
+        out.push(b.shape(conn, &t)?);
+    }
+    Ok(out)
 }
 
 /// A stable 63-bit key for a lock named after the version table (FNV-1a: the

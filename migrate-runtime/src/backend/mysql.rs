@@ -439,6 +439,15 @@ impl Backend for Mysql {
             .collect())
     }
 
+    #[cfg(feature = "autogen")]
+    fn shape(
+        &self,
+        conn: &mut AnyConnection,
+        table: &str,
+    ) -> Result<crate::schema::shape::TableShape> {
+        self.read_shape(conn, table)
+    }
+
     #[cfg(feature = "introspect")]
     fn describe_table(&self, conn: &mut AnyConnection, table: &str) -> Result<TableInfo> {
         let mut info = TableInfo::default();
@@ -530,4 +539,150 @@ fn describe_constraints(conn: &mut AnyConnection, qt: &str, info: &mut TableInfo
         info.constraints.insert(format!("{name}: CHECK ({clause})"));
     }
     Ok(())
+}
+
+/// The one row of `SHOW CREATE TABLE`, whose columns cannot be renamed `v`.
+#[cfg(all(feature = "autogen", feature = "mysql"))]
+#[derive(diesel::QueryableByName)]
+struct CreateTableRow {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "Create Table")]
+    ddl: String,
+}
+
+/// A table's `CREATE TABLE` as MySQL prints it.
+#[cfg(feature = "autogen")]
+fn show_create_table(conn: &mut AnyConnection, table: &str) -> Result<Option<String>> {
+    #[cfg(feature = "mysql")]
+    if let Some(c) = conn.mysql() {
+        use diesel::RunQueryDsl;
+        let rows: Vec<CreateTableRow> = diesel::sql_query(format!(
+            "SHOW CREATE TABLE {}",
+            Dialect::Mysql.quote_ident(table)
+        ))
+        .load(c)?;
+        return Ok(rows.into_iter().next().map(|r| r.ddl));
+    }
+    let _ = (conn, table);
+    Ok(None)
+}
+
+#[cfg(feature = "autogen")]
+impl Mysql {
+    /// [`Backend::shape`] for MySQL: keys and indexes from
+    /// `information_schema.statistics` (a unique index is MySQL's unique
+    /// constraint), foreign keys and checks from their tables, and the
+    /// table's own DDL for what the typed operations cannot say (prefix,
+    /// descending, full-text or expression indexes, column attributes).
+    pub(super) fn read_shape(
+        &self,
+        conn: &mut AnyConnection,
+        table: &str,
+    ) -> Result<crate::schema::shape::TableShape> {
+        use crate::schema::shape::{ForeignKeyShape, IndexShape, Key, TableShape};
+        let info = self.describe_table(conn, table)?;
+        let qt = q(table);
+        let mut shape = TableShape {
+            name: table.to_owned(),
+            generated: info
+                .columns
+                .iter()
+                .filter(|c| c.sql_type.contains(" auto_increment"))
+                .map(|c| c.name.clone())
+                .collect(),
+            columns: info.columns,
+            ddl: show_create_table(conn, table)?,
+            ..TableShape::default()
+        };
+        let mut current: Option<(String, bool, Vec<String>)> = None;
+        let mut indexes: Vec<(String, bool, Vec<String>)> = Vec::new();
+        for r in super::rows(
+            conn,
+            &format!(
+                "SELECT CONCAT_WS(CHAR(31), INDEX_NAME, NON_UNIQUE, IFNULL(COLUMN_NAME, CHAR(30)), \
+                 IFNULL(SUB_PART, CHAR(30)), IFNULL(COLLATION, CHAR(30)), INDEX_TYPE) AS v \
+                 FROM information_schema.statistics \
+                 WHERE table_schema = DATABASE() AND table_name = {qt} \
+                 ORDER BY INDEX_NAME, SEQ_IN_INDEX"
+            ),
+        )? {
+            let [name, non_unique, col, sub_part, collation, kind] = &r[..] else {
+                continue;
+            };
+            if col == "\u{1e}" || sub_part != "\u{1e}" || collation == "D" || kind != "BTREE" {
+                shape.untyped = Some(format!(
+                    "index {name} is not on whole columns in ascending order, or not a b-tree"
+                ));
+            }
+            match &mut current {
+                Some((n, _, cols)) if n == name => cols.push(col.clone()),
+                _ => {
+                    indexes.extend(current.take());
+                    current = Some((name.clone(), non_unique == "0", vec![col.clone()]));
+                }
+            }
+        }
+        indexes.extend(current);
+        for (name, unique, columns) in indexes {
+            if name == "PRIMARY" {
+                shape.primary_key = Some(Key {
+                    name: None,
+                    columns,
+                });
+            } else if unique {
+                shape.uniques.push(Key {
+                    name: Some(name),
+                    columns,
+                });
+            } else {
+                shape.indexes.push(IndexShape {
+                    name,
+                    columns,
+                    unique: false,
+                    predicate: None,
+                    raw: None,
+                });
+            }
+        }
+        for r in super::rows(
+            conn,
+            &format!(
+                "SELECT CONCAT_WS(CHAR(31), rc.CONSTRAINT_NAME, \
+                 GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR 0x1d), \
+                 rc.REFERENCED_TABLE_NAME, \
+                 GROUP_CONCAT(k.REFERENCED_COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR 0x1d), \
+                 rc.UPDATE_RULE, rc.DELETE_RULE) AS v \
+                 FROM information_schema.referential_constraints rc \
+                 JOIN information_schema.key_column_usage k \
+                 ON k.CONSTRAINT_SCHEMA = rc.CONSTRAINT_SCHEMA AND k.CONSTRAINT_NAME = rc.CONSTRAINT_NAME \
+                 AND k.TABLE_NAME = rc.TABLE_NAME \
+                 WHERE rc.CONSTRAINT_SCHEMA = DATABASE() AND rc.TABLE_NAME = {qt} \
+                 GROUP BY rc.CONSTRAINT_NAME, rc.REFERENCED_TABLE_NAME, rc.UPDATE_RULE, rc.DELETE_RULE \
+                 ORDER BY rc.CONSTRAINT_NAME"
+            ),
+        )? {
+            let [name, from, rt, to, upd, del] = &r[..] else {
+                continue;
+            };
+            shape.foreign_keys.push(ForeignKeyShape {
+                name: Some(name.clone()),
+                columns: from.split('\u{1d}').map(str::to_owned).collect(),
+                ref_table: rt.clone(),
+                ref_columns: to.split('\u{1d}').map(str::to_owned).collect(),
+                on_update: upd.clone(),
+                on_delete: del.clone(),
+            });
+        }
+        for r in super::rows(
+            conn,
+            &format!(
+                "SELECT CONCAT_WS(CHAR(31), CONSTRAINT_NAME, CHECK_CLAUSE) AS v \
+                 FROM information_schema.check_constraints \
+                 WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {qt} ORDER BY CONSTRAINT_NAME"
+            ),
+        )? {
+            let [name, clause] = &r[..] else { continue };
+            shape.checks.push((name.clone(), clause.clone()));
+        }
+        Ok(shape)
+    }
 }

@@ -455,6 +455,15 @@ impl Backend for Postgres {
             .collect())
     }
 
+    #[cfg(feature = "autogen")]
+    fn shape(
+        &self,
+        conn: &mut AnyConnection,
+        table: &str,
+    ) -> Result<crate::schema::shape::TableShape> {
+        self.read_shape(conn, table)
+    }
+
     #[cfg(feature = "introspect")]
     fn describe_table(&self, conn: &mut AnyConnection, table: &str) -> Result<TableInfo> {
         let mut info = TableInfo::default();
@@ -516,5 +525,207 @@ impl Backend for Postgres {
             info.constraints.insert(format!("{name}: {def}"));
         }
         Ok(info)
+    }
+}
+
+/// A name as PostgreSQL prints it in a definition: bare when it is plain
+/// lower case. A keyword is printed quoted there; the definitions then
+/// differ and the baseline keeps the database's own, which is still exact.
+#[cfg(feature = "autogen")]
+fn printed(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if plain {
+        name.to_owned()
+    } else {
+        Dialect::Postgres.quote_ident(name)
+    }
+}
+
+#[cfg(feature = "autogen")]
+fn printed_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| printed(n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(feature = "autogen")]
+fn fk_action(code: &str) -> &'static str {
+    match code {
+        "r" => "RESTRICT",
+        "c" => "CASCADE",
+        "n" => "SET NULL",
+        "d" => "SET DEFAULT",
+        _ => "NO ACTION",
+    }
+}
+
+#[cfg(feature = "autogen")]
+impl Postgres {
+    /// [`Backend::shape`] for PostgreSQL. Each key, constraint and index is
+    /// taken apart from the catalog, then put together again the way our
+    /// rendering would write it: only when that equals what PostgreSQL
+    /// prints (`pg_get_constraintdef`, `pg_get_indexdef`) is it typed;
+    /// otherwise the database's own definition is kept.
+    pub(super) fn read_shape(
+        &self,
+        conn: &mut AnyConnection,
+        table: &str,
+    ) -> Result<crate::schema::shape::TableShape> {
+        use crate::schema::shape::{ForeignKeyShape, IndexShape, Key, RawConstraint, TableShape};
+        let info = self.describe_table(conn, table)?;
+        let rc = regclass(table);
+        let mut shape = TableShape {
+            name: table.to_owned(),
+            generated: info
+                .columns
+                .iter()
+                .filter(|c| c.sql_type.ends_with(" identity"))
+                .map(|c| c.name.clone())
+                .collect(),
+            columns: info.columns,
+            ..TableShape::default()
+        };
+        let names = |key: &str, rel: &str| {
+            format!(
+                "coalesce((SELECT string_agg(a.attname, chr(29) ORDER BY k.n) \
+                 FROM unnest({key}) WITH ORDINALITY AS k(num, n) \
+                 JOIN pg_attribute a ON a.attrelid = {rel} AND a.attnum = k.num), '')"
+            )
+        };
+        for r in rows(
+            conn,
+            &format!(
+                "SELECT c.conname || chr(31) || c.contype::text || chr(31) || pg_get_constraintdef(c.oid) \
+                 || chr(31) || {} || chr(31) || coalesce((SELECT r.relname FROM pg_class r \
+                 WHERE r.oid = c.confrelid AND r.relnamespace = c.connamespace), chr(30)) \
+                 || chr(31) || {} || chr(31) || c.confupdtype::text || chr(31) || c.confdeltype::text AS v \
+                 FROM pg_constraint c WHERE c.conrelid = {rc} AND c.contype IN ('p', 'u', 'f', 'c', 'x') \
+                 ORDER BY c.conname",
+                names("c.conkey", "c.conrelid"),
+                names("c.confkey", "c.confrelid"),
+            ),
+        )? {
+            let [name, kind, def, cols, rt, rcols, upd, del] = &r[..] else {
+                continue;
+            };
+            let split = |s: &str| -> Vec<String> {
+                s.split('\u{1d}')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            };
+            let columns = split(cols);
+            let typed = match kind.as_str() {
+                "p" if *def == format!("PRIMARY KEY ({})", printed_list(&columns)) => {
+                    shape.primary_key = Some(Key {
+                        name: Some(name.clone()),
+                        columns,
+                    });
+                    true
+                }
+                "u" if *def == format!("UNIQUE ({})", printed_list(&columns)) => {
+                    shape.uniques.push(Key {
+                        name: Some(name.clone()),
+                        columns,
+                    });
+                    true
+                }
+                "f" if rt != "\u{1e}" => {
+                    let fk = ForeignKeyShape {
+                        name: Some(name.clone()),
+                        ref_table: rt.clone(),
+                        ref_columns: split(rcols),
+                        on_update: fk_action(upd).to_owned(),
+                        on_delete: fk_action(del).to_owned(),
+                        columns,
+                    };
+                    let mut expected = format!(
+                        "FOREIGN KEY ({}) REFERENCES {}({})",
+                        printed_list(&fk.columns),
+                        printed(&fk.ref_table),
+                        printed_list(&fk.ref_columns)
+                    );
+                    for (word, a) in [("UPDATE", &fk.on_update), ("DELETE", &fk.on_delete)] {
+                        if a != "NO ACTION" {
+                            expected.push_str(&format!(" ON {word} {a}"));
+                        }
+                    }
+                    let same = *def == expected;
+                    if same {
+                        shape.foreign_keys.push(fk);
+                    }
+                    same
+                }
+                "c" => match def
+                    .strip_prefix("CHECK (")
+                    .and_then(|d| d.strip_suffix(')'))
+                    .filter(|inner| !inner.contains("NO INHERIT") && !def.ends_with("NOT VALID"))
+                {
+                    Some(inner) => {
+                        shape.checks.push((name.clone(), inner.to_owned()));
+                        true
+                    }
+                    None => false,
+                },
+                _ => false,
+            };
+            if !typed {
+                shape.raw_constraints.push(RawConstraint {
+                    name: name.clone(),
+                    definition: def.clone(),
+                });
+            }
+        }
+        for r in rows(
+            conn,
+            &format!(
+                "SELECT i.relname || chr(31) || pg_get_indexdef(i.oid) || chr(31) || \
+                 CASE WHEN x.indisunique THEN '1' ELSE '0' END || chr(31) || am.amname || chr(31) || \
+                 CASE WHEN x.indnkeyatts = x.indnatts THEN '1' ELSE '0' END || chr(31) || \
+                 coalesce((SELECT string_agg(coalesce(a.attname, chr(30)), chr(29) ORDER BY k.n) \
+                 FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(num, n) \
+                 LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.num), '') || chr(31) || \
+                 coalesce(pg_get_expr(x.indpred, x.indrelid), chr(30)) || chr(31) || \
+                 quote_ident(current_schema()) AS v \
+                 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam \
+                 WHERE x.indrelid = {rc} AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
+                 WHERE c.conindid = x.indexrelid AND c.contype IN ('p', 'u', 'x')) \
+                 ORDER BY i.relname"
+            ),
+        )? {
+            let [name, def, unique, method, no_include, cols, pred, schema] = &r[..] else {
+                continue;
+            };
+            let columns: Vec<String> = cols.split('\u{1d}').map(str::to_owned).collect();
+            let predicate = nullable_field(pred);
+            let mut expected = format!(
+                "CREATE {}INDEX {} ON {schema}.{} USING btree ({})",
+                if unique == "1" { "UNIQUE " } else { "" },
+                printed(name),
+                printed(table),
+                printed_list(&columns)
+            );
+            if let Some(p) = &predicate {
+                expected.push_str(&format!(" WHERE {p}"));
+            }
+            let typed = *def == expected && method == "btree" && no_include == "1";
+            shape.indexes.push(IndexShape {
+                name: name.clone(),
+                columns: if typed { columns } else { Vec::new() },
+                unique: unique == "1",
+                predicate,
+                // The table of the copy is wherever the migration runs.
+                raw: (!typed).then(|| def.replacen(&format!(" ON {schema}."), " ON ", 1)),
+            });
+        }
+        Ok(shape)
     }
 }

@@ -137,6 +137,15 @@ impl Backend for Simulated {
         Sqlite.tables(conn)
     }
 
+    #[cfg(feature = "autogen")]
+    fn shape(
+        &self,
+        conn: &mut AnyConnection,
+        table: &str,
+    ) -> Result<crate::schema::shape::TableShape> {
+        Sqlite.read_shape(conn, table)
+    }
+
     #[cfg(feature = "introspect")]
     fn describe_table(&self, conn: &mut AnyConnection, table: &str) -> Result<TableInfo> {
         Sqlite.describe_table(conn, table)

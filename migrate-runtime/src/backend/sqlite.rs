@@ -362,6 +362,15 @@ impl Backend for Sqlite {
             .collect())
     }
 
+    #[cfg(feature = "autogen")]
+    fn shape(
+        &self,
+        conn: &mut AnyConnection,
+        table: &str,
+    ) -> Result<crate::schema::shape::TableShape> {
+        self.read_shape(conn, table)
+    }
+
     #[cfg(feature = "introspect")]
     fn describe_table(&self, conn: &mut AnyConnection, table: &str) -> Result<TableInfo> {
         let mut info = TableInfo::default();
@@ -457,4 +466,138 @@ fn describe_indexes(conn: &mut AnyConnection, qt: &str, info: &mut TableInfo) ->
         info.indexes.insert(desc);
     }
     Ok(())
+}
+
+#[cfg(feature = "autogen")]
+impl Sqlite {
+    /// [`Backend::shape`] for SQLite: pragmas for keys, indexes and foreign
+    /// keys, `sqlite_master` for checks, `AUTOINCREMENT` and the DDL itself.
+    pub(super) fn read_shape(
+        &self,
+        conn: &mut AnyConnection,
+        table: &str,
+    ) -> Result<crate::schema::shape::TableShape> {
+        use crate::schema::shape::{ForeignKeyShape, IndexShape, Key, TableShape};
+        let info = self.describe_table(conn, table)?;
+        let qt = q(table);
+        let sql = Self::first_text(
+            conn,
+            &format!("SELECT sql AS v FROM sqlite_master WHERE type = 'table' AND name = {qt}"),
+        )?
+        .unwrap_or_default();
+        let upper = sql.to_ascii_uppercase();
+        let mut shape = TableShape {
+            name: table.to_owned(),
+            columns: info.columns,
+            ddl: Some(sql.clone()),
+            ..TableShape::default()
+        };
+        let pk: Vec<String> = rows(
+            conn,
+            &format!("SELECT name AS v FROM pragma_table_info({qt}) WHERE pk > 0 ORDER BY pk"),
+        )?
+        .into_iter()
+        .filter_map(|r| r.into_iter().next())
+        .collect();
+        if pk.len() == 1 && upper.contains("AUTOINCREMENT") {
+            shape.generated = pk.clone();
+        }
+        if !pk.is_empty() {
+            shape.primary_key = Some(Key {
+                name: None,
+                columns: pk,
+            });
+        }
+        for r in rows(
+            conn,
+            &format!(
+                "SELECT il.name || char(31) || il.\"unique\" || char(31) || il.origin || char(31) || \
+                 ifnull((SELECT group_concat(ifnull(ii.name, char(30)), char(29)) \
+                 FROM pragma_index_info(il.name) ii), '') || char(31) || \
+                 ifnull((SELECT sql FROM sqlite_master WHERE type = 'index' AND name = il.name), '') AS v \
+                 FROM pragma_index_list({qt}) il"
+            ),
+        )? {
+            let [name, unique, origin, cols, isql] = &r[..] else {
+                continue;
+            };
+            let columns: Vec<String> = cols.split('\u{1d}').map(str::to_owned).collect();
+            match origin.as_str() {
+                "u" => shape.uniques.push(Key {
+                    name: None,
+                    columns,
+                }),
+                "c" => {
+                    let iupper = isql.to_ascii_uppercase();
+                    let (head, predicate) = match iupper.rfind(" WHERE ") {
+                        Some(i) => (&iupper[..i], Some(isql[i + 7..].trim().to_owned())),
+                        None => (iupper.as_str(), None),
+                    };
+                    // The typed index names plain columns in their order only.
+                    let plain = !columns.iter().any(|c| c == "\u{1e}")
+                        && ![" DESC", " ASC", " COLLATE "].iter().any(|w| head.contains(w));
+                    shape.indexes.push(IndexShape {
+                        name: name.clone(),
+                        columns: if plain { columns } else { Vec::new() },
+                        unique: unique == "1",
+                        predicate,
+                        raw: (!plain).then(|| isql.clone()),
+                    });
+                }
+                _ => {}
+            }
+        }
+        for r in rows(
+            conn,
+            &format!(
+                "SELECT \"table\" || char(31) || group_concat(\"from\", char(29)) || char(31) || \
+                 group_concat(ifnull(\"to\", char(30)), char(29)) || char(31) || on_update || \
+                 char(31) || on_delete AS v FROM pragma_foreign_key_list({qt}) GROUP BY id"
+            ),
+        )? {
+            let [rt, from, to, upd, del] = &r[..] else {
+                continue;
+            };
+            if to.contains('\u{1e}') {
+                shape.untyped = Some(format!("a foreign key to {rt} names no referenced column"));
+            }
+            shape.foreign_keys.push(ForeignKeyShape {
+                name: None,
+                columns: from.split('\u{1d}').map(str::to_owned).collect(),
+                ref_table: rt.clone(),
+                ref_columns: to.split('\u{1d}').map(str::to_owned).collect(),
+                on_update: upd.clone(),
+                on_delete: del.clone(),
+            });
+        }
+        for c in crate::sqlite::ddl::checks(&sql)? {
+            let named = c
+                .split_once(": ")
+                .filter(|(n, _)| !n.starts_with("column "))
+                .and_then(|(n, body)| {
+                    let inner = body.strip_prefix("CHECK")?.trim();
+                    let inner = inner.strip_prefix('(')?.strip_suffix(')')?;
+                    Some((n.to_owned(), inner.trim().to_owned()))
+                });
+            match named {
+                Some(nc) => shape.checks.push(nc),
+                None => shape.untyped = Some(format!("it has a check without a name ({c})")),
+            }
+        }
+        // What a typed table has no words for: table options (`WITHOUT
+        // ROWID`, `STRICT`), generated columns, collations.
+        let ddl = crate::sqlite::ddl::parse(&sql)?;
+        if !ddl.options.is_empty() {
+            shape.untyped = Some("it has table options (WITHOUT ROWID, STRICT)".into());
+        }
+        for c in &ddl.columns {
+            if let Some(w) = ["GENERATED", "AS", "COLLATE"]
+                .into_iter()
+                .find(|w| c.rest.iter().any(|t| t.word(w)))
+            {
+                shape.untyped = Some(format!("column {} has {w}", c.name));
+            }
+        }
+        Ok(shape)
+    }
 }

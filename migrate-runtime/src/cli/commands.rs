@@ -202,8 +202,15 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
         Command::Revision {
             message,
             rev_id,
+            from_database: true,
+            ..
+        } => baseline_cmd(&ctx, &message, rev_id.as_deref()),
+        Command::Revision {
+            message,
+            rev_id,
             autogenerate,
             renames,
+            ..
         } => revision_cmd(&ctx, &message, rev_id.as_deref(), autogenerate, &renames),
     }
 }
@@ -535,8 +542,59 @@ fn revision_cmd(
     } else {
         None
     };
-    let path = revision::write_revision(ctx.chain, message, rev_id, body.as_ref())?;
+    let (path, _) = revision::write_revision(ctx.chain, message, rev_id, body.as_ref())?;
     eprintln!("Generating {} ... done", path.display());
+    Ok(0)
+}
+
+/// `revision --from-database`: the first migration, recreating the tables of
+/// a database built by hand (or by another tool), then the database stamped
+/// at it so that its next `upgrade` runs nothing.
+fn baseline_cmd(ctx: &Ctx<'_>, message: &str, rev_id: Option<&str>) -> Result<i32> {
+    let chain = ctx.chain;
+    if !chain.is_empty() || chain.directory_drift().is_some() {
+        return Err(Error::Usage(format!(
+            "--from-database writes the first migration, and {} already has migrations; it is for a database no migration tool manages yet",
+            if chain.directory().is_empty() { "this chain" } else { chain.directory() }
+        )));
+    }
+    let u = super::database_url(ctx.url.as_deref())?;
+    if let Some(p) = super::missing_sqlite_file(&u) {
+        return Err(Error::Usage(format!(
+            "there is no database at {}: --from-database reads an existing one",
+            p.display()
+        )));
+    }
+    let mut conn = AnyConnection::establish(&u)?;
+    let mut m = migrator(chain, &ctx.table, ctx.locks);
+    if let Some(r) = m.stored_revision(&mut conn)? {
+        return Err(Error::Usage(format!(
+            "the database already records revision {r}: a baseline is for a database no migration tool manages yet"
+        )));
+    }
+    let tables = crate::backend::shapes(&mut conn, &ctx.table)?;
+    if tables.is_empty() {
+        return Err(Error::Usage(
+            "the database has no tables: there is nothing to baseline; write a first migration with `migrate revision -m`".into(),
+        ));
+    }
+    let changes = crate::autogen::baseline(conn.dialect(), &tables);
+    let (path, rev) = revision::write_revision(chain, message, rev_id, Some(&changes))?;
+    eprintln!("Generating {} ... done", path.display());
+    for t in &tables {
+        if let Some(why) = &t.untyped {
+            eprintln!("NOTE: {} is recreated from its DDL: {why}", t.name);
+        }
+    }
+    m.stamp_baseline(&mut conn, &rev).map_err(|e| {
+        Error::Usage(format!(
+            "{path} is written, but the database could not be stamped at {rev} ({e}); after building, run `migrate stamp {rev}`",
+            path = path.display()
+        ))
+    })?;
+    eprintln!(
+        "Stamped the database at {rev}: build, and its next `migrate upgrade head` runs nothing (it adopts the revision)"
+    );
     Ok(0)
 }
 

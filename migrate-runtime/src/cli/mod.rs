@@ -249,6 +249,9 @@ enum Command {
         /// With --autogenerate: write a rename instead of drop + add (old=new or table.old=new)
         #[arg(long = "rename", value_name = "OLD=NEW")]
         renames: Vec<String>,
+        /// Write a first migration that recreates the database's tables, and stamp the database at it
+        #[arg(long, conflicts_with_all = ["autogenerate", "renames"])]
+        from_database: bool,
     },
 }
 

@@ -16,13 +16,14 @@ fn new_revision_id() -> Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Writes `<id>_<slug>.rs` into the chain's migrations directory, following the head.
+/// Writes `<id>_<slug>.rs` into the chain's migrations directory, following
+/// the head. Returns the file and the revision id.
 pub(super) fn write_revision(
     chain: &Chain,
     message: &str,
     rev_id: Option<&str>,
     body: Option<&crate::autogen::Changes>,
-) -> Result<PathBuf> {
+) -> Result<(PathBuf, String)> {
     if chain.directory().is_empty() {
         return Err(Error::Usage(
             "this chain was not compiled from a migrations directory".into(),
@@ -95,7 +96,7 @@ pub(super) fn write_revision(
         context: format!("cannot write {}", path.display()),
         source: e,
     })?;
-    Ok(path)
+    Ok((path, id))
 }
 
 /// The chain the migrations directory holds now, read from its files.

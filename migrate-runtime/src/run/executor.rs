@@ -820,6 +820,31 @@ impl<'a> Migrator<'a> {
         })
     }
 
+    /// Records that a database no migration tool managed is at `revision`, a
+    /// baseline just written from it and not yet compiled into the chain:
+    /// the version table only, as Alembic would leave it, so that the build
+    /// that has the baseline adopts it (see `run/ledger.rs`). Refused when
+    /// the database already records a revision.
+    #[cfg(feature = "cli")]
+    pub(crate) fn stamp_baseline(
+        &mut self,
+        conn: &mut AnyConnection,
+        revision: &str,
+    ) -> Result<()> {
+        self.with_lock(conn, |this, conn, b| {
+            this.ensure_version_table(conn, b)?;
+            if let Some(r) = this.version_row(conn, b)? {
+                return Err(Error::Usage(format!(
+                    "the database already records revision {r}: a baseline is for a database no migration tool manages yet"
+                )));
+            }
+            match sql::version::set(b.dialect(), &this.version_table, None, Some(revision)) {
+                Some(s) => conn.execute(&s),
+                None => Ok(()),
+            }
+        })
+    }
+
     /// The ledger after a stamp at `to`: everything up to it applied, nothing above.
     fn stamp_ledger(
         &self,

@@ -785,6 +785,14 @@ mod tests {
         ) -> Result<crate::schema::live::TableInfo> {
             Ok(Default::default())
         }
+        #[cfg(feature = "autogen")]
+        fn shape(
+            &self,
+            _: &mut AnyConnection,
+            _: &str,
+        ) -> Result<crate::schema::shape::TableShape> {
+            Ok(Default::default())
+        }
     }
 
     #[test]

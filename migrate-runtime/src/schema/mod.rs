@@ -4,3 +4,5 @@
 #[cfg(feature = "introspect")]
 pub mod live;
 pub mod model;
+#[cfg(feature = "autogen")]
+pub(crate) mod shape;
