@@ -234,6 +234,36 @@ fn a_database_built_by_hand_becomes_a_baseline_that_recreates_it_on_every_backen
             .into_iter()
             .zip(migrate_tests::all_backends("baseline_copy"))
             .collect();
+    // Refused, writing nothing: no database there, a database without tables.
+    let missing = format!("sqlite:///{}", tmp.path().join("typo.db").display());
+    let (ok, _, err) = migrate(
+        &dir,
+        &["--url", &missing, "revision", "--from-database", "-m", "b"],
+    );
+    assert!(!ok && err.contains("there is no database at"), "{err}");
+    assert!(!tmp.path().join("typo.db").exists());
+    let empty = migrate_tests::sqlite("baseline_empty");
+    empty
+        .connect()
+        .execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        .unwrap();
+    let (ok, _, err) = migrate(
+        &dir,
+        &[
+            "--url",
+            &empty.url,
+            "revision",
+            "--from-database",
+            "-m",
+            "b",
+        ],
+    );
+    assert!(!ok && err.contains("has no tables"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(dir.join("migrations")).unwrap().count(),
+        0
+    );
+
     for (source, copy) in &pairs {
         let d = source.dialect;
         // One baseline at a time: the previous backend's is removed.
