@@ -199,6 +199,7 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Fleet { command } => fleet_cmd(&ctx, command),
+        Command::Import { from } => import_cmd(&ctx, from),
         Command::Revision {
             message,
             rev_id,
@@ -545,6 +546,42 @@ fn revision_cmd(
     let (path, _) = revision::write_revision(ctx.chain, message, rev_id, body.as_ref())?;
     eprintln!("Generating {} ... done", path.display());
     Ok(0)
+}
+
+/// `import alembic`: another tool's migrations as this chain's first files.
+fn import_cmd(ctx: &Ctx<'_>, from: super::ImportFrom) -> Result<i32> {
+    match from {
+        #[cfg(feature = "import-alembic")]
+        super::ImportFrom::Alembic { path, force } => {
+            let r = super::alembic::import(ctx.chain, &path, force)?;
+            for p in &r.written {
+                eprintln!("Generating {} ... done", p.display());
+            }
+            for p in &r.problems {
+                eprintln!("NOTE: {p}");
+            }
+            if r.todos.is_empty() {
+                eprintln!("Imported {} revisions: build, then `migrate upgrade head` goes on where Alembic stopped", r.written.len());
+            } else {
+                eprintln!(
+                    "Imported {} revisions; {} steps are left to write by hand (the crate does not build until they are):",
+                    r.written.len(),
+                    r.todos.len()
+                );
+                for t in &r.todos {
+                    eprintln!("  {t}");
+                }
+            }
+            Ok(0)
+        }
+        #[cfg(not(feature = "import-alembic"))]
+        super::ImportFrom::Alembic { .. } => {
+            let _ = ctx;
+            Err(Error::Usage(
+                "this migrate binary was built without the import-alembic feature: add it to migrate-runtime's features in Cargo.toml for the import, and remove it after".into(),
+            ))
+        }
+    }
 }
 
 /// `revision --from-database`: the first migration, recreating the tables of

@@ -10,6 +10,8 @@
 //!
 //! Exit codes: 0 success, 1 failure, 2 usage. Errors are one sentence and a hint.
 
+#[cfg(feature = "import-alembic")]
+mod alembic;
 mod backup;
 mod commands;
 mod fleet;
@@ -235,6 +237,11 @@ enum Command {
         #[command(subcommand)]
         command: FleetCommand,
     },
+    /// Write migrations from another tool's project
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
     /// Write a new migration file
     Revision {
         /// The message
@@ -252,6 +259,19 @@ enum Command {
         /// Write a first migration that recreates the database's tables, and stamp the database at it
         #[arg(long, conflicts_with_all = ["autogenerate", "renames"])]
         from_database: bool,
+    },
+}
+
+/// Where `migrate import` reads migrations from.
+#[derive(Subcommand, Debug)]
+enum ImportFrom {
+    /// An Alembic project's versions directory (needs the import-alembic feature)
+    Alembic {
+        /// The directory of revision files, e.g. alembic/versions
+        path: PathBuf,
+        /// Write over migration files that exist
+        #[arg(long)]
+        force: bool,
     },
 }
 

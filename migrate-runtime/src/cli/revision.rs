@@ -67,7 +67,6 @@ pub(super) fn write_revision(
         None => chain.head().map(|m| m.revision()),
     };
     let date = crate::clock::date_time();
-    let down_attr = down.map_or("None".to_owned(), |d| format!("{d:?}"));
     let (up, down_body) = match body {
         Some(ch) => (
             ch.upgrade.iter().map(|s| format!("    {s}\n")).collect::<String>(),
@@ -78,25 +77,48 @@ pub(super) fn write_revision(
             "    // e.g. op.drop_column(\"users\", \"email\");\n    let _ = op;\n".to_owned(),
         ),
     };
-    let text = format!(
+    let text = migration_text(&id, down, message, &date, &up, &down_body);
+    create_file(&path, &text, false)?;
+    Ok((path, id))
+}
+
+/// The text of a migration file: its header, the attribute, and the two
+/// functions around `up` and `down` (statements, each line indented).
+pub(super) fn migration_text(
+    id: &str,
+    down: Option<&str>,
+    message: &str,
+    date: &str,
+    up: &str,
+    down_body: &str,
+) -> String {
+    let down_attr = down.map_or("None".to_owned(), |d| format!("{d:?}"));
+    format!(
         "//! {message}\n//!\n//! Revision ID: {id}\n//! Revises: {revises}\n//! Create Date: {date}\n\nuse migrate_runtime::prelude::*;\n\n#[migration(\n    revision = {id:?},\n    down_revision = {down_attr},\n    message = {msg:?},\n    create_date = {date:?}\n)]\nfn upgrade(op: &mut Op) -> Result<()> {{\n{up}    Ok(())\n}}\n\nfn downgrade(op: &mut Op) -> Result<()> {{\n{down_body}    Ok(())\n}}\n",
         message = message.replace('\n', " "),
         revises = down.unwrap_or(""),
         msg = message,
-    );
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| Error::Io {
-            context: format!("cannot create {}", path.display()),
-            source: e,
-        })?;
+    )
+}
+
+/// Writes `text` to a new file at `path`; over an existing one only when
+/// `overwrite` is set.
+pub(super) fn create_file(path: &Path, text: &str, overwrite: bool) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    if overwrite {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    let mut f = opts.open(path).map_err(|e| Error::Io {
+        context: format!("cannot create {}", path.display()),
+        source: e,
+    })?;
     f.write_all(text.as_bytes()).map_err(|e| Error::Io {
         context: format!("cannot write {}", path.display()),
         source: e,
-    })?;
-    Ok((path, id))
+    })
 }
 
 /// The chain the migrations directory holds now, read from its files.
