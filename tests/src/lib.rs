@@ -290,7 +290,7 @@ pub mod fixture {
         std::fs::write(
             dir.join("Cargo.toml"),
             format!(
-                "[package]\nname = \"fixture\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[features]\npostgres = [\"migrate-runtime/postgres\"]\nmysql = [\"migrate-runtime/mysql\"]\n\n[dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n[workspace]\n",
+                "[package]\nname = \"fixture\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[features]\npostgres = [\"migrate-runtime/postgres\"]\nmysql = [\"migrate-runtime/mysql\"]\nimport-alembic = [\"migrate-runtime/import-alembic\"]\n\n[dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n[workspace]\n",
                 runtime.display().to_string()
             ),
         )
@@ -328,6 +328,79 @@ pub mod fixture {
             f.push("mysql");
         }
         f.join(",")
+    }
+}
+
+/// Real Alembic, for the tests that compare with it or start from it.
+pub mod alembic {
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    use migrate_runtime::prelude::Dialect;
+
+    use crate::TestDb;
+
+    /// A virtualenv with Alembic and the drivers, made once per target directory.
+    pub fn alembic() -> PathBuf {
+        // Two tests of one binary may ask at once: one makes it.
+        static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = MAKING.lock().unwrap_or_else(|e| e.into_inner());
+        let venv = target_tmpdir().join("alembic-venv");
+        let bin = venv.join("bin/alembic");
+        if bin.exists() {
+            return bin;
+        }
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "python3 -m venv {} failed", venv.display());
+        let out = Command::new(venv.join("bin/pip"))
+            .args([
+                "install",
+                "--quiet",
+                "alembic==1.20.1",
+                "SQLAlchemy==2.1.9",
+                "psycopg2-binary==2.9.13",
+                "PyMySQL==1.1.2",
+            ])
+            .output()
+            .expect("run pip");
+        assert!(
+            out.status.success(),
+            "pip install alembic failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        bin
+    }
+
+    /// An env.py that runs the migrations on `sqlalchemy.url`.
+    pub const ENV_PY: &str = r#"from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+engine = engine_from_config(
+    config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool
+)
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"#;
+
+    /// The URL in SQLAlchemy's form, with the drivers installed above.
+    pub fn sqlalchemy_url(db: &TestDb) -> String {
+        match db.dialect {
+            Dialect::Sqlite => db.url.clone(),
+            Dialect::Postgres => db.url.replacen("postgres://", "postgresql+psycopg2://", 1),
+            Dialect::Mysql => db.url.replacen("mysql://", "mysql+pymysql://", 1),
+        }
+    }
+
+    /// Where the virtualenv is made: beside the fixtures, outside the checkout.
+    fn target_tmpdir() -> PathBuf {
+        crate::fixture::target_dir().join("tmp")
     }
 }
 

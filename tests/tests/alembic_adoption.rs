@@ -2,57 +2,13 @@
 //! cargo's target directory) is adopted: our chain, with the same revision ids,
 //! upgrades it further and fills the ledger, on every configured database.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use migrate_runtime::prelude::*;
 use migrate_runtime::{LedgerState, Migrator};
-use migrate_tests::{all_backends, table_exists, TestDb};
-
-/// A virtualenv with Alembic and the drivers, made once per target directory.
-fn alembic() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("alembic-venv");
-    let bin = venv.join("bin/alembic");
-    if bin.exists() {
-        return bin;
-    }
-    let ok = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "python3 -m venv {} failed", venv.display());
-    let out = Command::new(venv.join("bin/pip"))
-        .args([
-            "install",
-            "--quiet",
-            "alembic==1.20.1",
-            "SQLAlchemy==2.1.9",
-            "psycopg2-binary==2.9.13",
-            "PyMySQL==1.1.2",
-        ])
-        .output()
-        .expect("run pip");
-    assert!(
-        out.status.success(),
-        "pip install alembic failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    bin
-}
-
-const ENV_PY: &str = r#"from alembic import context
-from sqlalchemy import engine_from_config, pool
-
-config = context.config
-engine = engine_from_config(
-    config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool
-)
-with engine.connect() as connection:
-    context.configure(connection=connection)
-    with context.begin_transaction():
-        context.run_migrations()
-"#;
+use migrate_tests::alembic::{alembic, sqlalchemy_url, ENV_PY};
+use migrate_tests::{all_backends, table_exists};
 
 const REV1: &str = r#"from alembic import op
 import sqlalchemy as sa
@@ -87,15 +43,6 @@ def upgrade():
 def downgrade():
     op.drop_column("users", "email")
 "#;
-
-/// The URL in SQLAlchemy's form, with the drivers installed above.
-fn sqlalchemy_url(db: &TestDb) -> String {
-    match db.dialect {
-        Dialect::Sqlite => db.url.clone(),
-        Dialect::Postgres => db.url.replacen("postgres://", "postgresql+psycopg2://", 1),
-        Dialect::Mysql => db.url.replacen("mysql://", "mysql+pymysql://", 1),
-    }
-}
 
 fn project(dir: &Path, url: &str) {
     std::fs::create_dir_all(dir.join("versions")).unwrap();

@@ -104,7 +104,12 @@ pub(crate) fn translate(source: &str, path: &str) -> Result<Imported> {
             None => t.todo_text(&format!("{path} has no def {name}()"), "", 1),
         };
         todos.append(&mut t.todos);
-        out
+        if out.is_empty() {
+            // `pass`: nothing to do, and `op` used so that it builds quietly.
+            "    let _ = op;\n".to_owned()
+        } else {
+            out
+        }
     };
     let upgrade = body("upgrade");
     let downgrade = body("downgrade");
@@ -505,38 +510,46 @@ struct Translator<'a> {
 
 impl Translator<'_> {
     /// Statements of a function or a `with` body, as lines at `depth`.
+    /// Statements in a row that cannot be translated are one step to write
+    /// by hand (a data migration is usually several lines of Python).
     fn block(&mut self, stmts: &[Stmt], op: &str, batch: Option<&str>, depth: usize) -> String {
         let mut out = String::new();
+        let mut pending: Vec<(&Stmt, String)> = Vec::new();
         for (i, s) in stmts.iter().enumerate() {
-            match s {
-                Stmt::Pass(_) => {}
+            let done: std::result::Result<String, String> = match s {
+                Stmt::Pass(_) => Ok(String::new()),
                 // A docstring, or a bare string used as a comment.
-                Stmt::Expr(e) if string(&e.value).is_some() && i == 0 => {}
-                Stmt::Expr(e) => match self.call(&e.value, op, batch) {
-                    Ok(lines) => {
-                        for l in lines {
-                            let _ = writeln!(out, "{}{l}", "    ".repeat(depth));
-                        }
-                    }
-                    Err(why) => out.push_str(&self.todo(s, &why, depth)),
-                },
+                Stmt::Expr(e) if string(&e.value).is_some() && i == 0 => Ok(String::new()),
+                Stmt::Expr(e) => self.call(&e.value, op, batch).map(|lines| {
+                    lines
+                        .iter()
+                        .map(|l| format!("{}{l}\n", "    ".repeat(depth)))
+                        .collect()
+                }),
                 Stmt::Assign(a) if a.targets.len() == 1 => {
                     match (&a.targets[0], table_def(&a.value)) {
                         (Expr::Name(n), Some(t)) => {
                             self.tables.insert(n.id.to_string(), t);
+                            Ok(String::new())
                         }
-                        _ => out.push_str(&self.todo(s, "Python code", depth)),
+                        _ => Err("Python code".into()),
                     }
                 }
-                Stmt::With(w) => match self.batch_with(w, op, depth) {
-                    Ok(code) => out.push_str(&code),
-                    Err(why) => out.push_str(&self.todo(s, &why, depth)),
-                },
-                Stmt::If(_) => out.push_str(&self.todo(s, "a branch (per dialect?)", depth)),
-                Stmt::For(_) | Stmt::While(_) => out.push_str(&self.todo(s, "a loop", depth)),
-                _ => out.push_str(&self.todo(s, "Python code", depth)),
+                Stmt::With(w) => self.batch_with(w, op, depth),
+                Stmt::If(_) => Err("a branch (per dialect?)".into()),
+                Stmt::For(_) | Stmt::While(_) => Err("a loop".into()),
+                _ => Err("Python code".into()),
+            };
+            match done {
+                Ok(code) => {
+                    out.push_str(&self.todo(&pending, depth));
+                    pending.clear();
+                    out.push_str(&code);
+                }
+                Err(why) => pending.push((s, why)),
             }
         }
+        out.push_str(&self.todo(&pending, depth));
         out
     }
 
@@ -590,15 +603,40 @@ impl Translator<'_> {
         ))
     }
 
-    /// A statement left for a person: the Python quoted, and a
-    /// `compile_error!` that names it.
-    fn todo(&mut self, s: &Stmt, why: &str, depth: usize) -> String {
-        let r = s.range();
+    /// Statements left for a person: the Python quoted, and one
+    /// `compile_error!` that names the step. Nothing when there are none.
+    fn todo(&mut self, stmts: &[(&Stmt, String)], depth: usize) -> String {
+        let (Some((first, _)), Some((last, _))) = (stmts.first(), stmts.last()) else {
+            return String::new();
+        };
+        let from = usize::from(first.range().start());
         let python = self
             .src
-            .get(usize::from(r.start())..usize::from(r.end()))
+            .get(from..usize::from(last.range().end()))
             .unwrap_or("");
-        self.todo_text(why, python, depth)
+        // The lines after the first keep the function's indentation: drop it.
+        let indent = self
+            .src
+            .get(..from)
+            .map_or(0, |b| b.len() - b.rfind('\n').map_or(0, |i| i + 1));
+        let python: String = python
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let l = match l.get(..indent) {
+                    Some(p) if i > 0 && p.trim().is_empty() => &l[indent..],
+                    _ => l,
+                };
+                format!("{l}\n")
+            })
+            .collect();
+        let mut why: Vec<&str> = Vec::new();
+        for (_, w) in stmts {
+            if !why.contains(&w.as_str()) {
+                why.push(w);
+            }
+        }
+        self.todo_text(&why.join(", "), &python, depth)
     }
 
     fn todo_text(&mut self, why: &str, python: &str, depth: usize) -> String {
@@ -1309,22 +1347,12 @@ pub(super) struct Report {
     pub problems: Vec<String>,
 }
 
-/// Translates every revision file of `versions` into `chain`'s migrations
-/// directory. Nothing is written when a file cannot be read, or when a file
+/// Translates every revision file of `versions` into the migrations
+/// directory `dir`. Nothing is written when a file cannot be read, or when a file
 /// to write exists (unless `force`), or when the directory holds other
 /// migrations: the import writes the first ones.
-pub(super) fn import(
-    chain: &crate::chain::Chain,
-    versions: &std::path::Path,
-    force: bool,
-) -> Result<Report> {
+pub(super) fn import(dir: &str, versions: &std::path::Path, force: bool) -> Result<Report> {
     use std::path::Path;
-    let dir = chain.directory();
-    if dir.is_empty() {
-        return Err(Error::Usage(
-            "this chain was not compiled from a migrations directory".into(),
-        ));
-    }
     let read_err = |e| Error::Io {
         context: format!(
             "cannot read the Alembic versions directory {}",
@@ -1517,11 +1545,11 @@ def downgrade() -> None:
             "op.batch_alter_table(\"users\", |batch_op| {",
             "batch_op.alter_column(\"name\").rename_to(\"login\").set_column_type(ColumnType { kind: ColumnKind::Text, length: Some(200), precision: None });",
             "//     for row in conn.execute(sa.text(\"SELECT id FROM users\")):",
-            "compile_error!(\"migrate import: revision 1a2b3c4d5e6f (upgrade): a loop;",
+            "compile_error!(\"migrate import: revision 1a2b3c4d5e6f (upgrade): Python code, a loop;",
         ] {
             assert!(up.contains(want), "{want}\n{up}");
         }
-        assert_eq!(m.todos.len(), 2, "{:?}", m.todos);
+        assert_eq!(m.todos.len(), 1, "{:?}", m.todos);
         assert!(m
             .downgrade
             .contains("op.drop_index(\"ix_users_name\", \"users\");"));
@@ -1554,5 +1582,29 @@ def downgrade() -> None:
             .unwrap_err()
             .to_string();
         assert!(e.contains("cannot be kept"), "{e}");
+    }
+
+    #[test]
+    fn the_import_writes_the_first_migrations_and_over_nothing_without_force() {
+        let versions = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let e = import(d, versions.path(), false).unwrap_err().to_string();
+        assert!(e.contains("has no revision files"), "{e}");
+        std::fs::write(versions.path().join("1a2b_create_users.py"), USERS).unwrap();
+        std::fs::create_dir(versions.path().join("__pycache__")).unwrap();
+        let r = import(d, versions.path(), false).unwrap();
+        let file = dir.path().join("1a2b3c4d5e6f_create_users.rs");
+        assert_eq!(r.written, [file.clone()]);
+        assert_eq!(r.todos.len(), 1, "{:?}", r.todos);
+        let e = import(d, versions.path(), false).unwrap_err().to_string();
+        assert!(e.contains("pass --force"), "{e}");
+        std::fs::write(&file, "edited").unwrap();
+        import(d, versions.path(), true).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("revision = \"1a2b3c4d5e6f\""), "{text}");
+        std::fs::write(dir.path().join("ffff_other.rs"), "").unwrap();
+        let e = import(d, versions.path(), true).unwrap_err().to_string();
+        assert!(e.contains("already has migrations (ffff_other.rs)"), "{e}");
     }
 }

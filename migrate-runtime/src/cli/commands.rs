@@ -553,7 +553,12 @@ fn import_cmd(ctx: &Ctx<'_>, from: super::ImportFrom) -> Result<i32> {
     match from {
         #[cfg(feature = "import-alembic")]
         super::ImportFrom::Alembic { path, force } => {
-            let r = super::alembic::import(ctx.chain, &path, force)?;
+            if ctx.chain.directory().is_empty() {
+                return Err(Error::Usage(
+                    "this chain was not compiled from a migrations directory".into(),
+                ));
+            }
+            let r = super::alembic::import(ctx.chain.directory(), &path, force)?;
             for p in &r.written {
                 eprintln!("Generating {} ... done", p.display());
             }
@@ -564,9 +569,13 @@ fn import_cmd(ctx: &Ctx<'_>, from: super::ImportFrom) -> Result<i32> {
                 eprintln!("Imported {} revisions: build, then `migrate upgrade head` goes on where Alembic stopped", r.written.len());
             } else {
                 eprintln!(
-                    "Imported {} revisions; {} steps are left to write by hand (the crate does not build until they are):",
+                    "Imported {} revisions; {} left to write by hand (the crate does not build until {}):",
                     r.written.len(),
-                    r.todos.len()
+                    match r.todos.len() {
+                        1 => "1 step is".to_owned(),
+                        n => format!("{n} steps are"),
+                    },
+                    if r.todos.len() == 1 { "it is" } else { "they are" }
                 );
                 for t in &r.todos {
                     eprintln!("  {t}");
