@@ -1595,7 +1595,7 @@ def downgrade() -> None:
         std::fs::create_dir(versions.path().join("__pycache__")).unwrap();
         let r = import(d, versions.path(), false).unwrap();
         let file = dir.path().join("1a2b3c4d5e6f_create_users.rs");
-        assert_eq!(r.written, [file.clone()]);
+        assert_eq!(r.written, std::slice::from_ref(&file));
         assert_eq!(r.todos.len(), 1, "{:?}", r.todos);
         let e = import(d, versions.path(), false).unwrap_err().to_string();
         assert!(e.contains("pass --force"), "{e}");
