@@ -77,7 +77,12 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             statement: cli.statement_timeout,
         },
     };
-    if chain.is_empty() && !matches!(cli.command, Command::Revision { .. }) {
+    if chain.is_empty()
+        && !matches!(
+            cli.command,
+            Command::Revision { .. } | Command::Import { .. }
+        )
+    {
         eprintln!(
             "NOTE: this binary's chain has no migrations yet: write the first with `migrate revision -m \"initial\"`, then build again"
         );
@@ -205,6 +210,26 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             autogenerate,
             renames,
         } => revision_cmd(&ctx, &message, rev_id.as_deref(), autogenerate, &renames),
+        Command::Import {
+            from: super::ImportFrom::Diesel { path, force },
+        } => {
+            let done = super::import::import_diesel(ctx.chain, &path, force)?;
+            for p in &done.written {
+                eprintln!("Generating {} ... done", p.display());
+            }
+            if done.kept > 0 {
+                eprintln!(
+                    "Kept {} migration(s) an earlier import wrote (--force writes them again)",
+                    done.kept
+                );
+            }
+            if done.written.is_empty() {
+                eprintln!("Nothing new to import from {}", path.display());
+            } else {
+                eprintln!("Build again; then `migrate upgrade` adopts a database diesel migrated (its __diesel_schema_migrations) at the revision diesel reached, and applies what follows");
+            }
+            Ok(0)
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod backup;
 mod commands;
 mod fleet;
 mod history;
+mod import;
 mod init;
 mod revision;
 
@@ -235,6 +236,11 @@ enum Command {
         #[command(subcommand)]
         command: FleetCommand,
     },
+    /// Write migration files from another tool's migrations (diesel_migrations)
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
     /// Write a new migration file
     Revision {
         /// The message
@@ -249,6 +255,21 @@ enum Command {
         /// With --autogenerate: write a rename instead of drop + add (old=new or table.old=new)
         #[arg(long = "rename", value_name = "OLD=NEW")]
         renames: Vec<String>,
+    },
+}
+
+/// Where `migrate import` reads migrations from.
+#[derive(Subcommand, Debug)]
+enum ImportFrom {
+    /// A diesel_migrations directory (`<version>_<name>/up.sql`, `down.sql`): each
+    /// migration becomes one whose revision id is its diesel version, so that a
+    /// database diesel migrated is adopted by `upgrade` where diesel left it
+    Diesel {
+        /// The diesel migrations directory
+        path: PathBuf,
+        /// Write over the migration files an earlier import of it wrote
+        #[arg(long)]
+        force: bool,
     },
 }
 
