@@ -211,6 +211,9 @@ pub type Position = Option<usize>;
 ///   migration), no ledger (no checksum of edited migrations, no resume of a
 ///   half-applied one), no targets (only "all pending", "the next one" and
 ///   "revert the last"), no lock timeout or retries;
+/// - on SQLite a change that may rebuild a table is planned from that model,
+///   so a table made by raw SQL (an imported diesel directory's) cannot be
+///   rebuilt there: [`Error::OfflineUnknownTable`]; `migrate upgrade` can;
 /// - a migration that may rebuild a SQLite table, or runs with
 ///   `transaction = false`, is not wrapped in diesel's transaction: its
 ///   statements carry their own, and diesel records its version after the

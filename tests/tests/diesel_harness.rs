@@ -336,3 +336,94 @@ fn a_database_migrate_manages_is_refused_and_so_is_a_reordered_chain() {
         assert!(!table_exists(&mut conn, "other"), "{d}");
     }
 }
+
+#[test]
+fn migrations_diesel_applied_from_the_imported_directory_are_not_run_again() {
+    // The chain `import diesel` makes: revision ids are diesel's versions.
+    fn up1(op: &mut Op) -> Result<()> {
+        op.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL)");
+        Ok(())
+    }
+    fn down1(op: &mut Op) -> Result<()> {
+        op.execute("DROP TABLE users");
+        Ok(())
+    }
+    fn up2(op: &mut Op) -> Result<()> {
+        op.execute("INSERT INTO users (id, name) VALUES (1, 'seed')");
+        Ok(())
+    }
+    fn down2(op: &mut Op) -> Result<()> {
+        op.execute("DELETE FROM users");
+        Ok(())
+    }
+    fn posts(op: &mut Op) -> Result<()> {
+        op.create_table("posts")
+            .column(col::<Integer>("id").primary_key());
+        Ok(())
+    }
+    fn drop_posts(op: &mut Op) -> Result<()> {
+        op.drop_table("posts");
+        Ok(())
+    }
+    let c = Chain::new(vec![
+        Migration::new("20240101120000", None, "create users", up1, Some(down1)),
+        Migration::new(
+            "20240102093000",
+            Some("20240101120000"),
+            "seed",
+            up2,
+            Some(down2),
+        ),
+        // Typed, on a table of its own: the offline sink knows only the tables
+        // the chain's typed operations made (see the README's harness limits).
+        Migration::new(
+            "e5f6a7b8c9d0",
+            Some("20240102093000"),
+            "posts",
+            posts,
+            Some(drop_posts),
+        ),
+    ])
+    .unwrap();
+    for db in all_backends("harness_adopts") {
+        let d = db.dialect;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("2024-01-01-120000_create_users");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("up.sql"),
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);",
+        )
+        .unwrap();
+        std::fs::write(dir.join("down.sql"), "DROP TABLE users;").unwrap();
+        let files = diesel_migrations::FileBasedMigrations::from_path(tmp.path()).unwrap();
+        with_diesel!(db, |conn| conn
+            .run_pending_migrations(files)
+            .map(|_| ())
+            .unwrap());
+        assert_eq!(diesel_versions(&db), ["20240101120000"], "{d}");
+
+        let ran = with_diesel!(db, |conn| conn
+            .run_pending_migrations(&c)
+            .map(|v| v.iter().map(|v| v.to_string()).collect::<Vec<_>>())
+            .unwrap_or_else(|e| panic!("{d}: {e}")));
+        assert_eq!(ran.len(), 3, "{d}");
+        // diesel's row gave way to the harness's; users was not created twice.
+        assert_eq!(
+            diesel_versions(&db),
+            [
+                "000001_20240101120000",
+                "000002_20240102093000",
+                "000003_e5f6a7b8c9d0"
+            ],
+            "{d}"
+        );
+        assert_eq!(names(&db), ["seed"], "{d}");
+        // Reverting now reverts the last of the chain, as diesel orders them.
+        let reverted = with_diesel!(db, |conn| conn
+            .revert_last_migration(&c)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|e| panic!("{d}: {e}")));
+        assert_eq!(reverted, "000003_e5f6a7b8c9d0", "{d}");
+    }
+}
