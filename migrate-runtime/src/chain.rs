@@ -190,6 +190,43 @@ impl migrate_core::ChainNode for Migration {
 pub type Position = Option<usize>;
 
 /// The migrations of a crate, ordered base to head, as `embed_migrations!` builds them.
+///
+/// With the feature `diesel-migrations` a chain is also a diesel
+/// `MigrationSource` for each backend compiled in, so that diesel_migrations'
+/// `MigrationHarness` runs it (`conn.run_pending_migrations(&MIGRATIONS)`,
+/// `revert_last_migration`, `run_next_migration`) on diesel's own
+/// `SqliteConnection`, `PgConnection` or `MysqlConnection`:
+///
+/// - each migration runs as the SQL `migrate upgrade --sql` writes for it
+///   (SQLite table rebuilds planned from the schema the chain's operations
+///   build), without the version table or the ledger; diesel records it in
+///   `__diesel_schema_migrations` as its position from 1 in six digits and its
+///   revision (`000002_a1b2c3d4e5f6`), so that diesel, which orders versions as
+///   strings, applies and reverts in chain order;
+/// - a data step (`op.run`, `run_in_batches`) cannot run there: the harness
+///   stops before that migration with [`Error::HarnessDataStep`]; apply the
+///   chain with `migrate upgrade` or [`crate::upgrade_to_head`], which adopt
+///   what the harness applied;
+/// - there is no run lock (replicas starting at once may both run a
+///   migration), no ledger (no checksum of edited migrations, no resume of a
+///   half-applied one), no targets (only "all pending", "the next one" and
+///   "revert the last"), no lock timeout or retries;
+/// - on SQLite a change that may rebuild a table is planned from that model,
+///   so a table made by raw SQL (an imported diesel directory's) cannot be
+///   rebuilt there: [`Error::OfflineUnknownTable`]; `migrate upgrade` can;
+/// - a migration that may rebuild a SQLite table, or runs with
+///   `transaction = false`, is not wrapped in diesel's transaction: its
+///   statements carry their own, and diesel records its version after the
+///   commit; after a rebuild foreign key enforcement is left on, as the
+///   offline script leaves it;
+/// - before each migration it checks the rows diesel has (on diesel's own
+///   connection types; through a pool's wrapper the checks are skipped): a
+///   database with `alembic_version` (the default name; the harness knows no
+///   other) is managed by `migrate` and refused ([`Error::HarnessManaged`]), and a chain changed below what was applied
+///   (a migration inserted or re-pointed) is refused ([`Error::HarnessOrder`])
+///   where diesel would apply it out of order. A migration that diesel applied
+///   from the directory `migrate import diesel` read (its row is the revision
+///   id itself) is not run again: its row is replaced by the harness's.
 #[derive(Debug, Clone)]
 pub struct Chain {
     migrations: Cow<'static, [Migration]>,

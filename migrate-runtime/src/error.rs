@@ -227,6 +227,42 @@ pub enum Error {
     /// Data steps (`op.run`) in the range of an offline script: no SQL can hold them.
     #[error("the range holds data steps (op.run) that no SQL script can run, in {}: the script would leave their data undone", .0.join(", "))]
     DataStepsOffline(Vec<String>),
+    /// A migration with a data step (`op.run`) given to diesel's
+    /// `MigrationHarness`, which hands a migration nothing but a connection
+    /// for SQL.
+    #[error("revision {revision} ({message}) has a data step (op.run) that diesel's MigrationHarness cannot run: apply it with `migrate upgrade` (or migrate_runtime::upgrade_to_head), which runs data steps")]
+    HarnessDataStep {
+        /// The revision.
+        revision: String,
+        /// Its message.
+        message: String,
+    },
+    /// diesel's `MigrationHarness` on a database that this crate's own
+    /// executor manages (it has the version table): the harness only knows
+    /// `__diesel_schema_migrations` and would run applied migrations again.
+    #[error("this database has the version table {table}: `migrate` manages it, and diesel's MigrationHarness, which reads only __diesel_schema_migrations, would apply its migrations again; nothing was run")]
+    HarnessManaged {
+        /// The version table found.
+        table: String,
+    },
+    /// diesel's `MigrationHarness` asked to apply a migration that lies below
+    /// one already applied: a migration was inserted or re-pointed below
+    /// what this database has, or the chain was reordered.
+    #[error("revision {revision} cannot run through diesel's MigrationHarness: {reason}; nothing was run")]
+    HarnessOrder {
+        /// The revision the harness was about to apply.
+        revision: String,
+        /// What the database records that contradicts it.
+        reason: String,
+    },
+    /// Rows of diesel's `__diesel_schema_migrations` that do not place the
+    /// database in the chain.
+    #[error("{0}")]
+    DieselVersions(String),
+    /// A diesel_migrations directory that `migrate import diesel` cannot turn
+    /// into migrations.
+    #[error("{0}")]
+    Import(String),
     /// Another run held the run lock for longer than a run waits.
     #[error("timed out after {} s waiting for another migration run to release {lock}{}", waited.as_secs(), holder.as_ref().map_or(String::new(), |h| format!(" (held by {h})")))]
     LockTimeout {
@@ -405,6 +441,11 @@ impl Error {
             Error::Schema(_) => "schemas are PostgreSQL's: create the schema first (CREATE SCHEMA), connect directly rather than through a transaction pooler, and give MySQL or SQLite a database per tenant".into(),
             Error::ResumeChanged { revision, done, .. } => format!("keep the first {done} operations of {revision} as they were when it stopped and change only what comes after; or undo what ran by hand and run `migrate forget {revision}`"),
             Error::NoRunLock { .. } => "make the directory of the database writable (the lock file sits beside it), or run this migration where no other run can start".into(),
+            Error::HarnessDataStep { .. } => "diesel's harness runs SQL only; `migrate upgrade` applies the whole chain and adopts what the harness applied (from __diesel_schema_migrations), after which the service should call migrate_runtime::upgrade_to_head instead of run_pending_migrations".into(),
+            Error::HarnessManaged { .. } => "apply the chain with migrate_runtime::upgrade_to_head (or `migrate upgrade`) instead of run_pending_migrations".into(),
+            Error::HarnessOrder { .. } => "apply the chain with `migrate upgrade`, whose ledger finds such revisions and applies them with `--out-of-order` after review".into(),
+            Error::DieselVersions(_) => "import the diesel migrations directory this database was migrated with (`migrate import diesel PATH`), so that every version it records is a revision of the chain; or stamp the database (`migrate stamp REV`) at the revision its schema is at".into(),
+            Error::Import(_) => "fix the directory as the message says, or pass --force to write over migration files an earlier import wrote".into(),
             Error::DataStepsOffline(_) => "run the upgrade against the database, or pass --skip-data-steps to write them as marked comments and do them by hand".into(),
             Error::BadVersionRow { .. } => "stamp the database at the revision its schema is at: `migrate stamp <revision> --purge`".into(),
             Error::Edited { revision, .. } => format!("review the change: if this database needs nothing more from it, record the new checksum with `migrate accept {revision}`; otherwise restore the file and put the change in a new migration"),

@@ -128,7 +128,14 @@ pub(crate) trait Backend: Sync {
     fn capabilities(&self) -> Capabilities;
 
     /// Whether `table` exists in the connection's current schema or database.
-    fn table_exists(&self, conn: &mut AnyConnection, table: &str) -> Result<bool>;
+    fn table_exists(&self, conn: &mut AnyConnection, table: &str) -> Result<bool> {
+        Ok(!conn.query_text(&self.table_exists_query(table))?.is_empty())
+    }
+
+    /// The query [`Backend::table_exists`] runs: one row (a column `v`) when
+    /// `table` exists. Also run on a backend's own diesel connection, where
+    /// there is no [`AnyConnection`] (diesel's `MigrationHarness`).
+    fn table_exists_query(&self, table: &str) -> String;
 
     /// Whether `object` exists in the connection's current schema or
     /// database; `None` where this backend cannot tell. A run resuming a

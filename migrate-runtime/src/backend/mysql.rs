@@ -177,13 +177,12 @@ impl Backend for Mysql {
         }
     }
 
-    fn table_exists(&self, conn: &mut AnyConnection, table: &str) -> Result<bool> {
-        let sql = format!(
+    fn table_exists_query(&self, table: &str) -> String {
+        format!(
             "SELECT CAST(table_name AS CHAR) AS v FROM information_schema.tables \
              WHERE table_schema = DATABASE() AND table_name = {}",
             q(table)
-        );
-        Ok(!conn.query_text(&sql)?.is_empty())
+        )
     }
 
     fn exists(&self, conn: &mut AnyConnection, object: Object<'_>) -> Result<Option<bool>> {

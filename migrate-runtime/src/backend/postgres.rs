@@ -196,13 +196,12 @@ impl Backend for Postgres {
         }
     }
 
-    fn table_exists(&self, conn: &mut AnyConnection, table: &str) -> Result<bool> {
-        let sql = format!(
+    fn table_exists_query(&self, table: &str) -> String {
+        format!(
             "SELECT CAST(table_name AS TEXT) AS v FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_name = {}",
             q(table)
-        );
-        Ok(!conn.query_text(&sql)?.is_empty())
+        )
     }
 
     fn exists(&self, conn: &mut AnyConnection, object: Object<'_>) -> Result<Option<bool>> {

@@ -82,6 +82,10 @@ impl Backend for Simulated {
         Sqlite.table_exists(conn, table)
     }
 
+    fn table_exists_query(&self, table: &str) -> String {
+        Sqlite.table_exists_query(table)
+    }
+
     fn exists(&self, conn: &mut AnyConnection, object: super::Object<'_>) -> Result<Option<bool>> {
         Sqlite.exists(conn, object)
     }

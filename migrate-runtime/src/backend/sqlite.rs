@@ -66,12 +66,11 @@ impl Backend for Sqlite {
         }
     }
 
-    fn table_exists(&self, conn: &mut AnyConnection, table: &str) -> Result<bool> {
-        let sql = format!(
+    fn table_exists_query(&self, table: &str) -> String {
+        format!(
             "SELECT name AS v FROM sqlite_master WHERE type = 'table' AND name = {}",
             q(table)
-        );
-        Ok(!conn.query_text(&sql)?.is_empty())
+        )
     }
 
     /// Names compare as SQLite resolves them, ignoring ASCII case. A unique

@@ -1454,18 +1454,27 @@ pub(super) fn import(dir: &str, versions: &std::path::Path, force: bool) -> Resu
         }
     }
     let now = crate::clock::date_time();
+    let notes = vec![
+        String::new(),
+        format!(
+            "Imported from Alembic ({}) by `migrate import alembic`.",
+            versions.display()
+        ),
+    ];
     for i in order {
         let m = &imported[i];
         let path = Path::new(dir).join(&names[i]);
-        let text = super::revision::migration_text(
-            &m.revision,
-            m.down_revision.as_deref(),
-            &m.message,
-            m.create_date.as_deref().unwrap_or(&now),
-            &m.upgrade,
-            &m.downgrade,
-        );
-        super::revision::create_file(&path, &text, force)?;
+        let file = super::revision::MigrationFile {
+            revision: &m.revision,
+            down_revision: m.down_revision.as_deref(),
+            message: &m.message,
+            create_date: m.create_date.as_deref().unwrap_or(&now),
+            notes: &notes,
+            transactional: true,
+            upgrade: m.upgrade.clone(),
+            downgrade: Some(m.downgrade.clone()),
+        };
+        super::revision::write_file(&path, &file, force)?;
         for t in &m.todos {
             report.todos.push(format!("{}: {t}", path.display()));
         }

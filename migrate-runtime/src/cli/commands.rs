@@ -77,7 +77,12 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             statement: cli.statement_timeout,
         },
     };
-    if chain.is_empty() && !matches!(cli.command, Command::Revision { .. }) {
+    if chain.is_empty()
+        && !matches!(
+            cli.command,
+            Command::Revision { .. } | Command::Import { .. }
+        )
+    {
         eprintln!(
             "NOTE: this binary's chain has no migrations yet: write the first with `migrate revision -m \"initial\"`, then build again"
         );
@@ -199,7 +204,9 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Fleet { command } => fleet_cmd(&ctx, command),
-        Command::Import { from } => import_cmd(&ctx, from),
+        Command::Import {
+            from: super::ImportFrom::Alembic { path, force },
+        } => import_alembic_cmd(&ctx, &path, force),
         Command::Revision {
             message,
             rev_id,
@@ -213,6 +220,26 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             renames,
             ..
         } => revision_cmd(&ctx, &message, rev_id.as_deref(), autogenerate, &renames),
+        Command::Import {
+            from: super::ImportFrom::Diesel { path, force },
+        } => {
+            let done = super::import::import_diesel(ctx.chain, &path, force)?;
+            for p in &done.written {
+                eprintln!("Generating {} ... done", p.display());
+            }
+            if done.kept > 0 {
+                eprintln!(
+                    "Kept {} migration(s) an earlier import wrote (--force writes them again)",
+                    done.kept
+                );
+            }
+            if done.written.is_empty() {
+                eprintln!("Nothing new to import from {}", path.display());
+            } else {
+                eprintln!("Build again; then `migrate upgrade` adopts a database diesel migrated (its __diesel_schema_migrations) at the revision diesel reached, and applies what follows");
+            }
+            Ok(0)
+        }
     }
 }
 
@@ -549,26 +576,25 @@ fn revision_cmd(
 }
 
 /// `import alembic`: another tool's migrations as this chain's first files.
-fn import_cmd(ctx: &Ctx<'_>, from: super::ImportFrom) -> Result<i32> {
-    match from {
-        #[cfg(feature = "import-alembic")]
-        super::ImportFrom::Alembic { path, force } => {
-            if ctx.chain.directory().is_empty() {
-                return Err(Error::Usage(
-                    "this chain was not compiled from a migrations directory".into(),
-                ));
-            }
-            let r = super::alembic::import(ctx.chain.directory(), &path, force)?;
-            for p in &r.written {
-                eprintln!("Generating {} ... done", p.display());
-            }
-            for p in &r.problems {
-                eprintln!("NOTE: {p}");
-            }
-            if r.todos.is_empty() {
-                eprintln!("Imported {} revisions: build, then `migrate upgrade head` goes on where Alembic stopped", r.written.len());
-            } else {
-                eprintln!(
+fn import_alembic_cmd(ctx: &Ctx<'_>, path: &Path, force: bool) -> Result<i32> {
+    #[cfg(feature = "import-alembic")]
+    {
+        if ctx.chain.directory().is_empty() {
+            return Err(Error::Usage(
+                "this chain was not compiled from a migrations directory".into(),
+            ));
+        }
+        let r = super::alembic::import(ctx.chain.directory(), path, force)?;
+        for p in &r.written {
+            eprintln!("Generating {} ... done", p.display());
+        }
+        for p in &r.problems {
+            eprintln!("NOTE: {p}");
+        }
+        if r.todos.is_empty() {
+            eprintln!("Imported {} revisions: build, then `migrate upgrade head` goes on where Alembic stopped", r.written.len());
+        } else {
+            eprintln!(
                     "Imported {} revisions; {} left to write by hand (the crate does not build until {}):",
                     r.written.len(),
                     match r.todos.len() {
@@ -577,19 +603,18 @@ fn import_cmd(ctx: &Ctx<'_>, from: super::ImportFrom) -> Result<i32> {
                     },
                     if r.todos.len() == 1 { "it is" } else { "they are" }
                 );
-                for t in &r.todos {
-                    eprintln!("  {t}");
-                }
+            for t in &r.todos {
+                eprintln!("  {t}");
             }
-            Ok(0)
         }
-        #[cfg(not(feature = "import-alembic"))]
-        super::ImportFrom::Alembic { .. } => {
-            let _ = ctx;
-            Err(Error::Usage(
+        Ok(0)
+    }
+    #[cfg(not(feature = "import-alembic"))]
+    {
+        let _ = (ctx, path, force);
+        Err(Error::Usage(
                 "this migrate binary was built without the import-alembic feature: add it to migrate-runtime's features in Cargo.toml for the import, and remove it after".into(),
             ))
-        }
     }
 }
 

@@ -16,6 +16,7 @@ mod backup;
 mod commands;
 mod fleet;
 mod history;
+mod import;
 mod init;
 mod revision;
 
@@ -237,7 +238,7 @@ enum Command {
         #[command(subcommand)]
         command: FleetCommand,
     },
-    /// Write migrations from another tool's project
+    /// Write migration files from another tool's project (Alembic, diesel_migrations)
     Import {
         #[command(subcommand)]
         from: ImportFrom,
@@ -265,11 +266,22 @@ enum Command {
 /// Where `migrate import` reads migrations from.
 #[derive(Subcommand, Debug)]
 enum ImportFrom {
-    /// An Alembic project's versions directory (needs the import-alembic feature)
+    /// An Alembic project's versions directory: each revision file becomes a migration
+    /// with the same revision id (needs the import-alembic feature)
     Alembic {
         /// The directory of revision files, e.g. alembic/versions
         path: PathBuf,
         /// Write over migration files that exist
+        #[arg(long)]
+        force: bool,
+    },
+    /// A diesel_migrations directory (`<version>_<name>/up.sql`, `down.sql`): each
+    /// migration becomes one whose revision id is its diesel version, so that a
+    /// database diesel migrated is adopted by `upgrade` where diesel left it
+    Diesel {
+        /// The diesel migrations directory
+        path: PathBuf,
+        /// Write over the migration files an earlier import of it wrote
         #[arg(long)]
         force: bool,
     },

@@ -77,45 +77,88 @@ pub(super) fn write_revision(
             "    // e.g. op.drop_column(\"users\", \"email\");\n    let _ = op;\n".to_owned(),
         ),
     };
-    let text = migration_text(&id, down, message, &date, &up, &down_body);
-    create_file(&path, &text, false)?;
+    let file = MigrationFile {
+        revision: &id,
+        down_revision: down,
+        message,
+        create_date: &date,
+        notes: &[],
+        transactional: true,
+        upgrade: up,
+        downgrade: Some(down_body),
+    };
+    write_file(&path, &file, false)?;
     Ok((path, id))
 }
 
-/// The text of a migration file: its header, the attribute, and the two
-/// functions around `up` and `down` (statements, each line indented).
-pub(super) fn migration_text(
-    id: &str,
-    down: Option<&str>,
-    message: &str,
-    date: &str,
-    up: &str,
-    down_body: &str,
-) -> String {
-    let down_attr = down.map_or("None".to_owned(), |d| format!("{d:?}"));
-    format!(
-        "//! {message}\n//!\n//! Revision ID: {id}\n//! Revises: {revises}\n//! Create Date: {date}\n\nuse migrate_runtime::prelude::*;\n\n#[migration(\n    revision = {id:?},\n    down_revision = {down_attr},\n    message = {msg:?},\n    create_date = {date:?}\n)]\nfn upgrade(op: &mut Op) -> Result<()> {{\n{up}    Ok(())\n}}\n\nfn downgrade(op: &mut Op) -> Result<()> {{\n{down_body}    Ok(())\n}}\n",
-        message = message.replace('\n', " "),
-        revises = down.unwrap_or(""),
-        msg = message,
-    )
+/// What a migration file holds, for [`write_file`].
+pub(super) struct MigrationFile<'a> {
+    /// Its revision.
+    pub revision: &'a str,
+    /// The revision it follows.
+    pub down_revision: Option<&'a str>,
+    /// Its message.
+    pub message: &'a str,
+    /// `create_date`.
+    pub create_date: &'a str,
+    /// More lines of the file's doc comment (where it came from).
+    pub notes: &'a [String],
+    /// `transaction = false` when false.
+    pub transactional: bool,
+    /// The upgrade's body, each line indented.
+    pub upgrade: String,
+    /// The downgrade's body; `None` writes `irreversible` and no downgrade.
+    pub downgrade: Option<String>,
 }
 
-/// Writes `text` to a new file at `path`; over an existing one only when
-/// `overwrite` is set.
-pub(super) fn create_file(path: &Path, text: &str, overwrite: bool) -> Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if overwrite {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
+impl MigrationFile<'_> {
+    /// The file's text, in the form `revision` writes.
+    fn text(&self) -> String {
+        let (id, message, date) = (self.revision, self.message, self.create_date);
+        let down_attr = self
+            .down_revision
+            .map_or("None".to_owned(), |d| format!("{d:?}"));
+        let notes: String = self
+            .notes
+            .iter()
+            .map(|n| format!("//! {}\n", n.replace('\n', " ")))
+            .collect();
+        let mut attrs = format!(
+            "    revision = {id:?},\n    down_revision = {down_attr},\n    message = {message:?},\n    create_date = {date:?}"
+        );
+        if !self.transactional {
+            attrs.push_str(",\n    transaction = false");
+        }
+        if self.downgrade.is_none() {
+            attrs.push_str(",\n    irreversible");
+        }
+        let downgrade = self.downgrade.as_ref().map_or(String::new(), |d| {
+            format!("\nfn downgrade(op: &mut Op) -> Result<()> {{\n{d}    Ok(())\n}}\n")
+        });
+        format!(
+            "//! {one_line}\n//!\n//! Revision ID: {id}\n//! Revises: {revises}\n//! Create Date: {date}\n{notes}\nuse migrate_runtime::prelude::*;\n\n#[migration(\n{attrs}\n)]\nfn upgrade(op: &mut Op) -> Result<()> {{\n{up}    Ok(())\n}}\n{downgrade}",
+            one_line = message.replace('\n', " "),
+            revises = self.down_revision.unwrap_or(""),
+            up = self.upgrade,
+        )
     }
-    let mut f = opts.open(path).map_err(|e| Error::Io {
+}
+
+/// Writes a migration file at `path`: a new file, or over one that is
+/// there when `overwrite` (`import --force`).
+pub(super) fn write_file(path: &Path, file: &MigrationFile<'_>, overwrite: bool) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut f = options.open(path).map_err(|e| Error::Io {
         context: format!("cannot create {}", path.display()),
         source: e,
     })?;
-    f.write_all(text.as_bytes()).map_err(|e| Error::Io {
+    f.write_all(file.text().as_bytes()).map_err(|e| Error::Io {
         context: format!("cannot write {}", path.display()),
         source: e,
     })
@@ -123,11 +166,13 @@ pub(super) fn create_file(path: &Path, text: &str, overwrite: bool) -> Result<()
 
 /// The chain the migrations directory holds now, read from its files.
 #[derive(Debug)]
-struct DiskChain {
+pub(super) struct DiskChain {
     /// Every revision, in the order of the files.
     revisions: Vec<String>,
     /// The head, `None` for an empty directory.
     head: Option<String>,
+    /// Every revision and its file name, base to head.
+    pub ordered: Vec<(String, String)>,
 }
 
 /// One migration file's `revision` and `down_revision`, as its
@@ -176,7 +221,7 @@ fn declared(text: &str) -> Option<(String, Option<String>)> {
 
 /// Reads every migration file of `dir` and orders them with the rules the
 /// compiler applies; refuses a directory that is not one straight chain.
-fn disk_chain(dir: &Path) -> Result<DiskChain> {
+pub(super) fn disk_chain(dir: &Path) -> Result<DiskChain> {
     struct Node(String, Option<String>);
     impl migrate_core::ChainNode for Node {
         fn revision(&self) -> &str {
@@ -215,6 +260,7 @@ fn disk_chain(dir: &Path) -> Result<DiskChain> {
         return Ok(DiskChain {
             revisions: Vec::new(),
             head: None,
+            ordered: Vec::new(),
         });
     }
     let order = migrate_core::order_chain(&nodes).map_err(|errs| {
@@ -247,9 +293,14 @@ fn disk_chain(dir: &Path) -> Result<DiskChain> {
         ))
     })?;
     let head = order.last().map(|&i| nodes[i].0.clone());
+    let ordered = order
+        .iter()
+        .map(|&i| (nodes[i].0.clone(), names[i].clone()))
+        .collect();
     Ok(DiskChain {
         revisions: nodes.into_iter().map(|n| n.0).collect(),
         head,
+        ordered,
     })
 }
 
@@ -275,6 +326,13 @@ mod tests {
         let c = disk_chain(d).unwrap();
         assert_eq!(c.head.as_deref(), Some("b2"));
         assert_eq!(c.revisions, ["a1", "b2"]);
+        assert_eq!(
+            c.ordered,
+            [
+                ("a1".to_owned(), "a1_first.rs".to_owned()),
+                ("b2".to_owned(), "b2_second.rs".to_owned())
+            ]
+        );
         std::fs::write(d.join("c3_fork.rs"), file("c3", Some("a1"))).unwrap();
         let e = disk_chain(d).unwrap_err().to_string();
         assert!(

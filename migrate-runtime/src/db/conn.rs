@@ -30,9 +30,24 @@ pub enum AnyConnection {
 
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 #[derive(diesel::QueryableByName)]
-struct TextRow {
+pub(crate) struct TextRow {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     v: Option<String>,
+}
+
+/// [`AnyConnection::query_text`] on a backend's own diesel connection, where
+/// there is no `AnyConnection` (diesel's `MigrationHarness` hands one out).
+#[cfg(all(
+    feature = "diesel-migrations",
+    any(feature = "sqlite", feature = "postgres", feature = "mysql")
+))]
+pub(crate) fn query_text_on<C>(c: &mut C, sql: &str) -> Result<Vec<Option<String>>>
+where
+    C: diesel::Connection,
+    for<'q> diesel::query_builder::SqlQuery: diesel::query_dsl::LoadQuery<'q, C, TextRow>,
+{
+    let rows: Vec<TextRow> = diesel::sql_query(sql).load(c)?;
+    Ok(rows.into_iter().map(|r| r.v).collect())
 }
 
 /// A row of a fleet's catalog query: `url`, and `name`, `grp`, `schema` when

@@ -369,12 +369,60 @@ impl<'a> Migrator<'a> {
 
     /// The revision recorded in the database (`None` at base or without a version
     /// table), as stored: it may be unknown to the chain. Creates nothing.
+    /// A database that diesel_migrations managed, with no revision of ours yet,
+    /// is at the revision its `__diesel_schema_migrations` rows reach.
     pub fn stored_revision(&self, conn: &mut AnyConnection) -> Result<Option<String>> {
         let b = backend::of(conn);
-        if !b.table_exists(conn, &self.version_table)? {
+        if b.table_exists(conn, &self.version_table)? {
+            if let Some(rev) = self.version_row(conn, b)? {
+                return Ok(Some(rev));
+            }
+        }
+        Ok(self
+            .diesel_position(conn, b)?
+            .flatten()
+            .map(|p| self.chain.migrations()[p].revision().to_owned()))
+    }
+
+    /// Where `__diesel_schema_migrations` puts a database that this tool has
+    /// not run on yet (no ledger; the caller has found no version row):
+    /// `None` when it does not apply, `Some(None)` when diesel applied nothing.
+    fn diesel_position(
+        &self,
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+    ) -> Result<Option<Position>> {
+        // Once the ledger exists the version table alone says where the
+        // database is: after `downgrade base` the diesel rows are history.
+        let ledger = sql::version::ledger_table(&self.version_table);
+        if !b.table_exists(conn, super::diesel::TABLE)? || b.table_exists(conn, &ledger)? {
             return Ok(None);
         }
-        self.version_row(conn, b)
+        let sql = format!(
+            "SELECT {} AS v FROM {}",
+            b.text("version"),
+            b.dialect().quote_ident(super::diesel::TABLE)
+        );
+        let versions: Vec<String> = conn.query_text(&sql)?.into_iter().flatten().collect();
+        super::diesel::position(self.chain, &versions).map(Some)
+    }
+
+    /// Adopts a database that diesel_migrations managed: the version table
+    /// (which must exist) gets the revision `__diesel_schema_migrations`
+    /// reaches, and the ledger that the run then opens records the revisions
+    /// up to it as adopted, as for a database Alembic managed.
+    fn adopt_diesel(&self, conn: &mut AnyConnection, b: &dyn Backend) -> Result<()> {
+        if self.version_row(conn, b)?.is_some() {
+            return Ok(());
+        }
+        if let Some(Some(p)) = self.diesel_position(conn, b)? {
+            let rev = self.chain.migrations()[p].revision();
+            if let Some(sql) = sql::version::set(b.dialect(), &self.version_table, None, Some(rev))
+            {
+                conn.execute(&sql)?;
+            }
+        }
+        Ok(())
     }
 
     /// The current revision, checked against the chain. Creates nothing.
@@ -593,6 +641,7 @@ impl<'a> Migrator<'a> {
     pub fn upgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
         self.with_lock(conn, |this, conn, b| {
             this.ensure_version_table(conn, b)?;
+            this.adopt_diesel(conn, b)?;
             let current = this.position_in_table(conn, b)?;
             let mut ledger = Ledger::open(conn, b, &this.version_table, this.chain, current)?;
             ledger.verify(this.chain)?;
@@ -671,6 +720,7 @@ impl<'a> Migrator<'a> {
                 });
             }
             this.ensure_version_table(conn, b)?;
+            this.adopt_diesel(conn, b)?;
             let mut ledger = Ledger::open(conn, b, &this.version_table, this.chain, current)?;
             let jobs = this.downgrade_jobs(&ledger, to, b.dialect())?;
             if let Some(m) = jobs

@@ -2,7 +2,10 @@
 //! database and the offline script.
 
 pub(crate) mod backup;
+pub(crate) mod diesel;
 pub(crate) mod executor;
+#[cfg(feature = "diesel-migrations")]
+mod harness;
 mod lease;
 pub(crate) mod ledger;
 pub(crate) mod lint;

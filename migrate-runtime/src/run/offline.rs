@@ -77,6 +77,7 @@ pub(crate) fn script(
                 m,
                 LedgerRecord::Adopted,
             ));
+            out.push_str(";\n\n");
         }
     }
     let steps: Vec<(usize, Position, Position)> = match direction {
@@ -114,36 +115,38 @@ pub(crate) fn script(
             .capabilities()
             .transactional_ddl
             && m.transactional();
-        let rebuilds = plan::may_rebuild(&ops, dialect);
-        if rebuilds {
-            // Dropping the old table must not fire ON DELETE actions on referencing rows.
-            out.push_str("PRAGMA foreign_keys = OFF;\n\n");
-        }
-        if in_tx {
-            out.push_str("BEGIN;\n\n");
-        }
         if ops.iter().any(|o| matches!(o, Operation::Run { .. })) {
             skipped.push(m.revision().to_owned());
-        }
-        write_ops(&mut out, &mut model, dialect, (m, direction), &ops, in_tx)?;
-        if rebuilds {
-            out.push_str("PRAGMA foreign_key_check;\n\n");
-        }
-        if let Some(sql) = sql::version::set(dialect, version_table, rev(before), rev(after)) {
-            out.push_str(&sql);
-            out.push_str(";\n\n");
         }
         let record = if direction == Direction::Upgrade {
             LedgerRecord::Applied
         } else {
             LedgerRecord::Removed
         };
-        out.push_str(&ledger_row(dialect, version_table, m, record));
-        if in_tx {
-            out.push_str("COMMIT;\n\n");
+        let mut bookkeeping = Vec::new();
+        if let Some(sql) = sql::version::set(dialect, version_table, rev(before), rev(after)) {
+            bookkeeping.push(sql);
         }
-        if rebuilds {
-            out.push_str("PRAGMA foreign_keys = ON;\n\n");
+        bookkeeping.push(ledger_row(dialect, version_table, m, record));
+        let body = migration_body(
+            &mut model,
+            dialect,
+            (m, direction),
+            &ops,
+            in_tx,
+            bookkeeping,
+        )?;
+        for piece in body {
+            match piece {
+                Piece::Sql(s) => {
+                    out.push_str(&s);
+                    out.push_str(";\n\n");
+                }
+                Piece::Note(s) => {
+                    out.push_str(&s);
+                    out.push_str("\n\n");
+                }
+            }
         }
     }
     if !skipped.is_empty() && !skip_data_steps {
@@ -152,9 +155,176 @@ pub(crate) fn script(
     Ok(Script { sql: out, skipped })
 }
 
+/// The schema the chain's operations build, at one point of the chain: what
+/// diesel's `MigrationHarness` (`run/harness.rs`) renders each migration
+/// against. It moves forward with the migrations the harness applies, in
+/// chain order, so that a run folds the chain once.
+#[cfg(feature = "diesel-migrations")]
+#[derive(Default)]
+pub(crate) struct Cursor {
+    /// The schema after the migrations before `at`.
+    model: SchemaModel,
+    at: usize,
+}
+
+#[cfg(feature = "diesel-migrations")]
+impl Cursor {
+    /// Moves the model to just before migration `to`, from base again when
+    /// it lies behind.
+    fn seek(&mut self, chain: &Chain, dialect: Dialect, to: usize) -> Result<()> {
+        if to < self.at {
+            *self = Cursor::default();
+        }
+        for m in &chain.migrations()[self.at..to] {
+            for op in plan::prepare(m.record_upgrade()?.into_operations(), dialect)? {
+                self.model.apply(&op);
+            }
+            self.at += 1;
+        }
+        Ok(())
+    }
+
+    /// The statements of one migration's upgrade or downgrade alone, as the
+    /// offline script writes them but without the client's directives, the
+    /// version table or the ledger. Where [`caller_transaction`] says so the
+    /// caller runs them in its transaction, else they hold the migration's
+    /// own `BEGIN`/`COMMIT`. A data step is [`Error::HarnessDataStep`]: no
+    /// statement can hold it.
+    pub(crate) fn statements(
+        &mut self,
+        chain: &Chain,
+        dialect: Dialect,
+        (index, direction): (usize, Direction),
+    ) -> Result<Vec<String>> {
+        let out = self.render(chain, dialect, (index, direction));
+        match (&out, direction) {
+            (Ok(_), Direction::Upgrade) => self.at = index + 1,
+            // A downgrade folds back, which no upgrade from base does: the
+            // next migration starts from base, as the offline script would.
+            // A failure leaves the model half way.
+            _ => *self = Cursor::default(),
+        }
+        out
+    }
+
+    fn render(
+        &mut self,
+        chain: &Chain,
+        dialect: Dialect,
+        (index, direction): (usize, Direction),
+    ) -> Result<Vec<String>> {
+        let m = &chain.migrations()[index];
+        let caller_tx = caller_transaction(m, dialect)?;
+        let recorded = match direction {
+            Direction::Upgrade => {
+                self.seek(chain, dialect, index)?;
+                m.record_upgrade()?
+            }
+            Direction::Downgrade => {
+                self.seek(chain, dialect, index + 1)?;
+                m.record_downgrade()?
+            }
+        };
+        let ops = plan::prepare(recorded.into_operations(), dialect)?;
+        if ops.iter().any(|o| matches!(o, Operation::Run { .. })) {
+            return Err(Error::HarnessDataStep {
+                revision: m.revision().to_owned(),
+                message: m.message().to_owned(),
+            });
+        }
+        let in_tx = !caller_tx
+            && backend::for_dialect(dialect)
+                .capabilities()
+                .transactional_ddl
+            && m.transactional();
+        let body = migration_body(
+            &mut self.model,
+            dialect,
+            (m, direction),
+            &ops,
+            in_tx,
+            Vec::new(),
+        )?;
+        Ok(body
+            .into_iter()
+            .filter_map(|p| match p {
+                Piece::Sql(s) => Some(s),
+                Piece::Note(_) => None,
+            })
+            .collect())
+    }
+}
+
+/// Whether the caller of [`Cursor::statements`] runs migration `m` in a
+/// transaction of its own (diesel's `run_in_transaction`): when `m` runs in
+/// one, unless its upgrade or downgrade may rebuild a SQLite table, which must
+/// switch foreign keys off first, and SQLite ignores that inside a
+/// transaction; those statements then hold their own `BEGIN`/`COMMIT`.
+#[cfg(feature = "diesel-migrations")]
+pub(crate) fn caller_transaction(m: &Migration, dialect: Dialect) -> Result<bool> {
+    if !m.transactional() {
+        return Ok(false);
+    }
+    let up = plan::prepare(m.record_upgrade()?.into_operations(), dialect)?;
+    if plan::may_rebuild(&up, dialect) {
+        return Ok(false);
+    }
+    if m.is_reversible() {
+        let down = plan::prepare(m.record_downgrade()?.into_operations(), dialect)?;
+        if plan::may_rebuild(&down, dialect) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// One piece of a migration's part of a script: a statement, or a comment.
+enum Piece {
+    /// A statement (written with its `;`).
+    Sql(String),
+    /// A comment line (a data step the script leaves out).
+    Note(String),
+}
+
+/// One migration's part of a script: its planned actions, with foreign key
+/// enforcement off around a SQLite rebuild and, when `in_tx`, its own
+/// `BEGIN`/`COMMIT` around them and the `bookkeeping` statements (version
+/// bump, ledger row) before the commit. The model is kept in step.
+fn migration_body(
+    model: &mut SchemaModel,
+    dialect: Dialect,
+    (m, direction): (&Migration, Direction),
+    ops: &[Operation],
+    in_tx: bool,
+    bookkeeping: Vec<String>,
+) -> Result<Vec<Piece>> {
+    let mut out = Vec::new();
+    let sql = |s: &str| Piece::Sql(s.to_owned());
+    let rebuilds = plan::may_rebuild(ops, dialect);
+    if rebuilds {
+        // Dropping the old table must not fire ON DELETE actions on referencing rows.
+        out.push(sql("PRAGMA foreign_keys = OFF"));
+    }
+    if in_tx {
+        out.push(sql("BEGIN"));
+    }
+    write_ops(&mut out, model, dialect, (m, direction), ops, in_tx)?;
+    if rebuilds {
+        out.push(sql("PRAGMA foreign_key_check"));
+    }
+    out.extend(bookkeeping.into_iter().map(Piece::Sql));
+    if in_tx {
+        out.push(sql("COMMIT"));
+    }
+    if rebuilds {
+        out.push(sql("PRAGMA foreign_keys = ON"));
+    }
+    Ok(out)
+}
+
 /// Writes the planned actions of one migration, keeping the model in step.
 fn write_ops(
-    out: &mut String,
+    out: &mut Vec<Piece>,
     model: &mut SchemaModel,
     dialect: Dialect,
     (m, direction): (&Migration, Direction),
@@ -167,22 +337,22 @@ fn write_ops(
         let planned = plan::next(dialect, ops, i, &mut facts)
             .map_err(|e| failure(m, direction, i + 1, ops.len(), ops[i].describe(), e))?;
         match planned.action {
-            Action::Data { description } => out.push_str(&format!(
-                "-- SKIPPED DATA STEP op.run({description:?}) of {}: it needs a live database connection and is not part of this script; do it by hand here\n\n",
+            Action::Data { description } => out.push(Piece::Note(format!(
+                "-- SKIPPED DATA STEP op.run({description:?}) of {}: it needs a live database connection and is not part of this script; do it by hand here",
                 m.revision()
-            )),
+            ))),
             Action::Rebuild { stmts, .. } => {
                 // Never half a rebuild: outside the migration's transaction
                 // (transaction = false) the rebuild gets one of its own.
                 if !in_tx {
-                    out.push_str("BEGIN;\n\n");
+                    out.push(Piece::Sql("BEGIN".into()));
                 }
-                push_statements(out, &stmts);
+                out.extend(stmts.into_iter().map(Piece::Sql));
                 if !in_tx {
-                    out.push_str("COMMIT;\n\n");
+                    out.push(Piece::Sql("COMMIT".into()));
                 }
             }
-            Action::Sql(stmts) => push_statements(out, &stmts),
+            Action::Sql(stmts) => out.extend(stmts.into_iter().map(Piece::Sql)),
         }
         for op in &ops[planned.ops.clone()] {
             model.apply(op);
@@ -194,17 +364,7 @@ fn write_ops(
 
 fn ledger_row(d: Dialect, version_table: &str, m: &Migration, record: LedgerRecord) -> String {
     let row = (m.revision(), m.down_revision(), m.checksum());
-    format!(
-        "{};\n\n",
-        sql::version::ledger_offline(d, version_table, row, record)
-    )
-}
-
-fn push_statements(out: &mut String, stmts: &[String]) {
-    for s in stmts {
-        out.push_str(s);
-        out.push_str(";\n\n");
-    }
+    sql::version::ledger_offline(d, version_table, row, record)
 }
 
 impl plan::Facts for ModelFacts<'_> {

@@ -756,6 +756,9 @@ mod tests {
         fn table_exists(&self, _: &mut AnyConnection, _: &str) -> Result<bool> {
             Ok(false)
         }
+        fn table_exists_query(&self, _: &str) -> String {
+            "SELECT 1 AS v WHERE 0 = 1".into()
+        }
         fn text(&self, expr: &str) -> String {
             expr.to_owned()
         }
