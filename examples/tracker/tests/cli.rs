@@ -88,6 +88,19 @@ fn every_command_on_every_database() {
         assert!(ok(u, &["history", "--format", "dot"])
             .0
             .contains("\"a1b2c3d4e5f6\" -> \"7f71d8f421e3\";"));
+        // With a URL the picture marks where the database is: here, the head.
+        let mermaid = ok(u, &["history", "--format", "mermaid"]).0;
+        assert!(mermaid.starts_with("flowchart BT\n"), "{mermaid}");
+        assert!(
+            mermaid.contains(
+                "    r_a1b2c3d4e5f6[\"a1b2c3d4e5f6<br/>add email to users\"] --> r_7f71d8f421e3\n"
+            ),
+            "{mermaid}"
+        );
+        assert!(
+            mermaid.contains(&format!("    class r_{HEAD} current\n")),
+            "{mermaid}"
+        );
 
         let show = ok(u, &["show", "a1b2"]).0;
         assert!(

@@ -437,6 +437,9 @@ fn history_cmd(
 ) -> Result<i32> {
     // A range that names `current` needs the database as much as -i does.
     let names_current = rev_range.is_some_and(|r| r.contains("current"));
+    // A picture marks where the database is whenever a URL is given.
+    let indicate_current =
+        indicate_current || (matches!(format, Format::Dot | Format::Mermaid) && ctx.url.is_some());
     let (current, ledger) = if indicate_current || names_current {
         let (mut conn, _) = ctx.connect_reading()?;
         let m = ctx.reader();

@@ -104,6 +104,7 @@ pub(super) fn history(v: &View<'_>, format: Format) -> String {
         Format::Text => text(v),
         Format::Json => json(v),
         Format::Dot => dot(v),
+        Format::Mermaid => mermaid(v),
     }
 }
 
@@ -218,9 +219,89 @@ fn dot(v: &View<'_>) -> String {
     s
 }
 
+/// A Mermaid flowchart, base at the bottom as in `dot`. Node ids are the
+/// revisions with a prefix (a revision may be a word Mermaid reserves, such
+/// as `end`); labels are quoted, with Mermaid's entity codes for what would
+/// end or break them.
+fn mermaid(v: &View<'_>) -> String {
+    let ms = v.chain.migrations();
+    let head = v.chain.head_position();
+    let label = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                '"' => "#quot;".to_owned(),
+                '<' => "#lt;".to_owned(),
+                '>' => "#gt;".to_owned(),
+                '#' => "#35;".to_owned(),
+                c if c.is_control() => " ".to_owned(),
+                c => c.to_string(),
+            })
+            .collect()
+    };
+    let id = |rev: Option<&str>| rev.map_or("base".to_owned(), |r| format!("r_{r}"));
+    let mut s = String::from("flowchart BT\n    base([\"#lt;base#gt;\"])\n");
+    let mut classes = Vec::new();
+    for (i, m) in ms.iter().enumerate().take(v.range.1).skip(v.range.0) {
+        let mut text = format!("{}<br/>{}", m.revision(), label(m.message()));
+        if Some(i) == head {
+            text.push_str("<br/>(head)");
+            classes.push(format!("    class {} head\n", id(Some(m.revision()))));
+        }
+        if v.is_current(i) {
+            text.push_str("<br/>(current)");
+            classes.push(format!("    class {} current\n", id(Some(m.revision()))));
+        }
+        s.push_str(&format!(
+            "    {}[\"{text}\"] --> {}\n",
+            id(Some(m.revision())),
+            id(m.down_revision())
+        ));
+    }
+    if v.current == Some(None) {
+        classes.push("    class base current\n".into());
+    }
+    for c in classes {
+        s.push_str(&c);
+    }
+    s.push_str("    classDef head stroke-width:2px\n    classDef current fill:#cfc,stroke:#080,stroke-width:3px\n");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::Migration;
+    use crate::ops::Op;
+
+    fn noop(_: &mut Op) -> crate::error::Result<()> {
+        Ok(())
+    }
+
+    #[test]
+    fn mermaid_marks_head_and_current_and_escapes_labels() {
+        let chain = Chain::new(vec![
+            Migration::new("end", None, "create \"users\" <tables>", noop, Some(noop)),
+            Migration::new("b2", Some("end"), "add # email", noop, Some(noop)),
+        ])
+        .unwrap();
+        let mut view = View {
+            chain: &chain,
+            range: (0, 2),
+            verbose: false,
+            current: Some(Some(0)),
+            ledger: None,
+        };
+        let m = mermaid(&view);
+        assert_eq!(
+            m,
+            "flowchart BT\n    base([\"#lt;base#gt;\"])\n    r_end[\"end<br/>create #quot;users#quot; #lt;tables#gt;<br/>(current)\"] --> base\n    r_b2[\"b2<br/>add #35; email<br/>(head)\"] --> r_end\n    class r_end current\n    class r_b2 head\n    classDef head stroke-width:2px\n    classDef current fill:#cfc,stroke:#080,stroke-width:3px\n"
+        );
+        view.current = Some(None);
+        assert!(mermaid(&view).contains("    class base current\n"));
+        view.current = None;
+        assert!(!mermaid(&view).contains("current\n    class"));
+        assert!(!mermaid(&view).contains("(current)"));
+    }
 
     #[test]
     fn json_escaping() {

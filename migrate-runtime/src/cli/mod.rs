@@ -176,7 +176,7 @@ enum Command {
         /// Range FROM:TO (either side may be empty, base, head or current)
         #[arg(short = 'r', long = "rev-range")]
         rev_range: Option<String>,
-        /// Mark the database's current revision
+        /// Mark the database's current revision (with --format dot or mermaid, --url does too)
         #[arg(short = 'i', long = "indicate-current")]
         indicate_current: bool,
         /// Output format
@@ -365,6 +365,8 @@ enum Format {
     Text,
     Json,
     Dot,
+    /// A Mermaid flowchart: renders where Markdown does (code hosting sites).
+    Mermaid,
 }
 
 /// Runs the CLI with the process's arguments and exits with its code.
