@@ -55,6 +55,7 @@ pub mod testing;
 
 pub use chain::{Chain, Migration, MigrationFn};
 pub use db::conn::AnyConnection;
+pub use db::env::database_url;
 pub use dialect::Dialect;
 pub use error::{Error, HalfApplied, Result};
 pub use migrate_macros::{embed_migrations, migration};
@@ -65,6 +66,7 @@ pub use run::executor::{
 pub use run::ledger::{LedgerEntry, LedgerState};
 pub use run::lint::{lint, Finding};
 pub use run::preview::{Plan, PlannedMigration, PlannedStep};
+pub use run::startup::{upgrade_to_head, Startup};
 
 /// What a migration file needs: `use migrate_runtime::prelude::*;`.
 pub mod prelude {
@@ -77,31 +79,6 @@ pub mod prelude {
     pub use crate::ops::{col, Action, Column, ConstraintKind, ForeignKey, Op};
     pub use crate::row;
     pub use migrate_macros::{embed_migrations, migration};
-}
-
-/// Applies every pending migration of `chain` to the database at `url`, printing
-/// Alembic's line for each to standard error: the one call a service makes at start-up.
-///
-/// ```
-/// # fn main() -> migrate_runtime::Result<()> {
-/// # use migrate_runtime::prelude::*;
-/// # fn up(op: &mut Op) -> Result<()> { op.create_table("t").column(col::<Integer>("id")); Ok(()) }
-/// # let chain = Chain::new(vec![Migration::new("a1", None, "initial", up, None)])?;
-/// let dir = tempfile::tempdir().unwrap();
-/// let url = format!("sqlite:///{}/app.db", dir.path().display());
-/// let revision = migrate_runtime::upgrade_to_head(&chain, &url)?;
-/// assert_eq!(revision.as_deref(), Some("a1"));
-/// # Ok(()) }
-/// ```
-pub fn upgrade_to_head(chain: &Chain, url: &str) -> Result<Option<String>> {
-    let mut conn = AnyConnection::establish(url)?;
-    let mut migrator = Migrator::new(chain)
-        .on_step(|s| eprintln!("{}", s.log_line()))
-        .on_lock_wait(|w| eprintln!("{w}"))
-        .on_progress(|p| eprintln!("{p}"))
-        .lease_url(url);
-    migrator.upgrade(&mut conn, "head")?;
-    migrator.current(&mut conn)
 }
 
 /// Sends a progress line from inside a data step (`op.run`) to the running

@@ -26,24 +26,20 @@ macro_rules! on_backend {
     };
 }
 
-fn database_url() -> String {
-    if let Ok(u) = std::env::var("DATABASE_URL") {
-        return u;
+/// `DATABASE_URL`, else `.env`, as `migrate` finds it; else the default.
+fn database_url() -> migrate_runtime::Result<String> {
+    match migrate_runtime::database_url() {
+        Err(migrate_runtime::Error::NoUrl) => Ok("sqlite:///tracker.db".to_owned()),
+        other => other,
     }
-    if let Ok(iter) = dotenvy_free_env_file() {
-        return iter;
-    }
-    "sqlite:///tracker.db".to_owned()
 }
 
-/// Reads `DATABASE_URL=` from `./.env` without another dependency.
-fn dotenvy_free_env_file() -> Result<String, ()> {
-    let text = std::fs::read_to_string(".env").map_err(|_| ())?;
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix("DATABASE_URL="))
-        .map(|v| v.trim().trim_matches('"').to_owned())
-        .next()
-        .ok_or(())
+fn fail(e: &migrate_runtime::Error) -> ExitCode {
+    eprintln!("ERROR: {e}");
+    if let Some(h) = e.hint() {
+        eprintln!("  hint: {h}");
+    }
+    ExitCode::FAILURE
 }
 
 /// A user's name and how many distinct problems they solved.
@@ -101,19 +97,16 @@ fn work(conn: &mut AnyConnection) -> diesel::QueryResult<Vec<Row>> {
 }
 
 fn main() -> ExitCode {
-    let url = database_url();
+    let url = match database_url() {
+        Ok(u) => u,
+        Err(e) => return fail(&e),
+    };
     match migrate_runtime::upgrade_to_head(&tracker::MIGRATIONS, &url) {
         Ok(rev) => eprintln!(
             "Database at revision {}",
             rev.as_deref().unwrap_or("<base>")
         ),
-        Err(e) => {
-            eprintln!("ERROR: {e}");
-            if let Some(h) = e.hint() {
-                eprintln!("  hint: {h}");
-            }
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return fail(&e),
     }
     let mut conn = match AnyConnection::establish(&url) {
         Ok(c) => c,

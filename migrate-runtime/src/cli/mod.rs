@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::chain::{Chain, Position};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::run::executor::{Migrator, DEFAULT_VERSION_TABLE};
 
 #[derive(Parser, Debug)]
@@ -410,36 +410,10 @@ where
     }
 }
 
-/// The database URL: `--url`, else `DATABASE_URL`, else `DATABASE_URL` in `.env`.
-/// An empty `--url` or `DATABASE_URL` is refused, never passed over for the
-/// next source (a script's unset variable must not migrate the URL in
-/// `.env`); an empty `DATABASE_URL=` in `.env` is no URL.
+/// The database URL: `--url`, else `DATABASE_URL`, else `DATABASE_URL` in
+/// `.env` (see [`crate::database_url`], which services use).
 fn database_url(cli_url: Option<&str>) -> Result<String> {
-    let set = |u: &str| !u.trim().is_empty();
-    if let Some(u) = cli_url {
-        if !set(u) {
-            return Err(Error::Usage(
-                "--url is empty (an unset variable?): give the database URL".into(),
-            ));
-        }
-        return Ok(u.to_owned());
-    }
-    if let Ok(u) = std::env::var("DATABASE_URL") {
-        if !set(&u) {
-            return Err(Error::Usage(
-                "DATABASE_URL is set but empty: give it the database URL, or pass --url".into(),
-            ));
-        }
-        return Ok(u);
-    }
-    if let Ok(iter) = dotenvy::from_path_iter(".env") {
-        for item in iter.flatten() {
-            if item.0 == "DATABASE_URL" && set(&item.1) {
-                return Ok(item.1);
-            }
-        }
-    }
-    Err(Error::NoUrl)
+    crate::db::env::url_from(cli_url, std::path::Path::new("."))
 }
 
 /// The file of a SQLite URL when it does not exist yet. A URL that does not

@@ -220,6 +220,7 @@ fn prune(db: &Path, keep: usize) -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "cli")]
 /// Replaces the SQLite database `db` with the backup `from`, which must be a
 /// sound SQLite database (checked by the caller). The copy goes to a temporary
 /// file beside `db` and is renamed over it once synced, so `db` is the old or

@@ -962,6 +962,7 @@ impl<'a> Migrator<'a> {
             .map(|_| ())
     }
 
+    #[cfg(feature = "cli")]
     /// Whether the ledger is the plain case for a database at `current`: every
     /// revision up to it applied, none half-applied, nothing to say. Two small
     /// queries instead of the rows: what `current` checks first.

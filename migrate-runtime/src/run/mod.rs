@@ -14,4 +14,5 @@ pub(crate) mod plan;
 pub(crate) mod preview;
 mod resume;
 mod retry;
+pub(crate) mod startup;
 pub(crate) mod step;

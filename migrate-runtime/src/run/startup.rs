@@ -1,0 +1,113 @@
+//! Start-up upgrades: what a service calls before it serves.
+
+use crate::chain::Chain;
+use crate::db::conn::AnyConnection;
+use crate::error::Result;
+use crate::run::executor::Migrator;
+
+/// Applies every pending migration of `chain` to the database at `url`: the
+/// one call a service makes at start-up. Each migration's line (Alembic's
+/// `Running upgrade ...`) is reported as [`Startup`] says. Returns the
+/// revision the database is at.
+///
+/// ```
+/// # fn main() -> migrate_runtime::Result<()> {
+/// # use migrate_runtime::prelude::*;
+/// # fn up(op: &mut Op) -> Result<()> { op.create_table("t").column(col::<Integer>("id")); Ok(()) }
+/// # let chain = Chain::new(vec![Migration::new("a1", None, "initial", up, None)])?;
+/// let dir = tempfile::tempdir().unwrap();
+/// let url = format!("sqlite:///{}/app.db", dir.path().display());
+/// let revision = migrate_runtime::upgrade_to_head(&chain, &url)?;
+/// assert_eq!(revision.as_deref(), Some("a1"));
+/// # Ok(()) }
+/// ```
+pub fn upgrade_to_head(chain: &Chain, url: &str) -> Result<Option<String>> {
+    Startup::new(chain).url(url).run()
+}
+
+/// A start-up upgrade with options: the URL found as `migrate` finds it, a
+/// SQLite backup first.
+///
+/// ```no_run
+/// fn start(migrations: &migrate_runtime::Chain) -> migrate_runtime::Result<()> {
+///     // DATABASE_URL, else .env; a copy of a SQLite database before anything
+///     // changes, the newest 5 kept.
+///     migrate_runtime::Startup::new(migrations).backup(Some(5)).run()?;
+///     Ok(())
+/// }
+/// ```
+///
+/// Returned from `main`, an error prints its message and hint (its `Debug`
+/// is written for people). The lines of the run (`Running upgrade ...`, a
+/// wait for the run lock, a data step's progress) go to the [`log`] facade
+/// under the target `migrate`, at `info` (a wait at `warn`), when the service
+/// has set a logger (`env_logger`, or `tracing` through its log bridge), so
+/// that they land in the service's own logs; without a logger they go to
+/// standard error, as the `migrate` command prints them.
+#[derive(Debug, Clone)]
+pub struct Startup<'a> {
+    chain: &'a Chain,
+    url: Option<String>,
+    backup: Option<Option<usize>>,
+}
+
+impl<'a> Startup<'a> {
+    /// A start-up upgrade of `chain`, to the database [`crate::database_url`] finds.
+    pub fn new(chain: &'a Chain) -> Self {
+        Startup {
+            chain,
+            url: None,
+            backup: None,
+        }
+    }
+
+    /// The database to upgrade, instead of `DATABASE_URL` or `.env`.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// Copies a SQLite database beside itself before the first migration
+    /// runs, keeping the newest `keep` copies (all with `None`); see
+    /// [`Migrator::backup_first`]. On PostgreSQL and MySQL the run fails
+    /// before changing anything: take those backups with their own tools.
+    pub fn backup(mut self, keep: Option<usize>) -> Self {
+        self.backup = Some(keep);
+        self
+    }
+
+    /// Runs the upgrade. Returns the revision the database is at.
+    pub fn run(self) -> Result<Option<String>> {
+        let url = match self.url {
+            Some(u) => u,
+            None => crate::db::env::database_url()?,
+        };
+        let mut conn = AnyConnection::establish(&url)?;
+        let mut migrator = Migrator::new(self.chain)
+            .on_step(|s| report(log::Level::Info, &s.log_line()))
+            .on_lock_wait(|w| report(log::Level::Warn, w))
+            .on_progress(|p| report(log::Level::Info, p))
+            .lease_url(&url);
+        if let Some(keep) = self.backup {
+            migrator = migrator.backup_first(keep);
+        }
+        migrator.upgrade(&mut conn, "head")?;
+        if let Some(p) = migrator.last_backup() {
+            report(
+                log::Level::Info,
+                &format!("Backed up the database to {}", p.display()),
+            );
+        }
+        migrator.current(&mut conn)
+    }
+}
+
+/// A line of the run: to the service's logger when it has one, else to
+/// standard error.
+fn report(level: log::Level, line: &str) {
+    if log::log_enabled!(target: "migrate", level) {
+        log::log!(target: "migrate", level, "{line}");
+    } else if log::max_level() == log::LevelFilter::Off {
+        eprintln!("{line}");
+    }
+}
