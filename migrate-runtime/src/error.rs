@@ -91,7 +91,7 @@ pub enum Error {
         dir: String,
     },
     /// An error from the database.
-    #[error("database error: {0}")]
+    #[error("database error: {}", database_message(.0))]
     Database(#[from] diesel::result::Error),
     /// What the database reported about its schema could not be understood.
     #[error("unexpected answer from the database: {0}")]
@@ -403,6 +403,20 @@ impl std::fmt::Debug for Error {
     }
 }
 
+/// The database's message. SQLite names a missing column as it was written,
+/// quotes and all, so a quoted name comes out with its quotes doubled
+/// (`no such column: ""email""`): shown with one pair.
+fn database_message(e: &diesel::result::Error) -> String {
+    let m = e.to_string();
+    if let Some(inner) = m
+        .strip_prefix("no such column: \"\"")
+        .and_then(|n| n.strip_suffix("\"\""))
+    {
+        return format!("no such column: \"{inner}\"");
+    }
+    m
+}
+
 impl Error {
     /// An error with a message, for migration code: `return Err(Error::msg("..."))`.
     pub fn msg(message: impl Into<String>) -> Self {
@@ -515,3 +529,36 @@ fn failure_hint(source: &Error) -> String {
 
 /// The result type of migration functions and of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_names_a_missing_quoted_column_with_one_pair_of_quotes() {
+        let db = |m: &str| {
+            Error::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::Unknown,
+                Box::new(m.to_owned()),
+            ))
+            .to_string()
+        };
+        assert_eq!(
+            db("no such column: \"\"email\"\""),
+            "database error: no such column: \"email\""
+        );
+        // A name with a quote in it stays quoted as SQL writes it.
+        assert_eq!(
+            db("no such column: \"\"a\"\"b\"\""),
+            "database error: no such column: \"a\"\"b\""
+        );
+        assert_eq!(
+            db("no such column: \"[br]\""),
+            "database error: no such column: \"[br]\""
+        );
+        assert_eq!(
+            db("no such column: email"),
+            "database error: no such column: email"
+        );
+    }
+}

@@ -195,3 +195,26 @@ fn dropping_a_column_from_the_middle_round_trips_unless_column_order_is_asked_fo
         "{shown}"
     );
 }
+
+#[test]
+fn query_text_reads_the_first_column_whatever_its_name() {
+    for db in migrate_tests::all_backends("query_text") {
+        let mut c = db.connect();
+        c.execute("CREATE TABLE people (id INTEGER, name VARCHAR(20))")
+            .unwrap();
+        c.execute("INSERT INTO people (id, name) VALUES (1, 'ada'), (2, NULL)")
+            .unwrap();
+        let d = db.dialect;
+        assert_eq!(
+            c.query_text("SELECT name FROM people ORDER BY id").unwrap(),
+            [Some("ada".to_owned()), None],
+            "{d}"
+        );
+        let count = if d == Dialect::Mysql {
+            "SELECT CAST(COUNT(*) AS CHAR), 'second' FROM people"
+        } else {
+            "SELECT CAST(COUNT(*) AS TEXT), 'second' FROM people"
+        };
+        assert_eq!(c.query_text(count).unwrap(), [Some("2".to_owned())], "{d}");
+    }
+}

@@ -28,11 +28,30 @@ pub enum AnyConnection {
     Mysql(diesel::MysqlConnection),
 }
 
+/// The first column of a row, read as text whatever it is named: a query
+/// passed to [`AnyConnection::query_text`] need not alias it.
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-#[derive(diesel::QueryableByName)]
 pub(crate) struct TextRow {
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     v: Option<String>,
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+impl<DB: diesel::backend::Backend> diesel::deserialize::QueryableByName<DB> for TextRow
+where
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        use diesel::deserialize::FromSql;
+        use diesel::row::{Field, Row};
+        let field = Row::get(row, 0usize).ok_or("the query returned no column")?;
+        let v = match field.value() {
+            None => None,
+            Some(raw) => Some(<String as FromSql<diesel::sql_types::Text, DB>>::from_sql(
+                raw,
+            )?),
+        };
+        Ok(TextRow { v })
+    }
 }
 
 /// [`AnyConnection::query_text`] on a backend's own diesel connection, where
@@ -227,7 +246,9 @@ impl AnyConnection {
             .map_err(Error::from))
     }
 
-    /// Runs a query whose rows have one column named `v`, read as text.
+    /// Runs a query and reads the first column of each row as text (NULL as
+    /// `None`); its name does not matter. Cast other types to text in the
+    /// query (`CAST(n AS TEXT)`, `CAST(n AS CHAR)` on MySQL).
     pub fn query_text(&mut self, sql: &str) -> Result<Vec<Option<String>>> {
         each_backend!(self, c => {
             let rows: Vec<TextRow> = diesel::sql_query(sql).load(c)?;
