@@ -41,6 +41,8 @@ pub(crate) struct Imported {
 
 /// Translates the revision file `path` with text `source`.
 pub(crate) fn translate(source: &str, path: &str) -> Result<Imported> {
+    // Editors on some systems begin a file with a byte order mark.
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let suite = ast::Suite::parse(source, path)
         .map_err(|e| Error::Usage(format!("{path} is not Python that can be read: {e}")))?;
     let mut revision = None;
@@ -78,17 +80,22 @@ pub(crate) fn translate(source: &str, path: &str) -> Result<Imported> {
     migrate_core::validate_revision_id(&revision)
         .map_err(|e| Error::Usage(format!("{path}: revision {revision:?} cannot be kept: {e}")))?;
     let parents = down.unwrap_or_default();
+    for p in &parents {
+        migrate_core::validate_revision_id(p).map_err(|e| {
+            Error::Usage(format!("{path}: down_revision {p:?} cannot be kept: {e}"))
+        })?;
+    }
     let message = doc
         .lines()
         .next()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .unwrap_or("imported from Alembic")
-        .to_owned();
+        .map(one_line)
+        .unwrap_or_else(|| "imported from Alembic".to_owned());
     let create_date = doc
         .lines()
         .find_map(|l| l.trim().strip_prefix("Create Date:"))
-        .map(|d| d.trim().to_owned())
+        .map(|d| one_line(d.trim()))
         .filter(|d| !d.is_empty());
     let mut todos = Vec::new();
     let mut body = |name: &str| -> String {
@@ -137,6 +144,14 @@ pub(crate) fn translate(source: &str, path: &str) -> Result<Imported> {
     })
 }
 
+/// Text for a comment or the file's header: control characters (which could
+/// end a `//` comment, or are refused in a doc comment) become spaces.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// `revision = ...` and `down_revision = ...`, typed or not.
 fn assign(
     target: &Expr,
@@ -158,16 +173,26 @@ fn assign(
     }
 }
 
-/// A string literal, `op.f("...")` or `sa.text("...")`.
+/// A string literal, or a name in `op.f("...")`.
 fn string(e: &Expr) -> Option<String> {
     match e {
         Expr::Constant(c) => match &c.value {
             Constant::Str(s) => Some(s.clone()),
             _ => None,
         },
-        Expr::Call(c) if c.args.len() == 1 && matches!(last_name(&c.func), Some("f" | "text")) => {
-            string(&c.args[0])
+        Expr::Call(c) if c.args.len() == 1 && last_name(&c.func) == Some("f") => string(&c.args[0]),
+        _ => None,
+    }
+}
+
+/// SQL as a string literal or `sa.text("...")`: never a name (an index over
+/// `sa.text("name DESC")` is an expression, not a column).
+fn sql_text(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Call(c) if c.args.len() == 1 && last_name(&c.func) == Some("text") => {
+            sql_text(&c.args[0])
         }
+        Expr::Constant(_) => string(e),
         _ => None,
     }
 }
@@ -303,10 +328,46 @@ fn sa_type(e: &Expr) -> std::result::Result<(String, String), String> {
             _ => None,
         }
     };
-    let timezone = call
-        .and_then(|c| kw(c, "timezone"))
-        .and_then(boolean)
-        .unwrap_or(false);
+    // The arguments each type may have: any other changes the DDL in a way
+    // the typed column cannot say (a collation, fractional seconds, unsigned),
+    // so it is a step for a person. The client-side ones change no DDL.
+    let (positional, keywords): (usize, &[&str]) = match name {
+        "String" | "Unicode" | "VARCHAR" | "NVARCHAR" => (1, &["length"]),
+        "Numeric" | "NUMERIC" | "DECIMAL" => (2, &["precision", "scale", "asdecimal"]),
+        "DateTime" | "DATETIME" | "TIMESTAMP" => (0, &["timezone"]),
+        "Float" | "FLOAT" | "Double" | "DOUBLE" | "DOUBLE_PRECISION" | "REAL" => {
+            (0, &["asdecimal"])
+        }
+        "JSON" | "JSONB" => (0, &["none_as_null", "astext_type"]),
+        "Uuid" | "UUID" => (0, &["as_uuid", "native_uuid"]),
+        "Boolean" | "BOOLEAN" => (0, &["create_constraint"]),
+        _ => (0, &[]),
+    };
+    if let Some(c) = call {
+        if c.args.len() > positional {
+            return Err(format!(
+                "{name}(...) with arguments that have no typed form"
+            ));
+        }
+        only_keywords(c, keywords)?;
+        // A length or precision that is not a literal number.
+        for (i, k) in [(0, "length"), (0, "precision"), (1, "scale")] {
+            if keywords.contains(&k) && arg(c, i, k).is_some() && int_arg(i, k).is_none() {
+                return Err(format!(
+                    "{name}(...) with a {k} that is not a literal number"
+                ));
+            }
+        }
+        if name.eq_ignore_ascii_case("Boolean")
+            && kw(c, "create_constraint").and_then(boolean) == Some(true)
+        {
+            return Err("Boolean(create_constraint=True) adds a check constraint".into());
+        }
+    }
+    let timezone = match call.and_then(|c| kw(c, "timezone")) {
+        None => false,
+        Some(t) => boolean(t).ok_or("timezone= that is not True or False")?,
+    };
     let plain = |t: &str| Ok((t.to_owned(), String::new()));
     match name {
         "Integer" | "INTEGER" | "INT" => plain("Integer"),
@@ -348,21 +409,74 @@ fn server_default(e: &Expr) -> std::result::Result<String, String> {
             Ok(format!("'{}'", s.replace('\'', "''")))
         }
         Expr::Call(c) if last_name(&c.func) == Some("text") => {
-            string(e).ok_or_else(|| "a sa.text(...) that is not a literal".into())
+            sql_text(e).ok_or_else(|| "a sa.text(...) that is not a literal".into())
         }
         _ => Err("a server_default that is not a string or sa.text(...)".into()),
     }
 }
 
-/// A `sa.Column(...)` as `col::<T>(...)`, with the foreign keys it declares
-/// (`sa.ForeignKey("t.c")`) given back for the table.
+/// A `sa.Column(...)`, read: rendered as `col::<T>(...)` by [`ColumnCode::code`]
+/// once the table says whether it is (all of) the primary key.
 struct ColumnCode {
-    code: String,
     name: String,
-    foreign_keys: Vec<(String, String, String)>,
-    index: bool,
+    /// The type without `Nullable`, and its `.length(n)` / `.precision(p, s)`.
+    ty: String,
+    modifier: String,
+    /// `nullable=` when given; SQLAlchemy's default is `not primary_key`.
+    nullable: Option<bool>,
+    /// `primary_key=True`.
     primary_key: bool,
-    integer: bool,
+    unique: bool,
+    server_default: Option<String>,
+    /// `autoincrement=` when given as True or False.
+    autoincrement: Option<bool>,
+    /// (table, column, actions, name) of each `sa.ForeignKey(...)`.
+    foreign_keys: Vec<(String, String, String, Option<String>)>,
+    index: bool,
+}
+
+impl ColumnCode {
+    /// `col::<T>(...)`: `in_key` when the column is part of the primary key
+    /// (not NULL unless said so), `single_key` when it is the whole key and
+    /// written on the column, `auto` when the database generates it.
+    fn code(&self, in_key: bool, single_key: bool, auto: bool) -> String {
+        let nullable = self.nullable.unwrap_or(!in_key);
+        let ty = if nullable && !single_key {
+            format!("Nullable<{}>", self.ty)
+        } else {
+            self.ty.clone()
+        };
+        let mut code = format!("col::<{ty}>({}){}", lit(&self.name), self.modifier);
+        if single_key {
+            code.push_str(".primary_key()");
+            if nullable {
+                code.push_str(".nullable()");
+            }
+        }
+        if auto {
+            code.push_str(".autoincrement()");
+        }
+        // `unique=True, index=True` is one unique index (made by the table).
+        if self.unique && !self.index {
+            code.push_str(".unique()");
+        }
+        if let Some(d) = &self.server_default {
+            let _ = write!(code, ".server_default({})", lit(d));
+        }
+        code
+    }
+
+    /// SQLAlchemy's `autoincrement="auto"`: the one integer column of the
+    /// primary key, with no foreign key and no server default, unless
+    /// `autoincrement=False`; `autoincrement=True` on an integer key column
+    /// whatever else.
+    fn generated(&self) -> bool {
+        let integer = matches!(self.ty.as_str(), "Integer" | "BigInt" | "SmallInt");
+        match self.autoincrement {
+            Some(a) => a && integer,
+            None => integer && self.foreign_keys.is_empty() && self.server_default.is_none(),
+        }
+    }
 }
 
 fn column(e: &Expr) -> std::result::Result<ColumnCode, String> {
@@ -383,7 +497,6 @@ fn column(e: &Expr) -> std::result::Result<ColumnCode, String> {
             "index",
             "default",
             "onupdate",
-            "comment",
             "name",
             "type_",
         ],
@@ -408,7 +521,11 @@ fn column(e: &Expr) -> std::result::Result<ColumnCode, String> {
                 let (t, c) = target
                     .rsplit_once('.')
                     .ok_or_else(|| format!("a ForeignKey to {target:?}, not \"table.column\""))?;
-                foreign_keys.push((t.to_owned(), c.to_owned(), actions(fk)?));
+                let fk_name = match kw(fk, "name") {
+                    Some(n) => Some(string(n).ok_or("a ForeignKey name that is not a literal")?),
+                    None => None,
+                };
+                foreign_keys.push((t.to_owned(), c.to_owned(), actions(fk)?, fk_name));
             }
             Some("Identity" | "Computed" | "Sequence") => {
                 return Err(format!("{} has no typed form", last_name(a).unwrap_or("")))
@@ -421,37 +538,33 @@ fn column(e: &Expr) -> std::result::Result<ColumnCode, String> {
         ty = Some(sa_type(t)?);
     }
     let (ty, modifier) = ty.ok_or("a column without a type")?;
-    let flag = |k: &str| kw(call, k).and_then(boolean);
-    let primary_key = flag("primary_key").unwrap_or(false);
-    let nullable = flag("nullable").unwrap_or(!primary_key);
-    let integer = matches!(ty.as_str(), "Integer" | "BigInt" | "SmallInt");
-    let ty = if nullable && !primary_key {
-        format!("Nullable<{ty}>")
-    } else {
-        ty
+    let flag = |k: &str| -> std::result::Result<Option<bool>, String> {
+        match kw(call, k) {
+            None => Ok(None),
+            Some(v) => boolean(v)
+                .map(Some)
+                .ok_or_else(|| format!("{k}= that is not True or False")),
+        }
     };
-    let mut code = format!("col::<{ty}>({}){modifier}", lit(&name));
-    if primary_key {
-        code.push_str(".primary_key()");
-        if nullable {
-            code.push_str(".nullable()");
-        }
-    }
-    if flag("unique") == Some(true) {
-        code.push_str(".unique()");
-    }
-    if let Some(d) = kw(call, "server_default") {
-        if !is_none(d) {
-            let _ = write!(code, ".server_default({})", lit(&server_default(d)?));
-        }
-    }
+    let autoincrement = match kw(call, "autoincrement") {
+        Some(v) if string(v).as_deref() == Some("auto") => None,
+        _ => flag("autoincrement")?,
+    };
+    let server_default = match kw(call, "server_default") {
+        Some(d) if !is_none(d) => Some(server_default(d)?),
+        _ => None,
+    };
     Ok(ColumnCode {
-        code,
         name,
+        ty,
+        modifier,
+        nullable: flag("nullable")?,
+        primary_key: flag("primary_key")?.unwrap_or(false),
+        unique: flag("unique")? == Some(true),
+        server_default,
+        autoincrement,
         foreign_keys,
-        index: flag("index") == Some(true),
-        primary_key,
-        integer: integer && kw(call, "autoincrement").and_then(boolean) != Some(false),
+        index: flag("index")? == Some(true),
     })
 }
 
@@ -489,8 +602,8 @@ fn value(e: &Expr) -> Option<String> {
             Constant::None => "Value::Null".into(),
             Constant::Bool(b) => b.to_string(),
             Constant::Str(s) => lit(s),
-            Constant::Int(n) => format!("{n}i64"),
-            Constant::Float(f) => format!("{f:?}f64"),
+            Constant::Int(n) => format!("{}i64", n.to_string().parse::<i64>().ok()?),
+            Constant::Float(f) if f.is_finite() => format!("{f:?}f64"),
             _ => return None,
         },
         Expr::UnaryOp(u) if matches!(u.op, ast::UnaryOp::USub) => {
@@ -499,6 +612,15 @@ fn value(e: &Expr) -> Option<String> {
         _ => return None,
     })
 }
+
+/// Names a Python variable may have that Rust reserves.
+const RUST_KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
 
 struct Translator<'a> {
     src: &'a str,
@@ -592,7 +714,8 @@ impl Translator<'_> {
             .and_then(string)
             .ok_or("a batch on a computed table name")?;
         let var = match item.optional_vars.as_deref() {
-            Some(Expr::Name(n)) => n.id.to_string(),
+            Some(Expr::Name(n)) if !RUST_KEYWORDS.contains(&n.id.as_str()) => n.id.to_string(),
+            Some(Expr::Name(n)) => return Err(format!("a batch named {}, a Rust keyword", n.id)),
             _ => return Err("a batch without `as name`".into()),
         };
         let pad = "    ".repeat(depth);
@@ -646,6 +769,7 @@ impl Translator<'_> {
             self.revision, self.function
         );
         self.todos.push(what.clone());
+        let why = one_line(why);
         let mut out = format!("{pad}// TODO(migrate import): {why}. The Python it replaces:\n");
         for l in python.lines() {
             let _ = writeln!(out, "{pad}//     {l}");
@@ -670,6 +794,10 @@ impl Translator<'_> {
         if let Some(b) = batch {
             if recv == b {
                 return self.batch_call(c, b, name);
+            }
+            if recv == op {
+                // Alembic runs the batch when the `with` ends, after this call.
+                return Err(format!("op.{name} inside a batch block"));
             }
         }
         if recv != op {
@@ -764,7 +892,15 @@ impl Translator<'_> {
                 let n = need(s(0, "index_name"), "index name")?;
                 let t = s(1, "table_name")
                     .ok_or("drop_index without table_name= (it is needed on MySQL)")?;
-                vec![format!("op.drop_index({}, {});", lit(&n), lit(&t))]
+                if kw(c, "postgresql_concurrently").and_then(boolean) == Some(true) {
+                    return Err("DROP INDEX CONCURRENTLY has no typed form".into());
+                }
+                let call = if kw(c, "if_exists").and_then(boolean) == Some(true) {
+                    "drop_index_if_exists"
+                } else {
+                    "drop_index"
+                };
+                vec![format!("op.{call}({}, {});", lit(&n), lit(&t))]
             }
             "create_unique_constraint" => {
                 only_keywords(c, &["constraint_name", "table_name", "columns"])?;
@@ -817,7 +953,7 @@ impl Translator<'_> {
                     lit(&need(s(0, "constraint_name"), "constraint name")?),
                     lit(&need(s(1, "table_name"), "table name")?),
                     lit(&need(
-                        s(2, "condition"),
+                        arg(c, 2, "condition").and_then(sql_text),
                         "condition (SQLAlchemy expression?)"
                     )?)
                 )]
@@ -847,7 +983,7 @@ impl Translator<'_> {
             "execute" => {
                 only_keywords(c, &["sqltext"])?;
                 let sql = arg(c, 0, "sqltext")
-                    .and_then(string)
+                    .and_then(sql_text)
                     .ok_or("execute of a statement built in Python")?;
                 vec![format!("op.execute({});", lit(&sql))]
             }
@@ -861,12 +997,7 @@ impl Translator<'_> {
                 .ok_or(
                     "bulk_insert into a table not defined with sa.table(...) in this function",
                 )?;
-                vec![bulk_insert_code(
-                    &table,
-                    arg(c, 1, "rows"),
-                    "op.bulk_insert(",
-                    true,
-                )?]
+                bulk_insert_code(&table, arg(c, 1, "rows"))?
             }
             other => return Err(format!("op.{other} has no translation")),
         })
@@ -975,7 +1106,10 @@ impl Translator<'_> {
                 format!(
                     "{b}.create_check_constraint({}, {});",
                     lit(&need(s(0, "constraint_name"), "constraint name")?),
-                    lit(&need(s(1, "condition"), "condition")?)
+                    lit(&need(
+                        arg(c, 1, "condition").and_then(sql_text),
+                        "condition"
+                    )?)
                 )
             }
             "create_primary_key" => {
@@ -1000,7 +1134,7 @@ impl Translator<'_> {
             }
             "execute" => {
                 let sql = arg(c, 0, "sqltext")
-                    .and_then(string)
+                    .and_then(sql_text)
                     .ok_or("execute of a statement built in Python")?;
                 format!("{b}.execute({});", lit(&sql))
             }
@@ -1015,8 +1149,10 @@ impl Translator<'_> {
             .ok_or("create_table with a computed name")?;
         for k in &c.keywords {
             match k.arg.as_ref().map(|a| a.as_str()) {
-                Some("sqlite_autoincrement" | "comment" | "info") => {}
-                Some(a) if a.starts_with("mysql_") || a.starts_with("mariadb_") => {}
+                Some("sqlite_autoincrement" | "info") => {}
+                // InnoDB is what our tables get; anything else is a step.
+                Some("mysql_engine" | "mariadb_engine")
+                    if string(&k.value).is_some_and(|e| e.eq_ignore_ascii_case("InnoDB")) => {}
                 Some(a) => return Err(format!("the argument {a}= has no translation")),
                 None => return Err("**kwargs cannot be read".into()),
             }
@@ -1024,7 +1160,8 @@ impl Translator<'_> {
         let mut columns = Vec::new();
         let mut tail = Vec::new();
         let mut after = Vec::new();
-        let mut pk_constraint = false;
+        // The columns of an unnamed `PrimaryKeyConstraint`.
+        let mut pk_constraint: Option<Vec<String>> = None;
         for a in c.args.iter().skip(1) {
             let Expr::Call(item) = a else {
                 return Err("a create_table item that cannot be read".into());
@@ -1039,7 +1176,6 @@ impl Translator<'_> {
                         .map(string)
                         .collect::<Option<_>>()
                         .ok_or("a primary key over computed columns")?;
-                    pk_constraint = true;
                     match kw(item, "name").and_then(string) {
                         Some(n) => after.push(format!(
                             "op.create_primary_key({}, {}, {});",
@@ -1047,7 +1183,7 @@ impl Translator<'_> {
                             lit(&table),
                             list(&cols)
                         )),
-                        None => tail.push(format!(".primary_key({})", list(&cols))),
+                        None => pk_constraint = Some(cols),
                     }
                 }
                 Some("UniqueConstraint") => {
@@ -1102,7 +1238,7 @@ impl Translator<'_> {
                     let sql = item
                         .args
                         .first()
-                        .and_then(string)
+                        .and_then(sql_text)
                         .ok_or("a check built in Python")?;
                     let n = kw(item, "name")
                         .and_then(string)
@@ -1113,22 +1249,41 @@ impl Translator<'_> {
                 None => return Err("a create_table item that cannot be read".into()),
             }
         }
-        // SQLAlchemy's autoincrement: the one integer primary key column
-        // without a foreign key gets values from the database.
-        let pks: Vec<&ColumnCode> = columns.iter().filter(|c| c.primary_key).collect();
-        let auto =
-            (pks.len() == 1 && !pk_constraint && pks[0].integer && pks[0].foreign_keys.is_empty())
-                .then(|| pks[0].name.clone());
+        // The primary key: the columns marked `primary_key=True` and those of
+        // an unnamed `PrimaryKeyConstraint` (autogenerate writes the latter).
+        // SQLAlchemy makes each of them NOT NULL, and the database generates
+        // the values of a key that is one integer column (`autoincrement`).
+        let mut key: Vec<String> = pk_constraint.clone().unwrap_or_default();
+        for c in columns.iter().filter(|c| c.primary_key) {
+            if !key.contains(&c.name) {
+                key.push(c.name.clone());
+            }
+        }
+        if let Some(k) = key.iter().find(|k| !columns.iter().any(|c| &c.name == *k)) {
+            return Err(format!(
+                "a primary key on {k}, which is not a column of the table"
+            ));
+        }
+        let single = (key.len() == 1).then(|| key[0].clone());
+        if key.len() > 1 {
+            tail.insert(0, format!(".primary_key({})", list(&key)));
+        }
         let mut code = format!("op.create_table({})", lit(&table));
         for col in &columns {
-            let mut cc = col.code.clone();
-            if auto.as_deref() == Some(col.name.as_str()) {
-                cc.push_str(".autoincrement()");
-            }
+            let is_single = single.as_deref() == Some(col.name.as_str());
+            let cc = col.code(
+                key.contains(&col.name),
+                is_single,
+                is_single && col.generated(),
+            );
             let _ = write!(code, "\n        .column({cc})");
-            for (t, rc, acts) in &col.foreign_keys {
+            for (t, rc, acts, name) in &col.foreign_keys {
+                let named = name
+                    .as_ref()
+                    .map(|n| format!(".name({})", lit(n)))
+                    .unwrap_or_default();
                 tail.push(format!(
-                    ".foreign_key(ForeignKey::new([{}], {}, [{}]){acts})",
+                    ".foreign_key(ForeignKey::new([{}], {}, [{}]){named}{acts})",
                     lit(&col.name),
                     lit(t),
                     lit(rc)
@@ -1136,10 +1291,11 @@ impl Translator<'_> {
             }
             if col.index {
                 after.push(format!(
-                    "op.create_index({}, {}, [{}]);",
+                    "op.create_index({}, {}, [{}]){};",
                     lit(&format!("ix_{table}_{}", col.name)),
                     lit(&table),
-                    lit(&col.name)
+                    lit(&col.name),
+                    if col.unique { ".unique()" } else { "" }
                 ));
             }
         }
@@ -1155,10 +1311,13 @@ impl Translator<'_> {
 
 /// A column for `add_column`: a foreign key it declares is `.references`.
 fn add_column_code(col: &ColumnCode) -> std::result::Result<String, String> {
-    let mut code = col.code.clone();
+    if col.primary_key {
+        return Err("a new primary key column: add the column, then op.create_primary_key".into());
+    }
+    let mut code = col.code(false, false, false);
     match &col.foreign_keys[..] {
         [] => {}
-        [(t, c, acts)] if acts.is_empty() => {
+        [(t, c, acts, None)] if acts.is_empty() => {
             let _ = write!(code, ".references({}, {})", lit(t), lit(c));
         }
         _ => return Err(
@@ -1186,8 +1345,7 @@ fn alter_code(c: &ast::ExprCall) -> std::result::Result<String, String> {
             | "existing_nullable"
             | "existing_server_default"
             | "existing_comment"
-            | "existing_autoincrement"
-            | "comment" => {}
+            | "existing_autoincrement" => {}
             "nullable" => {
                 let b = boolean(&k.value).ok_or("nullable= that is not True or False")?;
                 let _ = write!(out, ".nullable({b})");
@@ -1244,7 +1402,7 @@ fn index_code(c: &ast::ExprCall) -> std::result::Result<String, String> {
     let wheres: Vec<String> = ["postgresql_where", "sqlite_where"]
         .iter()
         .filter_map(|k| kw(c, k))
-        .map(|e| string(e).ok_or("a partial index condition built in Python"))
+        .map(|e| sql_text(e).ok_or("a partial index condition built in Python"))
         .collect::<std::result::Result<_, _>>()?;
     match &wheres[..] {
         [] => {}
@@ -1278,18 +1436,17 @@ fn constraint_kind(e: Option<&Expr>) -> std::result::Result<&'static str, String
     })
 }
 
-/// `op.bulk_insert("t", ["a", "b"], vec![row![..], ..]);`: the rows' keys
-/// in the table's column order, a missing one as NULL.
+/// `op.bulk_insert("t", ["a", "b"], vec![row![..], ..]);`, the keys in the
+/// table's column order. Rows with other keys are another statement: a key
+/// a row leaves out takes the column's default, as in Alembic, never NULL.
 fn bulk_insert_code(
     table: &TableDef,
     rows: Option<&Expr>,
-    call: &str,
-    with_table: bool,
-) -> std::result::Result<String, String> {
+) -> std::result::Result<Vec<String>, String> {
     let Some(Expr::List(rows)) = rows else {
         return Err("bulk_insert of rows built in Python".into());
     };
-    let mut dicts = Vec::new();
+    let mut groups: Vec<(Vec<String>, Vec<Vec<String>>)> = Vec::new();
     for r in &rows.elts {
         let Expr::Dict(d) = r else {
             return Err("bulk_insert of a row that is not a {...} literal".into());
@@ -1300,40 +1457,41 @@ fn bulk_insert_code(
                 .as_ref()
                 .and_then(string)
                 .ok_or("a row key that is not a literal")?;
+            if !table.columns.contains(&k) {
+                return Err(format!(
+                    "a row names {k}, which the table definition does not"
+                ));
+            }
             let v = value(v).ok_or_else(|| format!("the value of {k} is not a literal"))?;
             m.insert(k, v);
         }
-        dicts.push(m);
-    }
-    let cols: Vec<String> = table
-        .columns
-        .iter()
-        .filter(|c| dicts.iter().any(|d| d.contains_key(*c)))
-        .cloned()
-        .collect();
-    if let Some(k) = dicts
-        .iter()
-        .flat_map(|d| d.keys())
-        .find(|k| !table.columns.contains(k))
-    {
-        return Err(format!(
-            "a row names {k}, which the table definition does not"
-        ));
-    }
-    let mut code = String::from(call);
-    if with_table {
-        let _ = write!(code, "{}, ", lit(&table.name));
-    }
-    let _ = write!(code, "{}, vec![", list(&cols));
-    for d in &dicts {
-        let vals: Vec<String> = cols
+        let cols: Vec<String> = table
+            .columns
             .iter()
-            .map(|c| d.get(c).cloned().unwrap_or_else(|| "Value::Null".into()))
+            .filter(|c| m.contains_key(*c))
+            .cloned()
             .collect();
-        let _ = write!(code, "\n        row![{}],", vals.join(", "));
+        let vals: Vec<String> = cols.iter().filter_map(|c| m.get(c).cloned()).collect();
+        match groups.last_mut() {
+            Some((c, rows)) if *c == cols => rows.push(vals),
+            _ => groups.push((cols, vec![vals])),
+        }
     }
-    code.push_str("\n    ]);");
-    Ok(code)
+    Ok(groups
+        .into_iter()
+        .map(|(cols, rows)| {
+            let mut code = format!(
+                "op.bulk_insert({}, {}, vec![",
+                lit(&table.name),
+                list(&cols)
+            );
+            for r in rows {
+                let _ = write!(code, "\n        row![{}],", r.join(", "));
+            }
+            code.push_str("\n    ]);");
+            code
+        })
+        .collect())
 }
 
 /// What `migrate import alembic` wrote.
@@ -1384,6 +1542,16 @@ pub(super) fn import(dir: &str, versions: &std::path::Path, force: bool) -> Resu
             source: e,
         })?;
         imported.push(translate(&text, &f.display().to_string())?);
+    }
+    for (i, m) in imported.iter().enumerate() {
+        if let Some(j) = imported[..i].iter().position(|o| o.revision == m.revision) {
+            return Err(Error::Usage(format!(
+                "{} and {} are both revision {}: Alembic would refuse them too; remove one",
+                files[j].display(),
+                files[i].display(),
+                m.revision
+            )));
+        }
     }
     let names: Vec<String> = imported
         .iter()
@@ -1456,10 +1624,10 @@ pub(super) fn import(dir: &str, versions: &std::path::Path, force: bool) -> Resu
     let now = crate::clock::date_time();
     let notes = vec![
         String::new(),
-        format!(
+        one_line(&format!(
             "Imported from Alembic ({}) by `migrate import alembic`.",
             versions.display()
-        ),
+        )),
     ];
     for i in order {
         let m = &imported[i];
@@ -1540,17 +1708,17 @@ def downgrade() -> None:
         let up = &m.upgrade;
         for want in [
             "op.create_table(\"users\")",
-            ".column(col::<Integer>(\"id\"))",
+            // autogenerate's form: the key as a constraint, and still generated.
+            ".column(col::<Integer>(\"id\").primary_key().autoincrement())",
             ".column(col::<Varchar>(\"name\").length(100))",
             ".column(col::<Bool>(\"active\").server_default(\"1\"))",
             ".column(col::<Nullable<Integer>>(\"team_id\"))",
-            ".primary_key([\"id\"])",
             ".unique(\"uq_users_name\", [\"name\"])",
             ".foreign_key(ForeignKey::new([\"team_id\"], \"teams\", [\"id\"]).on_delete(Action::Cascade))",
             "op.create_index(\"ix_users_name\", \"users\", [\"name\"]);",
-            "op.bulk_insert(\"users\", [\"id\", \"name\", \"active\"], vec![",
-            "row![1i64, \"admin\", Value::Null],",
-            "row![2i64, \"root\", false],",
+            // A key a row leaves out takes its default: another statement, never NULL.
+            "op.bulk_insert(\"users\", [\"id\", \"name\"], vec![\n        row![1i64, \"admin\"],\n    ]);",
+            "op.bulk_insert(\"users\", [\"id\", \"name\", \"active\"], vec![\n        row![2i64, \"root\", false],\n    ]);",
             "op.batch_alter_table(\"users\", |batch_op| {",
             "batch_op.alter_column(\"name\").rename_to(\"login\").set_column_type(ColumnType { kind: ColumnKind::Text, length: Some(200), precision: None });",
             "//     for row in conn.execute(sa.text(\"SELECT id FROM users\")):",
@@ -1563,6 +1731,77 @@ def downgrade() -> None:
             .downgrade
             .contains("op.drop_index(\"ix_users_name\", \"users\");"));
         assert!(m.downgrade.contains("op.drop_table(\"users\");"));
+    }
+
+    /// The Python of one `def upgrade()` body, translated.
+    fn upgrade_of(body: &str) -> Imported {
+        let src = format!("revision = 'r1'\ndown_revision = None\ndef upgrade():\n{body}\ndef downgrade():\n    pass\n");
+        translate(&src, "r1.py").unwrap()
+    }
+
+    #[test]
+    fn what_changes_ddl_without_a_typed_form_is_a_step_never_dropped() {
+        for body in [
+            "    op.add_column('t', sa.Column('c', sa.String(50, collation='C')))",
+            "    op.add_column('t', sa.Column('c', sa.String(length=MAX)))",
+            "    op.add_column('t', sa.Column('c', sa.DateTime(True)))",
+            "    op.add_column('t', sa.Column('c', mysql.INTEGER(unsigned=True)))",
+            "    op.create_table('t', sa.Column('id', sa.Integer()), mysql_charset='latin1')",
+            "    op.drop_index('ix', table_name='t', postgresql_concurrently=True)",
+            "    op.create_index('ix', 't', [sa.text('name DESC')])",
+            "    op.alter_column('t', 'c', comment='shown in psql')",
+            "    with op.batch_alter_table('t') as b:\n        op.drop_column('t', 'c')",
+            "    with op.batch_alter_table('t') as type:\n        type.drop_column('c')",
+            "    op.bulk_insert(sa.table('t', sa.column('n')), [{'n': 99999999999999999999}])",
+        ] {
+            let m = upgrade_of(body);
+            assert_eq!(m.todos.len(), 1, "{body}\n{}", m.upgrade);
+            assert!(
+                m.upgrade.contains("compile_error!"),
+                "{body}\n{}",
+                m.upgrade
+            );
+        }
+        let m = upgrade_of("    op.drop_index('ix', table_name='t', if_exists=True)");
+        assert!(
+            m.upgrade
+                .contains("op.drop_index_if_exists(\"ix\", \"t\");"),
+            "{}",
+            m.upgrade
+        );
+        let m = upgrade_of("    op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('e', sa.String(9), unique=True, index=True), sa.Column('u', sa.Integer(), sa.ForeignKey('u.id', name='fk_u')), mysql_engine='InnoDB')");
+        for want in [
+            ".column(col::<Integer>(\"id\").primary_key().autoincrement())",
+            ".column(col::<Nullable<Varchar>>(\"e\").length(9))",
+            "op.create_index(\"ix_t_e\", \"t\", [\"e\"]).unique();",
+            ".foreign_key(ForeignKey::new([\"u\"], \"u\", [\"id\"]).name(\"fk_u\"))",
+        ] {
+            assert!(m.upgrade.contains(want), "{want}\n{}", m.upgrade);
+        }
+        // A composite key: both columns NOT NULL, none generated.
+        let m = upgrade_of("    op.create_table('t', sa.Column('a', sa.Integer()), sa.Column('b', sa.Integer()), sa.PrimaryKeyConstraint('a', 'b'))");
+        assert!(m.upgrade.contains(".column(col::<Integer>(\"a\"))\n        .column(col::<Integer>(\"b\"))\n        .primary_key([\"a\", \"b\"])"), "{}", m.upgrade);
+    }
+
+    #[test]
+    fn text_from_the_python_cannot_leave_a_comment() {
+        let src = "\"\"\"first\rline\n\nCreate Date: 2024\r\n\"\"\"\nrevision = 'r1'\ndown_revision = None\ndef upgrade():\n    op.create_foreign_key('fk', 't', 'u', ['a'], ['id'], ondelete='x\\nfn evil() {}')\ndef downgrade():\n    pass\n";
+        let m = translate(src, "r1.py").unwrap();
+        assert!(!m.message.contains('\r'), "{:?}", m.message);
+        for line in m.upgrade.lines() {
+            assert!(!line.trim_start().starts_with("fn evil"), "{}", m.upgrade);
+        }
+        let e = translate("revision = 'r2'\ndown_revision = 'a\\nb'\n", "r2.py")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("down_revision"), "{e}");
+        // A byte order mark first is read past.
+        assert_eq!(
+            translate("\u{feff}revision = 'r3'\n", "r3.py")
+                .unwrap()
+                .revision,
+            "r3"
+        );
     }
 
     #[test]
@@ -1612,6 +1851,10 @@ def downgrade() -> None:
         import(d, versions.path(), true).unwrap();
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.contains("revision = \"1a2b3c4d5e6f\""), "{text}");
+        std::fs::write(versions.path().join("copy.py"), USERS).unwrap();
+        let e = import(d, versions.path(), true).unwrap_err().to_string();
+        assert!(e.contains("are both revision 1a2b3c4d5e6f"), "{e}");
+        std::fs::remove_file(versions.path().join("copy.py")).unwrap();
         std::fs::write(dir.path().join("ffff_other.rs"), "").unwrap();
         let e = import(d, versions.path(), true).unwrap_err().to_string();
         assert!(e.contains("already has migrations (ffff_other.rs)"), "{e}");
