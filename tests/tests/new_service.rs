@@ -185,13 +185,21 @@ fn hand_built(d: Dialect) -> &'static [&'static str] {
             "CREATE INDEX ix_users_name ON users (name)",
             "CREATE UNIQUE INDEX ix_users_active_name ON users (name) WHERE active = 1",
             "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL \
-             REFERENCES users (id) ON DELETE CASCADE, title TEXT NOT NULL, body BLOB)",
+             REFERENCES users (id) ON DELETE CASCADE, title TEXT NOT NULL, body BLOB, \
+             stamp TEXT DEFAULT (datetime('now')))",
             "CREATE INDEX ix_posts_lower ON posts (lower(title))",
+            "CREATE INDEX ix_posts_title_desc ON posts (title DESC)",
+            // A name no comment may hold as it is.
+            "CREATE TABLE \"odd\nname\" (v DATETIME)",
             "CREATE TABLE tags (post_id INTEGER NOT NULL, tag TEXT NOT NULL, \
              PRIMARY KEY (post_id, tag), FOREIGN KEY (post_id) REFERENCES posts (id))",
             "CREATE TABLE legacy (k TEXT PRIMARY KEY, v DATETIME) WITHOUT ROWID",
         ],
         Dialect::Postgres => &[
+            "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+            "CREATE TABLE feelings (id INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
+             m mood NOT NULL DEFAULT 'ok', label TEXT COLLATE \"C\", \
+             doubled INTEGER GENERATED ALWAYS AS (id * 2) STORED)",
             "CREATE TABLE users (id SERIAL PRIMARY KEY, email VARCHAR(255) NOT NULL, name TEXT, \
              active BOOLEAN NOT NULL DEFAULT true, balance NUMERIC(10,2) DEFAULT 0, \
              created TIMESTAMPTZ NOT NULL DEFAULT now(), CONSTRAINT uq_email UNIQUE (email), \
@@ -218,6 +226,7 @@ fn hand_built(d: Dialect) -> &'static [&'static str] {
              updated TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, \
              FULLTEXT KEY ft_body (body), \
              CONSTRAINT fk_acc FOREIGN KEY (account_id) REFERENCES accounts (id))",
+            "CREATE TABLE codes (code VARCHAR(20) COLLATE utf8mb4_bin NOT NULL PRIMARY KEY)",
         ],
     }
 }
@@ -310,6 +319,12 @@ fn a_database_built_by_hand_becomes_a_baseline_that_recreates_it_on_every_backen
         );
         assert!(text.contains("is recreated from its DDL"), "{d:?}: {text}");
         assert!(text.contains("down_revision = None"), "{text}");
+        if d == Dialect::Postgres {
+            assert!(
+                text.contains("CREATE TYPE mood AS ENUM") && text.contains("DROP TYPE mood"),
+                "{text}"
+            );
+        }
         assert!(
             err.contains(&format!("Stamped the database at {rev}")),
             "{err}"

@@ -332,10 +332,16 @@ pub(crate) fn shapes(
 ) -> Result<Vec<crate::schema::shape::TableShape>> {
     let b = of(conn);
     let ledger = crate::sql::version::ledger_table(version_table);
+    let lock = lock_row::table(version_table);
     let mut out = Vec::new();
     for t in b.tables(conn)? {
-        if t == version_table || t == ledger {
+        if t == version_table || t == ledger || t == lock {
             continue;
+        }
+        if t == "__diesel_schema_migrations" {
+            return Err(crate::error::Error::Usage(
+                "diesel_migrations manages this database (it has __diesel_schema_migrations): import its migrations with `migrate import diesel PATH` instead of a baseline".into(),
+            ));
         }
         out.push(b.shape(conn, &t)?);
     }
@@ -365,6 +371,17 @@ pub(crate) fn rows(conn: &mut AnyConnection, sql: &str) -> Result<Vec<Vec<String
                 .collect()
         })
         .collect())
+}
+
+/// A catalog row with more or fewer fields than its query selects: a name
+/// or value holding the separator. Never skipped: a column left out of a
+/// description would make two schemas look equal.
+pub(crate) fn unreadable(r: &[String]) -> crate::error::Error {
+    crate::error::Error::Introspection(format!(
+        "a catalog row of {} fields where the query selects another number (a name or default holding the character U+001F?): {:?}",
+        r.len(),
+        r.join(" | ")
+    ))
 }
 
 /// `\x1e` marks a NULL inside a joined row.

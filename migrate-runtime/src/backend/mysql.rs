@@ -461,7 +461,7 @@ impl Backend for Mysql {
             ),
         )? {
             let [name, ty, nullable, default, extra] = &r[..] else {
-                continue;
+                return Err(super::unreadable(&r));
             };
             let default = super::nullable_field(default).filter(|d| d != "NULL");
             let ty = ty.to_ascii_lowercase();
@@ -487,7 +487,7 @@ impl Backend for Mysql {
             ),
         )? {
             let [name, non_unique, cols] = &r[..] else {
-                continue;
+                return Err(super::unreadable(&r));
             };
             if name == "PRIMARY" {
                 info.constraints.insert(format!("PRIMARY KEY ({cols})"));
@@ -520,8 +520,8 @@ fn describe_constraints(conn: &mut AnyConnection, qt: &str, info: &mut TableInfo
         ),
     )? {
         let [name, from, rt, to, upd, del] = &r[..] else {
-            continue;
-        };
+                return Err(super::unreadable(&r));
+            };
         info.constraints.insert(format!(
             "{name}: FOREIGN KEY ({from}) REFERENCES {rt} ({to}) ON UPDATE {upd} ON DELETE {del}"
         ));
@@ -534,7 +534,9 @@ fn describe_constraints(conn: &mut AnyConnection, qt: &str, info: &mut TableInfo
              WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {qt}"
         ),
     )? {
-        let [name, clause] = &r[..] else { continue };
+        let [name, clause] = &r[..] else {
+            return Err(super::unreadable(&r));
+        };
         info.constraints.insert(format!("{name}: CHECK ({clause})"));
     }
     Ok(())
@@ -592,6 +594,44 @@ impl Mysql {
             ddl: show_create_table(conn, table)?,
             ..TableShape::default()
         };
+        // What typed operations leave to the server's defaults: an engine,
+        // a collation (of the table or a column) or a comment of its own
+        // keeps the table's own DDL, so that comparisons and uniqueness stay.
+        for r in super::rows(
+            conn,
+            &format!(
+                "SELECT CONCAT_WS(CHAR(31), IFNULL(t.ENGINE, ''), IFNULL(t.TABLE_COLLATION, ''), \
+                 IFNULL(s.DEFAULT_COLLATION_NAME, ''), @@default_storage_engine, IFNULL(t.TABLE_COMMENT, ''), \
+                 IFNULL(t.CREATE_OPTIONS, ''), \
+                 (SELECT COUNT(*) FROM information_schema.columns c WHERE c.TABLE_SCHEMA = t.TABLE_SCHEMA \
+                 AND c.TABLE_NAME = t.TABLE_NAME AND ((c.COLLATION_NAME IS NOT NULL AND \
+                 c.COLLATION_NAME <> t.TABLE_COLLATION) OR c.COLUMN_COMMENT <> ''))) AS v \
+                 FROM information_schema.tables t JOIN information_schema.schemata s \
+                 ON s.SCHEMA_NAME = t.TABLE_SCHEMA WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = {qt}"
+            ),
+        )? {
+            let [engine, collation, db_collation, default_engine, comment, options, odd_columns] =
+                &r[..]
+            else {
+                return Err(super::unreadable(&r));
+            };
+            let why = if !engine.eq_ignore_ascii_case(default_engine) {
+                Some(format!("its engine is {engine}"))
+            } else if collation != db_collation {
+                Some(format!("its collation is {collation}, the database's {db_collation}"))
+            } else if odd_columns != "0" {
+                Some("a column has a collation or a comment of its own".to_owned())
+            } else if !comment.is_empty() {
+                Some("it has a comment".to_owned())
+            } else if options.to_ascii_lowercase().contains("partitioned") {
+                Some("it is partitioned".to_owned())
+            } else {
+                None
+            };
+            if why.is_some() {
+                shape.untyped = why;
+            }
+        }
         let mut current: Option<(String, bool, Vec<String>)> = None;
         let mut indexes: Vec<(String, bool, Vec<String>)> = Vec::new();
         for r in super::rows(
@@ -605,7 +645,7 @@ impl Mysql {
             ),
         )? {
             let [name, non_unique, col, sub_part, collation, kind] = &r[..] else {
-                continue;
+                return Err(super::unreadable(&r));
             };
             if col == "\u{1e}" || sub_part != "\u{1e}" || collation == "D" || kind != "BTREE" {
                 shape.untyped = Some(format!(
@@ -649,19 +689,24 @@ impl Mysql {
                  GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR 0x1d), \
                  rc.REFERENCED_TABLE_NAME, \
                  GROUP_CONCAT(k.REFERENCED_COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR 0x1d), \
-                 rc.UPDATE_RULE, rc.DELETE_RULE) AS v \
+                 rc.UPDATE_RULE, rc.DELETE_RULE, IF(rc.UNIQUE_CONSTRAINT_SCHEMA = DATABASE(), '1', '0')) AS v \
                  FROM information_schema.referential_constraints rc \
                  JOIN information_schema.key_column_usage k \
                  ON k.CONSTRAINT_SCHEMA = rc.CONSTRAINT_SCHEMA AND k.CONSTRAINT_NAME = rc.CONSTRAINT_NAME \
                  AND k.TABLE_NAME = rc.TABLE_NAME \
                  WHERE rc.CONSTRAINT_SCHEMA = DATABASE() AND rc.TABLE_NAME = {qt} \
-                 GROUP BY rc.CONSTRAINT_NAME, rc.REFERENCED_TABLE_NAME, rc.UPDATE_RULE, rc.DELETE_RULE \
-                 ORDER BY rc.CONSTRAINT_NAME"
+                 GROUP BY rc.CONSTRAINT_NAME, rc.REFERENCED_TABLE_NAME, rc.UPDATE_RULE, rc.DELETE_RULE, \
+                 rc.UNIQUE_CONSTRAINT_SCHEMA ORDER BY rc.CONSTRAINT_NAME"
             ),
         )? {
-            let [name, from, rt, to, upd, del] = &r[..] else {
-                continue;
+            let [name, from, rt, to, upd, del, here] = &r[..] else {
+                return Err(super::unreadable(&r));
             };
+            if here != "1" {
+                return Err(Error::Usage(format!(
+                    "the foreign key {name} of {table} references a table of another database: a baseline cannot recreate it"
+                )));
+            }
             shape.foreign_keys.push(ForeignKeyShape {
                 name: Some(name.clone()),
                 columns: from.split('\u{1d}').map(str::to_owned).collect(),
@@ -679,7 +724,9 @@ impl Mysql {
                  WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {qt} ORDER BY CONSTRAINT_NAME"
             ),
         )? {
-            let [name, clause] = &r[..] else { continue };
+            let [name, clause] = &r[..] else {
+                return Err(super::unreadable(&r));
+            };
             shape.checks.push((name.clone(), clause.clone()));
         }
         Ok(shape)

@@ -480,7 +480,7 @@ impl Backend for Postgres {
             ),
         )? {
             let [name, ty, nullable, default, identity] = &r[..] else {
-                continue;
+                return Err(super::unreadable(&r));
             };
             info.columns.push(ColumnInfo {
                 name: name.clone(),
@@ -502,7 +502,9 @@ impl Backend for Postgres {
                  WHERE c.conindid = x.indexrelid AND c.contype IN ('p', 'u'))"
             ),
         )? {
-            let [name, def] = &r[..] else { continue };
+            let [name, def] = &r[..] else {
+                return Err(super::unreadable(&r));
+            };
             let unique = if def.starts_with("CREATE UNIQUE") {
                 "UNIQUE "
             } else {
@@ -520,7 +522,9 @@ impl Backend for Postgres {
                  WHERE conrelid = {rc} AND contype <> 'n'"
             ),
         )? {
-            let [name, def] = &r[..] else { continue };
+            let [name, def] = &r[..] else {
+                return Err(super::unreadable(&r));
+            };
             info.constraints.insert(format!("{name}: {def}"));
         }
         Ok(info)
@@ -592,6 +596,64 @@ impl Postgres {
             columns: info.columns,
             ..TableShape::default()
         };
+        // What the catalog's description leaves out: ALWAYS identities,
+        // stored generated columns, collations other than the type's, and
+        // types of the user's (enums are recreated; other kinds cannot be).
+        for r in rows(
+            conn,
+            &format!(
+                "SELECT a.attname || chr(31) || a.attidentity::text || chr(31) || a.attgenerated::text || chr(31) || \
+                 CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation \
+                 THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co \
+                 JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) ELSE '' END || chr(31) || \
+                 CASE WHEN tn.nspname IN ('pg_catalog', 'information_schema') THEN '' ELSE t.typtype::text END || chr(31) || \
+                 format_type(a.atttypid, NULL) || chr(31) || \
+                 coalesce((SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) \
+                 FROM pg_enum e WHERE e.enumtypid = t.oid), '') AS v \
+                 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+                 JOIN pg_namespace tn ON tn.oid = t.typnamespace \
+                 WHERE a.attrelid = {rc} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+            ),
+        )? {
+            let [name, identity, generated, collation, kind, type_name, labels] = &r[..] else {
+                return Err(super::unreadable(&r));
+            };
+            if identity == "a" {
+                shape.always_identity.push(name.clone());
+                shape.untyped = Some(format!("column {name} is GENERATED ALWAYS AS IDENTITY"));
+            }
+            if generated == "s" {
+                let expr = shape
+                    .columns
+                    .iter()
+                    .find(|c| &c.name == name)
+                    .and_then(|c| c.default.clone())
+                    .unwrap_or_default();
+                shape.generated_as.push((name.clone(), expr));
+                shape.untyped = Some(format!("column {name} is generated"));
+            }
+            if !collation.is_empty() {
+                shape.collations.push((name.clone(), collation.clone()));
+                shape.untyped = Some(format!("column {name} has the collation {collation}"));
+            }
+            match kind.as_str() {
+                "" => {}
+                "e" => {
+                    if !shape.types.iter().any(|(n, _)| n == type_name) {
+                        shape.types.push((
+                            type_name.clone(),
+                            format!("CREATE TYPE {type_name} AS ENUM ({labels})"),
+                        ));
+                    }
+                }
+                // The element type of an array of enums is the enum's.
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "column {table}.{name} has the type {type_name}, a domain, composite, range or array type of the database's own: a baseline cannot recreate it (create the type with op.execute in the migration, or write the baseline by hand)"
+                    )))
+                }
+            }
+        }
         let names = |key: &str, rel: &str| {
             format!(
                 "coalesce((SELECT string_agg(a.attname, chr(29) ORDER BY k.n) \
@@ -613,7 +675,7 @@ impl Postgres {
             ),
         )? {
             let [name, kind, def, cols, rt, rcols, upd, del] = &r[..] else {
-                continue;
+                return Err(super::unreadable(&r));
             };
             let split = |s: &str| -> Vec<String> {
                 s.split('\u{1d}')
@@ -701,7 +763,7 @@ impl Postgres {
             ),
         )? {
             let [name, def, unique, method, no_include, cols, pred, schema] = &r[..] else {
-                continue;
+                return Err(super::unreadable(&r));
             };
             let columns: Vec<String> = cols.split('\u{1d}').map(str::to_owned).collect();
             let predicate = nullable_field(pred);

@@ -383,7 +383,7 @@ impl Backend for Sqlite {
             ),
         )? {
             let [name, ty, notnull, default, pk] = &r[..] else {
-                continue;
+                return Err(super::unreadable(&r));
             };
             info.columns.push(ColumnInfo {
                 name: name.clone(),
@@ -402,12 +402,12 @@ impl Backend for Sqlite {
             conn,
             &format!(
                 "SELECT \"table\" || char(31) || group_concat(\"from\", ', ') || char(31) || \
-                 group_concat(\"to\", ', ') || char(31) || on_update || char(31) || on_delete AS v \
+                 ifnull(group_concat(\"to\", ', '), '') || char(31) || on_update || char(31) || on_delete AS v \
                  FROM pragma_foreign_key_list({qt}) GROUP BY id"
             ),
         )? {
             let [rt, from, to, upd, del] = &r[..] else {
-                continue;
+                return Err(super::unreadable(&r));
             };
             info.constraints.insert(format!(
                 "FOREIGN KEY ({from}) REFERENCES {rt} ({to}) ON UPDATE {upd} ON DELETE {del}"
@@ -433,12 +433,12 @@ fn describe_indexes(conn: &mut AnyConnection, qt: &str, info: &mut TableInfo) ->
         &format!(
             "SELECT il.name || char(31) || il.\"unique\" || char(31) || il.origin || char(31) || \
              il.partial || char(31) || \
-             (SELECT group_concat(ii.name, ', ') FROM pragma_index_info(il.name) ii) AS v \
+             ifnull((SELECT group_concat(ii.name, ', ') FROM pragma_index_info(il.name) ii), '') AS v \
              FROM pragma_index_list({qt}) il"
         ),
     )? {
         let [name, unique, origin, _partial, cols] = &r[..] else {
-            continue;
+            return Err(super::unreadable(&r));
         };
         let sql = Sqlite::first_text(
             conn,
@@ -484,7 +484,7 @@ impl Sqlite {
             &format!("SELECT sql AS v FROM sqlite_master WHERE type = 'table' AND name = {qt}"),
         )?
         .unwrap_or_default();
-        let upper = sql.to_ascii_uppercase();
+        let ddl = crate::sqlite::ddl::parse(&sql)?;
         let mut shape = TableShape {
             name: table.to_owned(),
             columns: info.columns,
@@ -498,7 +498,11 @@ impl Sqlite {
         .into_iter()
         .filter_map(|r| r.into_iter().next())
         .collect();
-        if pk.len() == 1 && upper.contains("AUTOINCREMENT") {
+        // AUTOINCREMENT as a word of the key column, not in a name or string.
+        let autoincrement = ddl.columns.iter().any(|c| {
+            pk.len() == 1 && c.name == pk[0] && c.rest.iter().any(|t| t.word("AUTOINCREMENT"))
+        });
+        if autoincrement {
             shape.generated = pk.clone();
         }
         if !pk.is_empty() {
@@ -513,12 +517,14 @@ impl Sqlite {
                 "SELECT il.name || char(31) || il.\"unique\" || char(31) || il.origin || char(31) || \
                  ifnull((SELECT group_concat(ifnull(ii.name, char(30)), char(29)) \
                  FROM pragma_index_info(il.name) ii), '') || char(31) || \
-                 ifnull((SELECT sql FROM sqlite_master WHERE type = 'index' AND name = il.name), '') AS v \
+                 ifnull((SELECT sql FROM sqlite_master WHERE type = 'index' AND name = il.name), '') \
+                 || char(31) || il.partial || char(31) || (SELECT count(*) FROM pragma_index_xinfo(il.name) x \
+                 WHERE x.key = 1 AND (x.\"desc\" = 1 OR x.coll <> 'BINARY')) AS v \
                  FROM pragma_index_list({qt}) il"
             ),
         )? {
-            let [name, unique, origin, cols, isql] = &r[..] else {
-                continue;
+            let [name, unique, origin, cols, isql, partial, ordered] = &r[..] else {
+                return Err(super::unreadable(&r));
             };
             let columns: Vec<String> = cols.split('\u{1d}').map(str::to_owned).collect();
             match origin.as_str() {
@@ -527,19 +533,14 @@ impl Sqlite {
                     columns,
                 }),
                 "c" => {
-                    let iupper = isql.to_ascii_uppercase();
-                    let (head, predicate) = match iupper.rfind(" WHERE ") {
-                        Some(i) => (&iupper[..i], Some(isql[i + 7..].trim().to_owned())),
-                        None => (iupper.as_str(), None),
-                    };
-                    // The typed index names plain columns in their order only.
-                    let plain = !columns.iter().any(|c| c == "\u{1e}")
-                        && ![" DESC", " ASC", " COLLATE "].iter().any(|w| head.contains(w));
+                    // Typed: plain columns, ascending, the default collation,
+                    // not partial (a predicate is kept as the database has it).
+                    let plain = !columns.iter().any(|c| c == "\u{1e}") && partial == "0" && ordered == "0";
                     shape.indexes.push(IndexShape {
                         name: name.clone(),
                         columns: if plain { columns } else { Vec::new() },
                         unique: unique == "1",
-                        predicate,
+                        predicate: None,
                         raw: (!plain).then(|| isql.clone()),
                     });
                 }
@@ -555,7 +556,7 @@ impl Sqlite {
             ),
         )? {
             let [rt, from, to, upd, del] = &r[..] else {
-                continue;
+                return Err(super::unreadable(&r));
             };
             if to.contains('\u{1e}') {
                 shape.untyped = Some(format!("a foreign key to {rt} names no referenced column"));
@@ -584,17 +585,33 @@ impl Sqlite {
             }
         }
         // What a typed table has no words for: table options (`WITHOUT
-        // ROWID`, `STRICT`), generated columns, collations.
-        let ddl = crate::sqlite::ddl::parse(&sql)?;
+        // ROWID`, `STRICT`), generated columns, collations, conflict clauses,
+        // deferrable keys, a descending key.
+        const UNTYPED: [&str; 6] = [
+            "GENERATED",
+            "AS",
+            "COLLATE",
+            "CONFLICT",
+            "DEFERRABLE",
+            "DESC",
+        ];
         if !ddl.options.is_empty() {
             shape.untyped = Some("it has table options (WITHOUT ROWID, STRICT)".into());
         }
         for c in &ddl.columns {
-            if let Some(w) = ["GENERATED", "AS", "COLLATE"]
+            if let Some(w) = UNTYPED
                 .into_iter()
                 .find(|w| c.rest.iter().any(|t| t.word(w)))
             {
                 shape.untyped = Some(format!("column {} has {w}", c.name));
+            }
+        }
+        for c in &ddl.constraints {
+            if let Some(w) = UNTYPED
+                .into_iter()
+                .find(|w| c.tokens.iter().any(|t| t.word(w)))
+            {
+                shape.untyped = Some(format!("a table constraint has {w}"));
             }
         }
         Ok(shape)

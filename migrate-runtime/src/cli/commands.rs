@@ -660,12 +660,18 @@ fn baseline_cmd(ctx: &Ctx<'_>, message: &str, rev_id: Option<&str>) -> Result<i3
             eprintln!("NOTE: {} is recreated from its DDL: {why}", t.name);
         }
     }
-    m.stamp_baseline(&mut conn, &rev).map_err(|e| {
-        Error::Usage(format!(
-            "{path} is written, but the database could not be stamped at {rev} ({e}); after building, run `migrate stamp {rev}`",
-            path = path.display()
-        ))
-    })?;
+    if let Err(e) = m.stamp_baseline(&mut conn, &rev) {
+        // Another run may have stamped it meanwhile: the file is taken back,
+        // so that no second first migration is left in the directory.
+        let removed = std::fs::remove_file(&path);
+        return Err(Error::Usage(format!(
+            "the database could not be stamped at {rev} ({e}); {}",
+            match removed {
+                Ok(()) => format!("{} is removed again", path.display()),
+                Err(r) => format!("remove {} by hand ({r})", path.display()),
+            }
+        )));
+    }
     eprintln!(
         "Stamped the database at {rev}: build, and its next `migrate upgrade head` runs nothing (it adopts the revision)"
     );

@@ -83,6 +83,17 @@ pub(crate) struct TableShape {
     pub checks: Vec<(String, String)>,
     /// Constraints kept as the database prints them.
     pub raw_constraints: Vec<RawConstraint>,
+    /// PostgreSQL: identity columns `GENERATED ALWAYS` (the rest of
+    /// `generated` are `BY DEFAULT`).
+    pub always_identity: Vec<String>,
+    /// PostgreSQL: stored generated columns and their expressions.
+    pub generated_as: Vec<(String, String)>,
+    /// PostgreSQL: columns whose collation is not their type's, and that
+    /// collation (quoted).
+    pub collations: Vec<(String, String)>,
+    /// PostgreSQL: the enum types the columns use (name as the column's type
+    /// names it, and its `CREATE TYPE`).
+    pub types: Vec<(String, String)>,
     /// Why the typed operations cannot recreate this table exactly, when
     /// they cannot: the baseline then recreates it from `ddl`.
     pub untyped: Option<String>,

@@ -77,7 +77,45 @@ pub fn column_type(d: Dialect, ty: &ColumnType, autoincrement_pk: bool) -> Strin
 fn default_sql(d: Dialect, def: &ColumnDefault) -> Result<String> {
     match def {
         ColumnDefault::Value(v) => value(d, v),
+        ColumnDefault::Sql(s) if d == Dialect::Sqlite => Ok(sqlite_default(s)),
         ColumnDefault::Sql(s) => Ok(s.clone()),
+    }
+}
+
+/// SQLite takes an expression as a default only in parentheses
+/// (`DEFAULT (datetime('now'))`), and reports it without them: anything but a
+/// literal, a signed number, NULL, TRUE, FALSE or `CURRENT_*` is wrapped.
+fn sqlite_default(s: &str) -> String {
+    let t = s.trim();
+    let upper = t.to_ascii_uppercase();
+    let number = {
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+        !digits.is_empty()
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+            && digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+    };
+    let quoted = |q: char| {
+        t.len() >= 2
+            && t.starts_with(q)
+            && t.ends_with(q)
+            && !t[1..t.len() - 1]
+                .replace(&format!("{q}{q}"), "")
+                .contains(q)
+    };
+    let simple = number
+        || quoted('\'')
+        || ((upper.starts_with("X'")) && t.ends_with('\''))
+        || matches!(
+            upper.as_str(),
+            "NULL" | "TRUE" | "FALSE" | "CURRENT_TIME" | "CURRENT_DATE" | "CURRENT_TIMESTAMP"
+        )
+        || (t.starts_with('(') && t.ends_with(')'));
+    if simple {
+        s.to_owned()
+    } else {
+        format!("({t})")
     }
 }
 
@@ -296,4 +334,28 @@ pub(super) fn alter_column(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod default_tests {
+    use super::sqlite_default;
+
+    #[test]
+    fn sqlite_defaults_that_are_expressions_get_their_parentheses() {
+        for (given, written) in [
+            ("datetime('now')", "(datetime('now'))"),
+            ("1 + 2", "(1 + 2)"),
+            ("'it''s'", "'it''s'"),
+            ("'a' || 'b'", "('a' || 'b')"),
+            ("-1.5", "-1.5"),
+            ("1e3", "1e3"),
+            ("CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP"),
+            ("null", "null"),
+            ("X'00ff'", "X'00ff'"),
+            ("(lower('A'))", "(lower('A'))"),
+            ("abs(-1)", "(abs(-1))"),
+        ] {
+            assert_eq!(sqlite_default(given), written, "{given}");
+        }
+    }
 }
