@@ -20,7 +20,7 @@
 use std::collections::BTreeSet;
 
 use crate::autogen::diff::Changes;
-use crate::autogen::types::{db_kind, type_code};
+use crate::autogen::types::{db_kind, live_type, precision, reported, type_code};
 use crate::dialect::Dialect;
 use crate::ops::types::{ColumnKind, ColumnType};
 use crate::schema::live::ColumnInfo;
@@ -199,60 +199,6 @@ fn actions(d: Dialect, fk: &ForeignKeyShape) -> String {
         }
     }
     s
-}
-
-/// The type as the database reports it, without the words that are not the
-/// type (PostgreSQL's identity mark, MySQL's `auto_increment`).
-fn live_type(d: Dialect, c: &ColumnInfo) -> String {
-    // PostgreSQL prints built-in types in lower case and a type of the
-    // user's as it is named (`"OrderStatus"`): kept as printed.
-    if d == Dialect::Postgres {
-        return c.sql_type.trim_end_matches(" identity").to_owned();
-    }
-    let t = c.sql_type.to_ascii_lowercase();
-    match d {
-        Dialect::Postgres => t,
-        Dialect::Mysql => t.replace(" auto_increment", "").trim().to_owned(),
-        Dialect::Sqlite => t,
-    }
-}
-
-/// How the database spells the type we render for `ty`: what a typed
-/// column must read back as to recreate the live one exactly.
-fn reported(d: Dialect, ty: &ColumnType, autoincrement_pk: bool) -> Vec<String> {
-    let r = crate::sql::column_type(d, ty, autoincrement_pk).to_ascii_lowercase();
-    let r = r.replace(", ", ",");
-    match d {
-        Dialect::Sqlite => {
-            vec![crate::sql::column_type(d, ty, autoincrement_pk).to_ascii_lowercase()]
-        }
-        Dialect::Postgres => vec![match r.as_str() {
-            "timestamp" => "timestamp without time zone".to_owned(),
-            "timestamptz" => "timestamp with time zone".to_owned(),
-            "time" => "time without time zone".to_owned(),
-            other => match other.strip_prefix("varchar(") {
-                Some(rest) => format!("character varying({rest}"),
-                None => other.to_owned(),
-            },
-        }],
-        // MariaDB prints integer display widths, MySQL 8 does not.
-        Dialect::Mysql => match r.as_str() {
-            "int" => vec!["int(11)".into(), "int".into()],
-            "smallint" => vec!["smallint(6)".into(), "smallint".into()],
-            "bigint" => vec!["bigint(20)".into(), "bigint".into()],
-            "bool" => vec!["tinyint(1)".into()],
-            "decimal" => vec!["decimal(10,0)".into()],
-            "json" => vec!["longtext".into(), "json".into()],
-            other => vec![other.to_owned()],
-        },
-    }
-}
-
-/// `p,s` of `numeric(p,s)`.
-fn precision(t: &str) -> Option<(u32, u32)> {
-    let args = t.split_once('(')?.1.split_once(')')?.0;
-    let (p, s) = args.split_once(',').unwrap_or((args, "0"));
-    Some((p.trim().parse().ok()?, s.trim().parse().ok()?))
 }
 
 /// Whether the primary key is written on the table itself by our rendering

@@ -6,10 +6,11 @@ use std::fmt::Write as _;
 
 use crate::autogen::models::{ModelColumn, ModelTable, Models};
 use crate::autogen::types::{
-    col_code, db_columns_code, db_kind, same_kind, set_type_code, type_code,
+    col_code, db_column_code, db_column_type, db_kind, same_kind, set_type_code, sqlite_rowid,
+    type_code,
 };
 use crate::dialect::Dialect;
-use crate::ops::types::ColumnKind;
+use crate::ops::types::{ColumnKind, ColumnType};
 use crate::schema::live::{ColumnInfo, Schema, TableInfo};
 
 /// The changes autogenerate found: Rust code for the upgrade and the downgrade,
@@ -96,8 +97,13 @@ pub fn diff(d: Dialect, models: &Models, db: &Schema, renames: &[Rename]) -> Cha
     }
     for g in &gone_tables {
         let mut code = format!("op.create_table({g:?})");
-        for (_, c) in db_columns_code(d, &db_tables[g].columns) {
-            let _ = write!(code, "\n        .column({c})");
+        let info = db_tables[g];
+        for c in &info.columns {
+            let (col, note) = db_column_code(d, info, c);
+            if let Some(note) = note {
+                let _ = write!(code, "\n        {note}");
+            }
+            let _ = write!(code, "\n        .column({col})");
         }
         code.push(';');
         ch.record(
@@ -158,7 +164,7 @@ fn referenced_key(models: &Models, parent: &str) -> String {
 fn create_table_code(models: &Models, t: &ModelTable) -> String {
     let mut code = format!("op.create_table({:?})", t.name);
     for c in &t.columns {
-        let mut col = col_code(&c.name, c.kind, c.length, c.nullable);
+        let mut col = col_code(&c.name, &model_type(c), c.nullable);
         if t.primary_key.len() == 1 && t.primary_key[0] == c.name {
             col.push_str(".primary_key()");
             if matches!(c.kind, ColumnKind::Integer | ColumnKind::BigInt) {
@@ -213,22 +219,17 @@ fn diff_table(
         );
     }
     for r in &removed {
-        let (kind, length) = db_kind(d, r);
-        let col = col_code(
-            &r.name,
-            kind.unwrap_or(ColumnKind::Text),
-            length,
-            r.nullable,
-        );
+        let (col, note) = db_column_code(d, info, r);
+        let note = note.map(|n| format!("{n}\n    ")).unwrap_or_default();
         ch.record(
             format!("op.drop_column({name:?}, {:?});", r.name),
-            format!("op.add_column({name:?}, {col});"),
+            format!("{note}op.add_column({name:?}, {col});"),
             format!("remove column {name}.{}", r.name),
         );
     }
     for c in &t.columns {
         if let Some(dbc) = info.column(&c.name) {
-            diff_column(d, name, c, dbc, ch);
+            diff_column(d, name, c, info, dbc, ch);
         }
     }
     missing_foreign_keys(models, name, info, ch);
@@ -268,7 +269,7 @@ fn rename_columns(
 fn add_column_code(d: Dialect, name: &str, c: &ModelColumn, removed: &[&ColumnInfo]) -> String {
     let mut code = format!(
         "op.add_column({name:?}, {});",
-        col_code(&c.name, c.kind, c.length, c.nullable)
+        col_code(&c.name, &model_type(c), c.nullable)
     );
     if let Some(old) = removed.iter().find(|r| {
         let (k, _) = db_kind(d, r);
@@ -286,27 +287,36 @@ fn add_column_code(d: Dialect, name: &str, c: &ModelColumn, removed: &[&ColumnIn
 }
 
 /// A column's type and nullability, model against database.
-fn diff_column(d: Dialect, name: &str, c: &ModelColumn, dbc: &ColumnInfo, ch: &mut Changes) {
-    let (kind, length) = db_kind(d, dbc);
-    let type_differs = match kind {
-        Some(k) => {
-            !same_kind(d, c.kind, k)
-                || (c.length.is_some() && length.is_some() && c.length != length)
-        }
-        None => false,
+fn diff_column(
+    d: Dialect,
+    name: &str,
+    c: &ModelColumn,
+    info: &TableInfo,
+    dbc: &ColumnInfo,
+    ch: &mut Changes,
+) {
+    let integer = |k: ColumnKind| {
+        matches!(
+            k,
+            ColumnKind::SmallInt | ColumnKind::Integer | ColumnKind::BigInt
+        )
     };
-    if type_differs {
-        let k = kind.unwrap_or(ColumnKind::Text);
+    // A type autogenerate cannot read is never called different: it cannot say how.
+    let type_differs = db_column_type(d, info, dbc).filter(|(db, _)| {
+        let same = same_kind(d, c.kind, db.kind) || (integer(c.kind) && sqlite_rowid(d, info, dbc));
+        !same || (c.length.is_some() && db.length.is_some() && c.length != db.length)
+    });
+    if let Some((db, _)) = type_differs {
         ch.record(
             format!(
                 "op.alter_column({name:?}, {:?}){};",
                 c.name,
-                set_type_code(c.kind, c.length)
+                set_type_code(&model_type(c))
             ),
             format!(
                 "op.alter_column({name:?}, {:?}){};",
                 c.name,
-                set_type_code(k, length)
+                set_type_code(&db)
             ),
             format!(
                 "change type of {name}.{} from {} to {}",
@@ -332,6 +342,15 @@ fn diff_column(d: Dialect, name: &str, c: &ModelColumn, dbc: &ColumnInfo, ch: &m
                 if c.nullable { "nullable" } else { "NOT NULL" }
             ),
         );
+    }
+}
+
+/// The type a model column declares (`table!` gives no precision).
+fn model_type(c: &ModelColumn) -> ColumnType {
+    ColumnType {
+        kind: c.kind,
+        length: c.length,
+        precision: None,
     }
 }
 

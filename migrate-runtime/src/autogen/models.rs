@@ -43,6 +43,9 @@ pub struct Models {
     pub joins: Vec<(String, String, String)>,
 }
 
+/// The kind of a diesel SQL type by its name: the names `diesel print-schema`
+/// writes on each backend (PostgreSQL's `Int4`, MySQL's `Datetime` and
+/// `Tinyint`, SQLite's `TimestamptzSqlite`) and their aliases.
 fn kind_of(ty: &str) -> Option<ColumnKind> {
     use ColumnKind::*;
     Some(match ty {
@@ -77,6 +80,19 @@ fn parse_type(ty: &syn::Type) -> syn::Result<(ColumnKind, bool)> {
         return Err(syn::Error::new_spanned(ty, "expected a diesel SQL type"));
     };
     let name = last.ident.to_string();
+    // diesel's MySQL `Unsigned<Integer>`: the kind is the inner one (the
+    // database's `int unsigned` reads as that kind too).
+    if name == "Unsigned" {
+        if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+            if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
+                return parse_type(inner);
+            }
+        }
+        return Err(syn::Error::new_spanned(
+            ty,
+            "Unsigned needs a type argument",
+        ));
+    }
     if name == "Nullable" {
         if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
             if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {

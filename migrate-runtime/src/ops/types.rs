@@ -17,7 +17,9 @@ pub use diesel::sql_types::{
 
 use crate::ops::value::Value;
 
-/// `TIMESTAMP WITH TIME ZONE` (PostgreSQL `TIMESTAMPTZ`; `TIMESTAMP` on MySQL, text on SQLite).
+/// An instant: PostgreSQL `TIMESTAMPTZ`; MySQL's `TIMESTAMP` (stored in UTC,
+/// converted by the session's time zone); `TIMESTAMP` on SQLite. diesel's own
+/// `Timestamp` is `DATETIME` on MySQL: a wall-clock value, never converted.
 ///
 /// diesel defines this type for PostgreSQL only; this marker works with every backend.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,9 +54,9 @@ pub enum ColumnKind {
     Date,
     /// Time of day.
     Time,
-    /// Date and time without time zone.
+    /// Date and time without time zone (MySQL `DATETIME`).
     Timestamp,
-    /// Date and time with time zone.
+    /// Date and time with time zone (MySQL `TIMESTAMP`).
     Timestamptz,
     /// Bytes; `VARBINARY(n)` when a length is given.
     Binary,

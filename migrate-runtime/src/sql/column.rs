@@ -141,6 +141,10 @@ pub(super) fn column_def(
     }
     if !c.nullable {
         s.push_str(" NOT NULL");
+    } else if d == Dialect::Mysql && c.ty.kind == ColumnKind::Timestamptz {
+        // Where `explicit_defaults_for_timestamp` is off (MySQL 5.7, MariaDB
+        // before 10.10), a TIMESTAMP not said to be NULL is NOT NULL.
+        s.push_str(" NULL");
     }
     if let Some(def) = &c.default {
         s.push_str(" DEFAULT ");

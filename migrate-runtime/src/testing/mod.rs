@@ -20,6 +20,8 @@ use std::fmt;
 
 mod temp_db;
 
+#[cfg(feature = "autogen")]
+pub use crate::autogen::Changes;
 use crate::chain::Chain;
 use crate::db::conn::AnyConnection;
 use crate::error::Error;
@@ -245,16 +247,36 @@ impl<'a> RoundTrip<'a> {
 /// assert!(migrate_runtime::testing::models_match(&chain, drifted, "sqlite://").is_err());
 /// ```
 pub fn models_match(chain: &Chain, schema_rs: &str, url: &str) -> Result<()> {
-    let models = crate::autogen::parse_models(schema_rs)?;
-    let mut conn = AnyConnection::establish(url)?;
-    Migrator::new(chain).upgrade(&mut conn, "head")?;
-    let db = schema(&mut conn, DEFAULT_VERSION_TABLE)?;
-    let changes = crate::autogen::diff(conn.dialect(), &models, &db, &[]);
+    let changes = autogenerate(chain, schema_rs, url)?;
     if changes.is_empty() {
         Ok(())
     } else {
         Err(Error::ModelsDiffer(changes.summary))
     }
+}
+
+#[cfg(feature = "autogen")]
+/// Upgrades the database at `url` to head and returns what `migrate revision
+/// --autogenerate` would write for it against diesel's `table!` declarations in
+/// `schema_rs`: the code of the upgrade and of the downgrade, and the summary
+/// `check` prints. A test can assert on the migration autogenerate writes
+/// without writing a file.
+///
+/// ```
+/// # use migrate_runtime::prelude::*;
+/// # fn up(op: &mut Op) -> Result<()> { op.create_table("users").column(col::<Integer>("id").primary_key()); Ok(()) }
+/// # let chain = Chain::new(vec![Migration::new("a1", None, "users", up, None)]).unwrap();
+/// let schema_rs = "diesel::table! { users (id) { id -> Integer, name -> Nullable<Text>, } }";
+/// let changes = migrate_runtime::testing::autogenerate(&chain, schema_rs, "sqlite://").unwrap();
+/// assert_eq!(changes.summary, ["add column users.name"]);
+/// assert_eq!(changes.downgrade, [r#"op.drop_column("users", "name");"#]);
+/// ```
+pub fn autogenerate(chain: &Chain, schema_rs: &str, url: &str) -> Result<Changes> {
+    let models = crate::autogen::parse_models(schema_rs)?;
+    let mut conn = AnyConnection::establish(url)?;
+    Migrator::new(chain).upgrade(&mut conn, "head")?;
+    let db = schema(&mut conn, DEFAULT_VERSION_TABLE)?;
+    Ok(crate::autogen::diff(conn.dialect(), &models, &db, &[]))
 }
 
 /// Fails when the linter ([`crate::lint`]) finds anything not reviewed in
