@@ -36,6 +36,8 @@
 
 #[cfg(feature = "autogen")]
 mod autogen;
+#[cfg(any(doc, doctest, test))]
+pub mod guide;
 mod backend;
 mod chain;
 #[cfg(feature = "cli")]
