@@ -88,7 +88,9 @@ fn snapshot_code(text: &str) -> Option<String> {
             (c, false) => s.push(c),
         }
     }
-    let body = s.strip_prefix("render_all(| op : & mut Op |\n{\n")?.strip_suffix("})")?;
+    let body = s
+        .strip_prefix("render_all(| op : & mut Op |\n{\n")?
+        .strip_suffix("})")?;
     Some(
         body.lines()
             .map(str::trim_end)
@@ -109,9 +111,11 @@ snapshots and checked by `cargo test` (`GUIDE=overwrite cargo test -p
 migrate-runtime --lib guide` writes it again after a snapshot changed), so it
 is what the code does.
 
-Where SQLite's `ALTER TABLE` cannot make a change, the executor rebuilds the
-table (create the new shape, copy, swap), shown as \"(table rebuild)\" here; see
-the README's SQLite section. `.default(value)` is a typed literal rendered for each
+Where SQLite's `ALTER TABLE` cannot make a change, a single statement cannot
+either: the page shows `ERROR: ... needs a table rebuild`, and the executor (and
+`upgrade --sql`) rebuilds the table instead (create the new shape, copy the rows,
+swap), keeping its indexes, triggers and foreign keys; see the README's SQLite
+section. `.default(value)` is a typed literal rendered for each
 database; `.server_default(sql)` is SQL written as is (on SQLite an expression is
 put in parentheses, as SQLite requires). The full API: [`crate::ops::Op`].
 ";

@@ -36,8 +36,6 @@
 
 #[cfg(feature = "autogen")]
 mod autogen;
-#[cfg(any(doc, doctest, test))]
-pub mod guide;
 mod backend;
 mod chain;
 #[cfg(feature = "cli")]
@@ -46,6 +44,8 @@ mod clock;
 mod db;
 mod dialect;
 mod error;
+#[cfg(any(doc, doctest, test))]
+pub mod guide;
 pub mod ops;
 mod progress;
 mod run;
