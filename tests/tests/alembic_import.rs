@@ -63,11 +63,11 @@ def upgrade():
     with op.batch_alter_table("users") as batch_op:
         batch_op.add_column(sa.Column("email", sa.String(length=255), nullable=True))
         batch_op.create_unique_constraint("uq_users_email", ["email"])
-    op.create_index(op.f("ix_users_name"), "users", ["name"], unique=False)
+    op.create_index(op.f("ix_users_email"), "users", ["email"], unique=False)
 
 
 def downgrade():
-    op.drop_index(op.f("ix_users_name"), table_name="users")
+    op.drop_index(op.f("ix_users_email"), table_name="users")
     with op.batch_alter_table("users") as batch_op:
         batch_op.drop_constraint("uq_users_email", type_="unique")
         batch_op.drop_column("email")
