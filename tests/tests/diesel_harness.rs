@@ -8,7 +8,7 @@ use diesel::migration::MigrationSource;
 use diesel_migrations::MigrationHarness;
 use migrate_runtime::prelude::*;
 use migrate_runtime::testing::{schema, Schema};
-use migrate_runtime::{Migrator, DEFAULT_VERSION_TABLE};
+use migrate_runtime::{Dialect, Migrator, DEFAULT_VERSION_TABLE};
 use migrate_tests::{all_backends, table_exists, TestDb};
 
 fn users(op: &mut Op) -> Result<()> {
@@ -387,28 +387,44 @@ fn migrations_diesel_applied_from_the_imported_directory_are_not_run_again() {
     .unwrap();
     for db in all_backends("harness_adopts") {
         let d = db.dialect;
+        // diesel applies both migrations of its directory: two rows, as every
+        // database diesel migrated has (PostgreSQL's also have its initial setup).
         let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("2024-01-01-120000_create_users");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("up.sql"),
-            "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);",
-        )
-        .unwrap();
-        std::fs::write(dir.join("down.sql"), "DROP TABLE users;").unwrap();
+        for (folder, up, down) in [
+            (
+                "2024-01-01-120000_create_users",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);",
+                "DROP TABLE users;",
+            ),
+            (
+                "2024-01-02-093000_seed",
+                "INSERT INTO users (id, name) VALUES (1, 'seed');",
+                "DELETE FROM users;",
+            ),
+        ] {
+            let dir = tmp.path().join(folder);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("up.sql"), up).unwrap();
+            std::fs::write(dir.join("down.sql"), down).unwrap();
+        }
         let files = diesel_migrations::FileBasedMigrations::from_path(tmp.path()).unwrap();
         with_diesel!(db, |conn| conn
             .run_pending_migrations(files)
             .map(|_| ())
             .unwrap());
-        assert_eq!(diesel_versions(&db), ["20240101120000"], "{d}");
+        assert_eq!(
+            diesel_versions(&db),
+            ["20240101120000", "20240102093000"],
+            "{d}"
+        );
 
         let ran = with_diesel!(db, |conn| conn
             .run_pending_migrations(&c)
             .map(|v| v.iter().map(|v| v.to_string()).collect::<Vec<_>>())
             .unwrap_or_else(|e| panic!("{d}: {e}")));
         assert_eq!(ran.len(), 3, "{d}");
-        // diesel's row gave way to the harness's; users was not created twice.
+        // diesel's rows gave way to the harness's; users was neither created
+        // twice nor seeded twice.
         assert_eq!(
             diesel_versions(&db),
             [
@@ -425,5 +441,79 @@ fn migrations_diesel_applied_from_the_imported_directory_are_not_run_again() {
             .map(|v| v.to_string())
             .unwrap_or_else(|e| panic!("{d}: {e}")));
         assert_eq!(reverted, "000003_e5f6a7b8c9d0", "{d}");
+    }
+}
+
+/// Runs `f` with an r2d2 pooled connection to `db`, whatever its backend.
+macro_rules! with_pooled {
+    ($db:expr, |$c:ident| $body:expr) => {{
+        use diesel::r2d2::{ConnectionManager, Pool};
+        match $db.dialect {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => {
+                let pool = Pool::builder()
+                    .max_size(1)
+                    // diesel's SQLite connection takes a path, not our URL.
+                    .build(ConnectionManager::<diesel::SqliteConnection>::new(
+                        $db.url.trim_start_matches("sqlite://"),
+                    ))
+                    .unwrap();
+                let mut $c = pool.get().unwrap();
+                $body
+            }
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                let pool = Pool::builder()
+                    .max_size(1)
+                    .build(ConnectionManager::<diesel::PgConnection>::new(
+                        $db.url.as_str(),
+                    ))
+                    .unwrap();
+                let mut $c = pool.get().unwrap();
+                $body
+            }
+            #[cfg(feature = "mysql")]
+            Dialect::Mysql => {
+                let pool = Pool::builder()
+                    .max_size(1)
+                    .build(ConnectionManager::<diesel::MysqlConnection>::new(
+                        $db.url.as_str(),
+                    ))
+                    .unwrap();
+                let mut $c = pool.get().unwrap();
+                $body
+            }
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("a backend this build has"),
+        }
+    }};
+}
+
+#[test]
+fn through_an_r2d2_pooled_connection_the_checks_still_run() {
+    let c = chain();
+    for db in all_backends("harness_pooled") {
+        let d = db.dialect;
+        let ran = with_pooled!(db, |conn| conn
+            .run_pending_migrations(&c)
+            .map(|v| v.len())
+            .unwrap_or_else(|e| panic!("{d}: {e}")));
+        assert_eq!(ran, 3, "{d}");
+    }
+    // Unchecked, the harness would run the first migration again here.
+    for db in all_backends("harness_pooled_managed") {
+        let d = db.dialect;
+        Migrator::new(&c)
+            .upgrade(&mut db.connect(), "+1")
+            .unwrap_or_else(|e| panic!("{d}: {e}"));
+        let err = with_pooled!(db, |conn| conn
+            .run_pending_migrations(&c)
+            .map(|v| v.len())
+            .expect_err("migrate manages it"))
+        .to_string();
+        assert!(
+            err.contains("alembic_version") && err.contains("nothing was run"),
+            "{d}: {err}"
+        );
     }
 }

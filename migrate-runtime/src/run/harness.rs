@@ -13,13 +13,18 @@
 //! digits, then `_` and its revision (`000002_a1b2c3d4e5f6`, see
 //! `run/diesel.rs`): diesel orders pending migrations and picks the one to
 //! revert by comparing versions as strings. Before a migration runs, the rows
-//! diesel has are checked, when the connection is one of diesel's own: a
+//! diesel has are checked (on diesel's own connection, or r2d2's pooled one;
+//! any other connection type is refused, since unchecked it could apply a
+//! migration again): a
 //! version of ours (`alembic_version`) means `migrate` manages the database;
 //! a revision applied at another position, or one applied above this one,
 //! means the chain changed below what the database has, which the harness
 //! would apply out of order. A row holding the revision itself is a migration
 //! diesel applied from the directory `migrate import diesel` read: it is not
-//! run again, and its row gives way to the harness's.
+//! run again, and its row gives way to the harness's: left there, diesel's
+//! dated version (`20240101120000`) would sort above every harness version,
+//! and `revert_last_migration` would pick it and fail on a version its source
+//! does not have. The imported directory replaces diesel's own from then on.
 
 use std::any::Any;
 use std::cell::{OnceCell, RefCell};
@@ -121,22 +126,31 @@ fn source(chain: &Chain, dialect: Dialect) -> Result<Vec<Harnessed>> {
         .collect())
 }
 
-/// The rows of a text query on diesel's own connection behind `conn`;
-/// `None` when it is some other connection type (a pool's wrapper), which
-/// cannot be read here.
+/// A connection of r2d2's pool, as diesel's `r2d2` module hands it out.
+type Pooled<C> = diesel::r2d2::PooledConnection<diesel::r2d2::ConnectionManager<C>>;
+
+/// The rows of a text query on diesel's own connection behind `conn`, which
+/// is that connection or r2d2's pooled one; `None` for any other type (a
+/// wrapper of the service's own), which cannot be read here.
 fn read(conn: &mut dyn Any, sql: &str) -> Option<Result<Vec<Option<String>>>> {
-    #[cfg(feature = "sqlite")]
-    if let Some(c) = conn.downcast_mut::<diesel::SqliteConnection>() {
-        return Some(crate::db::conn::query_text_on(c, sql));
+    /// Tries `conn` as each of these connection types in turn.
+    macro_rules! as_one_of {
+        ($($feature:literal: $conn:ty),*) => {$(
+            #[cfg(feature = $feature)]
+            if let Some(c) = conn.downcast_mut::<$conn>() {
+                return Some(crate::db::conn::query_text_on(c, sql));
+            }
+            #[cfg(feature = $feature)]
+            if let Some(c) = conn.downcast_mut::<Pooled<$conn>>() {
+                return Some(crate::db::conn::query_text_on(&mut **c, sql));
+            }
+        )*};
     }
-    #[cfg(feature = "postgres")]
-    if let Some(c) = conn.downcast_mut::<diesel::PgConnection>() {
-        return Some(crate::db::conn::query_text_on(c, sql));
-    }
-    #[cfg(feature = "mysql")]
-    if let Some(c) = conn.downcast_mut::<diesel::MysqlConnection>() {
-        return Some(crate::db::conn::query_text_on(c, sql));
-    }
+    as_one_of!(
+        "sqlite": diesel::SqliteConnection,
+        "postgres": diesel::PgConnection,
+        "mysql": diesel::MysqlConnection
+    );
     let _ = (conn, sql);
     None
 }
@@ -167,8 +181,11 @@ impl Harnessed {
         let chain = &self.shared.chain;
         let m = &chain.migrations()[self.index];
         let b = backend::for_dialect(self.shared.dialect);
+        // Without diesel's table read, a migration diesel or the harness
+        // already applied could run again: a connection of another type is
+        // refused, never run on unchecked.
         let managed = match read(conn, &b.table_exists_query(DEFAULT_VERSION_TABLE)) {
-            None => return Ok(Before::Run),
+            None => return Err(Error::HarnessConnection),
             Some(rows) => !rows?.is_empty(),
         };
         if managed {
@@ -187,7 +204,10 @@ impl Harnessed {
             revision: m.revision().to_owned(),
             reason,
         };
-        let mut adopt = None;
+        // diesel's own versions: the revisions `import diesel` made of them,
+        // at their places in the chain. All are gathered before any is
+        // judged, since diesel applied several of them before this one.
+        let mut native: Vec<(usize, String)> = Vec::new();
         for v in versions.into_iter().flatten() {
             match parse_harness_version(&v) {
                 Some((_, rev)) if rev == m.revision() => {
@@ -202,21 +222,25 @@ impl Harnessed {
                     )))
                 }
                 Some(_) => {}
-                // diesel's own version: the revision `import diesel` made of it.
-                None => match chain.position_of(&v) {
-                    Some(p) if p == self.index => adopt = Some(v),
-                    Some(p) if p > self.index => {
-                        return Err(order(format!(
-                            "{TABLE} records {v}, which comes after it in the chain: it would be applied out of order"
-                        )))
+                // A version of no revision: diesel's own harness ignores those.
+                None => {
+                    if let Some(p) = chain.position_of(&v) {
+                        native.push((p, v));
                     }
-                    // Below it, or a version of no revision: diesel's own
-                    // harness judges those (it ignores them).
-                    _ => {}
-                },
+                }
             }
         }
-        Ok(adopt.map_or(Before::Run, Before::Adopt))
+        if let Some((_, v)) = native.iter().find(|(p, _)| *p == self.index) {
+            return Ok(Before::Adopt(v.clone()));
+        }
+        // diesel applied a migration above this one but not this one: a gap
+        // that running it now would fill out of order.
+        if let Some((_, v)) = native.iter().filter(|(p, _)| *p > self.index).min() {
+            return Err(order(format!(
+                "{TABLE} records {v}, which comes after it in the chain: it would be applied out of order"
+            )));
+        }
+        Ok(Before::Run)
     }
 
     fn apply<DB: DieselBackend>(
@@ -229,6 +253,8 @@ impl Harnessed {
         if direction == Direction::Upgrade {
             let any: &mut dyn Any = &mut *conn;
             if let Before::Adopt(version) = self.before_upgrade(any)? {
+                // Replaced by the harness's row, which diesel writes when
+                // this returns (see the module's docs for why not both).
                 let d = self.shared.dialect;
                 conn.batch_execute(&format!(
                     "DELETE FROM {} WHERE version = {}",
