@@ -102,4 +102,62 @@ fn a_start_up_upgrade_finds_its_url_backs_up_and_logs_each_migration() {
     let shown = format!("{e:?}");
     assert!(shown.contains("hint:"), "{shown}");
     assert!(!shown.contains("InvalidUrl {"), "{shown}");
+
+    // A failing upgrade still reports the backup it took: it is what the
+    // service's operator restores from.
+    fn broken(op: &mut Op) -> Result<()> {
+        op.execute("INSERT INTO no_such_table VALUES (1)");
+        Ok(())
+    }
+    let failing = Chain::new(vec![
+        Migration::new("a1", None, "users", users, Some(drop_users)),
+        Migration::new("b2", Some("a1"), "email", email, Some(drop_email)),
+        Migration::new("c3", Some("b2"), "broken", broken, None),
+    ])
+    .unwrap();
+    LINES.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    let e = Startup::new(&failing)
+        .url(&url)
+        .backup(None)
+        .run()
+        .unwrap_err();
+    assert!(e.to_string().contains("no_such_table"), "{e}");
+    let lines = LINES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(
+        lines
+            .iter()
+            .any(|(_, t, m)| t == "migrate" && m.starts_with("Backed up the database to ")),
+        "{lines:?}"
+    );
+
+    // A new SQLite file is named as it is created; the version table is the
+    // service's choice.
+    LINES.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    let fresh = dir.path().join("fresh.db");
+    let fresh_url = format!("sqlite:///{}", fresh.display());
+    Startup::new(&chain)
+        .url(&fresh_url)
+        .version_table("svc_version")
+        .lock_wait(std::time::Duration::from_secs(5))
+        .run()
+        .unwrap();
+    let lines = LINES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(
+        lines
+            .iter()
+            .any(|(_, _, m)| m == &format!("Creating the new SQLite database {}", fresh.display())),
+        "{lines:?}"
+    );
+    let mut conn = AnyConnection::establish(&fresh_url).unwrap();
+    assert_eq!(
+        Migrator::new(&chain)
+            .version_table("svc_version")
+            .current(&mut conn)
+            .unwrap()
+            .as_deref(),
+        Some("b2")
+    );
+    assert!(conn
+        .query_text("SELECT version_num FROM alembic_version")
+        .is_err());
 }

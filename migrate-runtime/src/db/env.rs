@@ -4,8 +4,10 @@
 //!
 //! The `.env` reader is this crate's own (a service that migrates at start-up
 //! builds no `.env` crate), and reads what such files hold: `KEY=value`
-//! lines, `export KEY=value`, `#` comments, and values in single quotes (as
-//! written) or double quotes (with `\"`, `\\`, `\n` escapes).
+//! lines, `export KEY=value`, `#` comments, values in single quotes (as
+//! written) or double quotes (with `\"`, `\\`, `\n` escapes), and `$NAME` or
+//! `${NAME}` in the others, from the environment or the lines above. A key
+//! given twice keeps its first non-empty value, as the `.env` crates load it.
 
 use std::path::Path;
 
@@ -65,49 +67,126 @@ fn url_from_sources(given: Option<&str>, variable: Option<String>, dir: &Path) -
     }
 }
 
-/// The value of `key` in the text of a `.env` file (the last one wins, as
-/// when the file is sourced by a shell).
+/// The value of `key` in the text of a `.env` file: the first non-empty one,
+/// as the `.env` crates services use load it (a later line does not
+/// override a variable an earlier one set).
 fn dotenv_value(text: &str, key: &str) -> Option<String> {
+    dotenv_value_with(text, key, &|name| std::env::var(name).ok())
+}
+
+/// [`dotenv_value`], with `$NAME` and `${NAME}` in values expanded from
+/// `environment`, else from the lines above.
+fn dotenv_value_with(
+    text: &str,
+    key: &str,
+    environment: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let mut earlier: Vec<(String, String)> = Vec::new();
     let mut found = None;
     for line in text.lines() {
-        let line = line.trim_start();
-        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
-        let Some((k, v)) = line.split_once('=') else {
+        let lookup = |name: &str| {
+            environment(name).or_else(|| {
+                earlier
+                    .iter()
+                    .find(|(k, v)| k == name && !v.is_empty())
+                    .map(|(_, v)| v.clone())
+            })
+        };
+        let Some((k, v)) = dotenv_line(line, &lookup) else {
             continue;
         };
-        if k.trim_end() != key {
-            continue;
+        if k == key && found.is_none() && !v.trim().is_empty() {
+            found = Some(v.clone());
         }
-        let v = v.trim();
-        found = Some(if let Some(rest) = v.strip_prefix('\'') {
-            rest.split_once('\'')
-                .map_or(rest, |(inside, _)| inside)
-                .to_owned()
-        } else if let Some(rest) = v.strip_prefix('"') {
-            let mut out = String::new();
-            let mut chars = rest.chars();
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => break,
-                    '\\' => match chars.next() {
-                        Some('n') => out.push('\n'),
-                        Some(other) => out.push(other),
-                        None => break,
-                    },
-                    c => out.push(c),
-                }
-            }
-            out
-        } else {
-            // A comment after an unquoted value starts with a space and #.
-            let v = match v.find(" #") {
-                Some(i) => &v[..i],
-                None => v,
-            };
-            v.trim_end().to_owned()
-        });
+        earlier.push((k, v));
     }
-    found
+    found.or_else(|| earlier.iter().any(|(k, _)| k == key).then(String::new))
+}
+
+/// One `KEY=value` line of a `.env` file; `None` for a comment, a blank
+/// line or anything else.
+fn dotenv_line(line: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Option<(String, String)> {
+    let line = line.trim_start();
+    let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+    let (k, v) = line.split_once('=')?;
+    let k = k.trim_end();
+    if k.is_empty() || k.starts_with('#') {
+        return None;
+    }
+    let v = v.trim_start();
+    let value = if let Some(rest) = v.strip_prefix('\'') {
+        // Single quotes: as written, nothing expanded.
+        rest.split_once('\'')
+            .map_or(rest, |(inside, _)| inside)
+            .to_owned()
+    } else if let Some(rest) = v.strip_prefix('"') {
+        let mut out = String::new();
+        let mut chars = rest.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some(other) => out.push(other),
+                    None => break,
+                },
+                '$' => expand(&mut chars, lookup, &mut out),
+                c => out.push(c),
+            }
+        }
+        out
+    } else {
+        // A comment after an unquoted value starts at a # after blank space
+        // (a space or a tab), or at a # that begins the value.
+        let mut out = String::new();
+        let mut chars = v.chars().peekable();
+        let mut after_blank = true;
+        while let Some(c) = chars.next() {
+            match c {
+                '#' if after_blank => break,
+                '\\' => match chars.next() {
+                    Some(other) => out.push(other),
+                    None => break,
+                },
+                '$' => expand(&mut chars, lookup, &mut out),
+                c => out.push(c),
+            }
+            after_blank = c.is_whitespace();
+        }
+        out.trim_end().to_owned()
+    };
+    Some((k.to_owned(), value))
+}
+
+/// After a `$`: `NAME` or `{NAME}` replaced by its value (nothing when it has
+/// none, as a shell does); a `$` before anything else stays.
+fn expand(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    out: &mut String,
+) {
+    let is_name = |c: &char| c.is_ascii_alphanumeric() || *c == '_';
+    let mut name = String::new();
+    if chars.peek() == Some(&'{') {
+        chars.next();
+        for c in chars.by_ref() {
+            if c == '}' {
+                break;
+            }
+            name.push(c);
+        }
+    } else {
+        while let Some(c) = chars.next_if(is_name) {
+            name.push(c);
+        }
+        if name.is_empty() {
+            out.push('$');
+            return;
+        }
+    }
+    if let Some(v) = lookup(&name) {
+        out.push_str(&v);
+    }
 }
 
 #[cfg(test)]
@@ -129,9 +208,28 @@ mod tests {
             dotenv_value("DATABASE_URL=\"mysql://u:a\\\"b@h/db\" # c", "DATABASE_URL").as_deref(),
             Some("mysql://u:a\"b@h/db")
         );
+        // The first non-empty one, as the .env crates load it.
         assert_eq!(
             dotenv_value("DATABASE_URL=a\nDATABASE_URL=b\n", "DATABASE_URL").as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            dotenv_value("DATABASE_URL=\nDATABASE_URL=b\n", "DATABASE_URL").as_deref(),
             Some("b")
+        );
+        // A comment after a tab, or at the start of the value.
+        assert_eq!(
+            dotenv_value("DATABASE_URL=sqlite:///a.db\t# dev\n", "DATABASE_URL").as_deref(),
+            Some("sqlite:///a.db")
+        );
+        assert_eq!(
+            dotenv_value("DATABASE_URL=# none yet\n", "DATABASE_URL").as_deref(),
+            Some("")
+        );
+        // A # inside the value is the value's.
+        assert_eq!(
+            dotenv_value("DATABASE_URL=postgres://u:p#1@h/db\n", "DATABASE_URL").as_deref(),
+            Some("postgres://u:p#1@h/db")
         );
         assert_eq!(
             dotenv_value("DATABASE_URLX=a\n#DATABASE_URL=b\n", "DATABASE_URL"),
@@ -140,6 +238,38 @@ mod tests {
         assert_eq!(
             dotenv_value("DATABASE_URL=\n", "DATABASE_URL").as_deref(),
             Some("")
+        );
+    }
+
+    #[test]
+    fn variables_in_values_are_expanded_except_in_single_quotes() {
+        let env = |name: &str| (name == "PGHOST").then(|| "db.internal".to_owned());
+        let v = |text: &str| dotenv_value_with(text, "DATABASE_URL", &env);
+        assert_eq!(
+            v("DATABASE_URL=postgres://app@$PGHOST/app").as_deref(),
+            Some("postgres://app@db.internal/app")
+        );
+        assert_eq!(
+            v("USER=svc\nDATABASE_URL=\"postgres://${USER}@${PGHOST}:5432/app\"").as_deref(),
+            Some("postgres://svc@db.internal:5432/app")
+        );
+        // The environment wins over the file, as for DATABASE_URL itself.
+        assert_eq!(
+            v("PGHOST=other\nDATABASE_URL=postgres://$PGHOST/app").as_deref(),
+            Some("postgres://db.internal/app")
+        );
+        assert_eq!(
+            v("DATABASE_URL='postgres://u:$PGHOST@h/db'").as_deref(),
+            Some("postgres://u:$PGHOST@h/db")
+        );
+        assert_eq!(
+            v("DATABASE_URL=postgres://u:p\\$x@h/db $ end").as_deref(),
+            Some("postgres://u:p$x@h/db $ end")
+        );
+        // An unset variable expands to nothing, as in a shell.
+        assert_eq!(
+            v("DATABASE_URL=sqlite:///$NOPE/a.db").as_deref(),
+            Some("sqlite:////a.db")
         );
     }
 

@@ -1,5 +1,7 @@
 //! Start-up upgrades: what a service calls before it serves.
 
+use std::time::Duration;
+
 use crate::chain::Chain;
 use crate::db::conn::AnyConnection;
 use crate::error::Result;
@@ -45,10 +47,15 @@ pub fn upgrade_to_head(chain: &Chain, url: &str) -> Result<Option<String>> {
 /// that they land in the service's own logs; without a logger they go to
 /// standard error, as the `migrate` command prints them.
 #[derive(Debug, Clone)]
+#[must_use = "a Startup does nothing until `.run()`"]
 pub struct Startup<'a> {
     chain: &'a Chain,
     url: Option<String>,
     backup: Option<Option<usize>>,
+    version_table: Option<String>,
+    lock_wait: Option<Duration>,
+    lock_timeout: Option<Option<Duration>>,
+    lock_retries: Option<u32>,
 }
 
 impl<'a> Startup<'a> {
@@ -58,6 +65,10 @@ impl<'a> Startup<'a> {
             chain,
             url: None,
             backup: None,
+            version_table: None,
+            lock_wait: None,
+            lock_timeout: None,
+            lock_retries: None,
         }
     }
 
@@ -76,12 +87,50 @@ impl<'a> Startup<'a> {
         self
     }
 
-    /// Runs the upgrade. Returns the revision the database is at.
+    /// Uses another version table than `alembic_version` (as `migrate
+    /// --version-table`); see [`Migrator::version_table`].
+    pub fn version_table(mut self, name: impl Into<String>) -> Self {
+        self.version_table = Some(name.into());
+        self
+    }
+
+    /// How long to wait for another replica's run to finish; see
+    /// [`Migrator::lock_wait`] (default [`crate::DEFAULT_LOCK_WAIT`]).
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = Some(wait);
+        self
+    }
+
+    /// How long a migration's statements wait for a table lock before it is
+    /// tried again; see [`Migrator::lock_timeout`] (default
+    /// [`crate::DEFAULT_LOCK_TIMEOUT`]).
+    pub fn lock_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// How many times a migration that timed out on a lock is tried again;
+    /// see [`Migrator::lock_retries`] (default [`crate::DEFAULT_LOCK_RETRIES`]).
+    pub fn lock_retries(mut self, retries: u32) -> Self {
+        self.lock_retries = Some(retries);
+        self
+    }
+
+    /// Runs the upgrade. Returns the revision the database is at. A SQLite
+    /// file that does not exist yet is created, and a line says so (a typo
+    /// in the path shows). When the upgrade fails after the backup was
+    /// taken, the backup's path is still reported before the error returns.
     pub fn run(self) -> Result<Option<String>> {
         let url = match self.url {
             Some(u) => u,
             None => crate::db::env::database_url()?,
         };
+        if let Some(p) = missing_sqlite_file(&url) {
+            report(
+                log::Level::Info,
+                &format!("Creating the new SQLite database {}", p.display()),
+            );
+        }
         let mut conn = AnyConnection::establish(&url)?;
         let mut migrator = Migrator::new(self.chain)
             .on_step(|s| report(log::Level::Info, &s.log_line()))
@@ -91,14 +140,37 @@ impl<'a> Startup<'a> {
         if let Some(keep) = self.backup {
             migrator = migrator.backup_first(keep);
         }
-        migrator.upgrade(&mut conn, "head")?;
+        if let Some(t) = self.version_table {
+            migrator = migrator.version_table(t);
+        }
+        if let Some(w) = self.lock_wait {
+            migrator = migrator.lock_wait(w);
+        }
+        if let Some(t) = self.lock_timeout {
+            migrator = migrator.lock_timeout(t);
+        }
+        if let Some(r) = self.lock_retries {
+            migrator = migrator.lock_retries(r);
+        }
+        let upgraded = migrator.upgrade(&mut conn, "head");
+        // Before the error, if any: the copy is what a failed run restores from.
         if let Some(p) = migrator.last_backup() {
             report(
                 log::Level::Info,
                 &format!("Backed up the database to {}", p.display()),
             );
         }
+        upgraded?;
         migrator.current(&mut conn)
+    }
+}
+
+/// The SQLite file `url` names, when it does not exist yet.
+fn missing_sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    match crate::db::url::parse(url, &cwd) {
+        Ok(crate::db::url::Target::SqliteFile(p)) if !p.exists() => Some(p),
+        _ => None,
     }
 }
 
