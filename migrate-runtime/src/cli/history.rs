@@ -227,16 +227,20 @@ fn mermaid(v: &View<'_>) -> String {
     let ms = v.chain.migrations();
     let head = v.chain.head_position();
     let label = |s: &str| -> String {
-        s.chars()
+        let coded: String = s
+            .chars()
             .map(|c| match c {
                 '"' => "#quot;".to_owned(),
                 '<' => "#lt;".to_owned(),
                 '>' => "#gt;".to_owned(),
                 '#' => "#35;".to_owned(),
+                // `%%` starts a comment or a `%%{init}` directive anywhere.
+                '%' => "#37;".to_owned(),
                 c if c.is_control() => " ".to_owned(),
                 c => c.to_string(),
             })
-            .collect()
+            .collect();
+        unkeyword(&coded)
     };
     let id = |rev: Option<&str>| rev.map_or("base".to_owned(), |r| format!("r_{r}"));
     let mut s = String::from("flowchart BT\n    base([\"#lt;base#gt;\"])\n");
@@ -265,6 +269,25 @@ fn mermaid(v: &View<'_>) -> String {
     }
     s.push_str("    classDef head stroke-width:2px\n    classDef current fill:#cfc,stroke:#080,stroke-width:3px\n");
     s
+}
+
+/// `text` with each `direction` (any case) written with an entity code for
+/// its `t`: Mermaid's lexer takes `direction LR` (or TB, BT, RL) for its
+/// keyword even inside a quoted label, and the diagram no longer parses.
+fn unkeyword(text: &str) -> String {
+    const WORD: &str = "direction";
+    // ASCII lowercasing keeps every byte where it was, so offsets carry over.
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while let Some(i) = lower[at..].find(WORD) {
+        let start = at + i;
+        out.push_str(&text[at..start + 5]);
+        out.push_str(&format!("#{};", u32::from(text.as_bytes()[start + 5])));
+        at = start + 6;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 #[cfg(test)]
@@ -301,6 +324,34 @@ mod tests {
         view.current = None;
         assert!(!mermaid(&view).contains("current\n    class"));
         assert!(!mermaid(&view).contains("(current)"));
+    }
+
+    #[test]
+    fn mermaid_labels_cannot_hold_its_keywords_or_directives() {
+        let chain = Chain::new(vec![Migration::new(
+            "a1",
+            None,
+            "Direction LR for 100% %%{init: {}}%% redirection",
+            noop,
+            Some(noop),
+        )])
+        .unwrap();
+        let view = View {
+            chain: &chain,
+            range: (0, 1),
+            verbose: false,
+            current: None,
+            ledger: None,
+        };
+        let m = mermaid(&view);
+        assert!(
+            m.contains("Direc#116;ion LR for 100#37; #37;#37;{init: {}}#37;#37; redirec#116;ion"),
+            "{m}"
+        );
+        assert!(!m.to_ascii_lowercase().contains("direction"), "{m}");
+        assert!(!m.contains("%%"), "{m}");
+        assert_eq!(unkeyword("DIRECTION"), "DIREC#84;ION");
+        assert_eq!(unkeyword("é direction é"), "é direc#116;ion é");
     }
 
     #[test]
