@@ -178,7 +178,7 @@ pub enum Error {
         found: &'static str,
     },
     /// An applied migration whose code changed since it was applied here.
-    #[error("revision {revision} was edited after it was applied to this database ({applied_at} UTC): the ledger recorded checksum {recorded}, its code now has {current}")]
+    #[error("revision {revision} was edited after it was applied to this database{}: the ledger recorded checksum {recorded}, its code now has {current}", applied_when(applied_at))]
     Edited {
         /// The migration.
         revision: String,
@@ -382,6 +382,15 @@ impl std::fmt::Display for HalfApplied {
             write!(f, " ({n})")?;
         }
         write!(f, "; {}", self.refused)
+    }
+}
+
+/// ` (<date> UTC)` when the ledger recorded one.
+fn applied_when(at: &str) -> String {
+    if at.is_empty() {
+        String::new()
+    } else {
+        format!(" ({at} UTC)")
     }
 }
 

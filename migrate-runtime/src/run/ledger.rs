@@ -143,8 +143,9 @@ impl Ledger {
         }
         let q = b.dialect().quote_ident(&table);
         let mut rows = Vec::new();
-        for (revision, state, checksum, seq) in conn.query_slim(&format!(
-            "revision, state, checksum, seq FROM {q} ORDER BY seq"
+        // applied_at too: the error for an edited migration says when it ran.
+        for (revision, state, checksum, seq, applied_at) in conn.query_slim(&format!(
+            "revision, state, checksum, seq, applied_at FROM {q} ORDER BY seq"
         ))? {
             let state = LedgerState::parse(&state).ok_or_else(|| {
                 Error::Introspection(format!(
@@ -160,7 +161,7 @@ impl Ledger {
                 ops_total: 0,
                 done_digest: None,
                 seq,
-                applied_at: String::new(),
+                applied_at: applied_at.unwrap_or_default(),
                 duration: None,
                 note: None,
             });
