@@ -187,6 +187,33 @@ fn a_revision_that_never_ran_below_the_current_one_is_refused_then_applied_and_u
             "{d}"
         );
 
+        // `-1` undoes the migration that ran last here (r2), not the chain's
+        // last (r3): the database is back where it was before r2 ran.
+        let undone = Migrator::new(&merged).downgrade(&mut conn, "-1").unwrap();
+        assert_eq!(reverted(&undone), ["r2"], "{d}");
+        assert!(!table_exists(&mut conn, "t2"), "{d}");
+        assert!(table_exists(&mut conn, "t3"), "{d}");
+        assert_eq!(
+            Migrator::new(&merged)
+                .current(&mut conn)
+                .unwrap()
+                .as_deref(),
+            Some("r3"),
+            "{d}"
+        );
+        let e = Migrator::new(&merged)
+            .upgrade(&mut conn, "head")
+            .unwrap_err();
+        assert!(matches!(e, Error::OutOfOrder { .. }), "{d}: {e}");
+        let e = Migrator::new(&merged)
+            .downgrade(&mut conn, "-3")
+            .unwrap_err();
+        assert!(e.to_string().contains("only 2 applied"), "{d}: {e}");
+        Migrator::new(&merged)
+            .out_of_order(true)
+            .upgrade(&mut conn, "head")
+            .unwrap();
+
         let undone = Migrator::new(&merged).downgrade(&mut conn, "base").unwrap();
         assert_eq!(
             reverted(&undone),

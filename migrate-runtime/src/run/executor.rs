@@ -44,6 +44,16 @@ impl Direction {
     }
 }
 
+/// N of a target `-N` (a step count back from the current revision, no
+/// revision named).
+fn steps_back(target: &str) -> Option<usize> {
+    let n = target.trim().strip_prefix('-')?;
+    if n.is_empty() || !n.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
+}
+
 /// One migration applied or reverted.
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -704,8 +714,11 @@ impl<'a> Migrator<'a> {
         Ok(jobs)
     }
 
-    /// Downgrades to `target` (`-N`, `base`, a revision or prefix).
-    /// Returns the migrations reverted, in the reverse of the order they ran.
+    /// Downgrades to `target` (`-N`, `base`, a revision or prefix): `-N`
+    /// reverts the last N migrations that ran on this database (after an
+    /// out-of-order upgrade, not the chain's last N), the others everything
+    /// above the target in the chain. Returns the migrations reverted, in the
+    /// reverse of the order they ran.
     /// Fails before changing anything when an irreversible migration lies in
     /// the way, or a migration is half-applied.
     pub fn downgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
@@ -722,7 +735,12 @@ impl<'a> Migrator<'a> {
             this.ensure_version_table(conn, b)?;
             this.adopt_diesel(conn, b)?;
             let mut ledger = Ledger::open(conn, b, &this.version_table, this.chain, current)?;
-            let jobs = this.downgrade_jobs(&ledger, to, b.dialect())?;
+            // `-N` undoes the last N migrations that ran here, which after an
+            // out-of-order upgrade are not the chain's last N.
+            let jobs = match steps_back(target) {
+                Some(n) => this.last_run_jobs(&ledger, n, target, b.dialect())?,
+                None => this.downgrade_jobs(&ledger, to, b.dialect())?,
+            };
             if let Some(m) = jobs
                 .iter()
                 .map(|&i| &this.chain.migrations()[i])
@@ -762,6 +780,25 @@ impl<'a> Migrator<'a> {
         // A half-reverted migration finishes first; the rest go newest first.
         jobs.sort_by_key(|&(half, _)| !half);
         Ok(jobs.into_iter().map(|(_, i)| i).collect())
+    }
+
+    /// The chain positions of the last `n` migrations applied here, newest
+    /// first (a half-reverted one first of all): what `downgrade -N` reverts.
+    fn last_run_jobs(
+        &self,
+        ledger: &Ledger,
+        n: usize,
+        target: &str,
+        d: Dialect,
+    ) -> Result<Vec<usize>> {
+        let all = self.downgrade_jobs(ledger, None, d)?;
+        if n > all.len() {
+            return Err(Error::BadTarget(format!(
+                "Relative revision {target} didn't produce {n} migrations: only {} applied to this database",
+                all.len()
+            )));
+        }
+        Ok(all.into_iter().take(n).collect())
     }
 
     fn half_applied(&self, h: &LedgerEntry, refused: String, d: Dialect) -> Error {
