@@ -84,7 +84,10 @@ fn default_sql(d: Dialect, def: &ColumnDefault) -> Result<String> {
 
 /// SQLite takes an expression as a default only in parentheses
 /// (`DEFAULT (datetime('now'))`), and reports it without them: anything but a
-/// literal, a signed number, NULL, TRUE, FALSE or `CURRENT_*` is wrapped.
+/// literal, a signed number, NULL, TRUE, FALSE or `CURRENT_*` is wrapped. A
+/// bare or double-quoted identifier (`DEFAULT active`) is left alone: SQLite
+/// takes it as the string `'active'` there, and in parentheses as a column,
+/// which a default cannot name.
 fn sqlite_default(s: &str) -> String {
     let t = s.trim();
     let upper = t.to_ascii_uppercase();
@@ -104,7 +107,11 @@ fn sqlite_default(s: &str) -> String {
                 .replace(&format!("{q}{q}"), "")
                 .contains(q)
     };
+    let identifier = t.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     let simple = number
+        || identifier
+        || quoted('"')
         || quoted('\'')
         || ((upper.starts_with("X'")) && t.ends_with('\''))
         || matches!(
@@ -358,6 +365,9 @@ mod default_tests {
             ("X'00ff'", "X'00ff'"),
             ("(lower('A'))", "(lower('A'))"),
             ("abs(-1)", "(abs(-1))"),
+            ("active", "active"),
+            ("\"active\"", "\"active\""),
+            ("a b", "(a b)"),
         ] {
             assert_eq!(sqlite_default(given), written, "{given}");
         }
