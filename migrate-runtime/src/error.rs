@@ -483,7 +483,7 @@ impl Error {
             Error::HalfApplied(h) => h.fix.clone(),
             Error::IdentifierTooLong { .. } => "shorten the name; nothing was run".into(),
             Error::BadTarget(_) => "a target is head, base, +N, -N, a revision or a unique prefix of one, or <rev>+N; `migrate history` lists them".into(),
-            Error::Chain(_) => "fix the down_revision of the migration files named, so that they form one chain".into(),
+            Error::Chain(_) => "fix the down_revision of the migration files named, so that they form one chain: after a merge, the later of two migrations with the same parent follows the other (the guide's team workflow page)".into(),
             Error::Database(_) => "the database refused the statement with the message above; `migrate upgrade --plan` shows what would run".into(),
             Error::ForeignKeyViolations(_) => "fix or delete the rows named, then run again; the change was rolled back".into(),
             Error::ForeignKeysInTransaction => "call upgrade or downgrade outside a transaction of your own".into(),

@@ -286,7 +286,9 @@ pub(super) fn disk_chain(dir: &Path) -> Result<DiskChain> {
                 other => format!("{other:?}"),
             })
             .collect();
-        Error::DirectoryDrift(format!(
+        // Not drift: a rebuild would fail on the same fork (say, after a
+        // merge), so the hint is the one for a broken chain.
+        Error::Chain(format!(
             "the migrations directory {} is not one chain ({}); fix it before writing another revision",
             dir.display(),
             what.join("; ")

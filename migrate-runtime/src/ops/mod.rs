@@ -568,11 +568,18 @@ impl Op {
     /// # use migrate_runtime::prelude::*;
     /// # fn upgrade(op: &mut Op) -> Result<()> {
     /// op.run_in_batches("backfill users.email_lower", 5000, |conn, size| {
-    ///     let n = conn.execute_count(&format!(
-    ///         "UPDATE users SET email_lower = lower(email) WHERE id IN \
-    ///          (SELECT id FROM users WHERE email_lower IS NULL LIMIT {size})"
-    ///     ))?;
-    ///     Ok(n)
+    ///     // MySQL and MariaDB take no subquery on the table being updated.
+    ///     let sql = match conn.dialect() {
+    ///         Dialect::Mysql => format!(
+    ///             "UPDATE users SET email_lower = lower(email) \
+    ///              WHERE email_lower IS NULL LIMIT {size}"
+    ///         ),
+    ///         _ => format!(
+    ///             "UPDATE users SET email_lower = lower(email) WHERE id IN \
+    ///              (SELECT id FROM users WHERE email_lower IS NULL LIMIT {size})"
+    ///         ),
+    ///     };
+    ///     conn.execute_count(&sql)
     /// });
     /// # Ok(()) }
     /// ```
