@@ -325,12 +325,18 @@ fn add_typed<'a>(t: &'a mut CreateTable, code: &str) -> &'a mut CreateTable {
         "Uuid" => Uuid)
 }
 
-fn hand_models(d: Dialect, table: &str) -> String {
+/// The `table!` of the hand-made columns; `restored`: of the columns the
+/// downgrade recreated, which are signed (typed columns are).
+fn hand_models(d: Dialect, table: &str, restored: bool) -> String {
     let mut s = format!("diesel::table! {{\n    {table} (id) {{\n        id -> Integer,\n");
     for (i, c) in by_hand(d).iter().enumerate() {
-        let (attr, ty) = match c.model.rsplit_once("] ") {
+        let model = match c.model.strip_prefix("Unsigned<") {
+            Some(inner) if restored => inner.trim_end_matches('>'),
+            _ => c.model,
+        };
+        let (attr, ty) = match model.rsplit_once("] ") {
             Some((attr, ty)) => (format!("{attr}] "), ty),
-            None => (String::new(), c.model),
+            None => (String::new(), model),
         };
         s.push_str(&format!("        {attr}c{i} -> Nullable<{ty}>,\n"));
     }
@@ -345,7 +351,8 @@ fn hand_round_trip(db: &TestDb) {
     let first = Chain::new(vec![Migration::new("a1", None, "hand", hand, None)]).unwrap();
 
     // Read back as the diesel type a user writes.
-    models_match(&first, &hand_models(d, "hand"), &db.url).unwrap_or_else(|e| panic!("{d}: {e}"));
+    models_match(&first, &hand_models(d, "hand", false), &db.url)
+        .unwrap_or_else(|e| panic!("{d}: {e}"));
 
     // Every column removed from the models: the downgrade adds each back.
     let only_id = "diesel::table! { hand (id) { id -> Integer, } }";
@@ -385,7 +392,11 @@ fn hand_round_trip(db: &TestDb) {
         Migration::new("a2", Some("a1"), "restore", restore, None),
     ])
     .unwrap();
-    let models = format!("{}{}", hand_models(d, "hand"), hand_models(d, "restored"));
+    let models = format!(
+        "{}{}",
+        hand_models(d, "hand", false),
+        hand_models(d, "restored", true)
+    );
     models_match(&second, &models, &db.url).unwrap_or_else(|e| panic!("{d}: restored: {e}"));
     let mut conn = db.connect();
     let s = schema(&mut conn, "alembic_version").unwrap();
@@ -438,4 +449,92 @@ fn a_nullable_mysql_timestamp_stays_nullable_without_explicit_defaults() {
         let info = s.tables["events"].column(c).unwrap();
         assert!(info.nullable, "{c}: {info:?}");
     }
+}
+
+fn counters(op: &mut Op) -> Result<()> {
+    op.create_table("counters")
+        .column(col::<Integer>("id").primary_key().autoincrement());
+    Ok(())
+}
+
+/// What autogenerate writes for the models below, with its MySQL `MODIFY`s
+/// left out (the test runs those as autogenerate wrote them).
+fn counters_typed(op: &mut Op) -> Result<()> {
+    op.add_column("counters", col::<BigInt>("hits"));
+    op.create_table("tallies")
+        .column(col::<Integer>("id").primary_key().autoincrement())
+        .column(col::<Nullable<SmallInt>>("n"));
+    Ok(())
+}
+
+/// diesel's `print-schema` writes `Unsigned<_>` for MySQL's unsigned columns:
+/// autogenerate makes them unsigned, and a column whose signedness differs
+/// is reported (and the code written for it does not compile until edited).
+#[test]
+fn mysql_unsigned_columns_are_made_unsigned_and_their_signedness_compared() {
+    let Some(db) = migrate_tests::mysql("column_types_unsigned") else {
+        return;
+    };
+    let models =
+        "diesel::table! { counters (id) { id -> Unsigned<Integer>, hits -> Unsigned<BigInt>, } }
+diesel::table! { tallies (id) { id -> Unsigned<Integer>, n -> Nullable<Unsigned<SmallInt>>, } }";
+    let first = Chain::new(vec![Migration::new("a1", None, "counters", counters, None)]).unwrap();
+    let ch = autogenerate(&first, models, &db.url).unwrap();
+    assert!(
+        ch.summary
+            .iter()
+            .any(|s| s.starts_with("change counters.id from signed (")
+                && s.ends_with(") to Unsigned<_>")),
+        "{:?}",
+        ch.summary
+    );
+    let code = ch.upgrade.join("\n");
+    assert!(
+        code.contains("compile_error!(\"counters.id: make it unsigned"),
+        "{code}"
+    );
+    let modifies: Vec<String> = code
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("op.execute_per_dialect().mysql(\""))
+        .map(|l| l.trim_end_matches("\");").to_owned())
+        .collect();
+    assert_eq!(
+        modifies,
+        [
+            "ALTER TABLE `tallies` MODIFY `id` INT UNSIGNED NOT NULL AUTO_INCREMENT",
+            "ALTER TABLE `tallies` MODIFY `n` SMALLINT UNSIGNED NULL",
+            "ALTER TABLE `counters` MODIFY `hits` BIGINT UNSIGNED NOT NULL",
+        ],
+        "{code}"
+    );
+
+    // Applied, they leave only the column whose signedness was changed by hand.
+    let second = Chain::new(vec![
+        Migration::new("a1", None, "counters", counters, None),
+        Migration::new("b2", Some("a1"), "unsigned", counters_typed, None),
+    ])
+    .unwrap();
+    let mut conn = db.connect();
+    Migrator::new(&second).upgrade(&mut conn, "head").unwrap();
+    for m in &modifies {
+        conn.execute(m).unwrap();
+    }
+    let ch = autogenerate(&second, models, &db.url).unwrap();
+    assert_eq!(ch.summary.len(), 1, "{:?}", ch.summary);
+    assert!(
+        ch.summary[0].starts_with("change counters.id"),
+        "{:?}",
+        ch.summary
+    );
+    // The database's unsigned column against a signed model is reported too.
+    let signed = models.replace("hits -> Unsigned<BigInt>", "hits -> BigInt");
+    let ch = autogenerate(&second, &signed, &db.url).unwrap();
+    assert!(
+        ch.summary
+            .iter()
+            .any(|s| s.starts_with("change counters.hits from unsigned (")
+                && s.ends_with(") to signed")),
+        "{:?}",
+        ch.summary
+    );
 }

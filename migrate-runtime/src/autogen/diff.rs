@@ -80,6 +80,7 @@ pub fn diff(d: Dialect, models: &Models, db: &Schema, renames: &[Rename]) -> Cha
         .collect();
     for t in &new_tables {
         let mut code = create_table_code(models, t);
+        code.push_str(&unsigned_code(d, models, t));
         if let Some(old) = gone_tables
             .iter()
             .find(|g| same_table_shape(d, t, db_tables[*g]))
@@ -159,6 +160,74 @@ fn referenced_key(models: &Models, parent: &str) -> String {
         .get(parent)
         .and_then(|p| p.primary_key.first().cloned())
         .unwrap_or_else(|| "id".into())
+}
+
+/// Whether a column is unsigned on MySQL (`int(10) unsigned`).
+fn db_unsigned(d: Dialect, c: &ColumnInfo) -> bool {
+    d == Dialect::Mysql && c.sql_type.to_ascii_lowercase().contains(" unsigned")
+}
+
+/// MySQL's `MODIFY` that makes a column the model declares `Unsigned<_>`
+/// unsigned: typed columns are signed. Only MySQL runs it.
+fn unsigned_modify(table: &str, c: &ModelColumn, autoincrement: bool) -> String {
+    let q = |s: &str| format!("`{}`", s.replace('`', "``"));
+    let ty = match c.kind {
+        ColumnKind::SmallInt => "SMALLINT".to_owned(),
+        ColumnKind::Integer => "INT".to_owned(),
+        ColumnKind::BigInt => "BIGINT".to_owned(),
+        ColumnKind::Float => "FLOAT".to_owned(),
+        ColumnKind::Double => "DOUBLE".to_owned(),
+        other => format!("{other:?}").to_ascii_uppercase(),
+    };
+    let sql = format!(
+        "ALTER TABLE {} MODIFY {} {ty} UNSIGNED{}{}",
+        q(table),
+        q(&c.name),
+        if c.nullable { " NULL" } else { " NOT NULL" },
+        if autoincrement { " AUTO_INCREMENT" } else { "" }
+    );
+    format!(
+        "
+    // Unsigned<_> in schema.rs: typed columns are signed, so MySQL's is made unsigned here.
+    op.execute_per_dialect().mysql({sql:?});"
+    )
+}
+
+/// What follows a new table's `create_table` on MySQL for its `Unsigned<_>`
+/// columns. A foreign key the same `create_table` declares over such a
+/// column would be created between columns of different signedness, which
+/// MySQL refuses: that is left to the user, and the code does not compile
+/// until they have.
+fn unsigned_code(d: Dialect, models: &Models, t: &ModelTable) -> String {
+    if d != Dialect::Mysql {
+        return String::new();
+    }
+    let unsigned: Vec<&ModelColumn> = t.columns.iter().filter(|c| c.unsigned).collect();
+    if unsigned.is_empty() {
+        return String::new();
+    }
+    if models
+        .joins
+        .iter()
+        .any(|(child, _, fk)| child == &t.name && unsigned.iter().any(|c| &c.name == fk))
+    {
+        return format!(
+            "
+    compile_error!({:?});",
+            format!(
+                "{}: a foreign key over an Unsigned<_> column, which typed columns cannot make (they are signed): create this table with op.execute_per_dialect().mysql(\"CREATE TABLE ...\") for MySQL, then delete this line",
+                t.name
+            )
+        );
+    }
+    unsigned
+        .iter()
+        .map(|c| {
+            let key = t.primary_key.len() == 1 && t.primary_key[0] == c.name;
+            let auto = key && matches!(c.kind, ColumnKind::Integer | ColumnKind::BigInt);
+            unsigned_modify(&t.name, c, auto)
+        })
+        .collect()
 }
 
 fn create_table_code(models: &Models, t: &ModelTable) -> String {
@@ -283,6 +352,9 @@ fn add_column_code(d: Dialect, name: &str, c: &ModelColumn, removed: &[&ColumnIn
     if !c.nullable {
         code.push_str("\n    // NOT NULL without a default fails on a table that has rows: add .server_default(..) or backfill first.");
     }
+    if d == Dialect::Mysql && c.unsigned {
+        code.push_str(&unsigned_modify(name, c, false));
+    }
     code
 }
 
@@ -323,6 +395,32 @@ fn diff_column(
                 c.name,
                 dbc.sql_type,
                 type_code(c.kind, c.length)
+            ),
+        );
+    }
+    // Signedness, which only MySQL has: no typed operation changes it, and
+    // the column's whole definition must be restated to, so the user writes it.
+    if d == Dialect::Mysql && c.unsigned != db_unsigned(d, dbc) && type_differs.is_none() {
+        let (now, then) = if c.unsigned {
+            ("Unsigned<_>", "signed")
+        } else {
+            ("signed", "unsigned")
+        };
+        let stop = |to: &str| {
+            format!(
+                "compile_error!({:?});",
+                format!(
+                    "{name}.{}: make it {to} with op.execute_per_dialect().mysql(\"ALTER TABLE `{name}` MODIFY `{}` ...\"), restating its type, NULL, default and AUTO_INCREMENT, then delete this line",
+                    c.name, c.name
+                )
+            )
+        };
+        ch.record(
+            stop(if c.unsigned { "unsigned" } else { "signed" }),
+            stop(if c.unsigned { "signed" } else { "unsigned" }),
+            format!(
+                "change {name}.{} from {then} ({}) to {now}",
+                c.name, dbc.sql_type
             ),
         );
     }

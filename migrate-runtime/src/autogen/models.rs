@@ -21,6 +21,8 @@ pub struct ModelColumn {
     pub length: Option<u32>,
     /// `Nullable<_>`.
     pub nullable: bool,
+    /// MySQL's `Unsigned<_>`.
+    pub unsigned: bool,
 }
 
 /// A table as `table!` declares it.
@@ -71,8 +73,17 @@ fn kind_of(ty: &str) -> Option<ColumnKind> {
     })
 }
 
-/// Parses `Nullable<diesel::sql_types::Integer>` into (kind, nullable).
-fn parse_type(ty: &syn::Type) -> syn::Result<(ColumnKind, bool)> {
+/// A column's SQL type as `table!` gives it.
+#[derive(Debug, Clone, Copy)]
+struct Parsed {
+    kind: ColumnKind,
+    nullable: bool,
+    unsigned: bool,
+}
+
+/// Parses `Nullable<diesel::sql_types::Integer>` (and MySQL's `Unsigned<_>`
+/// inside or outside it).
+fn parse_type(ty: &syn::Type) -> syn::Result<Parsed> {
     let syn::Type::Path(p) = ty else {
         return Err(syn::Error::new_spanned(ty, "expected a diesel SQL type"));
     };
@@ -81,11 +92,14 @@ fn parse_type(ty: &syn::Type) -> syn::Result<(ColumnKind, bool)> {
     };
     let name = last.ident.to_string();
     // diesel's MySQL `Unsigned<Integer>`: the kind is the inner one (the
-    // database's `int unsigned` reads as that kind too).
+    // database's `int unsigned` reads as that kind too), and it is unsigned.
     if name == "Unsigned" {
         if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
             if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
-                return parse_type(inner);
+                return parse_type(inner).map(|p| Parsed {
+                    unsigned: true,
+                    ..p
+                });
             }
         }
         return Err(syn::Error::new_spanned(
@@ -96,8 +110,10 @@ fn parse_type(ty: &syn::Type) -> syn::Result<(ColumnKind, bool)> {
     if name == "Nullable" {
         if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
             if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
-                let (kind, _) = parse_type(inner)?;
-                return Ok((kind, true));
+                return parse_type(inner).map(|p| Parsed {
+                    nullable: true,
+                    ..p
+                });
             }
         }
         return Err(syn::Error::new_spanned(
@@ -105,9 +121,15 @@ fn parse_type(ty: &syn::Type) -> syn::Result<(ColumnKind, bool)> {
             "Nullable needs a type argument",
         ));
     }
-    kind_of(&name).map(|k| (k, false)).ok_or_else(|| {
-        syn::Error::new_spanned(ty, format!("unsupported SQL type `{name}` in schema.rs"))
-    })
+    kind_of(&name)
+        .map(|kind| Parsed {
+            kind,
+            nullable: false,
+            unsigned: false,
+        })
+        .ok_or_else(|| {
+            syn::Error::new_spanned(ty, format!("unsupported SQL type `{name}` in schema.rs"))
+        })
 }
 
 fn attr_value(attrs: &[syn::Attribute], key: &str) -> Option<syn::Lit> {
@@ -195,7 +217,11 @@ fn parse_column(
     if !body.is_empty() {
         body.parse::<Token![,]>()?;
     }
-    let (kind, nullable) = parse_type(&ty)?;
+    let Parsed {
+        kind,
+        nullable,
+        unsigned,
+    } = parse_type(&ty)?;
     let mut name = col.to_string();
     if let Some(syn::Lit::Str(s)) = attr_value(&attrs, "sql_name") {
         renames.insert(name.clone(), s.value());
@@ -210,6 +236,7 @@ fn parse_column(
         kind,
         length,
         nullable,
+        unsigned,
     })
 }
 
@@ -310,6 +337,18 @@ diesel::allow_tables_to_appear_in_same_query!(users, memberships);
 "#;
 
     #[test]
+    fn unsigned_is_kept_inside_and_outside_nullable() {
+        let m = parse_models(
+            "diesel::table! { t (id) { id -> Unsigned<Integer>, n -> Nullable<Unsigned<BigInt>>, s -> Integer, } }",
+        )
+        .unwrap();
+        let c = &m.tables["t"].columns;
+        assert!(c[0].unsigned && !c[0].nullable && c[0].kind == ColumnKind::Integer);
+        assert!(c[1].unsigned && c[1].nullable && c[1].kind == ColumnKind::BigInt);
+        assert!(!c[2].unsigned);
+    }
+
+    #[test]
     fn parses_tables_columns_attributes_and_joins() {
         let m = parse_models(SCHEMA).unwrap();
         let u = &m.tables["users"];
@@ -320,7 +359,8 @@ diesel::allow_tables_to_appear_in_same_query!(users, memberships);
                 name: "name".into(),
                 kind: ColumnKind::Text,
                 length: Some(100),
-                nullable: false
+                nullable: false,
+                unsigned: false,
             }
         );
         assert!(u.columns[2].nullable);
