@@ -318,6 +318,33 @@ pub mod fixture {
         }
     }
 
+    /// Runs the fixture crate's `migrate` binary in `dir` (`cargo run --offline
+    /// --bin migrate`) with this build's backend features and `extra` ones:
+    /// whether it succeeded, its standard output and its standard error.
+    /// Fixtures share one target directory, where every `migrate` binary lands
+    /// at `debug/migrate`: a test binary runs its fixture tests one at a time.
+    pub fn migrate(dir: &Path, extra: &[&str], args: &[&str]) -> (bool, String, String) {
+        let mut feats: Vec<String> = features()
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect();
+        feats.extend(extra.iter().map(|f| (*f).to_owned()));
+        let feats = feats.join(",");
+        let mut all = vec!["run", "--offline", "--bin", "migrate"];
+        if !feats.is_empty() {
+            all.extend(["--features", feats.as_str()]);
+        }
+        all.push("--");
+        all.extend(args);
+        let out = cargo(dir, &all);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// The features to build fixtures with, matching this test build.
     pub fn features() -> String {
         let mut f = Vec::new();

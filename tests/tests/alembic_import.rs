@@ -10,7 +10,7 @@ use std::process::Command;
 
 use migrate_runtime::testing::schema;
 use migrate_tests::alembic::{alembic, sqlalchemy_url, ENV_PY};
-use migrate_tests::fixture::{cargo, features, write_crate};
+use migrate_tests::fixture::write_crate;
 use migrate_tests::TestDb;
 
 const USERS: &str = r#""""create users
@@ -193,26 +193,8 @@ fn run_alembic(dir: &Path, args: &[&str]) {
 }
 
 fn migrate(dir: &Path, args: &[&str]) -> (bool, String) {
-    let mut feats = features();
-    if !feats.is_empty() {
-        feats.push(',');
-    }
-    feats.push_str("import-alembic");
-    let mut all = vec![
-        "run",
-        "--offline",
-        "--bin",
-        "migrate",
-        "--features",
-        &feats,
-        "--",
-    ];
-    all.extend(args);
-    let out = cargo(dir, &all);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (ok, _, err) = migrate_tests::fixture::migrate(dir, &["import-alembic"], args);
+    (ok, err)
 }
 
 fn rows(db: &TestDb) -> Vec<Option<String>> {

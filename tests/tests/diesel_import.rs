@@ -9,7 +9,7 @@ use std::path::Path;
 
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use migrate_runtime::prelude::*;
-use migrate_tests::fixture::{cargo, features, migration, write_crate};
+use migrate_tests::fixture::{migration, write_crate};
 use migrate_tests::{mysql, postgres, sqlite, table_exists, TestDb};
 
 /// The fixtures share a target directory, where every `migrate` binary lands
@@ -17,19 +17,7 @@ use migrate_tests::{mysql, postgres, sqlite, table_exists, TestDb};
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn migrate(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let feats = features();
-    let mut all = vec!["run", "--offline", "--bin", "migrate"];
-    if !feats.is_empty() {
-        all.extend(["--features", feats.as_str()]);
-    }
-    all.push("--");
-    all.extend(args);
-    let out = cargo(dir, &all);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    migrate_tests::fixture::migrate(dir, &[], args)
 }
 
 /// Writes one diesel migration folder, as diesel's CLI lays it out.

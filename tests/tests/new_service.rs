@@ -4,7 +4,7 @@
 //! with cargo, as a user's would be.
 
 use migrate_runtime::prelude::Dialect;
-use migrate_tests::fixture::{cargo, features, write_crate};
+use migrate_tests::fixture::{cargo, write_crate};
 
 /// The fixtures share a target directory, where both crates' `migrate`
 /// binaries land at `debug/migrate`: one test at a time, or one runs the
@@ -12,19 +12,7 @@ use migrate_tests::fixture::{cargo, features, write_crate};
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn migrate(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let feats = features();
-    let mut all = vec!["run", "--offline", "--bin", "migrate"];
-    if !feats.is_empty() {
-        all.extend(["--features", feats.as_str()]);
-    }
-    all.push("--");
-    all.extend(args);
-    let out = cargo(dir, &all);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    migrate_tests::fixture::migrate(dir, &[], args)
 }
 
 #[test]
