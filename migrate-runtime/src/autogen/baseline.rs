@@ -19,6 +19,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::autogen::code::{comment, list, lit};
 use crate::autogen::diff::Changes;
 use crate::autogen::types::{db_kind, live_type, precision, reported, type_code};
 use crate::dialect::Dialect;
@@ -122,14 +123,6 @@ pub(crate) fn baseline(d: Dialect, tables: &[TableShape]) -> Changes {
     ch
 }
 
-/// Text for a `//` comment: a control character (a newline in a table's
-/// name) would end the comment and make the rest code.
-fn comment(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
 /// Tables in an order where each comes after the tables it references
 /// (its own name aside); tables in a cycle keep the order of their names.
 fn creation_order(tables: &[TableShape]) -> Vec<usize> {
@@ -152,27 +145,6 @@ fn creation_order(tables: &[TableShape]) -> Vec<usize> {
         order.push(i);
     }
     order
-}
-
-/// A Rust string literal for `s`: raw when it has quotes or lines.
-fn lit(s: &str) -> String {
-    if !s.contains(['"', '\\', '\n']) && !s.chars().any(char::is_control) {
-        return format!("{s:?}");
-    }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return format!("{s:?}");
-    }
-    let mut hashes = 1;
-    while s.contains(&format!("\"{}", "#".repeat(hashes))) {
-        hashes += 1;
-    }
-    let h = "#".repeat(hashes);
-    format!("r{h}\"{s}\"{h}")
-}
-
-fn list(items: &[String]) -> String {
-    let v: Vec<String> = items.iter().map(|s| lit(s)).collect();
-    format!("[{}]", v.join(", "))
 }
 
 fn action_code(a: &str) -> Option<&'static str> {

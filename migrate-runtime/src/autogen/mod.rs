@@ -11,6 +11,7 @@
 //! comment flagging a possible rename; `--rename old=new` turns it into one.
 
 mod baseline;
+pub(crate) mod code;
 mod diff;
 mod models;
 mod types;

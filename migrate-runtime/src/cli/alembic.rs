@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use crate::autogen::code::{comment, list, lit};
 use rustpython_parser::ast::{self, Constant, Expr, Ranged, Stmt};
 use rustpython_parser::Parse;
 
@@ -90,12 +91,12 @@ pub(crate) fn translate(source: &str, path: &str) -> Result<Imported> {
         .next()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .map(one_line)
+        .map(comment)
         .unwrap_or_else(|| "imported from Alembic".to_owned());
     let create_date = doc
         .lines()
         .find_map(|l| l.trim().strip_prefix("Create Date:"))
-        .map(|d| one_line(d.trim()))
+        .map(|d| comment(d.trim()))
         .filter(|d| !d.is_empty());
     let mut todos = Vec::new();
     let mut body = |name: &str| -> String {
@@ -142,14 +143,6 @@ pub(crate) fn translate(source: &str, path: &str) -> Result<Imported> {
         downgrade,
         todos,
     })
-}
-
-/// Text for a comment or the file's header: control characters (which could
-/// end a `//` comment, or are refused in a doc comment) become spaces.
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 /// `revision = ...` and `down_revision = ...`, typed or not.
@@ -240,25 +233,6 @@ fn method(e: &Expr) -> Option<(&str, &str)> {
         },
         _ => None,
     }
-}
-
-/// A Rust string literal: raw when it has quotes, backslashes or lines.
-fn lit(s: &str) -> String {
-    if !s.contains(['"', '\\', '\n']) || s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return format!("{s:?}");
-    }
-    let mut hashes = 1;
-    while s.contains(&format!("\"{}", "#".repeat(hashes))) {
-        hashes += 1;
-    }
-    let h = "#".repeat(hashes);
-    format!("r{h}\"{s}\"{h}")
-}
-
-fn list(items: &[String]) -> String {
-    let v: Vec<String> = items.iter().map(|s| lit(s)).collect();
-    format!("[{}]", v.join(", "))
 }
 
 /// A call's keyword argument.
@@ -769,7 +743,7 @@ impl Translator<'_> {
             self.revision, self.function
         );
         self.todos.push(what.clone());
-        let why = one_line(why);
+        let why = comment(why);
         let mut out = format!("{pad}// TODO(migrate import): {why}. The Python it replaces:\n");
         for l in python.lines() {
             let _ = writeln!(out, "{pad}//     {l}");
@@ -1624,7 +1598,7 @@ pub(super) fn import(dir: &str, versions: &std::path::Path, force: bool) -> Resu
     let now = crate::clock::date_time();
     let notes = vec![
         String::new(),
-        one_line(&format!(
+        comment(&format!(
             "Imported from Alembic ({}) by `migrate import alembic`.",
             versions.display()
         )),
