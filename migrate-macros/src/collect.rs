@@ -35,6 +35,12 @@ pub struct Declared {
     pub has_downgrade: bool,
     /// What the file does, for the ledger (see [`crate::checksum`]).
     pub checksum: String,
+    /// The upgrade and downgrade functions, for the schema fold
+    /// ([`crate::schema`]).
+    pub upgrade: syn::ItemFn,
+    pub downgrade: Option<syn::ItemFn>,
+    /// The file's text, to place errors the collector reports itself.
+    pub text: String,
 }
 
 /// Lists and reads the migration files of `dir`, sorted by file name.
@@ -127,6 +133,7 @@ fn declared(
     let file = syn::parse_file(text).ok()?;
     let mut found = Vec::new();
     let mut has_downgrade = false;
+    let mut downgrade = None;
     for item in &file.items {
         // On anything but a function the attribute macro itself explains the mistake.
         if !matches!(item, syn::Item::Fn(_)) && item_attrs(item).iter().any(attr::is_migration_attr)
@@ -136,6 +143,7 @@ fn declared(
         if let syn::Item::Fn(f) = item {
             if f.sig.ident == "downgrade" {
                 has_downgrade = true;
+                downgrade = Some(f.clone());
             }
             if let Some(a) = f.attrs.iter().find(|a| attr::is_migration_attr(a)) {
                 found.push((f, a));
@@ -179,6 +187,9 @@ fn declared(
                 message,
                 has_downgrade,
                 checksum: crate::checksum::of_file(text)?,
+                upgrade: (*f).clone(),
+                downgrade,
+                text: text.to_owned(),
             })
         }
         _ => {

@@ -66,6 +66,14 @@ pub fn migration_attribute(args: TokenStream, item: TokenStream) -> TokenStream 
         #[allow(dead_code)]
         pub(crate) const __MIGRATE_UPGRADE: ::migrate_runtime::__private::MigrationFn = #ident;
     };
+    // The schema check: the collector files an arm under this revision with
+    // the errors at its literals (see `crate::schema`); each literal is passed
+    // with its span, so that the error is reported there.
+    let schema_check = {
+        let lits = crate::schema::literals(&func);
+        let rev_lit = LitStr::new(rev, parsed.revision.span);
+        quote!(#check!{ schema #rev #rev_lit [ #(#lits)* ] })
+    };
     // Each name too long for PostgreSQL or MySQL, at its literal.
     let long_names = crate::names::too_long(&func)
         .into_iter()
@@ -76,6 +84,7 @@ pub fn migration_attribute(args: TokenStream, item: TokenStream) -> TokenStream 
         #rev_check
         #down_check
         #check!{ compile_error downgrade #rev }
+        #schema_check
         #(#long_names)*
     }
 }
@@ -182,17 +191,25 @@ fn embed(input: TokenStream, env: &Env) -> syn::Result<TokenStream> {
             order = o;
         }
     }
+    let schema_arms = if order.is_empty() {
+        Vec::new()
+    } else {
+        schema_arms(&files, &order, &mut problems)
+    };
     let check = syn::Ident::new(CHECK_MACRO, Span::call_site());
-    let arm_tokens = check_arms(&files, &arms);
+    let mut arm_tokens = check_arms(&files, &arms);
+    arm_tokens.extend(schema_arms.iter().cloned());
     let call_site_errors: Vec<TokenStream> = problems
         .iter()
         .map(|p| syn::Error::new(span, p).into_compile_error())
         .collect();
-    let value = if call_site_errors.is_empty() && arms.is_empty() && all_declared {
-        chain_value(&files, &order, &dir)
-    } else {
-        quote!(::migrate_runtime::__private::Chain::__invalid())
-    };
+    let value =
+        if call_site_errors.is_empty() && arms.is_empty() && schema_arms.is_empty() && all_declared
+        {
+            chain_value(&files, &order, &dir)
+        } else {
+            quote!(::migrate_runtime::__private::Chain::__invalid())
+        };
 
     Ok(quote! {{
         #(#call_site_errors)*
@@ -289,6 +306,92 @@ fn check_arms(
         });
     }
     arm_tokens
+}
+
+/// The schema fold over the chain in `order` (see `crate::schema`): an arm
+/// of the check macro for each migration whose upgrade has errors at its
+/// literals or whose downgrade does not undo it, and, in `problems`, the
+/// errors at the literals of downgrades (which no attribute sees).
+fn schema_arms(
+    files: &[MigrationFile],
+    order: &[usize],
+    problems: &mut Vec<String>,
+) -> Vec<TokenStream> {
+    let error = quote!(::migrate_runtime::__private::__schema_error);
+    let mut model = crate::schema::Model::default();
+    let mut arms = Vec::new();
+    for &i in order {
+        let f = &files[i];
+        let Some(d) = &f.decl else { continue };
+        let rev = &d.args.revision.value;
+        let before = model.clone();
+        let at_literals = crate::schema::fold(&mut model, &d.upgrade);
+        let mut at_revision = Vec::new();
+        if let (Some(down), false) = (&d.downgrade, d.args.irreversible) {
+            let mut undone = model.clone();
+            let from = d.text.find("fn downgrade").unwrap_or(0);
+            let lits = crate::schema::literals(down);
+            let down_errors = crate::schema::fold(&mut undone, down);
+            // A name that is not there explains the difference already.
+            let compare = down_errors.is_empty();
+            for e in down_errors {
+                let at = lits
+                    .get(e.index)
+                    .and_then(|l| crate::names::locate(&d.text, from, l))
+                    .map_or(String::new(), |(l, c)| format!(":{l}:{c}"));
+                problems.push(format!("{}{at}: in fn downgrade: {}", f.display, e.message));
+            }
+            if compare && !undone.lost_since(&before) {
+                for what in undone.undo_differences(&before) {
+                    at_revision.push(format!(
+                        "the downgrade of {rev} {what}: it must undo the upgrade exactly (or mark the migration irreversible)"
+                    ));
+                }
+            }
+        }
+        if at_literals.is_empty() && at_revision.is_empty() {
+            continue;
+        }
+        let last = at_literals.iter().map(|e| e.index).max();
+        let names: Vec<syn::Ident> = (0..=last.unwrap_or(0))
+            .map(|k| quote::format_ident!("l{}", k))
+            .collect();
+        let pattern: Vec<TokenStream> = if last.is_some() {
+            names.iter().map(|n| quote!($#n:literal)).collect()
+        } else {
+            Vec::new()
+        };
+        let calls = at_literals.iter().map(|e| {
+            let n = &names[e.index];
+            let (value, message) = (&e.value, &e.message);
+            quote!(#error!{ $#n #value #message })
+        });
+        let rev_calls = at_revision
+            .iter()
+            .map(|m| quote!(#error!{ $rev_lit #rev #m }));
+        arms.push(quote! {
+            (schema #rev $rev_lit:literal [ #(#pattern)* $($rest:literal)* ]) => { #(#calls)* #(#rev_calls)* };
+        });
+    }
+    arms
+}
+
+/// Expands `__schema_error!{ "literal" "its value" "message" }`: the error at
+/// the literal's span, when the literal is the one the collector meant.
+pub fn schema_error(input: TokenStream) -> TokenStream {
+    struct Input(LitStr, LitStr, LitStr);
+    impl Parse for Input {
+        fn parse(input: ParseStream) -> syn::Result<Self> {
+            Ok(Input(input.parse()?, input.parse()?, input.parse()?))
+        }
+    }
+    match syn::parse2::<Input>(input) {
+        Ok(Input(at, value, message)) if at.value() == value.value() => {
+            syn::Error::new(at.span(), message.value()).into_compile_error()
+        }
+        // Another literal (the file changed as it was read): nothing to say.
+        _ => TokenStream::new(),
+    }
 }
 
 /// The chain value: every migration in base-to-head `order`.

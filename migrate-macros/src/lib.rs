@@ -12,6 +12,7 @@ mod checksum;
 mod collect;
 mod expand;
 mod names;
+mod schema;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -47,4 +48,12 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
         caller_file: proc_macro::Span::call_site().local_file(),
     };
     expand::embed_migrations(input.into(), &env).into()
+}
+
+/// The error of the schema check at a literal of a migration file (used by
+/// the code `embed_migrations!` generates; not for users).
+#[doc(hidden)]
+#[proc_macro]
+pub fn __schema_error(input: TokenStream) -> TokenStream {
+    expand::schema_error(input.into()).into()
 }

@@ -8,5 +8,6 @@ fn ui() {
     t.compile_fail("cases/chain/*.rs");
     t.compile_fail("cases/attr/*.rs");
     t.compile_fail("cases/ops/*.rs");
+    t.compile_fail("cases/schema/*.rs");
     t.pass("cases/pass/*.rs");
 }

@@ -376,6 +376,7 @@ pub(crate) fn rows(conn: &mut AnyConnection, sql: &str) -> Result<Vec<Vec<String
 /// A catalog row with more or fewer fields than its query selects: a name
 /// or value holding the separator. Never skipped: a column left out of a
 /// description would make two schemas look equal.
+#[cfg(feature = "introspect")]
 pub(crate) fn unreadable(r: &[String]) -> crate::error::Error {
     crate::error::Error::Introspection(format!(
         "a catalog row of {} fields where the query selects another number (a name or default holding the character U+001F?): {:?}",

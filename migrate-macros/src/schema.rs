@@ -1,0 +1,881 @@
+//! The schema the chain builds, folded at compile time from the operations
+//! each migration writes with literal names, so that a name that is not there
+//! (a typo, a table dropped earlier) is a compile error at its literal, and a
+//! downgrade that does not undo its upgrade is one too.
+//!
+//! What is understood: statements of the function body of the form
+//! `op.<method>(<literals>)<.builder(<literals>)>*;`, where `op` is the
+//! function's first parameter, for the table, column and index operations of
+//! `Op` (`create_table` with its `.column(col::<T>("name")...)`,
+//! `.primary_key([..])` and `.unique([..])`; `drop_table`, `rename_table`,
+//! `add_column`, `drop_column`, `alter_column` with `.rename_to(..)`,
+//! `create_index`, `bulk_insert`, the constraint operations, and their
+//! `_if_exists` / `_if_not_exists` forms). Names are string literals, column
+//! lists arrays of them.
+//!
+//! No false positives: whatever else a function does with `op` (raw SQL with
+//! `execute`, a data step with `run`, a loop, a `let`, a helper it is passed
+//! to, a name computed at run time, an operation this module does not know)
+//! makes what it may touch unknown from there on: the whole schema when it
+//! may create, drop or rename tables, else the columns of the tables it
+//! names. Nothing is checked against what is unknown; a later literal
+//! `create_table` defines its table again. The chain starts from an empty
+//! database, which is what `upgrade` from base assumes too.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use syn::visit::Visit;
+use syn::{Expr, ExprMethodCall, LitStr, Stmt};
+
+/// A table as far as the chain's literal operations say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Table {
+    /// Its columns in order.
+    columns: Vec<String>,
+    /// Indexes `create_index` made on it.
+    indexes: BTreeSet<String>,
+    /// Whether `columns` and `indexes` are all it has. An operation that was
+    /// not understood leaves the table's existence known and the rest not.
+    exact: bool,
+}
+
+/// The schema at one point of the chain.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The tables known to exist.
+    tables: BTreeMap<String, Table>,
+    /// Whether every table that exists is in `tables`: false once an
+    /// operation that was not understood may have created one.
+    complete: bool,
+    /// How many times something became unknown: a fold that left it
+    /// unchanged understood everything it did.
+    losses: usize,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            tables: BTreeMap::new(),
+            complete: true,
+            losses: 0,
+        }
+    }
+}
+
+/// An error at a string literal of the folded function: the literal's place
+/// among the function body's string literals (as [`literals`] lists them),
+/// its text, and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Index into [`literals`] of the function.
+    pub index: usize,
+    /// The literal's value, so that the reporting side can check it is the one.
+    pub value: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The string literals of a function body, in the order both the collector
+/// (parsing the file) and the attribute (given the function) visit them.
+pub fn literals(f: &syn::ItemFn) -> Vec<&LitStr> {
+    struct V<'a>(Vec<&'a LitStr>);
+    impl<'a> Visit<'a> for V<'a> {
+        fn visit_lit_str(&mut self, l: &'a LitStr) {
+            self.0.push(l);
+        }
+    }
+    let mut v = V(Vec::new());
+    v.visit_block(&f.block);
+    v.0
+}
+
+impl Model {
+    /// Forgets everything: any table may exist, with any columns.
+    fn forget_all(&mut self) {
+        self.tables.clear();
+        self.complete = false;
+        self.losses += 1;
+    }
+
+    /// Every table's columns become unknown; which tables exist stays known.
+    fn blur_all(&mut self) {
+        for t in self.tables.values_mut() {
+            t.exact = false;
+        }
+        self.losses += 1;
+    }
+
+    fn blur(&mut self, table: &str) {
+        if let Some(t) = self.tables.get_mut(table) {
+            t.exact = false;
+        }
+        self.losses += 1;
+    }
+
+    /// What `other`, the model before a migration, has that this one (after
+    /// its upgrade and downgrade) does not, and the other way round: what a
+    /// downgrade fails to undo. Tables unknown on either side are left out.
+    pub fn undo_differences(&self, before: &Model) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, t) in &self.tables {
+            match before.tables.get(name) {
+                None if before.complete => out.push(format!("leaves table {name}")),
+                None => {}
+                Some(b) if b.exact && t.exact => {
+                    for c in &t.columns {
+                        if !b.columns.contains(c) {
+                            out.push(format!("leaves column {name}.{c}"));
+                        }
+                    }
+                    for c in &b.columns {
+                        if !t.columns.contains(c) {
+                            out.push(format!("does not restore column {name}.{c}"));
+                        }
+                    }
+                    for i in &t.indexes {
+                        if !b.indexes.contains(i) {
+                            out.push(format!("leaves index {i} on {name}"));
+                        }
+                    }
+                    for i in &b.indexes {
+                        if !t.indexes.contains(i) {
+                            out.push(format!("does not restore index {i} on {name}"));
+                        }
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        if self.complete {
+            for name in before.tables.keys() {
+                if !self.tables.contains_key(name) {
+                    out.push(format!("does not restore table {name}"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether anything became unknown since `before` was taken from it.
+    pub fn lost_since(&self, before: &Model) -> bool {
+        self.losses != before.losses
+    }
+}
+
+/// Folds the function `f` into `model`, returning the errors at its literals.
+pub fn fold(model: &mut Model, f: &syn::ItemFn) -> Vec<Diagnostic> {
+    let lits = literals(f);
+    let mut folder = Folder {
+        model,
+        lits: &lits,
+        out: Vec::new(),
+    };
+    folder.function(f);
+    folder.out
+}
+
+struct Folder<'m, 'l> {
+    model: &'m mut Model,
+    lits: &'l [&'l LitStr],
+    out: Vec<Diagnostic>,
+}
+
+/// A method call of a chain: its name and arguments.
+struct Call<'e> {
+    method: String,
+    args: Vec<&'e Expr>,
+}
+
+/// `recv.a(x).b(y)` as its root receiver and the calls, first to last.
+fn method_chain(e: &Expr) -> (&Expr, Vec<Call<'_>>) {
+    let mut calls = Vec::new();
+    let mut cur = e;
+    while let Expr::MethodCall(ExprMethodCall {
+        receiver,
+        method,
+        args,
+        turbofish,
+        ..
+    }) = cur
+    {
+        // A turbofish names a type the model does not follow; it never
+        // changes a name, so the call is read as any other.
+        let _ = turbofish;
+        calls.push(Call {
+            method: method.to_string(),
+            args: args.iter().collect(),
+        });
+        cur = receiver;
+    }
+    calls.reverse();
+    (cur, calls)
+}
+
+/// The string literal `e` is (`"x"`, `&"x"`, `("x")`).
+fn lit(e: &Expr) -> Option<&LitStr> {
+    match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s),
+        Expr::Reference(r) => lit(&r.expr),
+        Expr::Paren(p) => lit(&p.expr),
+        Expr::Group(g) => lit(&g.expr),
+        _ => None,
+    }
+}
+
+/// The string literals of an array `["a", "b"]` (or `&[...]`); `None` when
+/// any element is not one.
+fn lit_list(e: &Expr) -> Option<Vec<&LitStr>> {
+    match e {
+        Expr::Array(a) => a.elems.iter().map(lit).collect(),
+        Expr::Reference(r) => lit_list(&r.expr),
+        Expr::Paren(p) => lit_list(&p.expr),
+        Expr::Group(g) => lit_list(&g.expr),
+        _ => None,
+    }
+}
+
+/// The name of a column expression `col::<T>("name")...` (or
+/// `Column::<T>::new("name")...`), whatever its builder calls.
+fn column_name(e: &Expr) -> Option<&LitStr> {
+    let (root, _) = method_chain(e);
+    let Expr::Call(c) = root else { return None };
+    let Expr::Path(p) = &*c.func else { return None };
+    let last = p.path.segments.last()?.ident.to_string();
+    let is_col = last == "col"
+        || (last == "new"
+            && p.path
+                .segments
+                .iter()
+                .rev()
+                .nth(1)
+                .is_some_and(|s| s.ident == "Column"));
+    if !is_col || c.args.len() != 1 {
+        return None;
+    }
+    lit(&c.args[0])
+}
+
+/// Whether `tokens` use the identifier `name` anywhere.
+fn mentions(tokens: proc_macro2::TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == name,
+        proc_macro2::TokenTree::Group(g) => mentions(g.stream(), name),
+        _ => false,
+    })
+}
+
+/// The closest of `names` to `wrong`, when it is close enough to be the
+/// one meant (a typo: an edit or two).
+fn closest<'a>(wrong: &str, names: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+    let limit = (wrong.chars().count() / 3).max(1);
+    names
+        .map(|n| (distance(wrong, n), n))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// Edits from `a` to `b`, by characters, where swapping two neighbours is
+/// one edit (the typo `usres` is one from `users`).
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+fn suggestion(found: Option<&String>) -> String {
+    found.map_or(String::new(), |n| format!(" (did you mean `{n}`?)"))
+}
+
+impl Folder<'_, '_> {
+    fn report(&mut self, at: &LitStr, message: String) {
+        if let Some(index) = self.lits.iter().position(|l| std::ptr::eq(*l, at)) {
+            self.out.push(Diagnostic {
+                index,
+                value: at.value(),
+                message,
+            });
+        }
+    }
+
+    fn function(&mut self, f: &syn::ItemFn) {
+        let op = match f.sig.inputs.first() {
+            Some(syn::FnArg::Typed(t)) => match &*t.pat {
+                syn::Pat::Ident(i) => i.ident.to_string(),
+                _ => {
+                    self.model.forget_all();
+                    return;
+                }
+            },
+            _ => {
+                self.model.forget_all();
+                return;
+            }
+        };
+        for stmt in &f.block.stmts {
+            let understood = match stmt {
+                Stmt::Expr(e, _) => self.statement(&op, e),
+                Stmt::Item(_) => true,
+                other => !mentions(quote::ToTokens::to_token_stream(other), &op),
+            };
+            if !understood {
+                self.model.forget_all();
+            }
+        }
+    }
+
+    /// One expression statement; false when it does something with `op`
+    /// that is not understood.
+    fn statement(&mut self, op: &str, e: &Expr) -> bool {
+        let (root, calls) = method_chain(e);
+        let is_op = matches!(root, Expr::Path(p) if p.path.is_ident(op));
+        if !is_op || calls.is_empty() {
+            return !mentions(quote::ToTokens::to_token_stream(e), op);
+        }
+        // Arguments that use `op` (a closure handed to `run`) are read by
+        // the operation's own rule below, which gives up on them.
+        self.operation(&calls[0], &calls[1..])
+    }
+
+    /// Looks a table up: `None` when it is unknown (reported when the model
+    /// knows every table), else whether its columns are known.
+    fn existing(&mut self, name: &LitStr) -> Option<bool> {
+        let n = name.value();
+        if let Some(t) = self.model.tables.get(&n) {
+            return Some(t.exact);
+        }
+        if self.model.complete {
+            let near = closest(&n, self.model.tables.keys()).cloned();
+            self.report(
+                name,
+                format!(
+                    "no table `{n}` at this point of the chain{}",
+                    suggestion(near.as_ref())
+                ),
+            );
+        }
+        None
+    }
+
+    /// Checks that `column` is a column of the exact table `table`.
+    fn has_column(&mut self, table: &str, column: &LitStr) -> bool {
+        let c = column.value();
+        let Some(t) = self.model.tables.get(table) else {
+            return false;
+        };
+        if !t.exact || t.columns.contains(&c) {
+            return true;
+        }
+        let near = closest(&c, t.columns.iter()).cloned();
+        self.report(
+            column,
+            format!(
+                "no column `{c}` in table `{table}` at this point of the chain{}",
+                suggestion(near.as_ref())
+            ),
+        );
+        false
+    }
+
+    /// Checks every column of a literal list; a list that is not all
+    /// literals makes the table's columns unknown.
+    fn has_columns(&mut self, table: &str, list: Option<&&Expr>) {
+        match list.and_then(|e| lit_list(e)) {
+            Some(cols) => {
+                for c in cols {
+                    self.has_column(table, c);
+                }
+            }
+            None => self.model.blur(table),
+        }
+    }
+
+    fn operation(&mut self, first: &Call<'_>, rest: &[Call<'_>]) -> bool {
+        let arg = |i: usize| first.args.get(i).copied();
+        let table_arg = |i: usize| arg(i).and_then(lit);
+        let builder = |name: &str| rest.iter().any(|c| c.method == name);
+        match first.method.as_str() {
+            "create_table" => {
+                let Some(name) = table_arg(0) else {
+                    self.model.forget_all();
+                    return true;
+                };
+                self.create_table(name, rest);
+            }
+            "drop_table" | "drop_table_if_exists" => {
+                let Some(name) = table_arg(0) else {
+                    self.model.forget_all();
+                    return true;
+                };
+                let n = name.value();
+                if self.model.tables.remove(&n).is_none() && first.method == "drop_table" {
+                    self.existing(name);
+                }
+            }
+            "rename_table" => {
+                let (Some(from), Some(to)) = (table_arg(0), table_arg(1)) else {
+                    self.model.forget_all();
+                    return true;
+                };
+                if self.model.tables.contains_key(&to.value()) {
+                    self.report(
+                        to,
+                        format!(
+                            "table `{}` already exists at this point of the chain",
+                            to.value()
+                        ),
+                    );
+                    return true;
+                }
+                let moved = match self.model.tables.remove(&from.value()) {
+                    Some(t) => Some(t),
+                    None => {
+                        self.existing(from);
+                        None
+                    }
+                };
+                let t = moved.unwrap_or(Table {
+                    columns: Vec::new(),
+                    indexes: BTreeSet::new(),
+                    exact: false,
+                });
+                self.model.tables.insert(to.value(), t);
+            }
+            "add_column" | "add_column_if_not_exists" => {
+                let Some(table) = table_arg(0) else {
+                    self.model.blur_all();
+                    return true;
+                };
+                let t = table.value();
+                if self.existing(table) != Some(true) {
+                    return true;
+                }
+                match arg(1).and_then(column_name) {
+                    Some(c) => {
+                        let exists = self.model.tables[&t].columns.contains(&c.value());
+                        if exists && first.method == "add_column" {
+                            self.report(
+                                c,
+                                format!("column `{}` already exists in table `{t}`", c.value()),
+                            );
+                        } else if !exists {
+                            if let Some(tbl) = self.model.tables.get_mut(&t) {
+                                tbl.columns.push(c.value());
+                            }
+                        }
+                    }
+                    None => self.model.blur(&t),
+                }
+            }
+            "drop_column" | "drop_column_if_exists" => {
+                let Some(table) = table_arg(0) else {
+                    self.model.blur_all();
+                    return true;
+                };
+                let t = table.value();
+                if self.existing(table) != Some(true) {
+                    return true;
+                }
+                match table_arg(1) {
+                    Some(c) => {
+                        let known = self.model.tables[&t].columns.contains(&c.value());
+                        if known {
+                            if let Some(tbl) = self.model.tables.get_mut(&t) {
+                                tbl.columns.retain(|x| *x != c.value());
+                            }
+                        } else if first.method == "drop_column" {
+                            self.has_column(&t, c);
+                        }
+                    }
+                    None => self.model.blur(&t),
+                }
+            }
+            "alter_column" => {
+                let Some(table) = table_arg(0) else {
+                    self.model.blur_all();
+                    return true;
+                };
+                let t = table.value();
+                if self.existing(table) != Some(true) {
+                    return true;
+                }
+                let Some(c) = table_arg(1) else {
+                    self.model.blur(&t);
+                    return true;
+                };
+                if !self.has_column(&t, c) {
+                    return true;
+                }
+                for b in rest {
+                    if b.method != "rename_to" {
+                        continue;
+                    }
+                    match b.args.first().and_then(|e| lit(e)) {
+                        Some(new) => {
+                            let cols = &self.model.tables[&t].columns;
+                            if cols.contains(&new.value()) {
+                                self.report(
+                                    new,
+                                    format!(
+                                        "column `{}` already exists in table `{t}`",
+                                        new.value()
+                                    ),
+                                );
+                            } else if let Some(tbl) = self.model.tables.get_mut(&t) {
+                                for x in tbl.columns.iter_mut() {
+                                    if *x == c.value() {
+                                        *x = new.value();
+                                    }
+                                }
+                            }
+                        }
+                        None => self.model.blur(&t),
+                    }
+                }
+            }
+            "create_index" => {
+                let Some(table) = table_arg(1) else {
+                    self.model.blur_all();
+                    return true;
+                };
+                let t = table.value();
+                if self.existing(table) != Some(true) {
+                    return true;
+                }
+                self.has_columns(&t, first.args.get(2));
+                match table_arg(0) {
+                    Some(name) => {
+                        let exists = self.model.tables[&t].indexes.contains(&name.value());
+                        if exists && !builder("if_not_exists") {
+                            self.report(
+                                name,
+                                format!("index `{}` already exists on table `{t}`", name.value()),
+                            );
+                        } else if let Some(tbl) = self.model.tables.get_mut(&t) {
+                            tbl.indexes.insert(name.value());
+                        }
+                    }
+                    None => self.model.blur(&t),
+                }
+            }
+            "drop_index" | "drop_index_if_exists" => {
+                // Databases make indexes of their own (for unique and
+                // primary keys, for foreign keys on MySQL) that a migration
+                // may drop by name: only the table is checked.
+                let Some(table) = table_arg(1) else {
+                    self.model.blur_all();
+                    return true;
+                };
+                let t = table.value();
+                if self.existing(table).is_none() {
+                    return true;
+                }
+                if let (Some(name), Some(tbl)) = (table_arg(0), self.model.tables.get_mut(&t)) {
+                    tbl.indexes.remove(&name.value());
+                }
+            }
+            "bulk_insert" | "create_unique_constraint" | "create_primary_key" => {
+                let (t_at, cols_at) = if first.method == "bulk_insert" {
+                    (0, 1)
+                } else {
+                    (1, 2)
+                };
+                let Some(table) = table_arg(t_at) else {
+                    return true;
+                };
+                if self.existing(table) == Some(true) {
+                    self.has_columns(&table.value(), first.args.get(cols_at));
+                }
+            }
+            "create_foreign_key" => {
+                let (Some(table), Some(parent)) = (table_arg(1), table_arg(2)) else {
+                    return true;
+                };
+                if self.existing(table) == Some(true) {
+                    self.has_columns(&table.value(), first.args.get(3));
+                }
+                if self.existing(parent) == Some(true) {
+                    self.has_columns(&parent.value(), first.args.get(4));
+                }
+            }
+            "create_check_constraint" | "drop_constraint" => {
+                if let Some(table) = table_arg(1) {
+                    self.existing(table);
+                }
+            }
+            "batch_alter_table" => {
+                // The closure's operations are not followed yet: the table
+                // stays, its columns become unknown.
+                let Some(table) = table_arg(0) else {
+                    self.model.blur_all();
+                    return true;
+                };
+                if self.existing(table).is_some() {
+                    self.model.blur(&table.value());
+                }
+            }
+            // Raw SQL, data steps and anything new: any table may have changed.
+            _ => return false,
+        }
+        true
+    }
+
+    fn create_table(&mut self, name: &LitStr, rest: &[Call<'_>]) {
+        let n = name.value();
+        let if_not_exists = rest.iter().any(|c| c.method == "if_not_exists");
+        if self.model.tables.contains_key(&n) {
+            if !if_not_exists {
+                self.report(
+                    name,
+                    format!("table `{n}` already exists at this point of the chain"),
+                );
+            }
+            return;
+        }
+        let mut table = Table {
+            columns: Vec::new(),
+            indexes: BTreeSet::new(),
+            exact: true,
+        };
+        let mut keyed = Vec::new();
+        for c in rest {
+            match c.method.as_str() {
+                "column" => match c.args.first().and_then(|e| column_name(e)) {
+                    Some(col) => {
+                        if table.columns.contains(&col.value()) {
+                            self.report(
+                                col,
+                                format!(
+                                    "column `{}` is declared twice in table `{n}`",
+                                    col.value()
+                                ),
+                            );
+                        } else {
+                            table.columns.push(col.value());
+                        }
+                    }
+                    None => table.exact = false,
+                },
+                "primary_key" | "unique" => keyed.push(c.args.first().copied()),
+                "foreign_key" | "check" | "if_not_exists" => {}
+                _ => table.exact = false,
+            }
+        }
+        if !table.exact {
+            self.model.losses += 1;
+        }
+        self.model.tables.insert(n.clone(), table);
+        for list in keyed {
+            self.has_columns(&n, list.as_ref());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(body: &str) -> syn::ItemFn {
+        syn::parse_str(&format!(
+            "fn upgrade(op: &mut Op) -> Result<()> {{ {body} Ok(()) }}"
+        ))
+        .unwrap()
+    }
+
+    /// The messages, each with the literal it is at.
+    fn errors(model: &mut Model, body: &str) -> Vec<(String, String)> {
+        fold(model, &f(body))
+            .into_iter()
+            .map(|d| (d.value, d.message))
+            .collect()
+    }
+
+    fn users() -> Model {
+        let mut m = Model::default();
+        let e = errors(
+            &mut m,
+            r#"op.create_table("users")
+                .column(col::<Integer>("id").primary_key())
+                .column(col::<Text>("email"))
+                .column(col::<Nullable<Text>>("name"));
+               op.create_index("ix_users_email", "users", ["email"]).unique();"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        m
+    }
+
+    #[test]
+    fn names_that_are_not_there_are_reported_at_their_literal() {
+        let mut m = users();
+        let e = errors(
+            &mut m,
+            r#"op.drop_column("usres", "email");
+               op.drop_column("users", "emial");
+               op.add_column("users", col::<Text>("email"));
+               op.alter_column("users", "name").rename_to("email");
+               op.create_index("ix2", "users", ["nmae"]);
+               op.create_index("ix_users_email", "users", ["email"]);
+               op.create_table("users").column(col::<Integer>("id"));
+               op.bulk_insert("users", ["id", "emali"], vec![]);
+               op.rename_table("users", "users");
+               op.drop_table("posts");"#,
+        );
+        let at: Vec<&str> = e.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(
+            at,
+            [
+                "usres",
+                "emial",
+                "email",
+                "email",
+                "nmae",
+                "ix_users_email",
+                "users",
+                "emali",
+                "users",
+                "posts"
+            ],
+            "{e:?}"
+        );
+        assert!(e[0].1.contains("did you mean `users`?"), "{}", e[0].1);
+        assert!(
+            e[1].1.contains("no column `emial` in table `users`"),
+            "{}",
+            e[1].1
+        );
+        assert!(e[1].1.contains("did you mean `email`?"), "{}", e[1].1);
+        assert!(!e[9].1.contains("did you mean"), "{}", e[9].1);
+    }
+
+    #[test]
+    fn what_is_not_understood_is_never_checked() {
+        for unknown in [
+            r#"op.execute("ALTER TABLE users RENAME TO people");"#,
+            r#"op.run("x", |conn| Ok(()));"#,
+            r#"let t = "users"; op.drop_table(t);"#,
+            r#"for t in ["a"] { op.drop_table(t); }"#,
+            r#"helper(op);"#,
+            r#"op.something_new("users");"#,
+        ] {
+            let mut m = users();
+            let e = errors(
+                &mut m,
+                &format!(r#"{unknown} op.drop_column("people", "x"); op.drop_table("users");"#),
+            );
+            assert!(e.is_empty(), "{unknown}: {e:?}");
+            // A literal create_table defines its table again.
+            let e = errors(
+                &mut m,
+                r#"op.create_table("fresh").column(col::<Integer>("id")); op.drop_column("fresh", "nope");"#,
+            );
+            assert_eq!(e.len(), 1, "{unknown}: {e:?}");
+        }
+        // A column name computed at run time: that table's columns are unknown.
+        let mut m = users();
+        let e = errors(
+            &mut m,
+            r#"op.add_column("users", col::<Text>(NAME)); op.drop_column("users", "x"); op.drop_table("nope");"#,
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].0, "nope");
+        // Raw SQL in a create_table's builder calls leaves the table unknown.
+        let mut m = Model::default();
+        let e = errors(
+            &mut m,
+            r#"op.create_table("t").column(col::<Integer>("id")).something("x"); op.drop_column("t", "y");"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+    }
+
+    #[test]
+    fn if_exists_forms_are_quiet_and_renames_move_names() {
+        let mut m = users();
+        let e = errors(
+            &mut m,
+            r#"op.drop_table_if_exists("nope");
+               op.drop_column_if_exists("users", "nope");
+               op.add_column_if_not_exists("users", col::<Text>("email"));
+               op.create_table("users").if_not_exists().column(col::<Integer>("id"));
+               op.create_index("ix_users_email", "users", ["email"]).if_not_exists();
+               op.rename_table("users", "people");
+               op.alter_column("people", "name").rename_to("full_name");
+               op.drop_column("people", "full_name");"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        let e = errors(&mut m, r#"op.drop_table("users");"#);
+        assert_eq!(e.len(), 1, "{e:?}");
+    }
+
+    #[test]
+    fn a_downgrade_that_does_not_undo_its_upgrade_is_named() {
+        let before = users();
+        let mut after = before.clone();
+        fold(
+            &mut after,
+            &f(
+                r#"op.add_column("users", col::<Text>("phone")); op.create_table("posts").column(col::<Integer>("id"));"#,
+            ),
+        );
+        fold(
+            &mut after,
+            &f(r#"op.drop_table("posts"); op.drop_column("users", "name");"#),
+        );
+        assert!(!after.lost_since(&before));
+        assert_eq!(
+            after.undo_differences(&before),
+            [
+                "leaves column users.phone",
+                "does not restore column users.name"
+            ]
+        );
+        let mut exact = before.clone();
+        fold(&mut exact, &f(r#"op.drop_column("users", "name");"#));
+        fold(
+            &mut exact,
+            &f(r#"op.add_column("users", col::<Nullable<Text>>("name"));"#),
+        );
+        assert!(exact.undo_differences(&before).is_empty());
+        // Raw SQL in the downgrade: nothing can be said.
+        let mut raw = before.clone();
+        fold(&mut raw, &f(r#"op.drop_column("users", "name");"#));
+        fold(
+            &mut raw,
+            &f(r#"op.execute("ALTER TABLE users ADD name TEXT");"#),
+        );
+        assert!(raw.lost_since(&before));
+    }
+
+    #[test]
+    fn typos_are_an_edit_or_two_away() {
+        let names = ["users".to_owned(), "posts".to_owned()];
+        assert_eq!(
+            closest("usres", names.iter()).map(String::as_str),
+            Some("users")
+        );
+        assert_eq!(closest("comments", names.iter()), None);
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("usres", "users"), 1);
+    }
+}
