@@ -50,6 +50,30 @@ pub(crate) fn chain_bench(o: &Opts, alembic: Option<&Path>) {
     }
 }
 
+/// Writes the chain crate of each `--n` under `target/bench/write/chain_n<N>`,
+/// without building it.
+pub fn write_chains(o: &Opts) {
+    for &n in &o.ns {
+        let base = o.out.join("write").join(format!("n{n}"));
+        let wl = base.join("workload");
+        sh(Command::new("python3")
+            .arg(o.shared.join("gen.py"))
+            .arg(n.to_string())
+            .arg("--out")
+            .arg(&wl));
+        let krate = base.join(format!("chain_n{n}"));
+        if let Err(e) = gen::write_crate(
+            &wl.join("workload.json"),
+            &krate,
+            &workspace().join("migrate-runtime"),
+            &["sqlite"],
+        ) {
+            panic!("generating the crate: {e}");
+        }
+        println!("{}", krate.display());
+    }
+}
+
 /// Generates the workload and the chain crate of `n` migrations under `base` and
 /// builds it: the crate's own build time, and the incremental rebuild after one
 /// more migration file.

@@ -35,7 +35,7 @@ struct Opts {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench <all|chain|rebuild|autogen|startup> [--n 200,1000] [--reps 5] [--rows 1000000] [--postgres URL] [--no-alembic] [--shared DIR] [--runtime DIR ...]");
+    eprintln!("usage: bench <all|chain|rebuild|autogen|startup|write> [--n 200,1000] [--reps 5] [--rows 1000000] [--postgres URL] [--no-alembic] [--shared DIR] [--runtime DIR ...]");
     std::process::exit(2)
 }
 
@@ -376,6 +376,9 @@ fn main() {
         }
         "rebuild" => rebuild_bench(&o),
         "startup" => startup::startup_bench(&o),
+        // The chain crates only, under target/bench/write: to build them by
+        // hand (the compile-time schema check must pass on every one).
+        "write" => chain::write_chains(&o),
         "autogen" => {
             let a = alembic_venv(&o);
             autogen_bench(&o, a.as_deref());

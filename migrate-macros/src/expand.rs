@@ -597,3 +597,41 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod cost {
+    /// The schema fold's cost over a real chain directory (`MIGRATE_FOLD_DIR`,
+    /// e.g. the bench's N=1000 chain from `migrate-bench write`), against
+    /// reading the directory: `cargo test -p migrate-macros --release --lib
+    /// fold_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement: needs MIGRATE_FOLD_DIR"]
+    fn fold_cost() {
+        let Some(dir) = std::env::var_os("MIGRATE_FOLD_DIR") else {
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir);
+        let mut best = (f64::MAX, f64::MAX);
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            let mut problems = Vec::new();
+            let files = crate::collect::read_dir(&dir, "migrations", &mut problems).unwrap();
+            let read = t.elapsed().as_secs_f64();
+            let decls: Vec<&crate::collect::Declared> =
+                files.iter().filter_map(|f| f.decl.as_ref()).collect();
+            let mut arms = std::collections::BTreeMap::new();
+            let order = crate::valid::chain_errors(&files, &decls, &mut arms).unwrap();
+            let t = std::time::Instant::now();
+            let schema = super::schema_arms(&files, &order, &mut problems);
+            let fold = t.elapsed().as_secs_f64();
+            assert!(schema.is_empty() && problems.is_empty(), "{problems:?}");
+            best = (best.0.min(read), best.1.min(fold));
+        }
+        println!(
+            "{} files: reading and parsing {:.1} ms, schema fold {:.1} ms",
+            std::fs::read_dir(&dir).unwrap().count(),
+            best.0 * 1000.0,
+            best.1 * 1000.0
+        );
+    }
+}

@@ -14,7 +14,7 @@
 //! lists arrays of them.
 //!
 //! No false positives: whatever else a function does with `op` (raw SQL with
-//! `execute`, a data step with `run`, a loop, a `let`, a helper it is passed
+//! `execute` other than one `INSERT`, `UPDATE` or `DELETE`, a data step with `run`, a loop, a `let`, a helper it is passed
 //! to, a name computed at run time, an operation this module does not know)
 //! makes what it may touch unknown from there on: the whole schema when it
 //! may create, drop or rename tables, else the columns of the tables it
@@ -23,6 +23,7 @@
 //! database, which is what `upgrade` from base assumes too.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use syn::visit::Visit;
 use syn::{Expr, ExprMethodCall, LitStr, Stmt};
@@ -42,8 +43,11 @@ struct Table {
 /// The schema at one point of the chain.
 #[derive(Debug, Clone)]
 pub struct Model {
-    /// The tables known to exist.
-    tables: BTreeMap<String, Table>,
+    /// The tables known to exist. Shared between the models of successive
+    /// migrations until one changes (the check of a downgrade compares the
+    /// model before the migration with the one after it and its downgrade:
+    /// a thousand migrations would otherwise copy every table twice each).
+    tables: BTreeMap<Rc<str>, Rc<Table>>,
     /// Whether every table that exists is in `tables`: false once an
     /// operation that was not understood may have created one.
     complete: bool,
@@ -100,16 +104,23 @@ impl Model {
     /// Every table's columns become unknown; which tables exist stays known.
     fn blur_all(&mut self) {
         for t in self.tables.values_mut() {
-            t.exact = false;
+            if t.exact {
+                Rc::make_mut(t).exact = false;
+            }
         }
         self.losses += 1;
     }
 
     fn blur(&mut self, table: &str) {
-        if let Some(t) = self.tables.get_mut(table) {
+        if let Some(t) = self.table_mut(table) {
             t.exact = false;
         }
         self.losses += 1;
+    }
+
+    /// A table to change, copied first if another model shares it.
+    fn table_mut(&mut self, name: &str) -> Option<&mut Table> {
+        self.tables.get_mut(name).map(Rc::make_mut)
     }
 
     /// What `other`, the model before a migration, has that this one (after
@@ -258,6 +269,42 @@ fn column_name(e: &Expr) -> Option<&LitStr> {
     lit(&c.args[0])
 }
 
+/// Whether `sql` is one statement that only reads or changes rows
+/// (`INSERT`, `UPDATE`, `DELETE`): such SQL changes no table. Anything else
+/// may: a second statement, a `SELECT` calling a function that makes tables,
+/// a `SET search_path` that changes what a name means.
+fn rows_only(sql: &str) -> bool {
+    let mut rest = sql.trim_start();
+    // Leading comments.
+    loop {
+        if let Some(r) = rest.strip_prefix("--") {
+            rest = r
+                .split_once('\n')
+                .map_or("", |(_, after)| after)
+                .trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            match r.split_once("*/") {
+                Some((_, after)) => rest = after.trim_start(),
+                None => return false,
+            }
+        } else {
+            break;
+        }
+    }
+    let word: String = rest
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    // One statement: a `;` may end it, nothing may follow. (A `;` inside a
+    // quoted value makes it look like two: then it is not read, never misread.)
+    let one = match rest.find(';') {
+        Some(i) => rest[i + 1..].trim().is_empty(),
+        None => true,
+    };
+    one && matches!(word.as_str(), "INSERT" | "UPDATE" | "DELETE")
+}
+
 /// Whether `tokens` use the identifier `name` anywhere.
 fn mentions(tokens: proc_macro2::TokenStream, name: &str) -> bool {
     tokens.into_iter().any(|t| match t {
@@ -269,7 +316,7 @@ fn mentions(tokens: proc_macro2::TokenStream, name: &str) -> bool {
 
 /// The closest of `names` to `wrong`, when it is close enough to be the
 /// one meant (a typo: an edit or two).
-fn closest<'a>(wrong: &str, names: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+fn closest<'a>(wrong: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (wrong.chars().count() / 3).max(1);
     names
         .map(|n| (distance(wrong, n), n))
@@ -305,7 +352,7 @@ fn distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
-fn suggestion(found: Option<&String>) -> String {
+fn suggestion(found: Option<&str>) -> String {
     found.map_or(String::new(), |n| format!(" (did you mean `{n}`?)"))
 }
 
@@ -363,16 +410,16 @@ impl Folder<'_, '_> {
     /// knows every table), else whether its columns are known.
     fn existing(&mut self, name: &LitStr) -> Option<bool> {
         let n = name.value();
-        if let Some(t) = self.model.tables.get(&n) {
+        if let Some(t) = self.model.tables.get(n.as_str()) {
             return Some(t.exact);
         }
         if self.model.complete {
-            let near = closest(&n, self.model.tables.keys()).cloned();
+            let near = closest(&n, self.model.tables.keys().map(|k| &**k)).map(str::to_owned);
             self.report(
                 name,
                 format!(
                     "no table `{n}` at this point of the chain{}",
-                    suggestion(near.as_ref())
+                    suggestion(near.as_deref())
                 ),
             );
         }
@@ -388,12 +435,12 @@ impl Folder<'_, '_> {
         if !t.exact || t.columns.contains(&c) {
             return true;
         }
-        let near = closest(&c, t.columns.iter()).cloned();
+        let near = closest(&c, t.columns.iter().map(String::as_str)).map(str::to_owned);
         self.report(
             column,
             format!(
                 "no column `{c}` in table `{table}` at this point of the chain{}",
-                suggestion(near.as_ref())
+                suggestion(near.as_deref())
             ),
         );
         false
@@ -430,7 +477,7 @@ impl Folder<'_, '_> {
                     return true;
                 };
                 let n = name.value();
-                if self.model.tables.remove(&n).is_none() && first.method == "drop_table" {
+                if self.model.tables.remove(n.as_str()).is_none() && first.method == "drop_table" {
                     self.existing(name);
                 }
             }
@@ -439,7 +486,7 @@ impl Folder<'_, '_> {
                     self.model.forget_all();
                     return true;
                 };
-                if self.model.tables.contains_key(&to.value()) {
+                if self.model.tables.contains_key(to.value().as_str()) {
                     self.report(
                         to,
                         format!(
@@ -449,19 +496,21 @@ impl Folder<'_, '_> {
                     );
                     return true;
                 }
-                let moved = match self.model.tables.remove(&from.value()) {
+                let moved = match self.model.tables.remove(from.value().as_str()) {
                     Some(t) => Some(t),
                     None => {
                         self.existing(from);
                         None
                     }
                 };
-                let t = moved.unwrap_or(Table {
-                    columns: Vec::new(),
-                    indexes: BTreeSet::new(),
-                    exact: false,
+                let t = moved.unwrap_or_else(|| {
+                    Rc::new(Table {
+                        columns: Vec::new(),
+                        indexes: BTreeSet::new(),
+                        exact: false,
+                    })
                 });
-                self.model.tables.insert(to.value(), t);
+                self.model.tables.insert(Rc::from(to.value()), t);
             }
             "add_column" | "add_column_if_not_exists" => {
                 let Some(table) = table_arg(0) else {
@@ -474,14 +523,14 @@ impl Folder<'_, '_> {
                 }
                 match arg(1).and_then(column_name) {
                     Some(c) => {
-                        let exists = self.model.tables[&t].columns.contains(&c.value());
+                        let exists = self.model.tables[t.as_str()].columns.contains(&c.value());
                         if exists && first.method == "add_column" {
                             self.report(
                                 c,
                                 format!("column `{}` already exists in table `{t}`", c.value()),
                             );
                         } else if !exists {
-                            if let Some(tbl) = self.model.tables.get_mut(&t) {
+                            if let Some(tbl) = self.model.table_mut(&t) {
                                 tbl.columns.push(c.value());
                             }
                         }
@@ -500,9 +549,9 @@ impl Folder<'_, '_> {
                 }
                 match table_arg(1) {
                     Some(c) => {
-                        let known = self.model.tables[&t].columns.contains(&c.value());
+                        let known = self.model.tables[t.as_str()].columns.contains(&c.value());
                         if known {
-                            if let Some(tbl) = self.model.tables.get_mut(&t) {
+                            if let Some(tbl) = self.model.table_mut(&t) {
                                 tbl.columns.retain(|x| *x != c.value());
                             }
                         } else if first.method == "drop_column" {
@@ -534,7 +583,7 @@ impl Folder<'_, '_> {
                     }
                     match b.args.first().and_then(|e| lit(e)) {
                         Some(new) => {
-                            let cols = &self.model.tables[&t].columns;
+                            let cols = &self.model.tables[t.as_str()].columns;
                             if cols.contains(&new.value()) {
                                 self.report(
                                     new,
@@ -543,7 +592,7 @@ impl Folder<'_, '_> {
                                         new.value()
                                     ),
                                 );
-                            } else if let Some(tbl) = self.model.tables.get_mut(&t) {
+                            } else if let Some(tbl) = self.model.table_mut(&t) {
                                 for x in tbl.columns.iter_mut() {
                                     if *x == c.value() {
                                         *x = new.value();
@@ -567,13 +616,15 @@ impl Folder<'_, '_> {
                 self.has_columns(&t, first.args.get(2));
                 match table_arg(0) {
                     Some(name) => {
-                        let exists = self.model.tables[&t].indexes.contains(&name.value());
+                        let exists = self.model.tables[t.as_str()]
+                            .indexes
+                            .contains(&name.value());
                         if exists && !builder("if_not_exists") {
                             self.report(
                                 name,
                                 format!("index `{}` already exists on table `{t}`", name.value()),
                             );
-                        } else if let Some(tbl) = self.model.tables.get_mut(&t) {
+                        } else if let Some(tbl) = self.model.table_mut(&t) {
                             tbl.indexes.insert(name.value());
                         }
                     }
@@ -592,7 +643,7 @@ impl Folder<'_, '_> {
                 if self.existing(table).is_none() {
                     return true;
                 }
-                if let (Some(name), Some(tbl)) = (table_arg(0), self.model.tables.get_mut(&t)) {
+                if let (Some(name), Some(tbl)) = (table_arg(0), self.model.table_mut(&t)) {
                     tbl.indexes.remove(&name.value());
                 }
             }
@@ -636,7 +687,17 @@ impl Folder<'_, '_> {
                     self.model.blur(&table.value());
                 }
             }
-            // Raw SQL, data steps and anything new: any table may have changed.
+            // SQL that only reads or writes rows (the backfill of a data
+            // migration) changes no table; any other may change any.
+            "execute" | "execute_per_dialect" => {
+                let all_rows = [first].into_iter().chain(rest).all(|c| {
+                    c.args
+                        .iter()
+                        .all(|a| lit(a).is_some_and(|l| rows_only(&l.value())))
+                });
+                return all_rows;
+            }
+            // Data steps and anything new: any table may have changed.
             _ => return false,
         }
         true
@@ -645,7 +706,7 @@ impl Folder<'_, '_> {
     fn create_table(&mut self, name: &LitStr, rest: &[Call<'_>]) {
         let n = name.value();
         let if_not_exists = rest.iter().any(|c| c.method == "if_not_exists");
-        if self.model.tables.contains_key(&n) {
+        if self.model.tables.contains_key(n.as_str()) {
             if !if_not_exists {
                 self.report(
                     name,
@@ -686,7 +747,9 @@ impl Folder<'_, '_> {
         if !table.exact {
             self.model.losses += 1;
         }
-        self.model.tables.insert(n.clone(), table);
+        self.model
+            .tables
+            .insert(Rc::from(n.as_str()), Rc::new(table));
         for list in keyed {
             self.has_columns(&n, list.as_ref());
         }
@@ -773,6 +836,9 @@ mod tests {
     fn what_is_not_understood_is_never_checked() {
         for unknown in [
             r#"op.execute("ALTER TABLE users RENAME TO people");"#,
+            r#"op.execute("UPDATE users SET email = 'x'; DROP TABLE users");"#,
+            r#"op.execute_per_dialect().sqlite("DELETE FROM users").postgres("TRUNCATE users");"#,
+            r#"op.execute(SQL);"#,
             r#"op.run("x", |conn| Ok(()));"#,
             r#"let t = "users"; op.drop_table(t);"#,
             r#"for t in ["a"] { op.drop_table(t); }"#,
@@ -868,13 +934,37 @@ mod tests {
     }
 
     #[test]
+    fn sql_that_only_changes_rows_keeps_the_schema_known() {
+        let mut m = users();
+        let e = errors(
+            &mut m,
+            r#"op.execute("UPDATE users SET email = lower(email)");
+               op.execute("  -- backfill\n INSERT INTO users (id, email) VALUES (1, 'a');");
+               op.execute_per_dialect().sqlite("DELETE FROM users").mysql("DELETE FROM users");
+               op.drop_column("users", "emial");"#,
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        for not in [
+            "CREATE TABLE t (id INT)",
+            "UPDATE t SET a = 1; DROP TABLE t",
+            "/* unterminated",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+            "",
+        ] {
+            assert!(!rows_only(not), "{not}");
+        }
+        assert!(rows_only("delete from t;"));
+        assert!(!rows_only("SELECT create_hypertable('t', 'at')"));
+    }
+
+    #[test]
     fn typos_are_an_edit_or_two_away() {
         let names = ["users".to_owned(), "posts".to_owned()];
         assert_eq!(
-            closest("usres", names.iter()).map(String::as_str),
+            closest("usres", names.iter().map(String::as_str)),
             Some("users")
         );
-        assert_eq!(closest("comments", names.iter()), None);
+        assert_eq!(closest("comments", names.iter().map(String::as_str)), None);
         assert_eq!(distance("kitten", "sitting"), 3);
         assert_eq!(distance("usres", "users"), 1);
     }
