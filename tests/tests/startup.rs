@@ -160,4 +160,38 @@ fn a_start_up_upgrade_finds_its_url_backs_up_and_logs_each_migration() {
     assert!(conn
         .query_text("SELECT version_num FROM alembic_version")
         .is_err());
+
+    // On a server, .backup() takes no copy and says so; the service starts.
+    // Migrator::backup_first refuses there before it creates anything.
+    for db in migrate_tests::postgres("startup_backup")
+        .into_iter()
+        .chain(migrate_tests::mysql("startup_backup"))
+    {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        let e = Migrator::new(&chain)
+            .backup_first(None)
+            .upgrade(&mut conn, "head")
+            .unwrap_err();
+        assert!(e.to_string().contains("SQLite databases only"), "{d}: {e}");
+        assert!(
+            conn.query_text("SELECT version_num FROM alembic_version")
+                .is_err(),
+            "{d}: nothing created"
+        );
+        LINES.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let rev = Startup::new(&chain)
+            .url(&db.url)
+            .backup(Some(3))
+            .run()
+            .unwrap();
+        assert_eq!(rev.as_deref(), Some("b2"), "{d}");
+        let lines = LINES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert!(
+            lines
+                .iter()
+                .any(|(l, _, m)| *l == log::Level::Warn && m.starts_with("No backup taken")),
+            "{d}: {lines:?}"
+        );
+    }
 }

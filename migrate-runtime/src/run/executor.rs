@@ -649,6 +649,7 @@ impl<'a> Migrator<'a> {
     /// below the current one that never ran here ([`Error::OutOfOrder`], unless
     /// [`Migrator::out_of_order`]).
     pub fn upgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
+        self.refuse_backup_elsewhere(conn)?;
         self.with_lock(conn, |this, conn, b| {
             this.ensure_version_table(conn, b)?;
             this.adopt_diesel(conn, b)?;
@@ -722,6 +723,7 @@ impl<'a> Migrator<'a> {
     /// Fails before changing anything when an irreversible migration lies in
     /// the way, or a migration is half-applied.
     pub fn downgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
+        self.refuse_backup_elsewhere(conn)?;
         self.with_lock(conn, |this, conn, b| {
             let current = this.position(conn)?;
             let to = this.chain.resolve(target, current)?;
@@ -780,6 +782,15 @@ impl<'a> Migrator<'a> {
         // A half-reverted migration finishes first; the rest go newest first.
         jobs.sort_by_key(|&(half, _)| !half);
         Ok(jobs.into_iter().map(|(_, i)| i).collect())
+    }
+
+    /// A backup asked for on a database that is no SQLite file is refused
+    /// before anything is created (the lock, the version table, the ledger).
+    fn refuse_backup_elsewhere(&self, conn: &mut AnyConnection) -> Result<()> {
+        if self.backup.is_some() {
+            super::backup::sqlite_file(conn)?;
+        }
+        Ok(())
     }
 
     /// The chain positions of the last `n` migrations applied here, newest

@@ -80,8 +80,10 @@ impl<'a> Startup<'a> {
 
     /// Copies a SQLite database beside itself before the first migration
     /// runs, keeping the newest `keep` copies (all with `None`); see
-    /// [`Migrator::backup_first`]. On PostgreSQL and MySQL the run fails
-    /// before changing anything: take those backups with their own tools.
+    /// [`Migrator::backup_first`]. On PostgreSQL and MySQL no copy is made
+    /// and a warning says so (take those backups with `pg_dump` or
+    /// `mysqldump` before deploying): a service whose `.env` points at
+    /// SQLite in development and at a server in production starts in both.
     pub fn backup(mut self, keep: Option<usize>) -> Self {
         self.backup = Some(keep);
         self
@@ -125,20 +127,30 @@ impl<'a> Startup<'a> {
             Some(u) => u,
             None => crate::db::env::database_url()?,
         };
-        if let Some(p) = missing_sqlite_file(&url) {
+        let missing = missing_sqlite_file(&url);
+        let mut conn = AnyConnection::establish(&url)?;
+        // Said once the connection stands (a missing parent directory fails
+        // it), so that a typo in the path is seen.
+        if let Some(p) = missing {
             report(
                 log::Level::Info,
                 &format!("Creating the new SQLite database {}", p.display()),
             );
         }
-        let mut conn = AnyConnection::establish(&url)?;
         let mut migrator = Migrator::new(self.chain)
             .on_step(|s| report(log::Level::Info, &s.log_line()))
             .on_lock_wait(|w| report(log::Level::Warn, w))
             .on_progress(|p| report(log::Level::Info, p))
             .lease_url(&url);
-        if let Some(keep) = self.backup {
-            migrator = migrator.backup_first(keep);
+        match self.backup {
+            Some(keep) if conn.dialect() == crate::dialect::Dialect::Sqlite => {
+                migrator = migrator.backup_first(keep);
+            }
+            Some(_) => report(
+                log::Level::Warn,
+                "No backup taken: .backup() copies SQLite databases only; back up PostgreSQL and MySQL with pg_dump or mysqldump before deploying",
+            ),
+            None => {}
         }
         if let Some(t) = self.version_table {
             migrator = migrator.version_table(t);
