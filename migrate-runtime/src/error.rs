@@ -245,12 +245,6 @@ pub enum Error {
         /// The version table found.
         table: String,
     },
-    /// diesel's `MigrationHarness` on a connection type whose
-    /// `__diesel_schema_migrations` the harness cannot read (neither diesel's
-    /// own connection nor r2d2's pooled one): unchecked, it could apply a
-    /// migration diesel already applied.
-    #[error("diesel's MigrationHarness was given a connection type the chain cannot read __diesel_schema_migrations through (it reads diesel's SqliteConnection, PgConnection and MysqlConnection, and r2d2's PooledConnection of them); unchecked, it could apply a migration again, so nothing was run")]
-    HarnessConnection,
     /// diesel's `MigrationHarness` asked to apply a migration that lies below
     /// one already applied: a migration was inserted or re-pointed below
     /// what this database has, or the chain was reordered.
@@ -471,10 +465,9 @@ impl Error {
             Error::ResumeChanged { revision, done, .. } => format!("keep the first {done} operations of {revision} as they were when it stopped and change only what comes after; or undo what ran by hand and run `migrate forget {revision}`"),
             Error::NoRunLock { .. } => "make the directory of the database writable (the lock file sits beside it), or run this migration where no other run can start".into(),
             Error::HarnessDataStep { .. } => "diesel's harness runs SQL only; `migrate upgrade` applies the whole chain and adopts what the harness applied (from __diesel_schema_migrations), after which the service should call migrate_runtime::upgrade_to_head instead of run_pending_migrations".into(),
-            Error::HarnessConnection => "call run_pending_migrations on the diesel connection inside the wrapper (for a wrapper that derefs to it: `(&mut *conn).run_pending_migrations(...)`, with the inner type named)".into(),
             Error::HarnessManaged { .. } => "apply the chain with migrate_runtime::upgrade_to_head (or `migrate upgrade`) instead of run_pending_migrations".into(),
             Error::HarnessOrder { .. } => "apply the chain with `migrate upgrade`, whose ledger finds such revisions and applies them with `--out-of-order` after review".into(),
-            Error::DieselVersions(_) => "import the diesel migrations directory this database was migrated with (`migrate import diesel PATH`), so that every version it records is a revision of the chain; or stamp the database (`migrate stamp REV`) at the revision its schema is at".into(),
+            Error::DieselVersions(_) => "import the diesel migrations directory this database was migrated with (`migrate import diesel PATH`), so that every version it records is a revision of the chain; or stamp the database (`migrate stamp REV --purge`) at the revision its schema is at. When __diesel_schema_migrations is another application's, sharing the database, `migrate stamp base --purge` starts this chain's own record beside it, and diesel's table is not read again".into(),
             Error::Import(_) => "fix the directory as the message says, or pass --force to write over migration files an earlier import wrote".into(),
             Error::DataStepsOffline(_) => "run the upgrade against the database, or pass --skip-data-steps to write them as marked comments and do them by hand".into(),
             Error::BadVersionRow { .. } => "stamp the database at the revision its schema is at: `migrate stamp <revision> --purge`".into(),
@@ -483,7 +476,7 @@ impl Error {
             Error::HalfApplied(h) => h.fix.clone(),
             Error::IdentifierTooLong { .. } => "shorten the name; nothing was run".into(),
             Error::BadTarget(_) => "a target is head, base, +N, -N, a revision or a unique prefix of one, or <rev>+N; `migrate history` lists them".into(),
-            Error::Chain(_) => "fix the down_revision of the migration files named, so that they form one chain: after a merge, the later of two migrations with the same parent follows the other (the guide's team workflow page)".into(),
+            Error::Chain(_) => "fix the chain as the message says; when two migrations have the same parent after a merge, the later one follows the other (the guide's team workflow page)".into(),
             Error::Database(_) => "the database refused the statement with the message above; `migrate upgrade --plan` shows what would run".into(),
             Error::ForeignKeyViolations(_) => "fix or delete the rows named, then run again; the change was rolled back".into(),
             Error::ForeignKeysInTransaction => "call upgrade or downgrade outside a transaction of your own".into(),

@@ -517,3 +517,28 @@ fn through_an_r2d2_pooled_connection_the_checks_still_run() {
         );
     }
 }
+
+#[test]
+fn another_applications_diesel_table_is_refused_until_stamped_beside_it() {
+    let c = chain();
+    for db in all_backends("harness_other_app") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        conn.execute("CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY, run_on TIMESTAMP)")
+            .unwrap();
+        conn.execute("INSERT INTO __diesel_schema_migrations (version) VALUES ('20200101000000')")
+            .unwrap();
+        let e = Migrator::new(&c).upgrade(&mut conn, "head").unwrap_err();
+        let text = format!("{e:?}");
+        assert!(text.contains("20200101000000"), "{d}: {text}");
+        assert!(text.contains("stamp base --purge"), "{d}: {text}");
+        assert!(!table_exists(&mut conn, "users"), "{d}: nothing ran");
+        Migrator::new(&c).stamp(&mut conn, "base", true).unwrap();
+        Migrator::new(&c)
+            .upgrade(&mut conn, "head")
+            .unwrap_or_else(|e| panic!("{d}: {e}"));
+        assert!(table_exists(&mut conn, "users"), "{d}");
+        // The other application's row is its own.
+        assert_eq!(diesel_versions(&db), ["20200101000000"], "{d}");
+    }
+}

@@ -188,7 +188,8 @@ fn unsigned_modify(table: &str, c: &ModelColumn, autoincrement: bool) -> String 
     );
     format!(
         "
-    // Unsigned<_> in schema.rs: typed columns are signed, so MySQL's is made unsigned here.
+    // Unsigned<_> in schema.rs: typed columns are signed, so MySQL's is made unsigned here
+    // (MODIFY restates the whole column: put any server_default you give it above here too).
     op.execute_per_dialect().mysql({sql:?});"
     )
 }

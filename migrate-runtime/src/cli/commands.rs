@@ -533,8 +533,11 @@ fn check(ctx: &Ctx<'_>) -> Result<i32> {
         eprintln!("  hint: run `migrate upgrade head`");
         ok = false;
     }
+    let mut compared = true;
     if ok {
-        if let Some(path) = schema_path(chain, ctx.schema.as_deref(), false)? {
+        let found = schema_path(chain, ctx.schema.as_deref(), false)?;
+        compared = found.is_some();
+        if let Some(path) = found {
             let changes = model_changes(&mut conn, &ctx.table, &path, &[])?;
             if !changes.is_empty() {
                 eprintln!(
@@ -549,10 +552,21 @@ fn check(ctx: &Ctx<'_>) -> Result<i32> {
             }
         }
     }
-    if ok {
+    if ok && compared {
         eprintln!(
             "The database is at head ({}); the chain is sound; no new upgrade operations detected",
             rev_label(chain, p)
+        );
+    } else if ok {
+        // Said, so that a missing file is not taken for models that match.
+        eprintln!(
+            "The database is at head ({}); the chain is sound; no diesel schema file at {}, so no models were compared (pass --schema PATH)",
+            rev_label(chain, p),
+            Path::new(chain.directory())
+                .parent()
+                .map(|d| d.join("src/schema.rs"))
+                .unwrap_or_default()
+                .display()
         );
     }
     Ok(if ok { 0 } else { 1 })

@@ -7,7 +7,8 @@
 //! lines, `export KEY=value`, `#` comments, values in single quotes (as
 //! written) or double quotes (with `\"`, `\\`, `\n` escapes), and `$NAME` or
 //! `${NAME}` in the others, from the environment or the lines above. A key
-//! given twice keeps its first non-empty value, as the `.env` crates load it.
+//! given twice keeps its first non-empty value: the first, as the `.env`
+//! crates load it, except that an empty line does not hide a later value.
 
 use std::path::Path;
 
@@ -67,9 +68,9 @@ fn url_from_sources(given: Option<&str>, variable: Option<String>, dir: &Path) -
     }
 }
 
-/// The value of `key` in the text of a `.env` file: the first non-empty one,
-/// as the `.env` crates services use load it (a later line does not
-/// override a variable an earlier one set).
+/// The value of `key` in the text of a `.env` file: the first non-empty one
+/// (the `.env` crates services use keep the first, and a later line does not
+/// override it; an empty one they would keep is passed over here).
 fn dotenv_value(text: &str, key: &str) -> Option<String> {
     dotenv_value_with(text, key, &|name| std::env::var(name).ok())
 }
@@ -137,17 +138,18 @@ fn dotenv_line(line: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Option<(S
         out
     } else {
         // A comment after an unquoted value starts at a # after blank space
-        // (a space or a tab), or at a # that begins the value.
+        // (a space or a tab), or at a # that begins the value. A backslash
+        // stays as written (a Windows path), except before a `$`.
         let mut out = String::new();
         let mut chars = v.chars().peekable();
         let mut after_blank = true;
         while let Some(c) = chars.next() {
             match c {
                 '#' if after_blank => break,
-                '\\' => match chars.next() {
-                    Some(other) => out.push(other),
-                    None => break,
-                },
+                '\\' if chars.peek() == Some(&'$') => {
+                    chars.next();
+                    out.push('$');
+                }
                 '$' => expand(&mut chars, lookup, &mut out),
                 c => out.push(c),
             }
@@ -168,6 +170,14 @@ fn expand(
     let is_name = |c: &char| c.is_ascii_alphanumeric() || *c == '_';
     let mut name = String::new();
     if chars.peek() == Some(&'{') {
+        // Only a `${NAME}` that closes is one: an unclosed `${` stays as
+        // written rather than swallow the rest of the value.
+        let ahead: String = chars.clone().skip(1).take_while(|c| *c != '}').collect();
+        let closes = chars.clone().nth(1 + ahead.chars().count()) == Some('}');
+        if !closes || !ahead.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            out.push('$');
+            return;
+        }
         chars.next();
         for c in chars.by_ref() {
             if c == '}' {
@@ -265,6 +275,15 @@ mod tests {
         assert_eq!(
             v("DATABASE_URL=postgres://u:p\\$x@h/db $ end").as_deref(),
             Some("postgres://u:p$x@h/db $ end")
+        );
+        // A Windows path keeps its backslashes; an unclosed ${ stays.
+        assert_eq!(
+            v(r"DATABASE_URL=sqlite:///C:\data\app.db").as_deref(),
+            Some(r"sqlite:///C:\data\app.db")
+        );
+        assert_eq!(
+            v("DATABASE_URL=\"postgres://u:p${x@h/db\"").as_deref(),
+            Some("postgres://u:p${x@h/db")
         );
         // An unset variable expands to nothing, as in a shell.
         assert_eq!(

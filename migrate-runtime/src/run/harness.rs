@@ -14,8 +14,9 @@
 //! `run/diesel.rs`): diesel orders pending migrations and picks the one to
 //! revert by comparing versions as strings. Before a migration runs, the rows
 //! diesel has are checked (on diesel's own connection, or r2d2's pooled one;
-//! any other connection type is refused, since unchecked it could apply a
-//! migration again): a
+//! through any other connection type, such as diesel-async's
+//! `AsyncConnectionWrapper`, the table cannot be read here: the checks are
+//! skipped and a warning says so once): a
 //! version of ours (`alembic_version`) means `migrate` manages the database;
 //! a revision applied at another position, or one applied above this one,
 //! means the chain changed below what the database has, which the harness
@@ -55,6 +56,8 @@ struct Shared {
     chain: Chain,
     dialect: Dialect,
     cursor: RefCell<Cursor>,
+    /// Whether the warning for a connection that cannot be read was given.
+    warned: std::cell::Cell<bool>,
 }
 
 /// One migration of the chain, as diesel sees it.
@@ -106,6 +109,7 @@ fn source(chain: &Chain, dialect: Dialect) -> Result<Vec<Harnessed>> {
         chain: chain.clone(),
         dialect,
         cursor: RefCell::new(Cursor::default()),
+        warned: std::cell::Cell::new(false),
     });
     Ok(chain
         .migrations()
@@ -181,11 +185,18 @@ impl Harnessed {
         let chain = &self.shared.chain;
         let m = &chain.migrations()[self.index];
         let b = backend::for_dialect(self.shared.dialect);
-        // Without diesel's table read, a migration diesel or the harness
-        // already applied could run again: a connection of another type is
-        // refused, never run on unchecked.
         let managed = match read(conn, &b.table_exists_query(DEFAULT_VERSION_TABLE)) {
-            None => return Err(Error::HarnessConnection),
+            None => {
+                // diesel-async's wrapper, a MultiConnection: refusing would
+                // leave them no way to run the chain through diesel at all.
+                if !self.shared.warned.replace(true) {
+                    crate::run::startup::report(
+                        log::Level::Warn,
+                        "diesel's MigrationHarness was given a connection type the chain cannot read __diesel_schema_migrations through (it reads diesel's SqliteConnection, PgConnection, MysqlConnection and r2d2's PooledConnection of them): the checks that a database migrate manages, or a reordered chain, are refused are skipped",
+                    );
+                }
+                return Ok(Before::Run);
+            }
             Some(rows) => !rows?.is_empty(),
         };
         if managed {

@@ -188,7 +188,7 @@ fn missing_sqlite_file(url: &str) -> Option<std::path::PathBuf> {
 
 /// A line of the run: to the service's logger when it has one, else to
 /// standard error.
-fn report(level: log::Level, line: &str) {
+pub(crate) fn report(level: log::Level, line: &str) {
     if log::log_enabled!(target: "migrate", level) {
         log::log!(target: "migrate", level, "{line}");
     } else if log::max_level() == log::LevelFilter::Off {
