@@ -11,7 +11,9 @@
 pub mod chain;
 pub mod id;
 pub mod names;
+pub mod sql;
 
 pub use chain::{order_chain, ChainError, ChainNode};
 pub use id::{validate_revision_id, IdError, MAX_REVISION_LEN};
 pub use names::{check_file_name, slugify, FileNameError};
+pub use sql::changes_rows_only;

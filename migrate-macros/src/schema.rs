@@ -269,42 +269,6 @@ fn column_name(e: &Expr) -> Option<&LitStr> {
     lit(&c.args[0])
 }
 
-/// Whether `sql` is one statement that only reads or changes rows
-/// (`INSERT`, `UPDATE`, `DELETE`): such SQL changes no table. Anything else
-/// may: a second statement, a `SELECT` calling a function that makes tables,
-/// a `SET search_path` that changes what a name means.
-fn rows_only(sql: &str) -> bool {
-    let mut rest = sql.trim_start();
-    // Leading comments.
-    loop {
-        if let Some(r) = rest.strip_prefix("--") {
-            rest = r
-                .split_once('\n')
-                .map_or("", |(_, after)| after)
-                .trim_start();
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            match r.split_once("*/") {
-                Some((_, after)) => rest = after.trim_start(),
-                None => return false,
-            }
-        } else {
-            break;
-        }
-    }
-    let word: String = rest
-        .chars()
-        .take_while(char::is_ascii_alphabetic)
-        .collect::<String>()
-        .to_ascii_uppercase();
-    // One statement: a `;` may end it, nothing may follow. (A `;` inside a
-    // quoted value makes it look like two: then it is not read, never misread.)
-    let one = match rest.find(';') {
-        Some(i) => rest[i + 1..].trim().is_empty(),
-        None => true,
-    };
-    one && matches!(word.as_str(), "INSERT" | "UPDATE" | "DELETE")
-}
-
 /// Whether `tokens` use the identifier `name` anywhere.
 fn mentions(tokens: proc_macro2::TokenStream, name: &str) -> bool {
     tokens.into_iter().any(|t| match t {
@@ -691,9 +655,9 @@ impl Folder<'_, '_> {
             // migration) changes no table; any other may change any.
             "execute" | "execute_per_dialect" => {
                 let all_rows = [first].into_iter().chain(rest).all(|c| {
-                    c.args
-                        .iter()
-                        .all(|a| lit(a).is_some_and(|l| rows_only(&l.value())))
+                    c.args.iter().all(|a| {
+                        lit(a).is_some_and(|l| migrate_core::changes_rows_only(&l.value()))
+                    })
                 });
                 return all_rows;
             }
@@ -944,17 +908,6 @@ mod tests {
                op.drop_column("users", "emial");"#,
         );
         assert_eq!(e.len(), 1, "{e:?}");
-        for not in [
-            "CREATE TABLE t (id INT)",
-            "UPDATE t SET a = 1; DROP TABLE t",
-            "/* unterminated",
-            "WITH x AS (SELECT 1) SELECT * FROM x",
-            "",
-        ] {
-            assert!(!rows_only(not), "{not}");
-        }
-        assert!(rows_only("delete from t;"));
-        assert!(!rows_only("SELECT create_hypertable('t', 'at')"));
     }
 
     #[test]

@@ -859,3 +859,61 @@ fn an_empty_url_is_refused_and_never_passed_over_for_the_next_source() {
         "{se}"
     );
 }
+
+/// `migrate schema` and `check --offline` need no database: the schema the
+/// migrations build, as diesel's `table!`, and src/schema.rs compared with it.
+#[test]
+fn schema_and_check_offline_without_a_database() {
+    let out = migrate(None, &["schema"]);
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{printed}");
+    // The hand-written schema.rs, table by table (its tables are in creation
+    // order, `migrate schema` writes them by name, as diesel print-schema does).
+    let hand = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/schema.rs"))
+        .expect("read schema.rs");
+    for block in hand
+        .split("\n\n")
+        .filter(|b| b.starts_with("diesel::table!"))
+    {
+        assert!(
+            printed.contains(block.trim()),
+            "missing:\n{block}\nin:\n{printed}"
+        );
+    }
+    for line in hand.lines().filter(|l| l.starts_with("diesel::joinable!")) {
+        assert!(printed.contains(line), "{line}\n{printed}");
+    }
+    // At an earlier revision: before `email` was added.
+    let out = migrate(None, &["schema", "7f71d8f421e3"]);
+    let early = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        early.contains("users (id)") && !early.contains("email"),
+        "{early}"
+    );
+
+    let out = migrate(None, &["check", "--offline"]);
+    let se = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{se}");
+    assert!(
+        se.contains("matches the schema the migrations build"),
+        "{se}"
+    );
+
+    // An edited copy is found out, still without a database.
+    let dir = tempfile::tempdir().unwrap();
+    let edited = dir.path().join("schema.rs");
+    std::fs::write(
+        &edited,
+        hand.replace("        title -> Text,", "        title -> Nullable<Text>,"),
+    )
+    .unwrap();
+    let se = fails(
+        None,
+        &["check", "--offline", "--schema", edited.to_str().unwrap()],
+        1,
+    );
+    assert!(
+        se.contains("column problems.title: the migrations make it NOT NULL, schema.rs nullable"),
+        "{se}"
+    );
+}

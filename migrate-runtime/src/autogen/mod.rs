@@ -13,7 +13,8 @@
 mod baseline;
 pub(crate) mod code;
 mod diff;
-mod models;
+pub(crate) mod models;
+pub(crate) mod print;
 mod types;
 
 pub(crate) use baseline::baseline;

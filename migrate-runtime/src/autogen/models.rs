@@ -171,7 +171,7 @@ fn parse_table(input: ParseStream) -> syn::Result<(ModelTable, String, BTreeMap<
         input.parse::<Token![.]>()?;
         name = input.parse()?;
     }
-    let mut table_name = name.to_string();
+    let mut table_name = syn::ext::IdentExt::unraw(&name).to_string();
     if let Some(syn::Lit::Str(s)) = attr_value(&attrs, "sql_name") {
         table_name = s.value();
     }
@@ -180,7 +180,10 @@ fn parse_table(input: ParseStream) -> syn::Result<(ModelTable, String, BTreeMap<
         let content;
         parenthesized!(content in input);
         let keys = content.parse_terminated(syn::Ident::parse, Token![,])?;
-        primary_key = keys.iter().map(|k| k.to_string()).collect();
+        primary_key = keys
+            .iter()
+            .map(|k| syn::ext::IdentExt::unraw(k).to_string())
+            .collect();
     }
     let body;
     braced!(body in input);
@@ -222,7 +225,8 @@ fn parse_column(
         nullable,
         unsigned,
     } = parse_type(&ty)?;
-    let mut name = col.to_string();
+    // `r#type` names the column `type`.
+    let mut name = syn::ext::IdentExt::unraw(&col).to_string();
     if let Some(syn::Lit::Str(s)) = attr_value(&attrs, "sql_name") {
         renames.insert(name.clone(), s.value());
         name = s.value();

@@ -178,7 +178,16 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             eprintln!("Stamped the database at {}", rev.unwrap_or("<base>"));
             Ok(0)
         }
-        Command::Check => check(&ctx),
+        Command::Check { offline: false } => check(&ctx),
+        Command::Check { offline: true } => check_offline(&ctx),
+        Command::Schema { rev } => {
+            let at = match rev.as_deref() {
+                None => chain.head_position(),
+                Some(r) => chain.resolve(r, chain.head_position())?,
+            };
+            print!("{}", crate::autogen::print::table_declarations(chain, at)?);
+            Ok(0)
+        }
         Command::Lint { range, dialect } => lint_cmd(&ctx, range.as_deref(), dialect.as_deref()),
         Command::Accept { rev, by } => {
             // Nothing to accept in a database that is not there: never created.
@@ -492,6 +501,50 @@ fn heads(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// `check --offline`: src/schema.rs against the schema the migrations
+/// build, and the chain against its directory; no database is read.
+fn check_offline(ctx: &Ctx<'_>) -> Result<i32> {
+    let chain = ctx.chain;
+    let mut ok = true;
+    if let Some(d) = chain.directory_drift() {
+        eprintln!("ERROR: {d}");
+        ok = false;
+    }
+    let Some(path) = schema_path(chain, ctx.schema.as_deref(), true)? else {
+        return Ok(1);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
+        context: format!("cannot read {}", path.display()),
+        source: e,
+    })?;
+    let models = crate::autogen::parse_models(&text)?;
+    let (diffs, unchecked) =
+        crate::autogen::print::offline_differences(chain, chain.head_position(), &models)?;
+    for u in &unchecked {
+        eprintln!("NOTE: not checked: {u}");
+    }
+    if !diffs.is_empty() {
+        eprintln!(
+            "ERROR: {} differs from the schema the migrations build at {}:",
+            path.display(),
+            rev_label(chain, chain.head_position())
+        );
+        for d in &diffs {
+            eprintln!("  - {d}");
+        }
+        eprintln!("  hint: `migrate schema` prints what the migrations build; write a migration for what schema.rs has that they lack");
+        ok = false;
+    }
+    if ok {
+        eprintln!(
+            "{} matches the schema the migrations build at {} (no database read)",
+            path.display(),
+            rev_label(chain, chain.head_position())
+        );
+    }
+    Ok(if ok { 0 } else { 1 })
 }
 
 fn check(ctx: &Ctx<'_>) -> Result<i32> {

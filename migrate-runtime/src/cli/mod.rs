@@ -203,7 +203,16 @@ enum Command {
         purge: bool,
     },
     /// Exit 0 when the database is at head, nothing is pending or edited, and the chain matches its directory, else 1
-    Check,
+    Check {
+        /// Compare src/schema.rs with the schema the migrations build, without a database
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Print diesel's table! declarations for the schema the migrations build, without a database
+    Schema {
+        /// The revision (default: head)
+        rev: Option<String>,
+    },
     /// Report what in the migrations is risky on a live database, with the safe way; exit 1 on findings not reviewed
     Lint {
         /// Range FROM:TO of revisions, both included, either side may be empty (default: all)

@@ -18,6 +18,12 @@ pub struct SchemaModel {
 }
 
 impl SchemaModel {
+    /// The tables, by name.
+    #[cfg(feature = "autogen")]
+    pub(crate) fn tables(&self) -> impl Iterator<Item = &CreateTable> {
+        self.tables.values()
+    }
+
     /// Applies one operation to the model.
     pub fn apply(&mut self, op: &Operation) {
         match op {
