@@ -35,6 +35,8 @@ struct Table {
     columns: Vec<String>,
     /// Indexes `create_index` made on it.
     indexes: BTreeSet<String>,
+    /// Constraints made on it under a name of their own.
+    constraints: BTreeSet<String>,
     /// Whether `columns` and `indexes` are all it has. An operation that was
     /// not understood leaves the table's existence known and the rest not.
     exact: bool,
@@ -269,6 +271,42 @@ fn column_name(e: &Expr) -> Option<&LitStr> {
     lit(&c.args[0])
 }
 
+/// The table and column a column expression's `.references("t", "c")`
+/// names, when it has one with literals.
+fn column_reference(e: &Expr) -> Option<(&LitStr, Option<&Expr>)> {
+    let (_, calls) = method_chain(e);
+    let r = calls.iter().find(|c| c.method == "references")?;
+    let parent = r.args.first().and_then(|a| lit(a))?;
+    Some((parent, r.args.get(1).copied()))
+}
+
+/// A `ForeignKey::new([cols], "parent", [parent_cols])...` expression.
+struct TableForeignKey<'e> {
+    columns: Option<&'e Expr>,
+    parent: &'e LitStr,
+    parent_columns: Option<&'e Expr>,
+}
+
+fn table_foreign_key(e: &Expr) -> Option<TableForeignKey<'_>> {
+    let (root, _) = method_chain(e);
+    let Expr::Call(c) = root else { return None };
+    let Expr::Path(p) = &*c.func else { return None };
+    let segs: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    if !segs.ends_with(&["ForeignKey".to_owned(), "new".to_owned()]) || c.args.len() != 3 {
+        return None;
+    }
+    Some(TableForeignKey {
+        columns: c.args.first(),
+        parent: lit(&c.args[1])?,
+        parent_columns: c.args.get(2),
+    })
+}
+
 /// Whether `tokens` use the identifier `name` anywhere.
 fn mentions(tokens: proc_macro2::TokenStream, name: &str) -> bool {
     tokens.into_iter().any(|t| match t {
@@ -413,7 +451,9 @@ impl Folder<'_, '_> {
     /// Checks every column of a literal list; a list that is not all
     /// literals makes the table's columns unknown.
     fn has_columns(&mut self, table: &str, list: Option<&&Expr>) {
-        match list.and_then(|e| lit_list(e)) {
+        // A single literal (the column of `.references("t", "c")`) is a list of one.
+        let cols = list.and_then(|e| lit_list(e).or_else(|| lit(e).map(|l| vec![l])));
+        match cols {
             Some(cols) => {
                 for c in cols {
                     self.has_column(table, c);
@@ -471,6 +511,7 @@ impl Folder<'_, '_> {
                     Rc::new(Table {
                         columns: Vec::new(),
                         indexes: BTreeSet::new(),
+                        constraints: BTreeSet::new(),
                         exact: false,
                     })
                 });
@@ -622,6 +663,9 @@ impl Folder<'_, '_> {
                 };
                 if self.existing(table) == Some(true) {
                     self.has_columns(&table.value(), first.args.get(cols_at));
+                    if first.method != "bulk_insert" {
+                        self.name_constraint(&table.value(), table_arg(0));
+                    }
                 }
             }
             "create_foreign_key" => {
@@ -630,14 +674,27 @@ impl Folder<'_, '_> {
                 };
                 if self.existing(table) == Some(true) {
                     self.has_columns(&table.value(), first.args.get(3));
+                    self.name_constraint(&table.value(), table_arg(0));
                 }
                 if self.existing(parent) == Some(true) {
                     self.has_columns(&parent.value(), first.args.get(4));
                 }
             }
-            "create_check_constraint" | "drop_constraint" => {
+            "create_check_constraint" => {
                 if let Some(table) = table_arg(1) {
-                    self.existing(table);
+                    if self.existing(table) == Some(true) {
+                        self.name_constraint(&table.value(), table_arg(0));
+                    }
+                }
+            }
+            "drop_constraint" => {
+                if let Some(table) = table_arg(1) {
+                    let t = table.value();
+                    if self.existing(table).is_some() {
+                        if let (Some(name), Some(tbl)) = (table_arg(0), self.model.table_mut(&t)) {
+                            tbl.constraints.remove(&name.value());
+                        }
+                    }
                 }
             }
             "batch_alter_table" => {
@@ -682,13 +739,18 @@ impl Folder<'_, '_> {
         let mut table = Table {
             columns: Vec::new(),
             indexes: BTreeSet::new(),
+            constraints: BTreeSet::new(),
             exact: true,
         };
+        let mut references = Vec::new();
         let mut keyed = Vec::new();
         for c in rest {
             match c.method.as_str() {
                 "column" => match c.args.first().and_then(|e| column_name(e)) {
                     Some(col) => {
+                        if let Some(r) = c.args.first().and_then(|e| column_reference(e)) {
+                            references.push(r);
+                        }
                         if table.columns.contains(&col.value()) {
                             self.report(
                                 col,
@@ -704,7 +766,14 @@ impl Folder<'_, '_> {
                     None => table.exact = false,
                 },
                 "primary_key" | "unique" => keyed.push(c.args.first().copied()),
-                "foreign_key" | "check" | "if_not_exists" => {}
+                "foreign_key" => match c.args.first().and_then(|e| table_foreign_key(e)) {
+                    Some(fk) => {
+                        keyed.push(fk.columns);
+                        references.push((fk.parent, fk.parent_columns));
+                    }
+                    None => {}
+                },
+                "check" | "if_not_exists" => {}
                 _ => table.exact = false,
             }
         }
@@ -716,6 +785,34 @@ impl Folder<'_, '_> {
             .insert(Rc::from(n.as_str()), Rc::new(table));
         for list in keyed {
             self.has_columns(&n, list.as_ref());
+        }
+        for (parent, columns) in references {
+            if self.existing(parent) == Some(true) {
+                self.has_columns(&parent.value(), columns.as_ref());
+            }
+        }
+    }
+
+    /// A constraint named `name` on the exact table `table`: reported when
+    /// it is there already, else recorded.
+    fn name_constraint(&mut self, table: &str, name: Option<&LitStr>) {
+        let Some(name) = name else { return };
+        let Some(t) = self.model.tables.get(table) else {
+            return;
+        };
+        if !t.exact {
+            return;
+        }
+        if t.constraints.contains(&name.value()) {
+            self.report(
+                name,
+                format!(
+                    "constraint `{}` already exists on table `{table}`",
+                    name.value()
+                ),
+            );
+        } else if let Some(t) = self.model.table_mut(table) {
+            t.constraints.insert(name.value());
         }
     }
 }
@@ -908,6 +1005,30 @@ mod tests {
                op.drop_column("users", "emial");"#,
         );
         assert_eq!(e.len(), 1, "{e:?}");
+    }
+
+    #[test]
+    fn foreign_keys_and_constraint_names_are_checked() {
+        let mut m = users();
+        let e = errors(
+            &mut m,
+            r#"op.create_table("posts")
+                .column(col::<Integer>("id").primary_key())
+                .column(col::<Integer>("user_id").references("usres", "id"))
+                .column(col::<Integer>("editor_id").references("users", "uid"))
+                .column(col::<Integer>("parent_id"))
+                .foreign_key(ForeignKey::new(["parent"], "posts", ["id"]).name("fk_parent"));
+               op.create_unique_constraint("uq_email", "users", ["email"]);
+               op.create_check_constraint("uq_email", "users", "email <> ''");
+               op.drop_constraint("uq_email", "users", ConstraintKind::Unique);
+               op.create_unique_constraint("uq_email", "users", ["email"]);"#,
+        );
+        let at: Vec<&str> = e.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(at, ["parent", "usres", "uid", "uq_email"], "{e:?}");
+        assert!(
+            e[3].1.contains("constraint `uq_email` already exists"),
+            "{e:?}"
+        );
     }
 
     #[test]
