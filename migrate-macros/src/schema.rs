@@ -766,13 +766,14 @@ impl Folder<'_, '_> {
                     None => table.exact = false,
                 },
                 "primary_key" | "unique" => keyed.push(c.args.first().copied()),
-                "foreign_key" => match c.args.first().and_then(|e| table_foreign_key(e)) {
-                    Some(fk) => {
+                "foreign_key" => {
+                    // A foreign key that is not all literals changes no column:
+                    // there is only nothing to check.
+                    if let Some(fk) = c.args.first().and_then(|e| table_foreign_key(e)) {
                         keyed.push(fk.columns);
                         references.push((fk.parent, fk.parent_columns));
                     }
-                    None => {}
-                },
+                }
                 "check" | "if_not_exists" => {}
                 _ => table.exact = false,
             }
