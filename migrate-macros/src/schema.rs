@@ -10,7 +10,9 @@
 //! `.primary_key([..])` and `.unique([..])`; `drop_table`, `rename_table`,
 //! `add_column`, `drop_column`, `alter_column` with `.rename_to(..)`,
 //! `create_index`, `bulk_insert`, the constraint operations, and their
-//! `_if_exists` / `_if_not_exists` forms). Names are string literals, column
+//! `_if_exists` / `_if_not_exists` forms; `batch_alter_table`'s closure
+//! `|b| { b.<operation>(..); }` on its table; foreign keys of a
+//! `create_table`). Names are string literals, column
 //! lists arrays of them.
 //!
 //! No false positives: whatever else a function does with `op` (raw SQL with
@@ -698,13 +700,16 @@ impl Folder<'_, '_> {
                 }
             }
             "batch_alter_table" => {
-                // The closure's operations are not followed yet: the table
-                // stays, its columns become unknown.
-                let Some(table) = table_arg(0) else {
+                let (Some(table_expr), Some(table)) = (arg(0), table_arg(0)) else {
                     self.model.blur_all();
                     return true;
                 };
-                if self.existing(table).is_some() {
+                if self.existing(table).is_none() {
+                    return true;
+                }
+                // The closure's statements, as the `Op` operations they are
+                // on this table; what is not read leaves its columns unknown.
+                if !self.batch(table_expr, arg(1)) {
                     self.model.blur(&table.value());
                 }
             }
@@ -720,6 +725,75 @@ impl Folder<'_, '_> {
             }
             // Data steps and anything new: any table may have changed.
             _ => return false,
+        }
+        true
+    }
+
+    /// The statements of `batch_alter_table`'s closure `|b| { b.op(..); }`,
+    /// each read as the `Op` operation of the same name with the table put
+    /// where `Op` takes it. False when one is not understood.
+    fn batch(&mut self, table: &Expr, closure: Option<&Expr>) -> bool {
+        let Some(Expr::Closure(c)) = closure else {
+            return false;
+        };
+        let [syn::Pat::Ident(b)] = c.inputs.iter().collect::<Vec<_>>()[..] else {
+            return false;
+        };
+        let b = b.ident.to_string();
+        let stmts: Vec<&Expr> = match &*c.body {
+            Expr::Block(block) => {
+                let mut v = Vec::new();
+                for st in &block.block.stmts {
+                    match st {
+                        Stmt::Expr(e, _) => v.push(e),
+                        _ => return false,
+                    }
+                }
+                v
+            }
+            e => vec![e],
+        };
+        for e in stmts {
+            let (root, calls) = method_chain(e);
+            if !matches!(root, Expr::Path(p) if p.path.is_ident(&b)) || calls.is_empty() {
+                return false;
+            }
+            let first = &calls[0];
+            // Where `Op`'s form of the call takes the table.
+            let at = match first.method.as_str() {
+                "add_column"
+                | "add_column_if_not_exists"
+                | "drop_column"
+                | "drop_column_if_exists"
+                | "alter_column"
+                | "bulk_insert" => 0,
+                "create_index"
+                | "drop_index"
+                | "drop_index_if_exists"
+                | "create_unique_constraint"
+                | "create_foreign_key"
+                | "create_check_constraint"
+                | "create_primary_key"
+                | "drop_constraint" => 1,
+                "execute" | "execute_per_dialect" => usize::MAX,
+                _ => return false,
+            };
+            let mut args = first.args.clone();
+            if at != usize::MAX {
+                if args.len() < at {
+                    return false;
+                }
+                args.insert(at, table);
+            }
+            let call = Call {
+                method: first.method.clone(),
+                args,
+            };
+            if !self.operation(&call, &calls[1..]) {
+                // Raw SQL in the batch may have changed any table.
+                self.model.forget_all();
+                return true;
+            }
         }
         true
     }
@@ -1030,6 +1104,32 @@ mod tests {
             e[3].1.contains("constraint `uq_email` already exists"),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn batch_operations_are_read_on_their_table() {
+        let mut m = users();
+        let e = errors(
+            &mut m,
+            r#"op.batch_alter_table("users", |b| {
+                   b.add_column(col::<Nullable<Text>>("phone"));
+                   b.drop_column("emial");
+                   b.alter_column("name").rename_to("full_name");
+                   b.create_index("ix_users_phone", ["phone"]);
+               });
+               op.drop_column("users", "full_name");
+               op.drop_column("users", "name");"#,
+        );
+        let at: Vec<&str> = e.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(at, ["emial", "name"], "{e:?}");
+        // A closure that does more than that: the table's columns are unknown.
+        let mut m = users();
+        let e = errors(
+            &mut m,
+            r#"op.batch_alter_table("users", |b| { for c in ["a"] { b.drop_column(c); } });
+               op.drop_column("users", "nope");"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
     }
 
     #[test]
