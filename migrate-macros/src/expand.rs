@@ -329,7 +329,7 @@ fn schema_arms(
         let mut at_revision = Vec::new();
         if let (Some(down), false) = (&d.downgrade, d.args.irreversible) {
             let mut undone = model.clone();
-            let from = d.text.find("fn downgrade").unwrap_or(0);
+            let from = downgrade_at(&d.text);
             let lits = crate::schema::literals(down);
             let down_errors = crate::schema::fold(&mut undone, down);
             // A name that is not there explains the difference already.
@@ -337,7 +337,15 @@ fn schema_arms(
             for e in down_errors {
                 let at = lits
                     .get(e.index)
-                    .and_then(|l| crate::names::locate(&d.text, from, l))
+                    .and_then(|l| {
+                        // The same literal may come earlier in the function.
+                        let token = l.token().to_string();
+                        let before = lits[..e.index]
+                            .iter()
+                            .filter(|x| x.token().to_string() == token)
+                            .count();
+                        locate_nth(&d.text, from, &token, before)
+                    })
                     .map_or(String::new(), |(l, c)| format!(":{l}:{c}"));
                 problems.push(format!("{}{at}: in fn downgrade: {}", f.display, e.message));
             }
@@ -369,11 +377,49 @@ fn schema_arms(
         let rev_calls = at_revision
             .iter()
             .map(|m| quote!(#error!{ $rev_lit #rev #m }));
+        // Should the attribute pass other literals than the file had (the
+        // file changed while it was read, an attribute above rewrote it),
+        // the errors are still reported, at the revision.
+        let all: Vec<&String> = at_literals
+            .iter()
+            .map(|e| &e.message)
+            .chain(&at_revision)
+            .collect();
         arms.push(quote! {
             (schema #rev $rev_lit:literal [ #(#pattern)* $($rest:literal)* ]) => { #(#calls)* #(#rev_calls)* };
+            (schema #rev $rev_lit:literal [ $($any:literal)* ]) => { #( #error!{ $rev_lit #rev #all } )* };
         });
     }
     arms
+}
+
+/// Where `fn downgrade` starts in a file's text (a comment that names it
+/// does not count: it is the one followed by its parameter list).
+fn downgrade_at(text: &str) -> usize {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("fn downgrade") {
+        let at = from + i;
+        let rest = text[at + "fn downgrade".len()..].trim_start();
+        if rest.starts_with('(') || rest.starts_with('<') {
+            return at;
+        }
+        from = at + 1;
+    }
+    0
+}
+
+/// Line and column (1-based) of the `nth` (from 0) appearance of `token` in
+/// `text` after `from`.
+fn locate_nth(text: &str, from: usize, token: &str, nth: usize) -> Option<(usize, usize)> {
+    let mut at = from;
+    for _ in 0..nth {
+        at += text.get(at..)?.find(token)? + token.len();
+    }
+    let at = at + text.get(at..)?.find(token)?;
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    Some((line, col))
 }
 
 /// Expands `__schema_error!{ "literal" "its value" "message" }`: the error at
@@ -389,8 +435,15 @@ pub fn schema_error(input: TokenStream) -> TokenStream {
         Ok(Input(at, value, message)) if at.value() == value.value() => {
             syn::Error::new(at.span(), message.value()).into_compile_error()
         }
-        // Another literal (the file changed as it was read): nothing to say.
-        _ => TokenStream::new(),
+        // Another literal than the collector read there (the file changed
+        // as it was read): the error still stands, with the name it is about.
+        Ok(Input(at, value, message)) => syn::Error::new(
+            at.span(),
+            format!("{} (about `{}`)", message.value(), value.value()),
+        )
+        .into_compile_error(),
+        // Only generated code calls it: a malformed call is this crate's bug.
+        Err(e) => e.into_compile_error(),
     }
 }
 
@@ -440,6 +493,16 @@ fn chain_value(files: &[MigrationFile], order: &[usize], dir: &Path) -> TokenStr
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn downgrade_literals_are_placed_at_their_own_occurrence() {
+        let text = "// fn downgrade is below\nfn upgrade() { f(\"a\"); }\nfn downgrade(op: &mut Op) {\n    op.x(\"a\", \"a\");\n}\n";
+        let from = downgrade_at(text);
+        assert!(text[from..].starts_with("fn downgrade(op"));
+        assert_eq!(locate_nth(text, from, "\"a\"", 0), Some((4, 10)));
+        assert_eq!(locate_nth(text, from, "\"a\"", 1), Some((4, 15)));
+        assert_eq!(locate_nth(text, from, "\"a\"", 2), None);
+    }
 
     fn env(dir: &Path) -> Env {
         Env {

@@ -23,8 +23,14 @@
 //! names. Nothing is checked against what is unknown; a later literal
 //! `create_table` defines its table again. The chain starts from an empty
 //! database, which is what `upgrade` from base assumes too.
+//!
+//! Names are matched as the most forgiving database matches them: a table or
+//! column that differs only in case is the same one (SQLite, and MySQL for
+//! columns), and only an exact match is "already there". What a database
+//! drops by itself is dropped here too: a column's indexes and constraints
+//! with it, a table's with the table.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use syn::visit::Visit;
@@ -35,13 +41,64 @@ use syn::{Expr, ExprMethodCall, LitStr, Stmt};
 struct Table {
     /// Its columns in order.
     columns: Vec<String>,
-    /// Indexes `create_index` made on it.
-    indexes: BTreeSet<String>,
-    /// Constraints made on it under a name of their own.
-    constraints: BTreeSet<String>,
-    /// Whether `columns` and `indexes` are all it has. An operation that was
-    /// not understood leaves the table's existence known and the rest not.
+    /// Indexes `create_index` made on it, with their columns.
+    indexes: BTreeMap<String, Vec<String>>,
+    /// Constraints made under a name of their own, with their columns when
+    /// they are known (a check's are not).
+    constraints: BTreeMap<String, Option<Vec<String>>>,
+    /// Whether `columns` are all it has. An operation that was not
+    /// understood leaves the table's existence known and the rest not.
     exact: bool,
+    /// Whether `indexes` are all the indexes a migration made on it: false
+    /// once one dropped an index the model did not know (one the database
+    /// named itself, say), which a downgrade may then make again.
+    indexes_exact: bool,
+}
+
+impl Table {
+    fn new(exact: bool) -> Self {
+        Table {
+            columns: Vec::new(),
+            indexes: BTreeMap::new(),
+            constraints: BTreeMap::new(),
+            exact,
+            indexes_exact: exact,
+        }
+    }
+
+    /// The column named `name`, in any case.
+    fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name).or_else(|| {
+            self.columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Drops a column and, as the databases do, its indexes and the
+    /// constraints over it (and those whose columns are not known).
+    fn drop_column(&mut self, name: &str) {
+        let Some(i) = self.column(name) else { return };
+        let c = self.columns.remove(i);
+        let over = |cols: &[String]| cols.iter().any(|x| x.eq_ignore_ascii_case(&c));
+        self.indexes.retain(|_, cols| !over(cols));
+        self.constraints
+            .retain(|_, cols| cols.as_deref().is_some_and(|cols| !over(cols)));
+    }
+
+    fn rename_column(&mut self, from: &str, to: &str) {
+        let Some(i) = self.column(from) else { return };
+        let old = std::mem::replace(&mut self.columns[i], to.to_owned());
+        let rename = |cols: &mut Vec<String>| {
+            for x in cols.iter_mut() {
+                if x.eq_ignore_ascii_case(&old) {
+                    *x = to.to_owned();
+                }
+            }
+        };
+        self.indexes.values_mut().for_each(rename);
+        self.constraints.values_mut().flatten().for_each(rename);
+    }
 }
 
 /// The schema at one point of the chain.
@@ -108,8 +165,10 @@ impl Model {
     /// Every table's columns become unknown; which tables exist stays known.
     fn blur_all(&mut self) {
         for t in self.tables.values_mut() {
-            if t.exact {
-                Rc::make_mut(t).exact = false;
+            if t.exact || t.indexes_exact {
+                let t = Rc::make_mut(t);
+                t.exact = false;
+                t.indexes_exact = false;
             }
         }
         self.losses += 1;
@@ -118,13 +177,38 @@ impl Model {
     fn blur(&mut self, table: &str) {
         if let Some(t) = self.table_mut(table) {
             t.exact = false;
+            t.indexes_exact = false;
         }
         self.losses += 1;
     }
 
+    /// The stored name of the table `name`: the same, or the only one that
+    /// differs from it in case alone.
+    fn key(&self, name: &str) -> Option<Rc<str>> {
+        if let Some((k, _)) = self.tables.get_key_value(name) {
+            return Some(k.clone());
+        }
+        let mut same = self.tables.keys().filter(|k| k.eq_ignore_ascii_case(name));
+        match (same.next(), same.next()) {
+            (Some(k), None) => Some(k.clone()),
+            _ => None,
+        }
+    }
+
+    fn table(&self, name: &str) -> Option<&Table> {
+        let k = self.key(name)?;
+        self.tables.get(&k).map(|t| &**t)
+    }
+
     /// A table to change, copied first if another model shares it.
     fn table_mut(&mut self, name: &str) -> Option<&mut Table> {
-        self.tables.get_mut(name).map(Rc::make_mut)
+        let k = self.key(name)?;
+        self.tables.get_mut(&k).map(Rc::make_mut)
+    }
+
+    fn remove(&mut self, name: &str) -> Option<Rc<Table>> {
+        let k = self.key(name)?;
+        self.tables.remove(&k)
     }
 
     /// What `other`, the model before a migration, has that this one (after
@@ -136,29 +220,32 @@ impl Model {
             match before.tables.get(name) {
                 None if before.complete => out.push(format!("leaves table {name}")),
                 None => {}
-                Some(b) if b.exact && t.exact => {
-                    for c in &t.columns {
-                        if !b.columns.contains(c) {
-                            out.push(format!("leaves column {name}.{c}"));
+                Some(b) => {
+                    if b.exact && t.exact {
+                        for c in &t.columns {
+                            if b.column(c).is_none() {
+                                out.push(format!("leaves column {name}.{c}"));
+                            }
+                        }
+                        for c in &b.columns {
+                            if t.column(c).is_none() {
+                                out.push(format!("does not restore column {name}.{c}"));
+                            }
                         }
                     }
-                    for c in &b.columns {
-                        if !t.columns.contains(c) {
-                            out.push(format!("does not restore column {name}.{c}"));
+                    if b.indexes_exact && t.indexes_exact {
+                        for i in t.indexes.keys() {
+                            if !b.indexes.contains_key(i) {
+                                out.push(format!("leaves index {i} on {name}"));
+                            }
                         }
-                    }
-                    for i in &t.indexes {
-                        if !b.indexes.contains(i) {
-                            out.push(format!("leaves index {i} on {name}"));
-                        }
-                    }
-                    for i in &b.indexes {
-                        if !t.indexes.contains(i) {
-                            out.push(format!("does not restore index {i} on {name}"));
+                        for i in b.indexes.keys() {
+                            if !t.indexes.contains_key(i) {
+                                out.push(format!("does not restore index {i} on {name}"));
+                            }
                         }
                     }
                 }
-                Some(_) => {}
             }
         }
         if self.complete {
@@ -184,8 +271,16 @@ pub fn fold(model: &mut Model, f: &syn::ItemFn) -> Vec<Diagnostic> {
         model,
         lits: &lits,
         out: Vec::new(),
+        references: Vec::new(),
     };
     folder.function(f);
+    // Foreign keys a create_table declares are checked once the function
+    // has made all its tables (SQLite takes one to a table made after it).
+    for (parent, columns) in std::mem::take(&mut folder.references) {
+        if folder.existing(parent) == Some(true) {
+            folder.has_columns(&parent.value(), columns.as_ref());
+        }
+    }
     folder.out
 }
 
@@ -193,6 +288,8 @@ struct Folder<'m, 'l> {
     model: &'m mut Model,
     lits: &'l [&'l LitStr],
     out: Vec<Diagnostic>,
+    /// The tables and columns `create_table`s referenced, checked at the end.
+    references: Vec<(&'l LitStr, Option<&'l Expr>)>,
 }
 
 /// A method call of a chain: its name and arguments.
@@ -287,10 +384,12 @@ struct TableForeignKey<'e> {
     columns: Option<&'e Expr>,
     parent: &'e LitStr,
     parent_columns: Option<&'e Expr>,
+    /// Its `.name("...")`.
+    name: Option<&'e LitStr>,
 }
 
 fn table_foreign_key(e: &Expr) -> Option<TableForeignKey<'_>> {
-    let (root, _) = method_chain(e);
+    let (root, calls) = method_chain(e);
     let Expr::Call(c) = root else { return None };
     let Expr::Path(p) = &*c.func else { return None };
     let segs: Vec<String> = p
@@ -306,6 +405,11 @@ fn table_foreign_key(e: &Expr) -> Option<TableForeignKey<'_>> {
         columns: c.args.first(),
         parent: lit(&c.args[1])?,
         parent_columns: c.args.get(2),
+        name: calls
+            .iter()
+            .rev()
+            .find(|c| c.method == "name")
+            .and_then(|c| c.args.first().and_then(|a| lit(a))),
     })
 }
 
@@ -360,7 +464,7 @@ fn suggestion(found: Option<&str>) -> String {
     found.map_or(String::new(), |n| format!(" (did you mean `{n}`?)"))
 }
 
-impl Folder<'_, '_> {
+impl<'l> Folder<'_, 'l> {
     fn report(&mut self, at: &LitStr, message: String) {
         if let Some(index) = self.lits.iter().position(|l| std::ptr::eq(*l, at)) {
             self.out.push(Diagnostic {
@@ -371,7 +475,7 @@ impl Folder<'_, '_> {
         }
     }
 
-    fn function(&mut self, f: &syn::ItemFn) {
+    fn function(&mut self, f: &'l syn::ItemFn) {
         let op = match f.sig.inputs.first() {
             Some(syn::FnArg::Typed(t)) => match &*t.pat {
                 syn::Pat::Ident(i) => i.ident.to_string(),
@@ -388,6 +492,8 @@ impl Folder<'_, '_> {
         for stmt in &f.block.stmts {
             let understood = match stmt {
                 Stmt::Expr(e, _) => self.statement(&op, e),
+                // A macro defined in the body may use `op` unnamed at its call.
+                Stmt::Item(syn::Item::Macro(_)) => false,
                 Stmt::Item(_) => true,
                 other => !mentions(quote::ToTokens::to_token_stream(other), &op),
             };
@@ -399,7 +505,13 @@ impl Folder<'_, '_> {
 
     /// One expression statement; false when it does something with `op`
     /// that is not understood.
-    fn statement(&mut self, op: &str, e: &Expr) -> bool {
+    fn statement(&mut self, op: &str, e: &'l Expr) -> bool {
+        // `#[cfg(..)]` on a statement: which one is compiled is not known here.
+        if let Expr::MethodCall(m) = e {
+            if !m.attrs.is_empty() {
+                return false;
+            }
+        }
         let (root, calls) = method_chain(e);
         let is_op = matches!(root, Expr::Path(p) if p.path.is_ident(op));
         if !is_op || calls.is_empty() {
@@ -414,7 +526,7 @@ impl Folder<'_, '_> {
     /// knows every table), else whether its columns are known.
     fn existing(&mut self, name: &LitStr) -> Option<bool> {
         let n = name.value();
-        if let Some(t) = self.model.tables.get(n.as_str()) {
+        if let Some(t) = self.model.table(&n) {
             return Some(t.exact);
         }
         if self.model.complete {
@@ -433,10 +545,10 @@ impl Folder<'_, '_> {
     /// Checks that `column` is a column of the exact table `table`.
     fn has_column(&mut self, table: &str, column: &LitStr) -> bool {
         let c = column.value();
-        let Some(t) = self.model.tables.get(table) else {
+        let Some(t) = self.model.table(table) else {
             return false;
         };
-        if !t.exact || t.columns.contains(&c) {
+        if !t.exact || t.column(&c).is_some() {
             return true;
         }
         let near = closest(&c, t.columns.iter().map(String::as_str)).map(str::to_owned);
@@ -451,21 +563,34 @@ impl Folder<'_, '_> {
     }
 
     /// Checks every column of a literal list; a list that is not all
-    /// literals makes the table's columns unknown.
-    fn has_columns(&mut self, table: &str, list: Option<&&Expr>) {
+    /// literals makes the table's columns unknown. Returns the names.
+    fn has_columns(&mut self, table: &str, list: Option<&&Expr>) -> Option<Vec<String>> {
         // A single literal (the column of `.references("t", "c")`) is a list of one.
         let cols = list.and_then(|e| lit_list(e).or_else(|| lit(e).map(|l| vec![l])));
         match cols {
             Some(cols) => {
-                for c in cols {
+                for c in &cols {
                     self.has_column(table, c);
                 }
+                Some(cols.iter().map(|c| c.value()).collect())
             }
-            None => self.model.blur(table),
+            None => {
+                self.model.blur(table);
+                None
+            }
         }
     }
 
-    fn operation(&mut self, first: &Call<'_>, rest: &[Call<'_>]) -> bool {
+    /// The exact table `table` is there: `Some(name as stored)`.
+    fn exact(&mut self, table: &LitStr) -> Option<String> {
+        (self.existing(table) == Some(true)).then(|| {
+            self.model
+                .key(&table.value())
+                .map_or_else(|| table.value(), |k| k.to_string())
+        })
+    }
+
+    fn operation(&mut self, first: &Call<'l>, rest: &[Call<'l>]) -> bool {
         let arg = |i: usize| first.args.get(i).copied();
         let table_arg = |i: usize| arg(i).and_then(lit);
         let builder = |name: &str| rest.iter().any(|c| c.method == name);
@@ -482,8 +607,7 @@ impl Folder<'_, '_> {
                     self.model.forget_all();
                     return true;
                 };
-                let n = name.value();
-                if self.model.tables.remove(n.as_str()).is_none() && first.method == "drop_table" {
+                if self.model.remove(&name.value()).is_none() && first.method == "drop_table" {
                     self.existing(name);
                 }
             }
@@ -492,7 +616,12 @@ impl Folder<'_, '_> {
                     self.model.forget_all();
                     return true;
                 };
-                if self.model.tables.contains_key(to.value().as_str()) {
+                // Renaming to another case of its own name is a rename;
+                // to its own name, or another table's, is not.
+                if self.model.tables.contains_key(to.value().as_str())
+                    && (to.value() == from.value()
+                        || !to.value().eq_ignore_ascii_case(&from.value()))
+                {
                     self.report(
                         to,
                         format!(
@@ -502,44 +631,41 @@ impl Folder<'_, '_> {
                     );
                     return true;
                 }
-                let moved = match self.model.tables.remove(from.value().as_str()) {
-                    Some(t) => Some(t),
+                let moved = match self.model.remove(&from.value()) {
+                    Some(t) => t,
                     None => {
                         self.existing(from);
-                        None
+                        Rc::new(Table::new(false))
                     }
                 };
-                let t = moved.unwrap_or_else(|| {
-                    Rc::new(Table {
-                        columns: Vec::new(),
-                        indexes: BTreeSet::new(),
-                        constraints: BTreeSet::new(),
-                        exact: false,
-                    })
-                });
-                self.model.tables.insert(Rc::from(to.value()), t);
+                self.model.tables.insert(Rc::from(to.value()), moved);
             }
             "add_column" | "add_column_if_not_exists" => {
                 let Some(table) = table_arg(0) else {
                     self.model.blur_all();
                     return true;
                 };
-                let t = table.value();
-                if self.existing(table) != Some(true) {
+                let Some(t) = self.exact(table) else {
                     return true;
-                }
+                };
                 match arg(1).and_then(column_name) {
                     Some(c) => {
-                        let exists = self.model.tables[t.as_str()].columns.contains(&c.value());
-                        if exists && first.method == "add_column" {
-                            self.report(
-                                c,
-                                format!("column `{}` already exists in table `{t}`", c.value()),
-                            );
-                        } else if !exists {
-                            if let Some(tbl) = self.model.table_mut(&t) {
-                                tbl.columns.push(c.value());
+                        let exists = self
+                            .model
+                            .table(&t)
+                            .is_some_and(|x| x.columns.contains(&c.value()));
+                        if exists {
+                            if first.method == "add_column" {
+                                self.report(
+                                    c,
+                                    format!("column `{}` already exists in table `{t}`", c.value()),
+                                );
                             }
+                        } else if let Some(tbl) = self.model.table_mut(&t) {
+                            tbl.columns.push(c.value());
+                        }
+                        if let Some(r) = arg(1).and_then(column_reference) {
+                            self.references.push(r);
                         }
                     }
                     None => self.model.blur(&t),
@@ -550,16 +676,18 @@ impl Folder<'_, '_> {
                     self.model.blur_all();
                     return true;
                 };
-                let t = table.value();
-                if self.existing(table) != Some(true) {
+                let Some(t) = self.exact(table) else {
                     return true;
-                }
+                };
                 match table_arg(1) {
                     Some(c) => {
-                        let known = self.model.tables[t.as_str()].columns.contains(&c.value());
+                        let known = self
+                            .model
+                            .table(&t)
+                            .is_some_and(|x| x.column(&c.value()).is_some());
                         if known {
                             if let Some(tbl) = self.model.table_mut(&t) {
-                                tbl.columns.retain(|x| *x != c.value());
+                                tbl.drop_column(&c.value());
                             }
                         } else if first.method == "drop_column" {
                             self.has_column(&t, c);
@@ -573,10 +701,9 @@ impl Folder<'_, '_> {
                     self.model.blur_all();
                     return true;
                 };
-                let t = table.value();
-                if self.existing(table) != Some(true) {
+                let Some(t) = self.exact(table) else {
                     return true;
-                }
+                };
                 let Some(c) = table_arg(1) else {
                     self.model.blur(&t);
                     return true;
@@ -584,31 +711,26 @@ impl Folder<'_, '_> {
                 if !self.has_column(&t, c) {
                     return true;
                 }
-                for b in rest {
-                    if b.method != "rename_to" {
-                        continue;
-                    }
-                    match b.args.first().and_then(|e| lit(e)) {
-                        Some(new) => {
-                            let cols = &self.model.tables[t.as_str()].columns;
-                            if cols.contains(&new.value()) {
-                                self.report(
-                                    new,
-                                    format!(
-                                        "column `{}` already exists in table `{t}`",
-                                        new.value()
-                                    ),
-                                );
-                            } else if let Some(tbl) = self.model.table_mut(&t) {
-                                for x in tbl.columns.iter_mut() {
-                                    if *x == c.value() {
-                                        *x = new.value();
-                                    }
-                                }
-                            }
+                // The runtime keeps the last `rename_to` of the chain.
+                let Some(b) = rest.iter().rev().find(|b| b.method == "rename_to") else {
+                    return true;
+                };
+                match b.args.first().and_then(|e| lit(e)) {
+                    Some(new) => {
+                        let taken = self
+                            .model
+                            .table(&t)
+                            .is_some_and(|x| x.columns.contains(&new.value()));
+                        if taken && !new.value().eq_ignore_ascii_case(&c.value()) {
+                            self.report(
+                                new,
+                                format!("column `{}` already exists in table `{t}`", new.value()),
+                            );
+                        } else if let Some(tbl) = self.model.table_mut(&t) {
+                            tbl.rename_column(&c.value(), &new.value());
                         }
-                        None => self.model.blur(&t),
                     }
+                    None => self.model.blur(&t),
                 }
             }
             "create_index" => {
@@ -616,113 +738,117 @@ impl Folder<'_, '_> {
                     self.model.blur_all();
                     return true;
                 };
-                let t = table.value();
-                if self.existing(table) != Some(true) {
+                let Some(t) = self.exact(table) else {
                     return true;
-                }
-                self.has_columns(&t, first.args.get(2));
-                match table_arg(0) {
-                    Some(name) => {
-                        let exists = self.model.tables[t.as_str()]
-                            .indexes
-                            .contains(&name.value());
+                };
+                let cols = self.has_columns(&t, first.args.get(2));
+                match (table_arg(0), cols) {
+                    (Some(name), Some(cols)) => {
+                        let exists = self
+                            .model
+                            .table(&t)
+                            .is_some_and(|x| x.indexes.contains_key(&name.value()));
                         if exists && !builder("if_not_exists") {
                             self.report(
                                 name,
                                 format!("index `{}` already exists on table `{t}`", name.value()),
                             );
                         } else if let Some(tbl) = self.model.table_mut(&t) {
-                            tbl.indexes.insert(name.value());
+                            tbl.indexes.insert(name.value(), cols);
                         }
                     }
-                    None => self.model.blur(&t),
+                    _ => self.model.blur(&t),
                 }
             }
             "drop_index" | "drop_index_if_exists" => {
-                // Databases make indexes of their own (for unique and
-                // primary keys, for foreign keys on MySQL) that a migration
-                // may drop by name: only the table is checked.
+                // PostgreSQL and SQLite drop an index by its name alone, so
+                // the table is not checked; databases make indexes of their
+                // own (for unique and primary keys, for foreign keys on
+                // MySQL) that a migration may drop by name, so neither is
+                // the name.
+                let (Some(name), Some(table)) = (table_arg(0), table_arg(1)) else {
+                    self.model.blur_all();
+                    return true;
+                };
+                if let Some(tbl) = self.model.table_mut(&table.value()) {
+                    if tbl.indexes.remove(&name.value()).is_none() {
+                        tbl.indexes_exact = false;
+                    }
+                }
+            }
+            "bulk_insert" => {
+                if let Some(t) = table_arg(0).and_then(|t| self.exact(t)) {
+                    self.has_columns(&t, first.args.get(1));
+                }
+            }
+            "create_unique_constraint" | "create_primary_key" => {
                 let Some(table) = table_arg(1) else {
                     self.model.blur_all();
                     return true;
                 };
-                let t = table.value();
-                if self.existing(table).is_none() {
-                    return true;
-                }
-                if let (Some(name), Some(tbl)) = (table_arg(0), self.model.table_mut(&t)) {
-                    tbl.indexes.remove(&name.value());
-                }
-            }
-            "bulk_insert" | "create_unique_constraint" | "create_primary_key" => {
-                let (t_at, cols_at) = if first.method == "bulk_insert" {
-                    (0, 1)
-                } else {
-                    (1, 2)
-                };
-                let Some(table) = table_arg(t_at) else {
-                    return true;
-                };
-                if self.existing(table) == Some(true) {
-                    self.has_columns(&table.value(), first.args.get(cols_at));
-                    if first.method != "bulk_insert" {
-                        self.name_constraint(&table.value(), table_arg(0));
-                    }
+                if let Some(t) = self.exact(table) {
+                    let cols = self.has_columns(&t, first.args.get(2));
+                    self.name_constraint(&t, table_arg(0), cols);
                 }
             }
             "create_foreign_key" => {
                 let (Some(table), Some(parent)) = (table_arg(1), table_arg(2)) else {
+                    self.model.blur_all();
                     return true;
                 };
-                if self.existing(table) == Some(true) {
-                    self.has_columns(&table.value(), first.args.get(3));
-                    self.name_constraint(&table.value(), table_arg(0));
+                if let Some(t) = self.exact(table) {
+                    let cols = self.has_columns(&t, first.args.get(3));
+                    self.name_constraint(&t, table_arg(0), cols);
                 }
-                if self.existing(parent) == Some(true) {
-                    self.has_columns(&parent.value(), first.args.get(4));
+                if let Some(p) = self.exact(parent) {
+                    self.has_columns(&p, first.args.get(4));
                 }
             }
             "create_check_constraint" => {
-                if let Some(table) = table_arg(1) {
-                    if self.existing(table) == Some(true) {
-                        self.name_constraint(&table.value(), table_arg(0));
-                    }
+                let Some(table) = table_arg(1) else {
+                    self.model.blur_all();
+                    return true;
+                };
+                if let Some(t) = self.exact(table) {
+                    self.name_constraint(&t, table_arg(0), None);
                 }
             }
             "drop_constraint" => {
-                if let Some(table) = table_arg(1) {
-                    let t = table.value();
-                    if self.existing(table).is_some() {
-                        if let (Some(name), Some(tbl)) = (table_arg(0), self.model.table_mut(&t)) {
-                            tbl.constraints.remove(&name.value());
-                        }
+                let (Some(name), Some(table)) = (table_arg(0), table_arg(1)) else {
+                    self.model.blur_all();
+                    return true;
+                };
+                if self.existing(table).is_some() {
+                    if let Some(tbl) = self.model.table_mut(&table.value()) {
+                        tbl.constraints.remove(&name.value());
                     }
                 }
             }
             "batch_alter_table" => {
                 let (Some(table_expr), Some(table)) = (arg(0), table_arg(0)) else {
-                    self.model.blur_all();
+                    self.model.forget_all();
                     return true;
                 };
                 if self.existing(table).is_none() {
-                    return true;
+                    // Its operations are on a table the model does not know;
+                    // raw SQL among them is read the same way below.
+                    return self.batch(table_expr, arg(1));
                 }
                 // The closure's statements, as the `Op` operations they are
-                // on this table; what is not read leaves its columns unknown.
-                if !self.batch(table_expr, arg(1)) {
-                    self.model.blur(&table.value());
-                }
+                // on this table; anything else in it may touch any table.
+                return self.batch(table_expr, arg(1));
             }
             // SQL that only reads or writes rows (the backfill of a data
             // migration) changes no table; any other may change any.
             "execute" | "execute_per_dialect" => {
-                let all_rows = [first].into_iter().chain(rest).all(|c| {
+                return [first].into_iter().chain(rest).all(|c| {
                     c.args.iter().all(|a| {
                         lit(a).is_some_and(|l| migrate_core::changes_rows_only(&l.value()))
                     })
                 });
-                return all_rows;
             }
+            // Marks the operation before it as reviewed for the linter.
+            "reviewed" => {}
             // Data steps and anything new: any table may have changed.
             _ => return false,
         }
@@ -732,7 +858,7 @@ impl Folder<'_, '_> {
     /// The statements of `batch_alter_table`'s closure `|b| { b.op(..); }`,
     /// each read as the `Op` operation of the same name with the table put
     /// where `Op` takes it. False when one is not understood.
-    fn batch(&mut self, table: &Expr, closure: Option<&Expr>) -> bool {
+    fn batch(&mut self, table: &'l Expr, closure: Option<&'l Expr>) -> bool {
         let Some(Expr::Closure(c)) = closure else {
             return false;
         };
@@ -754,6 +880,11 @@ impl Folder<'_, '_> {
             e => vec![e],
         };
         for e in stmts {
+            if let Expr::MethodCall(m) = e {
+                if !m.attrs.is_empty() {
+                    return false;
+                }
+            }
             let (root, calls) = method_chain(e);
             if !matches!(root, Expr::Path(p) if p.path.is_ident(&b)) || calls.is_empty() {
                 return false;
@@ -766,7 +897,7 @@ impl Folder<'_, '_> {
                 | "drop_column"
                 | "drop_column_if_exists"
                 | "alter_column"
-                | "bulk_insert" => 0,
+                | "bulk_insert" => Some(0),
                 "create_index"
                 | "drop_index"
                 | "drop_index_if_exists"
@@ -774,12 +905,12 @@ impl Folder<'_, '_> {
                 | "create_foreign_key"
                 | "create_check_constraint"
                 | "create_primary_key"
-                | "drop_constraint" => 1,
-                "execute" | "execute_per_dialect" => usize::MAX,
+                | "drop_constraint" => Some(1),
+                "execute" | "execute_per_dialect" => None,
                 _ => return false,
             };
             let mut args = first.args.clone();
-            if at != usize::MAX {
+            if let Some(at) = at {
                 if args.len() < at {
                     return false;
                 }
@@ -790,15 +921,13 @@ impl Folder<'_, '_> {
                 args,
             };
             if !self.operation(&call, &calls[1..]) {
-                // Raw SQL in the batch may have changed any table.
-                self.model.forget_all();
-                return true;
+                return false;
             }
         }
         true
     }
 
-    fn create_table(&mut self, name: &LitStr, rest: &[Call<'_>]) {
+    fn create_table(&mut self, name: &'l LitStr, rest: &[Call<'l>]) {
         let n = name.value();
         let if_not_exists = rest.iter().any(|c| c.method == "if_not_exists");
         if self.model.tables.contains_key(n.as_str()) {
@@ -810,20 +939,25 @@ impl Folder<'_, '_> {
             }
             return;
         }
-        let mut table = Table {
-            columns: Vec::new(),
-            indexes: BTreeSet::new(),
-            constraints: BTreeSet::new(),
-            exact: true,
-        };
-        let mut references = Vec::new();
+        if if_not_exists && (!self.model.complete || self.model.key(&n).is_some()) {
+            // It may be there already, as it was made: its columns are not
+            // these for sure.
+            if self.model.key(&n).is_none() {
+                self.model
+                    .tables
+                    .insert(Rc::from(n.as_str()), Rc::new(Table::new(false)));
+            }
+            return;
+        }
+        let mut table = Table::new(true);
         let mut keyed = Vec::new();
+        let mut names = Vec::new();
         for c in rest {
             match c.method.as_str() {
                 "column" => match c.args.first().and_then(|e| column_name(e)) {
                     Some(col) => {
                         if let Some(r) = c.args.first().and_then(|e| column_reference(e)) {
-                            references.push(r);
+                            self.references.push(r);
                         }
                         if table.columns.contains(&col.value()) {
                             self.report(
@@ -839,46 +973,56 @@ impl Folder<'_, '_> {
                     }
                     None => table.exact = false,
                 },
-                "primary_key" | "unique" => keyed.push(c.args.first().copied()),
+                "primary_key" => keyed.push((None, c.args.first().copied())),
+                // `.unique(name, [columns])`.
+                "unique" => {
+                    keyed.push((c.args.first().and_then(|e| lit(e)), c.args.get(1).copied()))
+                }
+                "check" => names.push(c.args.first().and_then(|e| lit(e))),
                 "foreign_key" => {
                     // A foreign key that is not all literals changes no column:
                     // there is only nothing to check.
                     if let Some(fk) = c.args.first().and_then(|e| table_foreign_key(e)) {
-                        keyed.push(fk.columns);
-                        references.push((fk.parent, fk.parent_columns));
+                        keyed.push((fk.name, fk.columns));
+                        self.references.push((fk.parent, fk.parent_columns));
                     }
                 }
-                "check" | "if_not_exists" => {}
+                "if_not_exists" => {}
                 _ => table.exact = false,
             }
         }
         if !table.exact {
+            table.indexes_exact = false;
             self.model.losses += 1;
         }
         self.model
             .tables
             .insert(Rc::from(n.as_str()), Rc::new(table));
-        for list in keyed {
-            self.has_columns(&n, list.as_ref());
+        for (constraint, list) in keyed {
+            let cols = self.has_columns(&n, list.as_ref());
+            self.name_constraint(&n, constraint, cols);
         }
-        for (parent, columns) in references {
-            if self.existing(parent) == Some(true) {
-                self.has_columns(&parent.value(), columns.as_ref());
-            }
+        for constraint in names {
+            self.name_constraint(&n, constraint, None);
         }
     }
 
     /// A constraint named `name` on the exact table `table`: reported when
-    /// it is there already, else recorded.
-    fn name_constraint(&mut self, table: &str, name: Option<&LitStr>) {
+    /// it is there already, else recorded with its columns.
+    fn name_constraint(
+        &mut self,
+        table: &str,
+        name: Option<&LitStr>,
+        columns: Option<Vec<String>>,
+    ) {
         let Some(name) = name else { return };
-        let Some(t) = self.model.tables.get(table) else {
+        let Some(t) = self.model.table(table) else {
             return;
         };
         if !t.exact {
             return;
         }
-        if t.constraints.contains(&name.value()) {
+        if t.constraints.contains_key(&name.value()) {
             self.report(
                 name,
                 format!(
@@ -887,7 +1031,7 @@ impl Folder<'_, '_> {
                 ),
             );
         } else if let Some(t) = self.model.table_mut(table) {
-            t.constraints.insert(name.value());
+            t.constraints.insert(name.value(), columns);
         }
     }
 }
@@ -1099,9 +1243,11 @@ mod tests {
                op.create_unique_constraint("uq_email", "users", ["email"]);"#,
         );
         let at: Vec<&str> = e.iter().map(|(v, _)| v.as_str()).collect();
-        assert_eq!(at, ["parent", "usres", "uid", "uq_email"], "{e:?}");
+        // The foreign keys of a create_table are checked at the end of the
+        // function (SQLite takes one to a table made after it).
+        assert_eq!(at, ["parent", "uq_email", "usres", "uid"], "{e:?}");
         assert!(
-            e[3].1.contains("constraint `uq_email` already exists"),
+            e[1].1.contains("constraint `uq_email` already exists"),
             "{e:?}"
         );
     }
@@ -1130,6 +1276,108 @@ mod tests {
                op.drop_column("users", "nope");"#,
         );
         assert!(e.is_empty(), "{e:?}");
+    }
+
+    #[test]
+    fn what_the_databases_do_by_themselves_is_followed() {
+        // Dropping a column drops its index; a downgrade that adds both back
+        // undoes it exactly.
+        let before = users();
+        let mut m = before.clone();
+        let e = errors(&mut m, r#"op.drop_column("users", "email");"#);
+        assert!(e.is_empty(), "{e:?}");
+        let e = errors(
+            &mut m,
+            r#"op.add_column("users", col::<Text>("email"));
+               op.create_index("ix_users_email", "users", ["email"]).unique();"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        assert!(
+            m.undo_differences(&before).is_empty(),
+            "{:?}",
+            m.undo_differences(&before)
+        );
+        // An index the database named, dropped and made again.
+        let mut m = users();
+        let before = m.clone();
+        assert!(errors(&mut m, r#"op.drop_index("users_email_key", "users");"#).is_empty());
+        assert!(errors(
+            &mut m,
+            r#"op.create_index("users_email_key", "users", ["email"]).unique();"#
+        )
+        .is_empty());
+        assert!(m.undo_differences(&before).is_empty());
+        // drop_index names no table on PostgreSQL and SQLite: after a rename.
+        let mut m = users();
+        let e = errors(
+            &mut m,
+            r#"op.rename_table("users", "people");
+               op.drop_index("ix_users_email", "users");
+               op.drop_table("people");
+               op.drop_index_if_exists("ix_people", "people");"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        // Case: SQLite matches names in any case.
+        let mut m = users();
+        let e = errors(
+            &mut m,
+            r#"op.drop_column("USERS", "Email"); op.alter_column("users", "NAME").nullable(true);"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        // cfg on a statement, a macro defined in the body: not read.
+        for unknown in [
+            "#[cfg(feature = \"x\")]\n op.add_column(\"users\", col::<Text>(\"p\"));\n #[cfg(not(feature = \"x\"))]\n op.add_column(\"users\", col::<Text>(\"p\"));",
+            "macro_rules! go { () => { op.drop_table(\"users\") }; } go!();",
+        ] {
+            let mut m = users();
+            let e = errors(
+                &mut m,
+                &format!("{unknown} op.create_table(\"users\").column(col::<Integer>(\"id\"));"),
+            );
+            assert!(e.is_empty(), "{unknown}: {e:?}");
+        }
+        // A non-literal index name; if_not_exists on a table raw SQL may have made.
+        let mut m = users();
+        let e = errors(
+            &mut m,
+            r#"op.drop_index(IX, "users"); op.create_index("ix_users_email", "users", ["email"]);"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        let mut m = Model::default();
+        let e = errors(
+            &mut m,
+            r#"op.execute("CREATE TABLE users (id INTEGER, email TEXT)");
+               op.create_table("users").if_not_exists().column(col::<Integer>("id"));
+               op.drop_column("users", "email");"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        // A foreign key to a table the same migration makes after it.
+        let mut m = Model::default();
+        let e = errors(
+            &mut m,
+            r#"op.create_table("posts").column(col::<Integer>("id").primary_key()).column(col::<Integer>("user_id").references("users", "id"));
+               op.create_table("users").column(col::<Integer>("id").primary_key());"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        // `.unique(name, columns)`, dropped with its column; the last of two renames.
+        let mut m = Model::default();
+        let e = errors(
+            &mut m,
+            r#"op.create_table("m").column(col::<Integer>("a")).column(col::<Integer>("b")).unique("uq_m", ["a", "b"]);
+               op.alter_column("m", "a").rename_to("x").rename_to("y");
+               op.drop_column("m", "y");
+               op.create_unique_constraint("uq_m", "m", ["b"]);"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        // reviewed() is an annotation, not an unknown operation.
+        let mut m = users();
+        let before = m.clone();
+        let e = errors(
+            &mut m,
+            r#"op.drop_column("users", "name"); op.reviewed("why"); op.drop_column("users", "nope");"#,
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(!m.lost_since(&before));
     }
 
     #[test]
