@@ -108,7 +108,7 @@ pub struct Model {
     /// migrations until one changes (the check of a downgrade compares the
     /// model before the migration with the one after it and its downgrade:
     /// a thousand migrations would otherwise copy every table twice each).
-    tables: BTreeMap<Rc<str>, Rc<Table>>,
+    tables: Rc<BTreeMap<Rc<str>, Rc<Table>>>,
     /// Whether every table that exists is in `tables`: false once an
     /// operation that was not understood may have created one.
     complete: bool,
@@ -120,7 +120,7 @@ pub struct Model {
 impl Default for Model {
     fn default() -> Self {
         Model {
-            tables: BTreeMap::new(),
+            tables: Rc::new(BTreeMap::new()),
             complete: true,
             losses: 0,
         }
@@ -157,14 +157,14 @@ pub fn literals(f: &syn::ItemFn) -> Vec<&LitStr> {
 impl Model {
     /// Forgets everything: any table may exist, with any columns.
     fn forget_all(&mut self) {
-        self.tables.clear();
+        self.tables = Rc::new(BTreeMap::new());
         self.complete = false;
         self.losses += 1;
     }
 
     /// Every table's columns become unknown; which tables exist stays known.
     fn blur_all(&mut self) {
-        for t in self.tables.values_mut() {
+        for t in Rc::make_mut(&mut self.tables).values_mut() {
             if t.exact || t.indexes_exact {
                 let t = Rc::make_mut(t);
                 t.exact = false;
@@ -195,6 +195,10 @@ impl Model {
         }
     }
 
+    fn insert(&mut self, name: Rc<str>, table: Rc<Table>) {
+        Rc::make_mut(&mut self.tables).insert(name, table);
+    }
+
     fn table(&self, name: &str) -> Option<&Table> {
         let k = self.key(name)?;
         self.tables.get(&k).map(|t| &**t)
@@ -203,12 +207,12 @@ impl Model {
     /// A table to change, copied first if another model shares it.
     fn table_mut(&mut self, name: &str) -> Option<&mut Table> {
         let k = self.key(name)?;
-        self.tables.get_mut(&k).map(Rc::make_mut)
+        Rc::make_mut(&mut self.tables).get_mut(&k).map(Rc::make_mut)
     }
 
     fn remove(&mut self, name: &str) -> Option<Rc<Table>> {
         let k = self.key(name)?;
-        self.tables.remove(&k)
+        Rc::make_mut(&mut self.tables).remove(&k)
     }
 
     /// What `other`, the model before a migration, has that this one (after
@@ -216,7 +220,15 @@ impl Model {
     /// downgrade fails to undo. Tables unknown on either side are left out.
     pub fn undo_differences(&self, before: &Model) -> Vec<String> {
         let mut out = Vec::new();
-        for (name, t) in &self.tables {
+        // The map itself shared: nothing changed.
+        if Rc::ptr_eq(&self.tables, &before.tables) {
+            return out;
+        }
+        for (name, t) in self.tables.iter() {
+            // Shared since: the migration did not touch it.
+            if before.tables.get(name).is_some_and(|b| Rc::ptr_eq(b, t)) {
+                continue;
+            }
             match before.tables.get(name) {
                 None if before.complete => out.push(format!("leaves table {name}")),
                 None => {}
@@ -638,7 +650,7 @@ impl<'l> Folder<'_, 'l> {
                         Rc::new(Table::new(false))
                     }
                 };
-                self.model.tables.insert(Rc::from(to.value()), moved);
+                self.model.insert(Rc::from(to.value()), moved);
             }
             "add_column" | "add_column_if_not_exists" => {
                 let Some(table) = table_arg(0) else {
@@ -944,7 +956,6 @@ impl<'l> Folder<'_, 'l> {
             // these for sure.
             if self.model.key(&n).is_none() {
                 self.model
-                    .tables
                     .insert(Rc::from(n.as_str()), Rc::new(Table::new(false)));
             }
             return;
@@ -995,9 +1006,7 @@ impl<'l> Folder<'_, 'l> {
             table.indexes_exact = false;
             self.model.losses += 1;
         }
-        self.model
-            .tables
-            .insert(Rc::from(n.as_str()), Rc::new(table));
+        self.model.insert(Rc::from(n.as_str()), Rc::new(table));
         for (constraint, list) in keyed {
             let cols = self.has_columns(&n, list.as_ref());
             self.name_constraint(&n, constraint, cols);
