@@ -2,9 +2,9 @@ use migrate_runtime::prelude::*;
 
 #[migration(revision = "c13", down_revision = "c12", message = "cfg branches")]
 fn upgrade(op: &mut Op) -> Result<()> {
-    #[cfg(feature = "never-enabled")]
+    #[cfg(debug_assertions)]
     op.add_column("posts", col::<Nullable<Jsonb>>("payload"));
-    #[cfg(not(feature = "never-enabled"))]
+    #[cfg(not(debug_assertions))]
     op.add_column("posts", col::<Nullable<Text>>("payload"));
     Ok(())
 }
