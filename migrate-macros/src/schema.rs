@@ -229,7 +229,7 @@ impl Model {
             if before.tables.get(name).is_some_and(|b| Rc::ptr_eq(b, t)) {
                 continue;
             }
-            match before.tables.get(name) {
+            match before.key(name).and_then(|k| before.tables.get(&k)) {
                 None if before.complete => out.push(format!("leaves table {name}")),
                 None => {}
                 Some(b) => {
@@ -262,7 +262,7 @@ impl Model {
         }
         if self.complete {
             for name in before.tables.keys() {
-                if !self.tables.contains_key(name) {
+                if self.key(name).is_none() {
                     out.push(format!("does not restore table {name}"));
                 }
             }
@@ -286,7 +286,7 @@ pub fn fold(model: &mut Model, f: &syn::ItemFn) -> Vec<Diagnostic> {
         references: Vec::new(),
     };
     folder.function(f);
-    // Foreign keys a create_table declares are checked once the function
+    // Foreign keys to a table not there yet are checked once the function
     // has made all its tables (SQLite takes one to a table made after it).
     for (parent, columns) in std::mem::take(&mut folder.references) {
         if folder.existing(parent) == Some(true) {
@@ -300,7 +300,8 @@ struct Folder<'m, 'l> {
     model: &'m mut Model,
     lits: &'l [&'l LitStr],
     out: Vec<Diagnostic>,
-    /// The tables and columns `create_table`s referenced, checked at the end.
+    /// The tables and columns `create_table`s referenced before the
+    /// parent existed, checked at the end of the function.
     references: Vec<(&'l LitStr, Option<&'l Expr>)>,
 }
 
@@ -677,7 +678,7 @@ impl<'l> Folder<'_, 'l> {
                             tbl.columns.push(c.value());
                         }
                         if let Some(r) = arg(1).and_then(column_reference) {
-                            self.references.push(r);
+                            self.reference(r);
                         }
                     }
                     None => self.model.blur(&t),
@@ -782,9 +783,28 @@ impl<'l> Folder<'_, 'l> {
                     self.model.blur_all();
                     return true;
                 };
-                if let Some(tbl) = self.model.table_mut(&table.value()) {
-                    if tbl.indexes.remove(&name.value()).is_none() {
-                        tbl.indexes_exact = false;
+                let removed = self
+                    .model
+                    .table_mut(&table.value())
+                    .is_some_and(|t| t.indexes.remove(&name.value()).is_some());
+                if !removed {
+                    // By its name alone, it may have been another table's.
+                    let holders: Vec<Rc<str>> = self
+                        .model
+                        .tables
+                        .iter()
+                        .filter(|(_, t)| t.indexes.contains_key(&name.value()))
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    for k in &holders {
+                        if let Some(t) = self.model.table_mut(k) {
+                            t.indexes.remove(&name.value());
+                        }
+                    }
+                    if holders.is_empty() {
+                        if let Some(t) = self.model.table_mut(&table.value()) {
+                            t.indexes_exact = false;
+                        }
                     }
                 }
             }
@@ -842,9 +862,10 @@ impl<'l> Folder<'_, 'l> {
                     return true;
                 };
                 if self.existing(table).is_none() {
-                    // Its operations are on a table the model does not know;
-                    // raw SQL among them is read the same way below.
-                    return self.batch(table_expr, arg(1));
+                    // Reported once, at the table: its operations are not
+                    // followed, and any raw SQL among them could touch anything.
+                    self.model.forget_all();
+                    return true;
                 }
                 // The closure's statements, as the `Op` operations they are
                 // on this table; anything else in it may touch any table.
@@ -859,8 +880,13 @@ impl<'l> Folder<'_, 'l> {
                     })
                 });
             }
-            // Marks the operation before it as reviewed for the linter.
-            "reviewed" => {}
+            // Marks the operation before it as reviewed for the linter; it
+            // returns the `Op`, so what is chained after it is an operation.
+            "reviewed" => {
+                if let Some((next, more)) = rest.split_first() {
+                    return self.operation(next, more);
+                }
+            }
             // Data steps and anything new: any table may have changed.
             _ => return false,
         }
@@ -963,12 +989,13 @@ impl<'l> Folder<'_, 'l> {
         let mut table = Table::new(true);
         let mut keyed = Vec::new();
         let mut names = Vec::new();
+        let mut refs = Vec::new();
         for c in rest {
             match c.method.as_str() {
                 "column" => match c.args.first().and_then(|e| column_name(e)) {
                     Some(col) => {
                         if let Some(r) = c.args.first().and_then(|e| column_reference(e)) {
-                            self.references.push(r);
+                            refs.push(r);
                         }
                         if table.columns.contains(&col.value()) {
                             self.report(
@@ -995,7 +1022,7 @@ impl<'l> Folder<'_, 'l> {
                     // there is only nothing to check.
                     if let Some(fk) = c.args.first().and_then(|e| table_foreign_key(e)) {
                         keyed.push((fk.name, fk.columns));
-                        self.references.push((fk.parent, fk.parent_columns));
+                        refs.push((fk.parent, fk.parent_columns));
                     }
                 }
                 "if_not_exists" => {}
@@ -1013,6 +1040,23 @@ impl<'l> Folder<'_, 'l> {
         }
         for constraint in names {
             self.name_constraint(&n, constraint, None);
+        }
+        // After the table is in: a key to itself is checked against it.
+        for r in refs {
+            self.reference(r);
+        }
+    }
+
+    /// A foreign key to `parent`'s `columns`: checked now when the parent
+    /// is there (a later rename must not make it look wrong), else at the
+    /// end of the function.
+    fn reference(&mut self, (parent, columns): (&'l LitStr, Option<&'l Expr>)) {
+        if self.model.table(&parent.value()).is_some() {
+            if let Some(p) = self.exact(parent) {
+                self.has_columns(&p, columns.as_ref());
+            }
+        } else {
+            self.references.push((parent, columns));
         }
     }
 
@@ -1252,11 +1296,11 @@ mod tests {
                op.create_unique_constraint("uq_email", "users", ["email"]);"#,
         );
         let at: Vec<&str> = e.iter().map(|(v, _)| v.as_str()).collect();
-        // The foreign keys of a create_table are checked at the end of the
-        // function (SQLite takes one to a table made after it).
-        assert_eq!(at, ["parent", "uq_email", "usres", "uid"], "{e:?}");
+        // A foreign key to a table not there yet is checked at the end of
+        // the function (SQLite takes one to a table made after it).
+        assert_eq!(at, ["parent", "uid", "uq_email", "usres"], "{e:?}");
         assert!(
-            e[1].1.contains("constraint `uq_email` already exists"),
+            e[2].1.contains("constraint `uq_email` already exists"),
             "{e:?}"
         );
     }
@@ -1376,6 +1420,39 @@ mod tests {
                op.alter_column("m", "a").rename_to("x").rename_to("y");
                op.drop_column("m", "y");
                op.create_unique_constraint("uq_m", "m", ["b"]);"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        // A foreign key checked before a later rename; an index dropped by
+        // name under its old table; a table dropped and made in another case.
+        let mut m = users();
+        let before = m.clone();
+        let e = errors(
+            &mut m,
+            r#"op.create_table("posts").column(col::<Integer>("id").primary_key()).column(col::<Integer>("author_id").references("users", "id"));
+               op.rename_table("users", "accounts");
+               op.drop_index("ix_users_email", "users");
+               op.create_index("ix_users_email", "accounts", ["email"]);"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        let mut undone = m.clone();
+        let e = errors(
+            &mut undone,
+            r#"op.drop_index("ix_users_email", "accounts");
+               op.rename_table("accounts", "Users");
+               op.create_index("ix_users_email", "users", ["email"]);
+               op.drop_table("posts");"#,
+        );
+        assert!(e.is_empty(), "{e:?}");
+        assert!(
+            undone.undo_differences(&before).is_empty(),
+            "{:?}",
+            undone.undo_differences(&before)
+        );
+        // reviewed() returns the Op: what is chained after it is an operation.
+        let mut m = users();
+        let e = errors(
+            &mut m,
+            r#"op.reviewed("old").drop_table("users"); op.create_table("users").column(col::<Integer>("id"));"#,
         );
         assert!(e.is_empty(), "{e:?}");
         // reviewed() is an annotation, not an unknown operation.

@@ -178,14 +178,24 @@ pub(super) fn execute(chain: &Chain, cli: Cli) -> Result<i32> {
             eprintln!("Stamped the database at {}", rev.unwrap_or("<base>"));
             Ok(0)
         }
-        Command::Check { offline: false } => check(&ctx),
-        Command::Check { offline: true } => check_offline(&ctx),
-        Command::Schema { rev } => {
+        Command::Check {
+            offline: false,
+            dialect: _,
+        } => check(&ctx),
+        Command::Check {
+            offline: true,
+            dialect,
+        } => check_offline(&ctx, types_dialect(&ctx, dialect.as_deref())?),
+        Command::Schema { rev, dialect } => {
             let at = match rev.as_deref() {
                 None => chain.head_position(),
                 Some(r) => chain.resolve(r, chain.head_position())?,
             };
-            print!("{}", crate::autogen::print::table_declarations(chain, at)?);
+            let d = types_dialect(&ctx, dialect.as_deref())?;
+            print!(
+                "{}",
+                crate::autogen::print::table_declarations(chain, at, d)?
+            );
             Ok(0)
         }
         Command::Lint { range, dialect } => lint_cmd(&ctx, range.as_deref(), dialect.as_deref()),
@@ -503,9 +513,20 @@ fn heads(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// The database whose types an offline command speaks of: `--dialect`, else
+/// the URL's when one is set (never connected to), else none.
+fn types_dialect(ctx: &Ctx<'_>, given: Option<&str>) -> Result<Option<Dialect>> {
+    Ok(match given {
+        Some(d) => Some(d.parse().map_err(Error::Usage)?),
+        None => database_url(ctx.url.as_deref())
+            .ok()
+            .map(|u| url::dialect_of(&u)),
+    })
+}
+
 /// `check --offline`: src/schema.rs against the schema the migrations
 /// build, and the chain against its directory; no database is read.
-fn check_offline(ctx: &Ctx<'_>) -> Result<i32> {
+fn check_offline(ctx: &Ctx<'_>, dialect: Option<Dialect>) -> Result<i32> {
     let chain = ctx.chain;
     let mut ok = true;
     if let Some(d) = chain.directory_drift() {
@@ -521,7 +542,7 @@ fn check_offline(ctx: &Ctx<'_>) -> Result<i32> {
     })?;
     let models = crate::autogen::parse_models(&text)?;
     let (diffs, unchecked) =
-        crate::autogen::print::offline_differences(chain, chain.head_position(), &models)?;
+        crate::autogen::print::offline_differences(chain, chain.head_position(), &models, dialect)?;
     for u in &unchecked {
         eprintln!("NOTE: not checked: {u}");
     }

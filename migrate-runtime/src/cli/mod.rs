@@ -207,11 +207,17 @@ enum Command {
         /// Compare src/schema.rs with the schema the migrations build, without a database
         #[arg(long)]
         offline: bool,
+        /// With --offline: compare types as on this database (sqlite, postgresql, mysql; default: the URL's, else any)
+        #[arg(long, requires = "offline")]
+        dialect: Option<String>,
     },
     /// Print diesel's table! declarations for the schema the migrations build, without a database
     Schema {
         /// The revision (default: head)
         rev: Option<String>,
+        /// Type names as diesel print-schema gives them on this database (sqlite, postgresql, mysql; default: the URL's, else portable ones)
+        #[arg(long)]
+        dialect: Option<String>,
     },
     /// Report what in the migrations is risky on a live database, with the safe way; exit 1 on findings not reviewed
     Lint {

@@ -27,6 +27,8 @@ impl SchemaModel {
     /// Applies one operation to the model.
     pub fn apply(&mut self, op: &Operation) {
         match op {
+            // IF NOT EXISTS over a table that is there leaves it as it is.
+            Operation::CreateTable(t) if t.if_not_exists && self.tables.contains_key(&t.name) => {}
             Operation::CreateTable(t) => {
                 self.tables.insert(t.name.clone(), t.clone());
             }
@@ -35,9 +37,15 @@ impl SchemaModel {
                 self.indexes.retain(|_, i| &i.table != name);
             }
             Operation::RenameTable { from, to } => self.rename_table(from, to),
-            Operation::AddColumn { table, column, .. } => {
+            Operation::AddColumn {
+                table,
+                column,
+                if_not_exists,
+            } => {
                 if let Some(t) = self.tables.get_mut(table) {
-                    t.columns.push(column.clone());
+                    if !(*if_not_exists && t.columns.iter().any(|c| c.name == column.name)) {
+                        t.columns.push(column.clone());
+                    }
                 }
             }
             Operation::DropColumn { table, column, .. } => self.drop_column(table, column),
@@ -100,6 +108,21 @@ impl SchemaModel {
         if let Some(mut t) = self.tables.remove(from) {
             t.name = to.to_owned();
             self.tables.insert(to.to_owned(), t);
+        }
+        // The keys that point at it follow, as the databases do.
+        for t in self.tables.values_mut() {
+            for fk in &mut t.foreign_keys {
+                if fk.ref_table == from {
+                    fk.ref_table = to.to_owned();
+                }
+            }
+            for c in &mut t.columns {
+                if let Some((parent, _)) = &mut c.references {
+                    if parent == from {
+                        *parent = to.to_owned();
+                    }
+                }
+            }
         }
         for i in self.indexes.values_mut() {
             if i.table == from {
@@ -253,5 +276,47 @@ impl SchemaFacts for ModelFacts<'_> {
             on_update: None,
             comment: None,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::types::{Integer, Text};
+    use crate::ops::{col, Op};
+
+    fn fold(f: impl FnOnce(&mut Op)) -> SchemaModel {
+        let mut op = Op::new();
+        f(&mut op);
+        let mut m = SchemaModel::default();
+        for o in op.into_operations() {
+            m.apply(&o);
+        }
+        m
+    }
+
+    #[test]
+    fn if_not_exists_leaves_what_is_there_and_renames_follow_into_keys() {
+        let m = fold(|op| {
+            op.create_table("users")
+                .column(col::<Integer>("id").primary_key())
+                .column(col::<Text>("email"));
+            op.create_table("users")
+                .if_not_exists()
+                .column(col::<Integer>("other"));
+            op.add_column_if_not_exists("users", col::<Text>("email"));
+            op.create_table("posts")
+                .column(col::<Integer>("id").primary_key())
+                .column(col::<Integer>("user_id").references("users", "id"));
+            op.rename_table("users", "people");
+        });
+        let people = &m.tables["people"];
+        let names: Vec<&str> = people.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "email"]);
+        let posts = &m.tables["posts"];
+        assert_eq!(
+            posts.columns[1].references,
+            Some(("people".to_owned(), "id".to_owned()))
+        );
     }
 }
