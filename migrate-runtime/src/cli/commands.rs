@@ -848,7 +848,7 @@ fn offline(
         None if upgrade => ("base", target),
         None => {
             return Err(Error::Usage(
-                "downgrade --sql needs a range FROM:TO (e.g. head:base), since no database tells where to start".into(),
+                "downgrade --sql needs a range FROM:TO (e.g. head:base): a script is written without reading any database (a --url only picks its dialect), so nothing tells where it starts".into(),
             ))
         }
     };
