@@ -215,7 +215,7 @@ enum Command {
     Schema {
         /// The revision (default: head)
         rev: Option<String>,
-        /// Type names as diesel print-schema gives them on this database (sqlite, postgresql, mysql; default: the URL's, else portable ones)
+        /// Write the types a table! for this database needs (sqlite, postgresql, mysql; default: the URL's, else portable names)
         #[arg(long)]
         dialect: Option<String>,
     },

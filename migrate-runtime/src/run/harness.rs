@@ -192,7 +192,7 @@ impl Harnessed {
                 if !self.shared.warned.replace(true) {
                     crate::run::startup::report(
                         log::Level::Warn,
-                        "diesel's MigrationHarness was given a connection type the chain cannot read __diesel_schema_migrations through (it reads diesel's SqliteConnection, PgConnection, MysqlConnection and r2d2's PooledConnection of them): the checks that a database migrate manages, or a reordered chain, are refused are skipped",
+                        "diesel's MigrationHarness was given a connection type the chain cannot read __diesel_schema_migrations through (it reads diesel's SqliteConnection, PgConnection, MysqlConnection and r2d2's PooledConnection of them): its checks (that migrate does not manage the database, that the chain was not reordered) are skipped",
                     );
                 }
                 return Ok(Before::Run);
