@@ -2,7 +2,7 @@
 //! upgrade, downgrade, `current`, `history` and offline runs against raw SQL and
 //! Alembic, on SQLite and (with the `postgres` feature) PostgreSQL.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -55,23 +55,29 @@ pub(crate) fn chain_bench(o: &Opts, alembic: Option<&Path>) {
 pub fn write_chains(o: &Opts) {
     for &n in &o.ns {
         let base = o.out.join("write").join(format!("n{n}"));
-        let wl = base.join("workload");
-        sh(Command::new("python3")
-            .arg(o.shared.join("gen.py"))
-            .arg(n.to_string())
-            .arg("--out")
-            .arg(&wl));
-        let krate = base.join(format!("chain_n{n}"));
-        if let Err(e) = gen::write_crate(
-            &wl.join("workload.json"),
-            &krate,
-            &workspace().join("migrate-runtime"),
-            &["sqlite"],
-        ) {
-            panic!("generating the crate: {e}");
-        }
-        println!("{}", krate.display());
+        println!("{}", generate(o, n, &base, &["sqlite"]).display());
     }
+}
+
+/// Generates the workload of `n` migrations under `base` and the chain crate
+/// from it, with `features`; returns the crate's directory.
+fn generate(o: &Opts, n: usize, base: &Path, features: &[&str]) -> PathBuf {
+    let wl = base.join("workload");
+    sh(Command::new("python3")
+        .arg(o.shared.join("gen.py"))
+        .arg(n.to_string())
+        .arg("--out")
+        .arg(&wl));
+    let krate = base.join(format!("chain_n{n}"));
+    if let Err(e) = gen::write_crate(
+        &wl.join("workload.json"),
+        &krate,
+        &workspace().join("migrate-runtime"),
+        features,
+    ) {
+        panic!("generating the crate: {e}");
+    }
+    krate
 }
 
 /// Generates the workload and the chain crate of `n` migrations under `base` and
@@ -84,20 +90,7 @@ fn build_chain(o: &Opts, n: usize, base: &Path, target: &Path) -> (Duration, Dur
         vec!["sqlite"]
     };
     let wl = base.join("workload");
-    sh(Command::new("python3")
-        .arg(o.shared.join("gen.py"))
-        .arg(n.to_string())
-        .arg("--out")
-        .arg(&wl));
-    let krate = base.join(format!("chain_n{n}"));
-    if let Err(e) = gen::write_crate(
-        &wl.join("workload.json"),
-        &krate,
-        &workspace().join("migrate-runtime"),
-        &features,
-    ) {
-        panic!("generating the crate: {e}");
-    }
+    let krate = generate(o, n, base, &features);
     // Dependencies first, so that the next figures are the chain crate's own.
     cargo_build(&krate, target);
     sh(cargo_cmd()

@@ -444,43 +444,38 @@ fn migrations_diesel_applied_from_the_imported_directory_are_not_run_again() {
     }
 }
 
+/// A one-connection r2d2 pool of diesel connection `C` to `url`.
+fn pooled<C>(url: &str) -> diesel::r2d2::PooledConnection<diesel::r2d2::ConnectionManager<C>>
+where
+    C: diesel::r2d2::R2D2Connection + 'static,
+{
+    diesel::r2d2::Pool::builder()
+        .max_size(1)
+        .build(diesel::r2d2::ConnectionManager::<C>::new(url))
+        .unwrap()
+        .get()
+        .unwrap()
+}
+
 /// Runs `f` with an r2d2 pooled connection to `db`, whatever its backend.
 macro_rules! with_pooled {
     ($db:expr, |$c:ident| $body:expr) => {{
-        use diesel::r2d2::{ConnectionManager, Pool};
         match $db.dialect {
+            // diesel's SQLite connection takes a path, not our URL.
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => {
-                let pool = Pool::builder()
-                    .max_size(1)
-                    // diesel's SQLite connection takes a path, not our URL.
-                    .build(ConnectionManager::<diesel::SqliteConnection>::new(
-                        $db.url.trim_start_matches("sqlite://"),
-                    ))
-                    .unwrap();
-                let mut $c = pool.get().unwrap();
+                let mut $c =
+                    pooled::<diesel::SqliteConnection>($db.url.trim_start_matches("sqlite://"));
                 $body
             }
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
-                let pool = Pool::builder()
-                    .max_size(1)
-                    .build(ConnectionManager::<diesel::PgConnection>::new(
-                        $db.url.as_str(),
-                    ))
-                    .unwrap();
-                let mut $c = pool.get().unwrap();
+                let mut $c = pooled::<diesel::PgConnection>(&$db.url);
                 $body
             }
             #[cfg(feature = "mysql")]
             Dialect::Mysql => {
-                let pool = Pool::builder()
-                    .max_size(1)
-                    .build(ConnectionManager::<diesel::MysqlConnection>::new(
-                        $db.url.as_str(),
-                    ))
-                    .unwrap();
-                let mut $c = pool.get().unwrap();
+                let mut $c = pooled::<diesel::MysqlConnection>(&$db.url);
                 $body
             }
             #[allow(unreachable_patterns)]
