@@ -24,6 +24,8 @@ pub use init::{init, init_main, InitReport};
 
 use std::ffi::OsString;
 use std::io::Write;
+
+use crate::db::url::missing_sqlite_file;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -429,16 +431,6 @@ where
 /// `.env` (see [`crate::database_url`], which services use).
 fn database_url(cli_url: Option<&str>) -> Result<String> {
     crate::db::env::url_from(cli_url, std::path::Path::new("."))
-}
-
-/// The file of a SQLite URL when it does not exist yet. A URL that does not
-/// parse is left to the connection, which reports it.
-fn missing_sqlite_file(u: &str) -> Option<std::path::PathBuf> {
-    let cwd = std::env::current_dir().ok()?;
-    match crate::db::url::parse(u, &cwd) {
-        Ok(crate::db::url::Target::SqliteFile(p)) if !p.exists() => Some(p),
-        _ => None,
-    }
 }
 
 fn rev_label(chain: &Chain, p: Position) -> String {

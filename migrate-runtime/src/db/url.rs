@@ -34,6 +34,17 @@ impl Target {
     }
 }
 
+/// The SQLite file `url` names, when it does not exist yet (connecting would
+/// create it): what the `migrate` command and start-up upgrades announce. A
+/// URL that does not parse is left to the connection, which reports it.
+pub(crate) fn missing_sqlite_file(url: &str) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    match parse(url, &cwd) {
+        Ok(Target::SqliteFile(p)) if !p.exists() => Some(p),
+        _ => None,
+    }
+}
+
 /// The dialect a URL names, for offline scripts: only the scheme is read, so
 /// a URL that does not parse still names one (a bare path is SQLite).
 #[cfg(feature = "cli")]

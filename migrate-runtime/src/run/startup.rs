@@ -127,7 +127,7 @@ impl<'a> Startup<'a> {
             Some(u) => u,
             None => crate::db::env::database_url()?,
         };
-        let missing = missing_sqlite_file(&url);
+        let missing = crate::db::url::missing_sqlite_file(&url);
         let mut conn = AnyConnection::establish(&url)?;
         // Said once the connection stands (a missing parent directory fails
         // it), so that a typo in the path is seen.
@@ -174,15 +174,6 @@ impl<'a> Startup<'a> {
         }
         upgraded?;
         migrator.current(&mut conn)
-    }
-}
-
-/// The SQLite file `url` names, when it does not exist yet.
-fn missing_sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let cwd = std::env::current_dir().ok()?;
-    match crate::db::url::parse(url, &cwd) {
-        Ok(crate::db::url::Target::SqliteFile(p)) if !p.exists() => Some(p),
-        _ => None,
     }
 }
 
