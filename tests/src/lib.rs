@@ -282,7 +282,8 @@ pub mod fixture {
     }
 
     /// Writes a crate named `fixture` in `dir` with a `migrate` binary over
-    /// `migrations/`, forwarding the `postgres` and `mysql` features.
+    /// `migrations/`, forwarding the `postgres` and `mysql` features (and
+    /// their `-bundled` forms).
     pub fn write_crate(dir: &Path, build_rs: bool) {
         std::fs::create_dir_all(dir.join("src/bin")).unwrap();
         std::fs::create_dir_all(dir.join("migrations")).unwrap();
@@ -290,7 +291,7 @@ pub mod fixture {
         std::fs::write(
             dir.join("Cargo.toml"),
             format!(
-                "[package]\nname = \"fixture\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[features]\npostgres = [\"migrate-runtime/postgres\"]\nmysql = [\"migrate-runtime/mysql\"]\nimport-alembic = [\"migrate-runtime/import-alembic\"]\n\n[dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n[workspace]\n",
+                "[package]\nname = \"fixture\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[features]\npostgres = [\"migrate-runtime/postgres\"]\nmysql = [\"migrate-runtime/mysql\"]\npostgres-bundled = [\"migrate-runtime/postgres-bundled\"]\nmysql-bundled = [\"migrate-runtime/mysql-bundled\"]\nimport-alembic = [\"migrate-runtime/import-alembic\"]\n\n[dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n[workspace]\n",
                 runtime.display().to_string()
             ),
         )
@@ -353,6 +354,14 @@ pub mod fixture {
         }
         if cfg!(feature = "mysql") {
             f.push("mysql");
+        }
+        // A bundled test build builds its fixtures bundled too: no system
+        // client library is needed anywhere.
+        if cfg!(feature = "postgres-bundled") {
+            f.push("postgres-bundled");
+        }
+        if cfg!(feature = "mysql-bundled") {
+            f.push("mysql-bundled");
         }
         f.join(",")
     }
