@@ -384,8 +384,20 @@ fn migrate(ctx: &Ctx<'_>, target: &str, direction: Direction, run: RunOptions) -
 fn current(ctx: &Ctx<'_>, verbose: bool) -> Result<i32> {
     let (mut conn, u) = ctx.connect_reading()?;
     let m = ctx.reader();
-    let p = m.position(&mut conn)?;
-    if !verbose && m.ledger_is_plain(&mut conn, p)? {
+    // The plain case (every revision up to the current one applied) in one
+    // query; anything else is read in full below.
+    let glanced = match verbose {
+        false => match m.glance(&mut conn)? {
+            Some((at, ledger)) if ledger.entries().len() == at + 1 => Some(Some(at)),
+            _ => None,
+        },
+        true => None,
+    };
+    let p = match glanced {
+        Some(p) => p,
+        None => m.position(&mut conn)?,
+    };
+    if !verbose && (glanced.is_some() || m.ledger_is_plain(&mut conn, p)?) {
         // Nothing to report beside the revision: Alembic's one line.
         let line = match p {
             Some(i) if Some(i) == ctx.chain.head_position() => {

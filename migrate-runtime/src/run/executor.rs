@@ -458,6 +458,16 @@ impl<'a> Migrator<'a> {
     /// apply (no revision skipped below it, none half-applied): the cheap
     /// start-up health check.
     pub fn is_at_head(&self, conn: &mut AnyConnection) -> Result<bool> {
+        // The plain case in one round trip: at head, every revision applied.
+        if let Some((at, ledger)) = self.glance(conn)? {
+            if Some(at) != self.chain.head_position() {
+                return Ok(false);
+            }
+            // As below: every revision applied is the plain case.
+            if ledger.entries().len() == self.chain.len() {
+                return Ok(true);
+            }
+        }
         if self.position(conn)? != self.chain.head_position() {
             return Ok(false);
         }
@@ -468,6 +478,40 @@ impl<'a> Migrator<'a> {
             // Not the plain case: judge by the ledger as an upgrade would see it.
             Some(_) => Ok(self.verify(conn).is_ok()),
         }
+    }
+
+    /// The chain position and the ledger of a database in the plain case,
+    /// read in one query (see [`Ledger::glance`]); `None` when it is not (or
+    /// cannot be told so cheaply) and the full reads must decide.
+    pub(crate) fn glance(&self, conn: &mut AnyConnection) -> Result<Option<(usize, Ledger)>> {
+        let b = backend::of(conn);
+        let Some((rev, ledger)) = Ledger::glance(conn, b, &self.version_table)? else {
+            return Ok(None);
+        };
+        let Some(at) = self.chain.position_of(&rev) else {
+            return Err(Error::UnknownRevision(rev));
+        };
+        // The version row agrees with the ledger, as after any run.
+        if ledger.reconcile_is_noop(self.chain, Some(at)) {
+            Ok(Some((at, ledger)))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Whether `ledger` (every row applied) holds an upgrade from `current`
+    /// to `to` with nothing to run and nothing to refuse: no edited migration,
+    /// no revision skipped below.
+    fn nothing_to_do(
+        &self,
+        ledger: &Ledger,
+        current: Position,
+        to: Position,
+        conn: &mut AnyConnection,
+    ) -> Result<bool> {
+        ledger.verify(self.chain)?;
+        let d = backend::of(conn).dialect();
+        Ok(self.upgrade_jobs(ledger, current, to, d)?.is_empty())
     }
 
     /// The position recorded in an existing version table.
@@ -650,6 +694,18 @@ impl<'a> Migrator<'a> {
     /// [`Migrator::out_of_order`]).
     pub fn upgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
         self.refuse_backup_elsewhere(conn)?;
+        // Nothing to do, the common case at every deploy and service start:
+        // told from one query, without the lock, which a read that changes
+        // nothing does not need (a run in progress has not committed its
+        // last step, so the database does not look up to date yet).
+        if let Some((at, ledger)) = self.glance(conn)? {
+            if self.chain.resolve(target, Some(at))? == Some(at)
+                && self.nothing_to_do(&ledger, Some(at), Some(at), conn)?
+            {
+                self.last_lockless = None;
+                return Ok(Vec::new());
+            }
+        }
         self.with_lock(conn, |this, conn, b| {
             this.ensure_version_table(conn, b)?;
             this.adopt_diesel(conn, b)?;

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use crate::backend::Backend;
 use crate::chain::{Chain, Migration, Position};
-use crate::db::conn::AnyConnection;
+use crate::db::conn::{AnyConnection, SlimRow};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::sql::version;
@@ -142,11 +142,32 @@ impl Ledger {
             });
         }
         let q = b.dialect().quote_ident(&table);
-        let mut rows = Vec::new();
         // applied_at too: the error for an edited migration says when it ran.
-        for (revision, state, checksum, seq, applied_at) in conn.query_slim(&format!(
+        let slim = conn.query_slim(&format!(
             "revision, state, checksum, seq, applied_at FROM {q} ORDER BY seq"
-        ))? {
+        ))?;
+        let mut ledger = Self::from_slim(table, slim)?;
+        let half = rows_needing_all(&ledger, full);
+        if half {
+            let filter = if full {
+                String::new()
+            } else {
+                " WHERE state NOT IN ('applied', 'adopted')".to_owned()
+            };
+            for e in read_full(conn, b, &ledger.table, &filter)? {
+                if let Some(r) = ledger.row_mut(&e.revision) {
+                    *r = e;
+                }
+            }
+        }
+        Ok(ledger)
+    }
+
+    /// The ledger from its rows as [`AnyConnection::query_slim`] reads them
+    /// (revision, state, checksum, seq, applied_at), in `seq` order.
+    fn from_slim(table: String, slim: Vec<SlimRow>) -> Result<Self> {
+        let mut rows = Vec::with_capacity(slim.len());
+        for (revision, state, checksum, seq, applied_at) in slim {
             let state = LedgerState::parse(&state).ok_or_else(|| {
                 Error::Introspection(format!(
                     "the ledger {table} has a row with an unknown state"
@@ -166,26 +187,65 @@ impl Ledger {
                 note: None,
             });
         }
-        let mut ledger = Ledger {
+        Ok(Ledger {
             index: index_of(&rows),
             table,
             exists: true,
             rows,
-        };
-        let half = rows_needing_all(&ledger, full);
-        if half {
-            let filter = if full {
-                String::new()
-            } else {
-                " WHERE state NOT IN ('applied', 'adopted')".to_owned()
-            };
-            for e in read_full(conn, b, &ledger.table, &filter)? {
-                if let Some(r) = ledger.row_mut(&e.revision) {
-                    *r = e;
-                }
-            }
+        })
+    }
+
+    /// The version table's revision and the ledger's rows, in one query: what
+    /// a database in the plain case (one version row, a ledger, no migration
+    /// half-applied) needs for `current`, `is_at_head` and an upgrade with
+    /// nothing to do, without the catalog lookups of the full reads.
+    ///
+    /// `None` when that one query cannot tell: a table is missing (the query
+    /// fails), there is no version row or more than one, or a row is not
+    /// plain; the caller then takes the full path, which reports what is
+    /// wrong. Never inside an open transaction, where a failed statement
+    /// would abort the caller's transaction on PostgreSQL.
+    pub(crate) fn glance(
+        conn: &mut AnyConnection,
+        b: &dyn Backend,
+        version_table: &str,
+    ) -> Result<Option<(String, Self)>> {
+        if conn.in_transaction()? {
+            return Ok(None);
         }
-        Ok(ledger)
+        let d = b.dialect();
+        let table = version::ledger_table(version_table);
+        // The version row sorts first, at seq -1, typed as the ledger's
+        // BIGINT (MySQL's drivers refuse an INT read as a BIGINT).
+        let first = match d {
+            Dialect::Sqlite => "-1",
+            Dialect::Postgres => "CAST(-1 AS BIGINT)",
+            Dialect::Mysql => "CAST(-1 AS SIGNED)",
+        };
+        let sql = format!(
+            "version_num, 'version', NULL, {first}, NULL FROM {} \
+             UNION ALL SELECT revision, state, checksum, seq, applied_at FROM {} ORDER BY 4",
+            d.quote_ident(version_table),
+            d.quote_ident(&table),
+        );
+        // A missing table (a database not yet upgraded by this version, a
+        // fresh one) fails this query; the full path reads the catalog and
+        // says so. Any other failure the full path meets again and reports.
+        let Ok(mut slim) = conn.query_slim(&sql) else {
+            return Ok(None);
+        };
+        let versions = slim.iter().take_while(|r| r.3 == -1).count();
+        if versions != 1 {
+            return Ok(None);
+        }
+        let rest = slim.split_off(1);
+        let Some((version, ..)) = slim.pop() else {
+            return Ok(None);
+        };
+        if version.trim().is_empty() || rest.iter().any(|r| r.1 != "applied" && r.1 != "adopted") {
+            return Ok(None);
+        }
+        Ok(Some((version, Self::from_slim(table, rest)?)))
     }
 
     /// How many revisions the ledger records as applied, and as half-applied;
@@ -257,6 +317,13 @@ impl Ledger {
             .filter(|&i| self.get(chain.migrations()[i].revision()).is_none())
             .collect();
         (adopt, forget)
+    }
+
+    /// Whether [`Ledger::open`] would find nothing to adopt or forget for a
+    /// version table at `version`.
+    pub(crate) fn reconcile_is_noop(&self, chain: &Chain, version: Position) -> bool {
+        let (adopt, forget) = self.reconcile(chain, version);
+        adopt.is_empty() && forget.is_empty()
     }
 
     /// The ledger as an upgrade would find it after [`Ledger::open`], without

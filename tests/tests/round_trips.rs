@@ -1,0 +1,152 @@
+//! What the checks a deploy or a readiness probe runs cost in statements: on a
+//! database at head, `is_at_head` and an `upgrade head` with nothing to do are
+//! one query each (no catalog lookups, no run lock), on every backend. And
+//! the one-query path judges as the full one does.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use diesel::connection::{Connection, InstrumentationEvent};
+use migrate_runtime::{AnyConnection, Chain, Error, Migration, Migrator};
+use migrate_tests::{all_backends, counting_chain};
+
+/// Counts the statements `conn` sends from here on (every query diesel
+/// starts, transaction statements included).
+fn count_statements(conn: &mut AnyConnection) -> Arc<AtomicUsize> {
+    let n = Arc::new(AtomicUsize::new(0));
+    let seen = n.clone();
+    let count = move |e: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = e {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+    if let Some(c) = conn.sqlite() {
+        c.set_instrumentation(count);
+    } else if let Some(c) = conn.postgres() {
+        c.set_instrumentation(count);
+    } else if let Some(c) = conn.mysql() {
+        c.set_instrumentation(count);
+    } else {
+        panic!("a backend this test does not know");
+    }
+    n
+}
+
+#[test]
+fn at_head_the_checks_are_one_query() {
+    let chain = counting_chain();
+    for db in all_backends("round_trips") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain);
+        m.upgrade(&mut conn, "head").expect("upgrade");
+
+        let n = count_statements(&mut conn);
+        assert!(m.is_at_head(&mut conn).expect("is_at_head"), "{d}");
+        assert_eq!(n.swap(0, Ordering::SeqCst), 1, "{d}: is_at_head at head");
+
+        assert!(
+            m.upgrade(&mut conn, "head").expect("no-op").is_empty(),
+            "{d}"
+        );
+        assert_eq!(
+            n.swap(0, Ordering::SeqCst),
+            1,
+            "{d}: upgrade with nothing to do"
+        );
+
+        // Below head the same query says so, and an upgrade then runs (the
+        // full path, under the lock).
+        m.downgrade(&mut conn, "-1").expect("downgrade");
+        n.store(0, Ordering::SeqCst);
+        assert!(!m.is_at_head(&mut conn).expect("is_at_head"), "{d}");
+        assert_eq!(n.swap(0, Ordering::SeqCst), 1, "{d}: is_at_head below head");
+        assert_eq!(
+            m.upgrade(&mut conn, "head").expect("upgrade").len(),
+            1,
+            "{d}"
+        );
+        assert!(m.is_at_head(&mut conn).expect("is_at_head"), "{d}");
+    }
+}
+
+fn noop(_: &mut migrate_runtime::prelude::Op) -> migrate_runtime::Result<()> {
+    Ok(())
+}
+
+/// Two migrations, the second with `checksum`.
+fn two(checksum: &'static str) -> Chain {
+    Chain::new(vec![
+        Migration::new("c1", None, "one", noop, Some(noop)).with_checksum("one"),
+        Migration::new("c2", Some("c1"), "two", noop, Some(noop)).with_checksum(checksum),
+    ])
+    .expect("a valid chain")
+}
+
+#[test]
+fn the_one_query_path_refuses_what_the_full_one_refuses() {
+    for db in all_backends("round_trips_refusals") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        Migrator::new(&two("two"))
+            .upgrade(&mut conn, "head")
+            .expect("upgrade");
+
+        // At head, but the applied migration changed since: refused, not "nothing to do".
+        let edited = two("two, edited");
+        let err = Migrator::new(&edited)
+            .upgrade(&mut conn, "head")
+            .expect_err("an edited migration");
+        assert!(matches!(err, Error::Edited { .. }), "{d}: {err}");
+
+        // A version row the chain does not know: refused, as before.
+        conn.execute("UPDATE alembic_version SET version_num = 'zz'")
+            .expect("update");
+        let err = Migrator::new(&two("two"))
+            .upgrade(&mut conn, "head")
+            .expect_err("an unknown revision");
+        assert!(matches!(err, Error::UnknownRevision(_)), "{d}: {err}");
+        assert!(
+            Migrator::new(&two("two")).is_at_head(&mut conn).is_err(),
+            "{d}: is_at_head on an unknown revision"
+        );
+        conn.execute("UPDATE alembic_version SET version_num = 'c2'")
+            .expect("update");
+
+        // A half-applied migration at head: not at head, and upgrade says why.
+        conn.execute("UPDATE alembic_version_log SET state = 'upgrading' WHERE revision = 'c2'")
+            .expect("update");
+        assert!(
+            !Migrator::new(&two("two"))
+                .is_at_head(&mut conn)
+                .expect("is_at_head"),
+            "{d}: half-applied"
+        );
+    }
+}
+
+#[test]
+fn inside_an_open_transaction_nothing_is_risked() {
+    // A failing probe would abort the caller's transaction on PostgreSQL: inside
+    // one the full path runs, which fails no statement.
+    let chain = counting_chain();
+    for db in all_backends("round_trips_tx") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        conn.begin().expect("begin");
+        // No version table yet: the one query would fail.
+        assert!(
+            !Migrator::new(&chain)
+                .is_at_head(&mut conn)
+                .expect("is_at_head"),
+            "{d}"
+        );
+        assert_eq!(
+            conn.query_text("SELECT 'still usable' AS v")
+                .expect("the transaction is alive"),
+            vec![Some("still usable".to_owned())],
+            "{d}"
+        );
+        conn.rollback().expect("rollback");
+    }
+}
