@@ -707,10 +707,18 @@ impl<'a> Migrator<'a> {
             }
         }
         self.with_lock(conn, |this, conn, b| {
-            this.ensure_version_table(conn, b)?;
-            this.adopt_diesel(conn, b)?;
-            let current = this.position_in_table(conn, b)?;
-            let mut ledger = Ledger::open(conn, b, &this.version_table, this.chain, current)?;
+            // The plain case in one query; otherwise the tables are made and
+            // the ledger brought in line first.
+            let (current, mut ledger) = match this.glance(conn)? {
+                Some((at, ledger)) => (Some(at), ledger),
+                None => {
+                    this.ensure_version_table(conn, b)?;
+                    this.adopt_diesel(conn, b)?;
+                    let current = this.position_in_table(conn, b)?;
+                    let ledger = Ledger::open(conn, b, &this.version_table, this.chain, current)?;
+                    (current, ledger)
+                }
+            };
             ledger.verify(this.chain)?;
             let to = this.chain.resolve(target, current)?;
             if to < current {
@@ -781,7 +789,11 @@ impl<'a> Migrator<'a> {
     pub fn downgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
         self.refuse_backup_elsewhere(conn)?;
         self.with_lock(conn, |this, conn, b| {
-            let current = this.position(conn)?;
+            let glanced = this.glance(conn)?;
+            let current = match &glanced {
+                Some((at, _)) => Some(*at),
+                None => this.position(conn)?,
+            };
             let to = this.chain.resolve(target, current)?;
             if to > current {
                 return Err(Error::WrongDirection {
@@ -790,9 +802,14 @@ impl<'a> Migrator<'a> {
                     command: "upgrade",
                 });
             }
-            this.ensure_version_table(conn, b)?;
-            this.adopt_diesel(conn, b)?;
-            let mut ledger = Ledger::open(conn, b, &this.version_table, this.chain, current)?;
+            let mut ledger = match glanced {
+                Some((_, ledger)) => ledger,
+                None => {
+                    this.ensure_version_table(conn, b)?;
+                    this.adopt_diesel(conn, b)?;
+                    Ledger::open(conn, b, &this.version_table, this.chain, current)?
+                }
+            };
             // `-N` undoes the last N migrations that ran here, which after an
             // out-of-order upgrade are not the chain's last N.
             let jobs = match steps_back(target) {

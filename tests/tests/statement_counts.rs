@@ -70,6 +70,60 @@ fn at_head_the_checks_are_one_query() {
     }
 }
 
+/// Records the text of every statement `conn` sends from here on.
+fn record_statements(conn: &mut AnyConnection) -> Arc<std::sync::Mutex<Vec<String>>> {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let record = move |e: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = e {
+            log.lock().expect("the log").push(query.to_string());
+        }
+    };
+    if let Some(c) = conn.sqlite() {
+        c.set_instrumentation(record);
+    } else if let Some(c) = conn.postgres() {
+        c.set_instrumentation(record);
+    } else if let Some(c) = conn.mysql() {
+        c.set_instrumentation(record);
+    } else {
+        panic!("a backend this test does not know");
+    }
+    seen
+}
+
+#[test]
+fn a_run_on_a_plain_database_reads_no_catalog() {
+    // Under the run lock, one query reads where the database is and its
+    // ledger; the catalog lookups (does the version table exist, does the
+    // ledger) are for databases that are not plain.
+    let chain = counting_chain();
+    for db in all_backends("round_trips_runs") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain);
+        m.upgrade(&mut conn, "r8").expect("upgrade");
+        let log = record_statements(&mut conn);
+        m.downgrade(&mut conn, "-1").expect("downgrade");
+        m.upgrade(&mut conn, "head").expect("upgrade");
+        let log = std::mem::take(&mut *log.lock().expect("the log"));
+        let catalog: Vec<&String> = log
+            .iter()
+            .filter(|q| {
+                let q = q.to_lowercase();
+                q.contains("information_schema")
+                    || q.contains("sqlite_master")
+                    || q.contains("sqlite_schema")
+            })
+            .collect();
+        assert!(catalog.is_empty(), "{d}: {catalog:#?}");
+        assert_eq!(
+            m.current(&mut conn).expect("current").as_deref(),
+            Some("r10"),
+            "{d}"
+        );
+    }
+}
+
 fn noop(_: &mut migrate_runtime::prelude::Op) -> migrate_runtime::Result<()> {
     Ok(())
 }
