@@ -12,7 +12,13 @@ fn the_migrate_binary_links_no_system_client_library() {
         .expect("run ldd");
     assert!(out.status.success(), "ldd {bin}: {out:?}");
     let libs = String::from_utf8_lossy(&out.stdout);
-    for lib in ["libpq", "libmariadb", "libmysqlclient", "libssl", "libcrypto"] {
+    for lib in [
+        "libpq",
+        "libmariadb",
+        "libmysqlclient",
+        "libssl",
+        "libcrypto",
+    ] {
         assert!(!libs.contains(lib), "{lib} in:\n{libs}");
     }
 }
