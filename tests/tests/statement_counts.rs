@@ -10,6 +10,29 @@ use diesel::connection::{Connection, InstrumentationEvent};
 use migrate_runtime::{AnyConnection, Chain, Error, Migration, Migrator};
 use migrate_tests::{all_backends, counting_chain};
 
+/// Hands `f` every event of `conn`'s backend connection.
+fn instrument<F>(conn: &mut AnyConnection, f: F)
+where
+    F: FnMut(InstrumentationEvent<'_>) + Send + Clone + 'static,
+{
+    #[cfg(feature = "sqlite")]
+    if let Some(c) = conn.sqlite() {
+        c.set_instrumentation(f.clone());
+        return;
+    }
+    #[cfg(feature = "postgres")]
+    if let Some(c) = conn.postgres() {
+        c.set_instrumentation(f.clone());
+        return;
+    }
+    #[cfg(feature = "mysql")]
+    if let Some(c) = conn.mysql() {
+        c.set_instrumentation(f);
+        return;
+    }
+    panic!("a backend this test does not know");
+}
+
 /// Counts the statements `conn` sends from here on (every query diesel
 /// starts, transaction statements included).
 fn count_statements(conn: &mut AnyConnection) -> Arc<AtomicUsize> {
@@ -20,15 +43,7 @@ fn count_statements(conn: &mut AnyConnection) -> Arc<AtomicUsize> {
             seen.fetch_add(1, Ordering::SeqCst);
         }
     };
-    if let Some(c) = conn.sqlite() {
-        c.set_instrumentation(count);
-    } else if let Some(c) = conn.postgres() {
-        c.set_instrumentation(count);
-    } else if let Some(c) = conn.mysql() {
-        c.set_instrumentation(count);
-    } else {
-        panic!("a backend this test does not know");
-    }
+    instrument(conn, count);
     n
 }
 
@@ -79,15 +94,7 @@ fn record_statements(conn: &mut AnyConnection) -> Arc<std::sync::Mutex<Vec<Strin
             log.lock().expect("the log").push(query.to_string());
         }
     };
-    if let Some(c) = conn.sqlite() {
-        c.set_instrumentation(record);
-    } else if let Some(c) = conn.postgres() {
-        c.set_instrumentation(record);
-    } else if let Some(c) = conn.mysql() {
-        c.set_instrumentation(record);
-    } else {
-        panic!("a backend this test does not know");
-    }
+    instrument(conn, record);
     seen
 }
 
