@@ -211,3 +211,36 @@ fn inside_an_open_transaction_nothing_is_risked() {
         conn.rollback().expect("rollback");
     }
 }
+
+#[test]
+fn a_schema_first_on_the_search_path_never_reads_another_schemas_tables() {
+    // PostgreSQL: `acme` first on the search_path, and `public` (behind it)
+    // at head. The full path looks in current_schema() (acme) only, finds
+    // nothing and migrates acme; the one query must not answer from public.
+    let chain = counting_chain();
+    let Some(db) = migrate_tests::postgres("round_trips_schemas") else {
+        return;
+    };
+    let mut conn = db.connect();
+    Migrator::new(&chain)
+        .upgrade(&mut conn, "head")
+        .expect("upgrade public");
+    conn.execute("CREATE SCHEMA acme").expect("create schema");
+    let url = format!("{}?options=-csearch_path%3Dacme%2Cpublic", db.url);
+    let mut acme = AnyConnection::establish(&url).expect("connect with acme first");
+    let mut m = Migrator::new(&chain);
+    assert!(!m.is_at_head(&mut acme).expect("is_at_head"));
+    assert_eq!(m.current(&mut acme).expect("current"), None);
+    assert_eq!(
+        m.upgrade(&mut acme, "head").expect("upgrade acme").len(),
+        chain.len(),
+        "acme is migrated, not taken for public"
+    );
+    let in_acme = conn
+        .query_text(
+            "SELECT CAST(count(*) AS TEXT) AS v FROM information_schema.tables \
+             WHERE table_schema = 'acme' AND table_name LIKE 'alembic_version%'",
+        )
+        .expect("catalog");
+    assert_eq!(in_acme, vec![Some("2".to_owned())]);
+}

@@ -698,9 +698,16 @@ impl<'a> Migrator<'a> {
         // told from one query, without the lock, which a read that changes
         // nothing does not need (a run in progress has not committed its
         // last step, so the database does not look up to date yet).
-        if let Some((at, ledger)) = self.glance(conn)? {
-            if self.chain.resolve(target, Some(at))? == Some(at)
-                && self.nothing_to_do(&ledger, Some(at), Some(at), conn)?
+        // Only "nothing to do" is answered here: any refusal (an edited
+        // migration, a revision skipped below, a bad target) is decided under
+        // the lock, where a run in progress (say an `--out-of-order` one
+        // filling the gap) has finished, and in the full path's order.
+        if let Ok(Some((at, ledger))) = self.glance(conn) {
+            if matches!(self.chain.resolve(target, Some(at)), Ok(to) if to == Some(at))
+                && matches!(
+                    self.nothing_to_do(&ledger, Some(at), Some(at), conn),
+                    Ok(true)
+                )
             {
                 self.last_lockless = None;
                 return Ok(Vec::new());

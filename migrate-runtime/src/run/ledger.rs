@@ -222,8 +222,24 @@ impl Ledger {
             Dialect::Postgres => "CAST(-1 AS BIGINT)",
             Dialect::Mysql => "CAST(-1 AS SIGNED)",
         };
+        // PostgreSQL finds an unqualified name along the search_path, where
+        // the full path looks in current_schema() only (and creates there):
+        // the version row counts only when both tables are there, so that a
+        // schema without them never reads another schema's tables.
+        let here = match d {
+            Dialect::Postgres => {
+                let there = |t: &str| {
+                    format!(
+                        "to_regclass(quote_ident(current_schema()) || '.' || quote_ident({})) IS NOT NULL",
+                        d.quote_str(t)
+                    )
+                };
+                format!(" WHERE {} AND {}", there(version_table), there(&table))
+            }
+            Dialect::Sqlite | Dialect::Mysql => String::new(),
+        };
         let sql = format!(
-            "version_num, 'version', NULL, {first}, NULL FROM {} \
+            "version_num, 'version', NULL, {first}, NULL FROM {}{here} \
              UNION ALL SELECT revision, state, checksum, seq, applied_at FROM {} ORDER BY 4",
             d.quote_ident(version_table),
             d.quote_ident(&table),
