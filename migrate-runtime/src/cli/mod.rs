@@ -24,13 +24,12 @@ pub use init::{init, init_main, InitReport};
 
 use std::ffi::OsString;
 use std::io::Write;
-
-use crate::db::url::missing_sqlite_file;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::chain::{Chain, Position};
+use crate::db::url::missing_sqlite_file;
 use crate::error::Result;
 use crate::run::executor::{Migrator, DEFAULT_VERSION_TABLE};
 

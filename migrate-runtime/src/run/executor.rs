@@ -507,10 +507,9 @@ impl<'a> Migrator<'a> {
         ledger: &Ledger,
         current: Position,
         to: Position,
-        conn: &mut AnyConnection,
+        d: Dialect,
     ) -> Result<bool> {
         ledger.verify(self.chain)?;
-        let d = backend::of(conn).dialect();
         Ok(self.upgrade_jobs(ledger, current, to, d)?.is_empty())
     }
 
@@ -694,20 +693,17 @@ impl<'a> Migrator<'a> {
     /// [`Migrator::out_of_order`]).
     pub fn upgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
         self.refuse_backup_elsewhere(conn)?;
-        // Nothing to do, the common case at every deploy and service start:
-        // told from one query, without the lock, which a read that changes
-        // nothing does not need (a run in progress has not committed its
-        // last step, so the database does not look up to date yet).
-        // Only "nothing to do" is answered here: any refusal (an edited
-        // migration, a revision skipped below, a bad target) is decided under
-        // the lock, where a run in progress (say an `--out-of-order` one
-        // filling the gap) has finished, and in the full path's order.
+        // Nothing to do, the common case at every deploy and service start,
+        // told from one query without the lock: a run in progress has not
+        // committed its last step, so the database does not look up to date.
+        // Only that answer is given here; any refusal (an edited migration, a
+        // revision skipped below, a bad target) is decided under the lock,
+        // after a run in progress (say an `--out-of-order` one filling the
+        // gap), in the full path's order.
+        let d = backend::of(conn).dialect();
         if let Ok(Some((at, ledger))) = self.glance(conn) {
             if matches!(self.chain.resolve(target, Some(at)), Ok(to) if to == Some(at))
-                && matches!(
-                    self.nothing_to_do(&ledger, Some(at), Some(at), conn),
-                    Ok(true)
-                )
+                && matches!(self.nothing_to_do(&ledger, Some(at), Some(at), d), Ok(true))
             {
                 self.last_lockless = None;
                 return Ok(Vec::new());

@@ -258,10 +258,11 @@ impl Ledger {
         let Some((version, ..)) = slim.pop() else {
             return Ok(None);
         };
-        if version.trim().is_empty() || rest.iter().any(|r| r.1 != "applied" && r.1 != "adopted") {
+        let ledger = Self::from_slim(table, rest)?;
+        if version.trim().is_empty() || ledger.half().is_some() {
             return Ok(None);
         }
-        Ok(Some((version, Self::from_slim(table, rest)?)))
+        Ok(Some((version, ledger)))
     }
 
     /// How many revisions the ledger records as applied, and as half-applied;
