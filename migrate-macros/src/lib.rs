@@ -12,6 +12,7 @@ mod checksum;
 mod collect;
 mod expand;
 mod names;
+mod row;
 mod schema;
 mod valid;
 
@@ -56,4 +57,12 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn __schema_error(input: TokenStream) -> TokenStream {
     expand::schema_error(input.into()).into()
+}
+
+/// The values of `row!`, as constant data when they are all literals (used by
+/// `migrate_runtime::row!`; not for users).
+#[doc(hidden)]
+#[proc_macro]
+pub fn __row(input: TokenStream) -> TokenStream {
+    row::expand(input.into()).into()
 }

@@ -95,5 +95,5 @@ pub fn progress(line: &str) {
 pub mod __private {
     //! Paths used by generated code; not public API.
     pub use crate::chain::{Chain, Migration, MigrationFn};
-    pub use migrate_macros::__schema_error;
+    pub use migrate_macros::{__row, __schema_error};
 }
