@@ -50,31 +50,37 @@ impl BatchOp {
     }
 
     /// Adds a column ([`Op::add_column`]).
+    #[inline(never)]
     pub fn add_column(&mut self, column: impl Into<ColumnDef>) {
         self.op.add_column(self.table.clone(), column);
     }
 
     /// Adds a column unless it exists ([`Op::add_column_if_not_exists`]).
+    #[inline(never)]
     pub fn add_column_if_not_exists(&mut self, column: impl Into<ColumnDef>) {
         self.op.add_column_if_not_exists(self.table.clone(), column);
     }
 
     /// Drops a column ([`Op::drop_column`]).
+    #[inline(never)]
     pub fn drop_column(&mut self, column: impl Into<String>) {
         self.op.drop_column(self.table.clone(), column);
     }
 
     /// Drops a column if it exists ([`Op::drop_column_if_exists`]).
+    #[inline(never)]
     pub fn drop_column_if_exists(&mut self, column: impl Into<String>) {
         self.op.drop_column_if_exists(self.table.clone(), column);
     }
 
     /// Changes a column: name, type, nullability or default ([`Op::alter_column`]).
+    #[inline(never)]
     pub fn alter_column(&mut self, column: impl Into<String>) -> &mut AlterColumn {
         self.op.alter_column(self.table.clone(), column)
     }
 
     /// `CREATE INDEX name ON <table> (columns)` ([`Op::create_index`]).
+    #[inline(never)]
     pub fn create_index<I: IntoIterator<Item = S>, S: Into<String>>(
         &mut self,
         name: impl Into<String>,
@@ -84,16 +90,19 @@ impl BatchOp {
     }
 
     /// `DROP INDEX name` ([`Op::drop_index`]).
+    #[inline(never)]
     pub fn drop_index(&mut self, name: impl Into<String>) {
         self.op.drop_index(name, self.table.clone());
     }
 
     /// `DROP INDEX IF EXISTS name` ([`Op::drop_index_if_exists`]).
+    #[inline(never)]
     pub fn drop_index_if_exists(&mut self, name: impl Into<String>) {
         self.op.drop_index_if_exists(name, self.table.clone());
     }
 
     /// Adds a named unique constraint ([`Op::create_unique_constraint`]).
+    #[inline(never)]
     pub fn create_unique_constraint<I: IntoIterator<Item = S>, S: Into<String>>(
         &mut self,
         name: impl Into<String>,
@@ -105,6 +114,7 @@ impl BatchOp {
 
     /// Adds a named foreign key from `<table>(columns)` to `ref_table(ref_columns)`
     /// ([`Op::create_foreign_key`]).
+    #[inline(never)]
     pub fn create_foreign_key<I, S, J, R>(
         &mut self,
         name: impl Into<String>,
@@ -123,12 +133,14 @@ impl BatchOp {
     }
 
     /// Adds a named check constraint ([`Op::create_check_constraint`]).
+    #[inline(never)]
     pub fn create_check_constraint(&mut self, name: impl Into<String>, sql: impl Into<String>) {
         self.op
             .create_check_constraint(name, self.table.clone(), sql);
     }
 
     /// Adds a named primary key ([`Op::create_primary_key`]).
+    #[inline(never)]
     pub fn create_primary_key<I: IntoIterator<Item = S>, S: Into<String>>(
         &mut self,
         name: impl Into<String>,
@@ -139,11 +151,13 @@ impl BatchOp {
     }
 
     /// Drops a named constraint of the given kind ([`Op::drop_constraint`]).
+    #[inline(never)]
     pub fn drop_constraint(&mut self, name: impl Into<String>, kind: ConstraintKind) {
         self.op.drop_constraint(name, self.table.clone(), kind);
     }
 
     /// Inserts literal rows into the table ([`Op::bulk_insert`]).
+    #[inline(never)]
     pub fn bulk_insert<I: IntoIterator<Item = S>, S: Into<String>>(
         &mut self,
         columns: I,
@@ -154,11 +168,13 @@ impl BatchOp {
 
     /// Runs raw SQL in the batch's place ([`Op::execute`]); the SQL is written
     /// as given, so it names its tables itself.
+    #[inline(never)]
     pub fn execute(&mut self, sql: impl Into<String>) -> &mut Execute {
         self.op.execute(sql)
     }
 
     /// Runs raw SQL only on the dialects given on the result ([`Op::execute_per_dialect`]).
+    #[inline(never)]
     pub fn execute_per_dialect(&mut self) -> &mut Execute {
         self.op.execute_per_dialect()
     }

@@ -43,12 +43,14 @@ pub struct Column<T> {
 }
 
 /// Starts a column of SQL type `T` (a diesel SQL type such as `Integer` or `Nullable<Text>`).
+#[inline(never)]
 pub fn col<T: SqlColumnType>(name: impl Into<String>) -> Column<T> {
     Column::new(name)
 }
 
 impl<T: SqlColumnType> Column<T> {
     /// A column of SQL type `T`; nullable when `T` is `Nullable<_>`.
+    #[inline(never)]
     pub fn new(name: impl Into<String>) -> Self {
         Column {
             def: ColumnDef {
@@ -66,6 +68,7 @@ impl<T: SqlColumnType> Column<T> {
     }
 
     /// Makes the column (part of) the primary key.
+    #[inline(never)]
     pub fn primary_key(mut self) -> Self {
         self.def.primary_key = true;
         self.def.nullable = false;
@@ -73,48 +76,56 @@ impl<T: SqlColumnType> Column<T> {
     }
 
     /// Lets the database generate values (integer primary keys).
+    #[inline(never)]
     pub fn autoincrement(mut self) -> Self {
         self.def.autoincrement = true;
         self
     }
 
     /// Adds a single-column unique constraint.
+    #[inline(never)]
     pub fn unique(mut self) -> Self {
         self.def.unique = true;
         self
     }
 
     /// Allows NULL even though `T` is not `Nullable<_>`.
+    #[inline(never)]
     pub fn nullable(mut self) -> Self {
         self.def.nullable = true;
         self
     }
 
     /// A typed default value: its Rust type must match the column's SQL type.
+    #[inline(never)]
     pub fn default(mut self, value: impl DefaultFor<T>) -> Self {
         self.def.default = Some(ColumnDefault::Value(value.into_value()));
         self
     }
 
     /// A default given as a raw SQL expression, e.g. `CURRENT_TIMESTAMP`.
+    #[inline(never)]
     pub fn server_default(mut self, sql: impl Into<String>) -> Self {
         self.def.default = Some(ColumnDefault::Sql(sql.into()));
         self
     }
 
     /// A length: `VARCHAR(n)` for text, `VARBINARY(n)` for binary.
+    #[inline(never)]
     pub fn length(mut self, n: u32) -> Self {
         self.def.ty.length = Some(n);
         self
     }
 
     /// Precision and scale for `Numeric`: `NUMERIC(precision, scale)`.
+    #[inline(never)]
     pub fn precision(mut self, precision: u32, scale: u32) -> Self {
         self.def.ty.precision = Some((precision, scale));
         self
     }
 
     /// References `table(column)`; in `create_table` this becomes a foreign key.
+    #[inline(never)]
     pub fn references(mut self, table: impl Into<String>, column: impl Into<String>) -> Self {
         self.def.references = Some((table.into(), column.into()));
         self

@@ -5,6 +5,13 @@
 //! offline mode (`upgrade --sql`) renders the same recording as a script. A data
 //! migration that needs the live connection is recorded as a closure with
 //! [`Op::run`].
+//!
+//! Every recording method here and in the builders is `#[inline(never)]`: a
+//! chain calls each a few times per migration over thousands of migrations,
+//! once per run, and inlined (the string allocations, the moves of a column
+//! definition, the vector growth) they were most of a long chain's release
+//! build. Out of line, a migration compiles to one call per method
+//! (BENCHMARKS.md, "Build cost of a long chain").
 
 mod batch;
 mod column;
@@ -261,6 +268,7 @@ impl Op {
     /// op.reviewed("unused since 2.3; every replica runs 2.4");
     /// # Ok(()) }
     /// ```
+    #[inline(never)]
     pub fn reviewed(&mut self, why: impl Into<String>) -> &mut Self {
         if !self.ops.is_empty() {
             self.reviews.push((self.ops.len() - 1, why.into()));
@@ -288,6 +296,7 @@ impl Op {
     ///     .column(col::<Text>("name").default("anonymous"))
     ///     .column(col::<Nullable<Text>>("email").unique());
     /// ```
+    #[inline(never)]
     pub fn create_table(&mut self, name: impl Into<String>) -> &mut CreateTable {
         self.ops.push(Operation::CreateTable(CreateTable {
             name: name.into(),
@@ -297,6 +306,7 @@ impl Op {
     }
 
     /// `DROP TABLE name`.
+    #[inline(never)]
     pub fn drop_table(&mut self, name: impl Into<String>) {
         self.ops.push(Operation::DropTable {
             name: name.into(),
@@ -305,6 +315,7 @@ impl Op {
     }
 
     /// `DROP TABLE IF EXISTS name`.
+    #[inline(never)]
     pub fn drop_table_if_exists(&mut self, name: impl Into<String>) {
         self.ops.push(Operation::DropTable {
             name: name.into(),
@@ -313,6 +324,7 @@ impl Op {
     }
 
     /// Renames a table.
+    #[inline(never)]
     pub fn rename_table(&mut self, from: impl Into<String>, to: impl Into<String>) {
         self.ops.push(Operation::RenameTable {
             from: from.into(),
@@ -321,6 +333,7 @@ impl Op {
     }
 
     /// Adds a column.
+    #[inline(never)]
     pub fn add_column(&mut self, table: impl Into<String>, column: impl Into<ColumnDef>) {
         self.ops.push(Operation::AddColumn {
             table: table.into(),
@@ -330,6 +343,7 @@ impl Op {
     }
 
     /// Adds a column unless it exists (`ADD COLUMN IF NOT EXISTS`: PostgreSQL, MariaDB).
+    #[inline(never)]
     pub fn add_column_if_not_exists(
         &mut self,
         table: impl Into<String>,
@@ -343,6 +357,7 @@ impl Op {
     }
 
     /// Drops a column.
+    #[inline(never)]
     pub fn drop_column(&mut self, table: impl Into<String>, column: impl Into<String>) {
         self.ops.push(Operation::DropColumn {
             table: table.into(),
@@ -352,6 +367,7 @@ impl Op {
     }
 
     /// Drops a column if it exists (`DROP COLUMN IF EXISTS`: PostgreSQL, MariaDB).
+    #[inline(never)]
     pub fn drop_column_if_exists(&mut self, table: impl Into<String>, column: impl Into<String>) {
         self.ops.push(Operation::DropColumn {
             table: table.into(),
@@ -374,6 +390,7 @@ impl Op {
     ///     b.drop_column("legacy");
     /// });
     /// ```
+    #[inline(never)]
     pub fn batch_alter_table(&mut self, table: impl Into<String>, f: impl FnOnce(&mut BatchOp)) {
         let mut batch = BatchOp::new(table.into());
         f(&mut batch);
@@ -382,6 +399,7 @@ impl Op {
     }
 
     /// Changes a column: name, type, nullability or default.
+    #[inline(never)]
     pub fn alter_column(
         &mut self,
         table: impl Into<String>,
@@ -399,6 +417,7 @@ impl Op {
     }
 
     /// `CREATE INDEX name ON table (columns)`.
+    #[inline(never)]
     pub fn create_index<I: IntoIterator<Item = S>, S: Into<String>>(
         &mut self,
         name: impl Into<String>,
@@ -418,6 +437,7 @@ impl Op {
     }
 
     /// `DROP INDEX name` (of `table`).
+    #[inline(never)]
     pub fn drop_index(&mut self, name: impl Into<String>, table: impl Into<String>) {
         self.ops.push(Operation::DropIndex {
             name: name.into(),
@@ -427,6 +447,7 @@ impl Op {
     }
 
     /// `DROP INDEX IF EXISTS name` (of `table`).
+    #[inline(never)]
     pub fn drop_index_if_exists(&mut self, name: impl Into<String>, table: impl Into<String>) {
         self.ops.push(Operation::DropIndex {
             name: name.into(),
@@ -436,6 +457,7 @@ impl Op {
     }
 
     /// Adds a named unique constraint.
+    #[inline(never)]
     pub fn create_unique_constraint<I: IntoIterator<Item = S>, S: Into<String>>(
         &mut self,
         name: impl Into<String>,
@@ -450,6 +472,7 @@ impl Op {
     }
 
     /// Adds a named foreign key from `table(columns)` to `ref_table(ref_columns)`.
+    #[inline(never)]
     pub fn create_foreign_key<I, S, J, R>(
         &mut self,
         name: impl Into<String>,
@@ -477,6 +500,7 @@ impl Op {
     }
 
     /// Adds a named check constraint.
+    #[inline(never)]
     pub fn create_check_constraint(
         &mut self,
         name: impl Into<String>,
@@ -491,6 +515,7 @@ impl Op {
     }
 
     /// Adds a named primary key.
+    #[inline(never)]
     pub fn create_primary_key<I: IntoIterator<Item = S>, S: Into<String>>(
         &mut self,
         name: impl Into<String>,
@@ -505,6 +530,7 @@ impl Op {
     }
 
     /// Drops a named constraint of the given kind.
+    #[inline(never)]
     pub fn drop_constraint(
         &mut self,
         name: impl Into<String>,
@@ -519,6 +545,7 @@ impl Op {
     }
 
     /// Runs raw SQL; add per-dialect variants on the result.
+    #[inline(never)]
     pub fn execute(&mut self, sql: impl Into<String>) -> &mut Execute {
         self.ops.push(Operation::Execute(Execute {
             sql: Some(sql.into()),
@@ -530,6 +557,7 @@ impl Op {
     }
 
     /// Runs raw SQL only on the dialects given on the result (none by default).
+    #[inline(never)]
     pub fn execute_per_dialect(&mut self) -> &mut Execute {
         self.ops.push(Operation::Execute(Execute {
             sql: None,
@@ -541,6 +569,7 @@ impl Op {
     }
 
     /// Inserts literal rows: `op.bulk_insert("t", ["id", "name"], vec![row![1, "a"]])`.
+    #[inline(never)]
     pub fn bulk_insert<I: IntoIterator<Item = S>, S: Into<String>>(
         &mut self,
         table: impl Into<String>,
@@ -583,6 +612,7 @@ impl Op {
     /// });
     /// # Ok(()) }
     /// ```
+    #[inline(never)]
     pub fn run_in_batches<F>(&mut self, description: impl Into<String>, size: u64, mut batch: F)
     where
         F: FnMut(&mut AnyConnection, u64) -> Result<u64> + 'static,
@@ -635,6 +665,7 @@ impl Op {
 
     /// A data migration that uses the live connection. Offline scripts show it as a
     /// comment, since it cannot be rendered as SQL.
+    #[inline(never)]
     pub fn run<F>(&mut self, description: impl Into<String>, f: F)
     where
         F: FnOnce(&mut AnyConnection) -> Result<()> + 'static,

@@ -41,6 +41,7 @@ pub struct ForeignKey {
 
 impl ForeignKey {
     /// `FOREIGN KEY (columns) REFERENCES ref_table (ref_columns)`.
+    #[inline(never)]
     pub fn new<I, S, J, R>(columns: I, ref_table: impl Into<String>, ref_columns: J) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -58,16 +59,19 @@ impl ForeignKey {
         }
     }
     /// Names the constraint.
+    #[inline(never)]
     pub fn name(&mut self, name: impl Into<String>) -> &mut Self {
         self.name = Some(name.into());
         self
     }
     /// Sets `ON DELETE`.
+    #[inline(never)]
     pub fn on_delete(&mut self, action: Action) -> &mut Self {
         self.on_delete = Some(action);
         self
     }
     /// Sets `ON UPDATE`.
+    #[inline(never)]
     pub fn on_update(&mut self, action: Action) -> &mut Self {
         self.on_update = Some(action);
         self
@@ -103,11 +107,13 @@ pub struct CreateTable {
 
 impl CreateTable {
     /// Adds a column.
+    #[inline(never)]
     pub fn column(&mut self, column: impl Into<ColumnDef>) -> &mut Self {
         self.columns.push(column.into());
         self
     }
     /// Sets a (composite) primary key.
+    #[inline(never)]
     pub fn primary_key<I: IntoIterator<Item = S>, S: Into<String>>(
         &mut self,
         columns: I,
@@ -116,11 +122,13 @@ impl CreateTable {
         self
     }
     /// Adds a foreign key.
+    #[inline(never)]
     pub fn foreign_key(&mut self, fk: impl Into<ForeignKey>) -> &mut Self {
         self.foreign_keys.push(fk.into());
         self
     }
     /// Adds a named unique constraint.
+    #[inline(never)]
     pub fn unique<I: IntoIterator<Item = S>, S: Into<String>>(
         &mut self,
         name: impl Into<String>,
@@ -130,11 +138,13 @@ impl CreateTable {
         self
     }
     /// Adds a named check constraint.
+    #[inline(never)]
     pub fn check(&mut self, name: impl Into<String>, sql: impl Into<String>) -> &mut Self {
         self.checks.push((Some(name.into()), sql.into()));
         self
     }
     /// Adds `IF NOT EXISTS`.
+    #[inline(never)]
     pub fn if_not_exists(&mut self) -> &mut Self {
         self.if_not_exists = true;
         self
@@ -160,36 +170,43 @@ pub struct AlterColumn {
 
 impl AlterColumn {
     /// Renames the column.
+    #[inline(never)]
     pub fn rename_to(&mut self, name: impl Into<String>) -> &mut Self {
         self.new_name = Some(name.into());
         self
     }
     /// Changes the type to `T` (nullability changes only with [`AlterColumn::nullable`]).
+    #[inline(never)]
     pub fn set_type<T: SqlColumnType>(&mut self) -> &mut Self {
         self.ty = Some(ColumnType::of(T::KIND));
         self
     }
     /// Changes the type to a full [`ColumnType`] (with length or precision).
+    #[inline(never)]
     pub fn set_column_type(&mut self, ty: ColumnType) -> &mut Self {
         self.ty = Some(ty);
         self
     }
     /// Allows or forbids NULL.
+    #[inline(never)]
     pub fn nullable(&mut self, nullable: bool) -> &mut Self {
         self.nullable = Some(nullable);
         self
     }
     /// Sets the default to a raw SQL expression.
+    #[inline(never)]
     pub fn server_default(&mut self, sql: impl Into<String>) -> &mut Self {
         self.default = Some(Some(ColumnDefault::Sql(sql.into())));
         self
     }
     /// Sets the default to a literal.
+    #[inline(never)]
     pub fn default_value(&mut self, value: impl Into<Value>) -> &mut Self {
         self.default = Some(Some(ColumnDefault::Value(value.into())));
         self
     }
     /// Drops the default.
+    #[inline(never)]
     pub fn drop_default(&mut self) -> &mut Self {
         self.default = Some(None);
         self
@@ -217,21 +234,25 @@ pub struct CreateIndex {
 
 impl CreateIndex {
     /// Makes it a unique index.
+    #[inline(never)]
     pub fn unique(&mut self) -> &mut Self {
         self.unique = true;
         self
     }
     /// Makes it a partial index: `WHERE <sql>`.
+    #[inline(never)]
     pub fn where_(&mut self, sql: impl Into<String>) -> &mut Self {
         self.predicate = Some(sql.into());
         self
     }
     /// Adds `IF NOT EXISTS`.
+    #[inline(never)]
     pub fn if_not_exists(&mut self) -> &mut Self {
         self.if_not_exists = true;
         self
     }
     /// Builds it without locking writes (PostgreSQL `CONCURRENTLY`).
+    #[inline(never)]
     pub fn concurrently(&mut self) -> &mut Self {
         self.concurrently = true;
         self
@@ -266,16 +287,19 @@ pub struct Execute {
 
 impl Execute {
     /// SQL to run on SQLite instead.
+    #[inline(never)]
     pub fn sqlite(&mut self, sql: impl Into<String>) -> &mut Self {
         self.sqlite = Some(sql.into());
         self
     }
     /// SQL to run on PostgreSQL instead.
+    #[inline(never)]
     pub fn postgres(&mut self, sql: impl Into<String>) -> &mut Self {
         self.postgres = Some(sql.into());
         self
     }
     /// SQL to run on MySQL/MariaDB instead.
+    #[inline(never)]
     pub fn mysql(&mut self, sql: impl Into<String>) -> &mut Self {
         self.mysql = Some(sql.into());
         self
