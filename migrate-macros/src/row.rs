@@ -16,50 +16,49 @@
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
-use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
-use syn::{Expr, Lit, Token, UnOp};
-
-/// `$crate; value, value, ...` as `row!` passes it.
-struct RowInput {
-    krate: TokenTree,
-    values: Punctuated<Expr, Token![,]>,
-}
-
-impl Parse for RowInput {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let krate: TokenTree = input.parse()?;
-        input.parse::<Token![;]>()?;
-        let values = Punctuated::parse_terminated(input)?;
-        Ok(RowInput { krate, values })
-    }
-}
+use syn::{Expr, GenericArgument, Lit, PathArguments, UnOp};
 
 /// Expands the hidden `__row!($crate; values)` behind `row!`.
 pub fn expand(input: TokenStream) -> TokenStream {
-    let input: RowInput = match syn::parse2(input) {
-        Ok(i) => i,
-        Err(e) => return e.into_compile_error(),
+    let mut tokens = input.into_iter();
+    let (Some(k), Some(TokenTree::Punct(semi))) = (tokens.next(), tokens.next()) else {
+        return quote!(::core::compile_error!("expected `row![value, ...]`"));
     };
-    let k = &input.krate;
-    if input.values.is_empty() {
+    if semi.as_char() != ';' {
+        return quote!(::core::compile_error!("expected `row![value, ...]`"));
+    }
+    // Each value as written: a `$v:expr` arrives as one invisible group, so
+    // the commas at this level are the ones between the values.
+    let mut values: Vec<TokenStream> = Vec::new();
+    let mut current = TokenStream::new();
+    for t in tokens {
+        match &t {
+            TokenTree::Punct(p) if p.as_char() == ',' => {
+                values.push(std::mem::take(&mut current));
+            }
+            _ => current.extend([t]),
+        }
+    }
+    if !current.is_empty() {
+        values.push(current);
+    }
+    if values.is_empty() {
         return quote!(::std::vec::Vec::<#k::ops::value::Value>::new());
     }
-    let values: Vec<&Expr> = input.values.iter().map(unwrap_group).collect();
-    let literals: Option<Vec<TokenStream>> = values.iter().map(|v| literal(k, v)).collect();
+    let literals: Option<Vec<TokenStream>> = values
+        .iter()
+        .map(|v| {
+            let e: Expr = syn::parse2(v.clone()).ok()?;
+            literal(&k, unwrap_group(&e))
+        })
+        .collect();
     match literals {
         Some(lits) => quote! {{
             const __MIGRATE_ROW: &[#k::ops::value::__Lit] = &[#(#lits),*];
             #k::ops::value::__lit_row(__MIGRATE_ROW)
         }},
-        None => {
-            // Spanned at each value, so that a type error points at it.
-            let values = values.iter().map(|v| {
-                let span = syn::spanned::Spanned::span(v);
-                quote::quote_spanned!(span=> #k::ops::value::Value::from(#v))
-            });
-            quote!(::std::vec![#(#values),*])
-        }
+        // Any other row as before, each value with the tokens it was given.
+        None => quote!(::std::vec![#(#k::ops::value::Value::from(#values)),*]),
     }
 }
 
@@ -71,6 +70,13 @@ fn unwrap_group(e: &Expr) -> &Expr {
     }
 }
 
+/// `::core::primitive::name`, so that no type of that name in the migration's
+/// scope stands in for it.
+fn primitive(name: &str) -> TokenStream {
+    let ident = syn::Ident::new(name, proc_macro2::Span::call_site());
+    quote!(::core::primitive::#ident)
+}
+
 /// The constant for a literal value, or None for anything else.
 ///
 /// A number is written back with its own tokens into a binding of the type
@@ -78,6 +84,10 @@ fn unwrap_group(e: &Expr) -> &Expr {
 /// `Value::from`: out of range, or `-` on an unsigned type, is reported at
 /// the literal in the migration file.
 fn literal(k: &TokenTree, e: &Expr) -> Option<TokenStream> {
+    if let Some(ty) = typed_none(e) {
+        // `Value::from(None::<T>)` needs `T: Into<Value>`; `__null` asks the same.
+        return Some(quote!(#k::ops::value::__null::<#ty>()));
+    }
     let lit = match e {
         Expr::Lit(l) if l.attrs.is_empty() => &l.lit,
         Expr::Unary(u) if u.attrs.is_empty() && matches!(u.op, UnOp::Neg(_)) => {
@@ -91,76 +101,146 @@ fn literal(k: &TokenTree, e: &Expr) -> Option<TokenStream> {
         }
         _ => return None,
     };
+    let number = |ty: &str, variant: &str, wide: &str| {
+        let (ty, wide) = (primitive(ty), primitive(wide));
+        let variant = syn::Ident::new(variant, proc_macro2::Span::call_site());
+        quote!(#k::ops::value::__Lit::#variant({
+            let v: #ty = #e;
+            v as #wide
+        }))
+    };
     Some(match lit {
         Lit::Str(s) if s.suffix().is_empty() => quote!(#k::ops::value::__Lit::Text(#s)),
         Lit::Bool(b) => quote!(#k::ops::value::__Lit::Bool(#b)),
-        Lit::Int(i) => {
-            // The types `Value` converts from, as `i64::from` would.
-            let ty = match i.suffix() {
-                "" => "i32",
-                t @ ("i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32") => t,
-                _ => return None,
-            };
-            let ty = syn::Ident::new(ty, proc_macro2::Span::call_site());
-            quote!(#k::ops::value::__Lit::Int({
-                let v: #ty = #e;
-                v as i64
-            }))
-        }
-        Lit::Float(f) => {
-            let ty = match f.suffix() {
-                "" | "f64" => "f64",
-                "f32" => "f32",
-                _ => return None,
-            };
-            let ty = syn::Ident::new(ty, proc_macro2::Span::call_site());
-            quote!(#k::ops::value::__Lit::Float({
-                let v: #ty = #e;
-                v as f64
-            }))
-        }
+        // The types `Value` converts from, widened as `i64::from` and
+        // `f64::from` would; `3f64` is an integer token with a float suffix.
+        Lit::Int(i) => match i.suffix() {
+            "" => number("i32", "Int", "i64"),
+            t @ ("i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32") => number(t, "Int", "i64"),
+            t @ ("f32" | "f64") => number(t, "Float", "f64"),
+            _ => return None,
+        },
+        Lit::Float(f) => match f.suffix() {
+            "" => number("f64", "Float", "f64"),
+            t @ ("f32" | "f64") => number(t, "Float", "f64"),
+            _ => return None,
+        },
         _ => return None,
     })
+}
+
+/// `T` of a `None::<T>`.
+fn typed_none(e: &Expr) -> Option<&syn::Type> {
+    let Expr::Path(p) = e else { return None };
+    if !p.attrs.is_empty() || p.qself.is_some() || p.path.segments.len() != 1 {
+        return None;
+    }
+    let seg = &p.path.segments[0];
+    if seg.ident != "None" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return None;
+    };
+    match args.args.iter().collect::<Vec<_>>().as_slice() {
+        [GenericArgument::Type(t)] => Some(t),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proc_macro2::{Delimiter, Group};
 
     fn expand_str(s: &str) -> String {
         expand(s.parse().expect("tokens")).to_string()
     }
 
-    #[test]
-    fn literal_rows_become_constant_data() {
-        let out = expand_str("krate; \"a\", 5, -5, 7u8, 1.5, 2.5f32, true");
-        assert!(out.contains("const __MIGRATE_ROW"), "{out}");
-        assert!(out.contains("let v : i32 = 5 ;"), "{out}");
-        assert!(out.contains("let v : i32 = - 5 ;"), "{out}");
-        assert!(out.contains("let v : u8 = 7u8 ;"), "{out}");
-        assert!(out.contains("let v : f32 = 2.5f32 ; v as f64"), "{out}");
-        assert!(!out.contains("Value :: from"), "{out}");
+    /// The values as `row!`'s `$($v:expr),*` passes them: each in an
+    /// invisible group.
+    fn grouped(values: &[&str]) -> TokenStream {
+        let mut ts: TokenStream = "krate;".parse().expect("tokens");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                ts.extend(quote!(,));
+            }
+            let inner: TokenStream = v.parse().expect("tokens");
+            ts.extend([TokenTree::Group(Group::new(Delimiter::None, inner))]);
+        }
+        ts
     }
 
     #[test]
-    fn any_other_value_goes_through_value_from() {
-        for row in [
-            "krate; \"a\", x",
-            "krate; 5u64",
-            "krate; b\"bytes\"",
-            "krate; None::<&str>",
-            "krate; -\"a\"",
-            "krate; 'c'",
+    fn literal_rows_become_constant_data() {
+        let values = [
+            "\"a\"",
+            "5",
+            "-5",
+            "7u8",
+            "1.5",
+            "2.5f32",
+            "3f64",
+            "true",
+            "None::<&str>",
+        ];
+        for out in [
+            expand(grouped(&values)).to_string(),
+            expand_str(&format!("krate; {}", values.join(", "))),
         ] {
-            let out = expand_str(row);
-            assert!(out.contains("Value :: from"), "{row}: {out}");
-            assert!(!out.contains("__MIGRATE_ROW"), "{row}: {out}");
+            assert!(out.contains("const __MIGRATE_ROW"), "{out}");
+            assert!(
+                out.contains("let v : :: core :: primitive :: i32 = 5 ;"),
+                "{out}"
+            );
+            assert!(
+                out.contains("let v : :: core :: primitive :: i32 = - 5 ;"),
+                "{out}"
+            );
+            assert!(
+                out.contains("let v : :: core :: primitive :: u8 = 7u8 ;"),
+                "{out}"
+            );
+            assert!(
+                out.contains("let v : :: core :: primitive :: f64 = 1.5 ;"),
+                "{out}"
+            );
+            assert!(out.contains("let v : :: core :: primitive :: f32 = 2.5f32 ; v as :: core :: primitive :: f64"), "{out}");
+            assert!(
+                out.contains("let v : :: core :: primitive :: f64 = 3f64 ;"),
+                "{out}"
+            );
+            assert!(out.contains("__null :: < & str > ()"), "{out}");
+            assert!(!out.contains("Value :: from"), "{out}");
         }
+    }
+
+    #[test]
+    fn any_other_value_goes_through_value_from_with_its_own_tokens() {
+        for row in [
+            &["\"a\"", "x"][..],
+            &["5u64"],
+            &["b\"bytes\""],
+            &["None"],
+            &["None::<&str, i32>"],
+            &["-\"a\""],
+            &["'c'"],
+            &["Some(1)"],
+        ] {
+            let out = expand(grouped(row)).to_string();
+            assert!(out.contains("Value :: from"), "{row:?}: {out}");
+            assert!(!out.contains("__MIGRATE_ROW"), "{row:?}: {out}");
+        }
+        // What cannot be parsed is passed on for rustc to report.
+        let out = expand_str("krate; 1 +");
+        assert!(out.contains("Value :: from (1 +)"), "{out}");
     }
 
     #[test]
     fn an_empty_row_is_an_empty_vec_and_bad_input_an_error() {
         assert!(expand_str("krate;").contains("Vec"));
+        assert!(expand(grouped(&[])).to_string().contains("Vec"));
         assert!(expand_str("krate").contains("compile_error"));
+        assert!(expand_str("krate, 1").contains("compile_error"));
     }
 }

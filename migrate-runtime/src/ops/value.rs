@@ -79,6 +79,8 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub enum __Lit {
+    /// `NULL` (a `None::<T>`).
+    Null,
     /// A boolean.
     Bool(bool),
     /// An integer.
@@ -87,6 +89,13 @@ pub enum __Lit {
     Float(f64),
     /// A string.
     Text(&'static str),
+}
+
+/// The `None::<T>` of a literal row: `Null`, for the `T` that `Value::from`
+/// accepts in an `Option<T>`.
+#[doc(hidden)]
+pub const fn __null<T: Into<Value>>() -> __Lit {
+    __Lit::Null
 }
 
 /// The row of literals a [`row!`](crate::row) laid out as data.
@@ -102,6 +111,7 @@ pub extern "C" fn __lit_row(values: &'static [__Lit]) -> Vec<Value> {
     values
         .iter()
         .map(|v| match *v {
+            __Lit::Null => Value::Null,
             __Lit::Bool(b) => Value::Bool(b),
             __Lit::Int(i) => Value::Int(i),
             __Lit::Float(f) => Value::Float(f),
@@ -163,10 +173,16 @@ mod tests {
                 -2_147_483_648,
                 0x10i64,
                 1.5,
+                0.1,
                 -2.5f32,
                 0.1f32,
+                3f64,
+                3f32,
                 true,
-                "x"
+                "x\n\u{e9}",
+                r#"raw "q""#,
+                None::<&str>,
+                None::<i64>,
             ],
             vec![
                 Value::from(5),
@@ -175,10 +191,16 @@ mod tests {
                 Value::from(-2_147_483_648),
                 Value::from(0x10i64),
                 Value::from(1.5),
+                Value::from(0.1),
                 Value::from(-2.5f32),
                 Value::from(0.1f32),
+                Value::from(3f64),
+                Value::from(3f32),
                 Value::from(true),
-                Value::from("x"),
+                Value::from("x\n\u{e9}"),
+                Value::from(r#"raw "q""#),
+                Value::from(None::<&str>),
+                Value::from(None::<i64>),
             ]
         );
         assert_eq!(

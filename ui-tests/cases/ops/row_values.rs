@@ -8,6 +8,7 @@ fn rows() -> Vec<Vec<Value>> {
         row![1, 5u64],
         row!['c'],
         row![-5u8],
+        row![None::<u64>],
     ]
 }
 
