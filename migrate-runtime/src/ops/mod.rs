@@ -11,7 +11,8 @@
 //! once per run, and inlined (the string allocations, the moves of a column
 //! definition, the vector growth) they were most of a long chain's release
 //! build. Out of line, a migration compiles to one call per method
-//! (BENCHMARKS.md, "Build cost of a long chain").
+//! (BENCHMARKS.md, "Build cost of a long chain: literal rows as data, builders
+//! out of line").
 
 mod batch;
 mod column;
