@@ -21,12 +21,10 @@ use syn::{Expr, GenericArgument, Lit, PathArguments, UnOp};
 /// Expands the hidden `__row!($crate; values)` behind `row!`.
 pub fn expand(input: TokenStream) -> TokenStream {
     let mut tokens = input.into_iter();
-    let (Some(k), Some(TokenTree::Punct(semi))) = (tokens.next(), tokens.next()) else {
-        return quote!(::core::compile_error!("expected `row![value, ...]`"));
+    let k = match (tokens.next(), tokens.next()) {
+        (Some(k), Some(TokenTree::Punct(semi))) if semi.as_char() == ';' => k,
+        _ => return quote!(::core::compile_error!("expected `row![value, ...]`")),
     };
-    if semi.as_char() != ';' {
-        return quote!(::core::compile_error!("expected `row![value, ...]`"));
-    }
     // Each value as written: a `$v:expr` arrives as one invisible group, so
     // the commas at this level are the ones between the values.
     let mut values: Vec<TokenStream> = Vec::new();
@@ -142,8 +140,8 @@ fn typed_none(e: &Expr) -> Option<&syn::Type> {
     let PathArguments::AngleBracketed(args) = &seg.arguments else {
         return None;
     };
-    match args.args.iter().collect::<Vec<_>>().as_slice() {
-        [GenericArgument::Type(t)] => Some(t),
+    match args.args.first() {
+        Some(GenericArgument::Type(t)) if args.args.len() == 1 => Some(t),
         _ => None,
     }
 }
@@ -188,29 +186,18 @@ mod tests {
             expand(grouped(&values)).to_string(),
             expand_str(&format!("krate; {}", values.join(", "))),
         ] {
-            assert!(out.contains("const __MIGRATE_ROW"), "{out}");
-            assert!(
-                out.contains("let v : :: core :: primitive :: i32 = 5 ;"),
-                "{out}"
-            );
-            assert!(
-                out.contains("let v : :: core :: primitive :: i32 = - 5 ;"),
-                "{out}"
-            );
-            assert!(
-                out.contains("let v : :: core :: primitive :: u8 = 7u8 ;"),
-                "{out}"
-            );
-            assert!(
-                out.contains("let v : :: core :: primitive :: f64 = 1.5 ;"),
-                "{out}"
-            );
-            assert!(out.contains("let v : :: core :: primitive :: f32 = 2.5f32 ; v as :: core :: primitive :: f64"), "{out}");
-            assert!(
-                out.contains("let v : :: core :: primitive :: f64 = 3f64 ;"),
-                "{out}"
-            );
-            assert!(out.contains("__null :: < & str > ()"), "{out}");
+            for expected in [
+                "const __MIGRATE_ROW",
+                "let v : :: core :: primitive :: i32 = 5 ;",
+                "let v : :: core :: primitive :: i32 = - 5 ;",
+                "let v : :: core :: primitive :: u8 = 7u8 ;",
+                "let v : :: core :: primitive :: f64 = 1.5 ;",
+                "let v : :: core :: primitive :: f32 = 2.5f32 ; v as :: core :: primitive :: f64",
+                "let v : :: core :: primitive :: f64 = 3f64 ;",
+                "__null :: < & str > ()",
+            ] {
+                assert!(out.contains(expected), "{expected}: {out}");
+            }
             assert!(!out.contains("Value :: from"), "{out}");
         }
     }
