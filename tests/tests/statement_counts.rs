@@ -230,3 +230,64 @@ fn a_schema_first_on_the_search_path_never_reads_another_schemas_tables() {
         .expect("catalog");
     assert_eq!(in_acme, vec![Some("2".to_owned())]);
 }
+
+fn add_email(op: &mut migrate_runtime::prelude::Op) -> migrate_runtime::Result<()> {
+    use migrate_runtime::prelude::*;
+    op.add_column("users", col::<Text>("email").nullable());
+    Ok(())
+}
+
+fn drop_email(op: &mut migrate_runtime::prelude::Op) -> migrate_runtime::Result<()> {
+    op.drop_column("users", "email");
+    Ok(())
+}
+
+fn make_users(op: &mut migrate_runtime::prelude::Op) -> migrate_runtime::Result<()> {
+    use migrate_runtime::prelude::*;
+    op.create_table("users")
+        .column(col::<Integer>("id").primary_key())
+        .column(col::<Text>("name"));
+    Ok(())
+}
+
+fn drop_users(op: &mut migrate_runtime::prelude::Op) -> migrate_runtime::Result<()> {
+    op.drop_table("users");
+    Ok(())
+}
+
+/// SQLite: undoing an `add_column` reads the table's definition (to tell
+/// whether SQLite's own `DROP COLUMN` can do it) in one query, where it took
+/// four; the rest of the step is what the raw script runs, the ledger, and
+/// the foreign key switch around a step that may rebuild.
+#[test]
+fn a_sqlite_drop_column_reads_the_table_once() {
+    let chain = Chain::new(vec![
+        Migration::new("u1", None, "users", make_users, Some(drop_users)),
+        Migration::new("u2", Some("u1"), "email", add_email, Some(drop_email)),
+    ])
+    .expect("a valid chain");
+    for whole in [false, true] {
+        let db = migrate_tests::sqlite("drop_column_reads");
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain).one_transaction(whole);
+        m.upgrade(&mut conn, "head").expect("upgrade");
+        let log = record_statements(&mut conn);
+        m.downgrade(&mut conn, "-1").expect("downgrade");
+        let log = std::mem::take(&mut *log.lock().expect("the log"));
+        let start = log
+            .iter()
+            .position(|q| q.starts_with("BEGIN"))
+            .expect("a transaction");
+        let end = log
+            .iter()
+            .position(|q| q.contains("DROP COLUMN"))
+            .expect("SQLite's own DROP COLUMN");
+        let reads: Vec<&String> = log[start + 1..end].iter().collect();
+        assert_eq!(reads.len(), 1, "one transaction: {whole}: {reads:#?}");
+        assert!(reads[0].contains("sqlite_master"), "{reads:#?}");
+        let names = conn
+            .query_text("SELECT name AS v FROM pragma_table_info('users') ORDER BY cid")
+            .expect("columns");
+        assert_eq!(names, vec![Some("id".into()), Some("name".into())]);
+    }
+}

@@ -183,31 +183,41 @@ impl Backend for Sqlite {
         Ok(())
     }
 
+    /// One query reads the table, its indexes and triggers, and whether
+    /// `sqlite_sequence` exists: the planner calls this before every
+    /// operation that may rebuild a table (a `drop_column` too, to tell
+    /// whether SQLite's own `DROP COLUMN` can do it), and each query scans the
+    /// whole schema table. The sequence is read only for a table declared
+    /// `AUTOINCREMENT`, the only kind SQLite keeps one for.
     fn table_source(&self, conn: &mut AnyConnection, table: &str) -> Result<TableSource> {
         let qt = q(table);
-        let create_sql = Self::first_text(
-            conn,
-            &format!("SELECT sql AS v FROM sqlite_master WHERE type = 'table' AND name = {qt}"),
-        )?
-        .ok_or_else(|| Error::NoSuchTable(table.to_owned()))?;
+        let rows = conn.query_text(&format!(
+            "SELECT type || char(31) || name || char(31) || sql AS v FROM sqlite_master \
+             WHERE (tbl_name = {qt} AND sql IS NOT NULL AND type IN ('table', 'index', 'trigger')) \
+             OR (type = 'table' AND name = 'sqlite_sequence') ORDER BY type, name"
+        ))?;
+        let mut create_sql = None;
         let mut indexes = Vec::new();
-        for row in conn.query_text(&format!(
-            "SELECT name || char(31) || sql AS v FROM sqlite_master \
-             WHERE type = 'index' AND tbl_name = {qt} AND sql IS NOT NULL ORDER BY name"
-        ))? {
-            if let Some((name, sql)) = row.as_deref().and_then(|r| r.split_once('\u{1f}')) {
-                indexes.push((name.to_owned(), sql.to_owned()));
+        let mut triggers = Vec::new();
+        let mut has_sequence_table = false;
+        for row in rows.iter().flatten() {
+            let mut parts = row.splitn(3, '\u{1f}');
+            let (Some(kind), Some(name), Some(sql)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            match kind {
+                "table" if name == "sqlite_sequence" => has_sequence_table = true,
+                "table" if name == table => create_sql = Some(sql.to_owned()),
+                "index" => indexes.push((name.to_owned(), sql.to_owned())),
+                "trigger" => triggers.push(sql.to_owned()),
+                _ => {}
             }
         }
-        let triggers = conn
-            .query_text(&format!(
-                "SELECT sql AS v FROM sqlite_master \
-                 WHERE type = 'trigger' AND tbl_name = {qt} AND sql IS NOT NULL ORDER BY name"
-            ))?
-            .into_iter()
-            .flatten()
-            .collect();
-        let sequence = if self.table_exists(conn, "sqlite_sequence")? {
+        let create_sql = create_sql.ok_or_else(|| Error::NoSuchTable(table.to_owned()))?;
+        let sequence = if has_sequence_table
+            && create_sql.to_ascii_lowercase().contains("autoincrement")
+        {
             Self::first_text(
                 conn,
                 &format!("SELECT CAST(seq AS TEXT) AS v FROM sqlite_sequence WHERE name = {qt}"),
