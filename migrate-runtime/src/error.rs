@@ -291,10 +291,13 @@ pub enum Error {
         blockers: Option<String>,
     },
     /// A run lost its lock row's lease (Galera) and another run took it.
-    #[error("this run lost the run lock in {lock}: its lease ran out and another run took it; it stopped before the next migration")]
+    #[error("this run lost the run lock in {lock}: its lease ran out and another run took it ({now}); it stopped before the next migration")]
     LockLost {
         /// The lock table.
         lock: String,
+        /// What the lock table says now: who holds the row, or that no row
+        /// is there.
+        now: String,
     },
     /// A SQLite table rebuild inside a transaction the caller opened.
     #[error("a SQLite table rebuild needs foreign key enforcement switched off, which SQLite refuses inside an open transaction; run the migrations outside of a transaction")]

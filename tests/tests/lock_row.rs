@@ -61,6 +61,11 @@ fn a_run_whose_lock_row_was_taken_over_stops_before_the_next_migration() {
     RELEASE.store(true, Ordering::SeqCst);
     let e = run.join().unwrap().unwrap_err();
     assert!(matches!(e, Error::LockLost { .. }), "{e:?}");
+    // It says who has the lock now.
+    assert!(
+        e.to_string().contains("the row is now held by another run"),
+        "{e}"
+    );
     let second = conn
         .query_text("SELECT CAST(to_regclass('second') AS TEXT) AS v")
         .unwrap();

@@ -260,9 +260,7 @@ pub(crate) fn renew(
     })?;
     // MySQL counts rows changed: a lease renewed within the same microsecond is 0.
     if renewed == 0 && !row_there(conn, d, version_table, Some(holder))? {
-        return Err(Error::LockLost {
-            lock: table(version_table),
-        });
+        return Err(lost_to(conn, d, version_table));
     }
     Ok(())
 }
@@ -282,11 +280,29 @@ pub(crate) fn release(
         ))
     })?;
     if deleted == 0 {
-        return Err(Error::LockLost {
-            lock: table(version_table),
-        });
+        return Err(lost_to(conn, d, version_table));
     }
     Ok(())
+}
+
+/// The error of a run whose row is gone or taken, saying who has it now: a
+/// user sees which run to wait for, and a lost lock can be traced.
+fn lost_to(conn: &mut AnyConnection, d: Dialect, version_table: &str) -> Error {
+    // A read that fails is told in the message: the lost lock is the error.
+    let now = match conn.query_text(&format!(
+        "SELECT holder AS v FROM {} WHERE name = 'run'",
+        quoted(d, version_table)
+    )) {
+        Ok(rows) => match rows.into_iter().flatten().next() {
+            Some(h) => format!("the row is now held by {h}"),
+            None => "the row is gone".to_owned(),
+        },
+        Err(e) => format!("who holds it now could not be read: {e}"),
+    };
+    Error::LockLost {
+        lock: table(version_table),
+        now,
+    }
 }
 
 /// Who holds the row and until when, for the messages of a run that waits.
@@ -320,4 +336,31 @@ pub(crate) fn holder_of(
         .into_iter()
         .flatten()
         .next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_lock_says_who_has_the_row_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:///{}", dir.path().join("l.db").display());
+        let mut conn = AnyConnection::establish(&url).unwrap();
+        let b = crate::backend::for_dialect(Dialect::Sqlite);
+        create(&mut conn, b, "alembic_version").unwrap();
+        assert!(insert(&mut conn, Dialect::Sqlite, "alembic_version", "me", None).unwrap());
+        renew(&mut conn, Dialect::Sqlite, "alembic_version", "me").unwrap();
+        conn.execute("UPDATE alembic_version_lock SET holder = 'another run'")
+            .unwrap();
+        let e = renew(&mut conn, Dialect::Sqlite, "alembic_version", "me").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("(the row is now held by another run)"),
+            "{e}"
+        );
+        conn.execute("DELETE FROM alembic_version_lock").unwrap();
+        let e = release(&mut conn, Dialect::Sqlite, "alembic_version", "me").unwrap_err();
+        assert!(e.to_string().contains("(the row is gone)"), "{e}");
+    }
 }

@@ -54,6 +54,23 @@ impl ClusterDb {
                 format!("{base}/{name}")
             })
             .collect();
+        // The CREATE replicates in total order, but a node may apply it after
+        // node 1 answered: a run that connected to that node at once found no
+        // database. A read with wsrep_sync_wait waits until the node has
+        // applied everything committed before it.
+        for node in nodes {
+            let mut c = migrate_runtime::AnyConnection::establish(node)
+                .unwrap_or_else(|e| panic!("Galera node {node} does not answer: {e}"));
+            c.execute("SET SESSION wsrep_sync_wait = 1")
+                .unwrap_or_else(|e| panic!("wsrep_sync_wait on {node}: {e}"));
+            let seen = c
+                .query_text(&format!(
+                    "SELECT CAST(SCHEMA_NAME AS CHAR) AS v FROM information_schema.SCHEMATA \
+                     WHERE SCHEMA_NAME = '{name}'"
+                ))
+                .unwrap_or_else(|e| panic!("the databases of {node}: {e}"));
+            assert_eq!(seen.len(), 1, "{name} is not on {node}");
+        }
         ClusterDb { urls, admin, name }
     }
 }
@@ -90,6 +107,26 @@ pub fn current(url: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Waits until `current` on `url` says `want`, for up to 30 s. A Galera node
+/// applies the other nodes' commits a little after they answered, and
+/// `current` reads without waiting for that (the runs themselves read with
+/// `wsrep_sync_wait`): right after a run on another node, this node may
+/// still show the revision before it.
+pub fn assert_current_settles(url: &str, want: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let now = current(url);
+        if now == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "current on {url} is still {now:?} after 30 s, not {want:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// Runs `upgrade head` on every URL at once, one process each; all must exit
