@@ -272,7 +272,21 @@ pub fn parse_models(text: &str) -> Result<Models> {
     // joinable! names tables and columns by their Rust names; #[sql_name] maps them.
     let mut rust_names: BTreeMap<String, (String, BTreeMap<String, String>)> = BTreeMap::new();
     let mut joins = Vec::new();
-    for item in &file.items {
+    // `diesel print-schema --schema NAME` wraps its declarations in
+    // `pub mod NAME { .. }`, and a hand-written schema.rs may too: the
+    // declarations of inline modules count as the file's own.
+    let mut items: Vec<&syn::Item> = Vec::new();
+    let mut todo: Vec<&syn::Item> = file.items.iter().rev().collect();
+    while let Some(item) = todo.pop() {
+        match item {
+            syn::Item::Mod(syn::ItemMod {
+                content: Some((_, inner)),
+                ..
+            }) => todo.extend(inner.iter().rev()),
+            other => items.push(other),
+        }
+    }
+    for item in items {
         let syn::Item::Macro(m) = item else { continue };
         let Some(name) = m.mac.path.segments.last().map(|s| s.ident.to_string()) else {
             continue;
@@ -395,6 +409,29 @@ diesel::allow_tables_to_appear_in_same_query!(users, memberships);
                 "app_users".to_owned(),
                 "author".to_owned()
             )]
+        );
+    }
+
+    #[test]
+    fn declarations_inside_modules_count() {
+        // As `diesel print-schema --schema app` writes it.
+        let m = parse_models(
+            "pub mod app {\n\
+             pub mod sql_types {}\n\
+             diesel::table! { app.users (id) { id -> Int4, } }\n\
+             diesel::table! { app.posts (id) { id -> Int4, user_id -> Int4, } }\n\
+             diesel::joinable!(posts -> users (user_id));\n\
+             }\n\
+             diesel::table! { top (id) { id -> Int4, } }",
+        )
+        .unwrap();
+        assert_eq!(
+            m.tables.keys().collect::<Vec<_>>(),
+            ["posts", "top", "users"]
+        );
+        assert_eq!(
+            m.joins,
+            [("posts".to_owned(), "users".to_owned(), "user_id".to_owned())]
         );
     }
 
