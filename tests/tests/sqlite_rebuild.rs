@@ -425,3 +425,60 @@ fn foreign_keys_are_checked_under_the_name_a_rebuilt_table_gets_later() {
         assert_eq!(Migrator::new(&chain).current(&mut conn).unwrap(), None);
     }
 }
+
+fn odd_setup(op: &mut Op) -> Result<()> {
+    // SQLite keeps the table name as each statement spelled it, and takes a
+    // name with any character in it.
+    op.execute(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, qty INTEGER, note TEXT);
+         CREATE TABLE audit (msg TEXT);
+         CREATE INDEX \"ix\x1fitems qty\" ON ITEMS (qty);
+         CREATE TRIGGER tr_items AFTER INSERT ON Items BEGIN INSERT INTO audit VALUES ('added'); END;",
+    );
+    Ok(())
+}
+
+fn odd_alter(op: &mut Op) -> Result<()> {
+    op.alter_column("items", "qty").nullable(false);
+    Ok(())
+}
+
+fn odd_unalter(op: &mut Op) -> Result<()> {
+    op.alter_column("items", "qty").nullable(true);
+    Ok(())
+}
+
+#[test]
+fn rebuild_keeps_an_index_and_a_trigger_whose_statements_spell_the_table_otherwise() {
+    let db = migrate_tests::sqlite("rebuild_spelling");
+    let mut conn = db.connect();
+    let chain = Chain::new(vec![
+        Migration::new("o1", None, "setup", odd_setup, Some(nothing)),
+        Migration::new(
+            "o2",
+            Some("o1"),
+            "qty not null",
+            odd_alter,
+            Some(odd_unalter),
+        ),
+    ])
+    .unwrap();
+    let mut m = Migrator::new(&chain);
+    m.upgrade(&mut conn, "head").unwrap();
+    let notnull = texts(
+        &mut conn,
+        "SELECT CAST(\"notnull\" AS TEXT) AS v FROM pragma_table_info('items') WHERE name = 'qty'",
+    );
+    assert_eq!(notnull, ["1"], "the table was rebuilt");
+    assert_eq!(
+        texts(
+            &mut conn,
+            "SELECT name AS v FROM sqlite_master \
+             WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name"
+        ),
+        ["ix\u{1f}items qty", "tr_items"]
+    );
+    conn.execute("INSERT INTO items (qty) VALUES (1)").unwrap();
+    assert_eq!(texts(&mut conn, "SELECT msg AS v FROM audit"), ["added"]);
+    m.downgrade(&mut conn, "base").unwrap();
+}

@@ -52,6 +52,16 @@ impl Sqlite {
     }
 }
 
+/// Splits a row of [`Sqlite::table_source`]'s query: `type`, the name's
+/// length in characters, then the name followed by the SQL.
+fn schema_row(row: &str) -> Option<(&str, &str, &str)> {
+    let (kind, rest) = row.split_once('\u{1f}')?;
+    let (len, rest) = rest.split_once('\u{1f}')?;
+    let len: usize = len.parse().ok()?;
+    let at = rest.char_indices().nth(len).map_or(rest.len(), |(i, _)| i);
+    Some((kind, &rest[..at], &rest[at..]))
+}
+
 impl Backend for Sqlite {
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
@@ -189,11 +199,19 @@ impl Backend for Sqlite {
     /// whether SQLite's own `DROP COLUMN` can do it), and each query scans the
     /// whole schema table. The sequence is read only for a table declared
     /// `AUTOINCREMENT`, the only kind SQLite keeps one for.
+    ///
+    /// SQLite keeps an index's or a trigger's table name as its statement
+    /// spelled it (`ON USERS` for `users`), and names match in any ASCII case
+    /// there: they are matched so, or a rebuild would leave them out.
     fn table_source(&self, conn: &mut AnyConnection, table: &str) -> Result<TableSource> {
         let qt = q(table);
+        // Each row: type, the name's length, then the name and the SQL, so a
+        // name holding the separator is still read whole.
         let rows = conn.query_text(&format!(
-            "SELECT type || char(31) || name || char(31) || sql AS v FROM sqlite_master \
-             WHERE (tbl_name = {qt} AND sql IS NOT NULL AND type IN ('table', 'index', 'trigger')) \
+            "SELECT type || char(31) || length(name) || char(31) || name || sql AS v \
+             FROM sqlite_master \
+             WHERE (tbl_name = {qt} COLLATE NOCASE AND sql IS NOT NULL \
+             AND type IN ('table', 'index', 'trigger')) \
              OR (type = 'table' AND name = 'sqlite_sequence') ORDER BY type, name"
         ))?;
         let mut create_sql = None;
@@ -201,13 +219,14 @@ impl Backend for Sqlite {
         let mut triggers = Vec::new();
         let mut has_sequence_table = false;
         for row in rows.iter().flatten() {
-            let mut parts = row.splitn(3, '\u{1f}');
-            let (Some(kind), Some(name), Some(sql)) = (parts.next(), parts.next(), parts.next())
-            else {
+            let Some((kind, name, sql)) = schema_row(row) else {
                 continue;
             };
+            if kind == "table" && name == "sqlite_sequence" {
+                has_sequence_table = true;
+            }
             match kind {
-                "table" if name == "sqlite_sequence" => has_sequence_table = true,
+                // The name as given: another case is not this table, as before.
                 "table" if name == table => create_sql = Some(sql.to_owned()),
                 "index" => indexes.push((name.to_owned(), sql.to_owned())),
                 "trigger" => triggers.push(sql.to_owned()),
