@@ -291,12 +291,12 @@ pub enum Error {
         blockers: Option<String>,
     },
     /// A run lost its lock row's lease (Galera) and another run took it.
-    #[error("this run lost the run lock in {lock}: its lease ran out and another run took it ({now}); it stopped before the next migration")]
+    #[error("this run lost the run lock in {lock}: {now}; it stopped before the next migration")]
     LockLost {
         /// The lock table.
         lock: String,
-        /// What the lock table says now: who holds the row, or that no row
-        /// is there.
+        /// What the lock table says now, as the message's reason: another
+        /// run holds the row (named), or no row is there.
         now: String,
     },
     /// A SQLite table rebuild inside a transaction the caller opened.

@@ -63,7 +63,8 @@ fn a_run_whose_lock_row_was_taken_over_stops_before_the_next_migration() {
     assert!(matches!(e, Error::LockLost { .. }), "{e:?}");
     // It says who has the lock now.
     assert!(
-        e.to_string().contains("the row is now held by another run"),
+        e.to_string()
+            .contains("another run holds the row now: another run;"),
         "{e}"
     );
     let second = conn

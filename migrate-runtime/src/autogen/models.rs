@@ -264,6 +264,19 @@ impl Parse for Joinable {
     }
 }
 
+/// Whether `attrs` hold a `#[cfg(..)]` that names `test`.
+fn for_tests(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg")
+            && a.meta.require_list().is_ok_and(|l| {
+                l.tokens
+                    .clone()
+                    .into_iter()
+                    .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == "test"))
+            })
+    })
+}
+
 /// Parses the `table!` and `joinable!` declarations of a `schema.rs` with syn.
 pub fn parse_models(text: &str) -> Result<Models> {
     let file = syn::parse_file(text)
@@ -274,11 +287,13 @@ pub fn parse_models(text: &str) -> Result<Models> {
     let mut joins = Vec::new();
     // `diesel print-schema --schema NAME` wraps its declarations in
     // `pub mod NAME { .. }`, and a hand-written schema.rs may too: the
-    // declarations of inline modules count as the file's own.
+    // declarations of inline modules count as the file's own, except in a
+    // `#[cfg(test)]` module (tables for tests, not the application's).
     let mut items: Vec<&syn::Item> = Vec::new();
     let mut todo: Vec<&syn::Item> = file.items.iter().rev().collect();
     while let Some(item) = todo.pop() {
         match item {
+            syn::Item::Mod(m) if for_tests(&m.attrs) => {}
             syn::Item::Mod(syn::ItemMod {
                 content: Some((_, inner)),
                 ..
@@ -299,6 +314,14 @@ pub fn parse_models(text: &str) -> Result<Models> {
             "table" => {
                 let t: TableMacro = m.mac.parse_body().map_err(located)?;
                 for (table, rust_name, columns) in t.0 {
+                    // Two schemas' tables of one name (`a.users`, `b.users`)
+                    // would be compared as one: refused rather than one lost.
+                    if models.tables.contains_key(&table.name) {
+                        return Err(Error::SchemaFile(format!(
+                            "schema.rs declares table {} twice (tables of other PostgreSQL schemas are not compared; leave them out of this file)",
+                            table.name
+                        )));
+                    }
                     rust_names.insert(rust_name, (table.name.clone(), columns));
                     models.tables.insert(table.name.clone(), table);
                 }
@@ -422,7 +445,8 @@ diesel::allow_tables_to_appear_in_same_query!(users, memberships);
              diesel::table! { app.posts (id) { id -> Int4, user_id -> Int4, } }\n\
              diesel::joinable!(posts -> users (user_id));\n\
              }\n\
-             diesel::table! { top (id) { id -> Int4, } }",
+             diesel::table! { top (id) { id -> Int4, } }\n\
+             #[cfg(test)] mod tests { diesel::table! { fixture (id) { id -> Int4, } } }",
         )
         .unwrap();
         assert_eq!(
@@ -433,6 +457,17 @@ diesel::allow_tables_to_appear_in_same_query!(users, memberships);
             m.joins,
             [("posts".to_owned(), "users".to_owned(), "user_id".to_owned())]
         );
+    }
+
+    #[test]
+    fn one_table_name_twice_is_refused() {
+        let e = parse_models(
+            "pub mod a { diesel::table! { a.users (id) { id -> Int4, } } }\n\
+             pub mod b { diesel::table! { b.users (id) { id -> Int4, } } }",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("declares table users twice"), "{e}");
     }
 
     #[test]

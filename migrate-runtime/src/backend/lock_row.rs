@@ -294,10 +294,10 @@ fn lost_to(conn: &mut AnyConnection, d: Dialect, version_table: &str) -> Error {
         quoted(d, version_table)
     )) {
         Ok(rows) => match rows.into_iter().flatten().next() {
-            Some(h) => format!("the row is now held by {h}"),
-            None => "the row is gone".to_owned(),
+            Some(h) => format!("its lease ran out or was taken over, and another run holds the row now: {h}"),
+            None => "its row is gone: the lease ran out and another run took the lock and ended, or the row was deleted".to_owned(),
         },
-        Err(e) => format!("who holds it now could not be read: {e}"),
+        Err(e) => format!("its row is not this run's any more, and who holds it could not be read: {e}"),
     };
     Error::LockLost {
         lock: table(version_table),
@@ -338,7 +338,7 @@ pub(crate) fn holder_of(
         .next())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use super::*;
 
@@ -356,11 +356,11 @@ mod tests {
         let e = renew(&mut conn, Dialect::Sqlite, "alembic_version", "me").unwrap_err();
         assert!(
             e.to_string()
-                .contains("(the row is now held by another run)"),
+                .contains("another run holds the row now: another run;"),
             "{e}"
         );
         conn.execute("DELETE FROM alembic_version_lock").unwrap();
         let e = release(&mut conn, Dialect::Sqlite, "alembic_version", "me").unwrap_err();
-        assert!(e.to_string().contains("(the row is gone)"), "{e}");
+        assert!(e.to_string().contains(": its row is gone: "), "{e}");
     }
 }

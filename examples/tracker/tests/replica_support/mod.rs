@@ -112,12 +112,17 @@ pub fn current(url: &str) -> String {
 /// Waits until `current` on `url` says `want`, for up to 30 s. A Galera node
 /// applies the other nodes' commits a little after they answered, and
 /// `current` reads without waiting for that (the runs themselves read with
-/// `wsrep_sync_wait`): right after a run on another node, this node may
-/// still show the revision before it.
+/// `wsrep_sync_wait`; README.md says so): right after a run on another node,
+/// this node may still show the revision before it, or, while it rejoins,
+/// not answer yet. On the node that ran the migrations, use [`current`].
 pub fn assert_current_settles(url: &str, want: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let now = current(url);
+        let out = migrate(url, &["current"]);
+        let now = match out.status.code() {
+            Some(0) => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            _ => format!("failing: {}", String::from_utf8_lossy(&out.stderr).trim()),
+        };
         if now == want {
             return;
         }
