@@ -1,12 +1,14 @@
 //! The chain benchmark: a generated crate of N migrations, its build cost, and
-//! upgrade, downgrade, `current`, `history` and offline runs against raw SQL and
-//! Alembic, on SQLite and (with the `postgres` feature) PostgreSQL.
+//! upgrade, downgrade, `current`, `history` and offline runs against raw SQL,
+//! Alembic and the peer Rust tools (sqlx-cli, refinery_cli; see `peers`), on
+//! SQLite and (with the `postgres` feature) PostgreSQL.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::{gen, print_table, sh, sqlite3, time, workspace, Opts, Row};
+use crate::peers::{self, Dialect, Work};
+use crate::{gen, print_table, sh, sqlite3, time, workspace, Cell, Opts, Peers, Row};
 
 fn cargo_build(dir: &Path, target: &Path) -> Duration {
     let t = Instant::now();
@@ -17,11 +19,12 @@ fn cargo_build(dir: &Path, target: &Path) -> Duration {
     t.elapsed()
 }
 
-fn cargo_cmd() -> Command {
+/// Cargo as it ran this bench (`CARGO`), or the one on the path.
+pub(crate) fn cargo_cmd() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-pub(crate) fn chain_bench(o: &Opts, alembic: Option<&Path>) {
+pub(crate) fn chain_bench(o: &Opts, alembic: Option<&Path>, tools: Option<&peers::Tools>) {
     let target = o.out.join("target");
     let mut build_rows = Vec::new();
     for &n in &o.ns {
@@ -30,11 +33,22 @@ pub(crate) fn chain_bench(o: &Opts, alembic: Option<&Path>) {
         let (full, incremental) = build_chain(o, n, &base, &target);
         build_rows.push((n, full, incremental));
         let bin = target.join(format!("release/bench_chain_n{n}"));
-        let rows = sqlite_rows(o.reps, n, &bin, &wl, &base.join("bench.db"), alembic);
+        let set = tools.map(|t| peers::Set::new(t, &wl, &base.join("peers"), n));
+        let db = base.join("bench.db");
+        let rows = sqlite_rows(o.reps, n, &bin, &wl, &db, alembic, set.as_ref());
         print_table(&format!("N = {n}, SQLite"), &rows);
         if let Some(pg) = &o.postgres {
             let mut pg_rows = Vec::new();
-            postgres_rows(&mut pg_rows, pg, n, &bin, &wl, alembic, o.reps);
+            postgres_rows(
+                &mut pg_rows,
+                pg,
+                n,
+                &bin,
+                &wl,
+                alembic,
+                o.reps,
+                set.as_ref(),
+            );
             print_table(&format!("N = {n}, PostgreSQL"), &pg_rows);
         }
     }
@@ -129,7 +143,9 @@ fn one_more_migration(wl: &Path) -> String {
 
 /// The SQLite rows: upgrade and downgrade (a transaction per migration and one
 /// transaction), `current`, `history` and the offline script, against raw SQL
-/// and Alembic where they do the same.
+/// and Alembic where they do the same; with `peers`, sqlx-cli and refinery_cli
+/// in the same rows, and two rows only they have: downgrade base as one command
+/// per migration, and a no-op upgrade at head.
 fn sqlite_rows(
     r: usize,
     n: usize,
@@ -137,6 +153,7 @@ fn sqlite_rows(
     wl: &Path,
     db: &Path,
     alembic: Option<&Path>,
+    peers: Option<&peers::Set>,
 ) -> Vec<Row> {
     let url = format!("sqlite:///{}", db.display());
     let rm = || {
@@ -158,16 +175,55 @@ fn sqlite_rows(
             c
         })
     };
+    let at_head = || {
+        rm();
+        sh(&mut sqlite3(db, &raw("sqlite_upgrade_tx.sql")));
+    };
+    let query = |sql: &str| sqlite_query(db, sql);
+    // What the raw script leaves, which each peer's upgrade must leave too.
+    let head = match peers {
+        Some(_) => {
+            at_head();
+            peers::schema(Dialect::Sqlite, &query)
+        }
+        None => Err("no peers".into()),
+    };
+    // refinery opens the file without creating it: the reset leaves an empty
+    // file (an empty database to SQLite), which sqlx takes as well.
+    let reset = || {
+        rm();
+        if let Err(e) = std::fs::File::create(db) {
+            eprintln!("{}: {e}", db.display());
+        }
+    };
+    // Both tools take `sqlite://` and an absolute path (refinery would read the
+    // four slashes of our URL as a relative path).
+    let peer_url = || format!("sqlite://{}", db.display());
+    let pdb = peers::Db {
+        dialect: Dialect::Sqlite,
+        reset: &reset,
+        url: &peer_url,
+        query: &query,
+        head: &head,
+    };
     let mut rows = Vec::new();
-    rows.push(Row {
+    // Each row's peers are measured right after its own other columns, so that
+    // the machine's drift over the run falls on the figures of a row alike.
+    let mut row = Row {
         work: format!("SQLite upgrade head, N={n}, a transaction per migration"),
         ours: time(r, rm, || sh(&mut ours(&["upgrade", "head"]))),
         raw: Some(time(r, rm, || {
             sh(&mut sqlite3(db, &raw("sqlite_upgrade_perrev.sql")))
         })),
         alembic: None,
+        peers: None,
+    };
+    row.peers = peers.map(|p| Peers {
+        sqlx: p.sqlx(&pdb, r, Work::Upgrade),
+        refinery: p.refinery(&pdb, r, Work::Upgrade, false),
     });
-    rows.push(Row {
+    rows.push(row);
+    let mut row = Row {
         work: format!("SQLite upgrade head, N={n}, one transaction"),
         ours: time(r, rm, || {
             sh(&mut ours(&["upgrade", "head", "--one-transaction"]))
@@ -176,20 +232,28 @@ fn sqlite_rows(
             sh(&mut sqlite3(db, &raw("sqlite_upgrade_tx.sql")))
         })),
         alembic: al(&["upgrade", "head"]).map(|mut c| time(r, rm, || sh(&mut c))),
-    });
-    let at_head = || {
-        rm();
-        sh(&mut sqlite3(db, &raw("sqlite_upgrade_tx.sql")));
+        peers: None,
     };
-    rows.push(Row {
+    row.peers = peers.map(|p| Peers {
+        sqlx: Cell::Na(peers::NO_ONE_TX),
+        refinery: p.refinery(&pdb, r, Work::Upgrade, true),
+    });
+    rows.push(row);
+    let mut row = Row {
         work: format!("SQLite downgrade base, N={n}, a transaction per migration"),
         ours: time(r, at_head, || sh(&mut ours(&["downgrade", "base"]))),
         raw: Some(time(r, at_head, || {
             sh(&mut sqlite3(db, &raw("sqlite_downgrade_perrev.sql")))
         })),
         alembic: None,
+        peers: None,
+    };
+    row.peers = peers.map(|p| Peers {
+        sqlx: p.sqlx(&pdb, r, Work::Downgrade),
+        refinery: Cell::Na(peers::NO_DOWN),
     });
-    rows.push(Row {
+    rows.push(row);
+    let mut row = Row {
         work: format!("SQLite downgrade base, N={n}, one transaction"),
         ours: time(r, at_head, || {
             sh(&mut ours(&["downgrade", "base", "--one-transaction"]))
@@ -198,7 +262,45 @@ fn sqlite_rows(
             sh(&mut sqlite3(db, &raw("sqlite_downgrade_tx.sql")))
         })),
         alembic: al(&["downgrade", "base"]).map(|mut c| time(r, at_head, || sh(&mut c))),
+        peers: None,
+    };
+    row.peers = peers.map(|_| Peers {
+        sqlx: Cell::Na(peers::NO_ONE_TX),
+        refinery: Cell::Na(peers::NO_DOWN),
     });
+    rows.push(row);
+    if let Some(p) = peers {
+        // sqlx's `migrate revert` undoes one migration a call unless given a
+        // target: a user without `--target-version 0` runs it N times. Ours
+        // the same way: `downgrade -1`, N times.
+        rows.push(Row {
+            work: format!(
+                "SQLite downgrade base, N={n}, one command per migration (ours `downgrade -1`, sqlx `migrate revert`, N times each)"
+            ),
+            ours: time(r, at_head, || {
+                for _ in 0..n {
+                    sh(&mut ours(&["downgrade", "-1"]));
+                }
+            }),
+            raw: None,
+            alembic: None,
+            peers: Some(Peers {
+                sqlx: p.sqlx(&pdb, r, Work::DowngradeStepwise),
+                refinery: Cell::Na(peers::NO_DOWN),
+            }),
+        });
+        at_head();
+        rows.push(Row {
+            work: format!("no-op `upgrade head` on an up-to-date SQLite database, N={n}"),
+            ours: time(r.max(10), || {}, || sh(&mut ours(&["upgrade", "head"]))),
+            raw: None,
+            alembic: al(&["upgrade", "head"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+            peers: Some(Peers {
+                sqlx: p.sqlx(&pdb, r, Work::Noop),
+                refinery: p.refinery(&pdb, r, Work::Noop, false),
+            }),
+        });
+    }
     at_head();
     let reps_small = r.max(10);
     rows.push(Row {
@@ -206,12 +308,14 @@ fn sqlite_rows(
         ours: time(reps_small, || {}, || sh(&mut ours(&["current"]))),
         raw: None,
         alembic: al(&["current"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+        peers: None,
     });
     rows.push(Row {
         work: format!("`history`, N={n}"),
         ours: time(reps_small, || {}, || sh(&mut ours(&["history"]))),
         raw: None,
         alembic: al(&["history"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+        peers: None,
     });
     rows.push(Row {
         work: format!("offline `upgrade head --sql`, N={n}"),
@@ -222,11 +326,35 @@ fn sqlite_rows(
         ),
         raw: None,
         alembic: al(&["upgrade", "head", "--sql"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+        peers: None,
     });
     rows
 }
 
+/// One query through the `sqlite3` client, its rows one a line.
+fn sqlite_query(db: &Path, sql: &str) -> Result<String, String> {
+    let out = Command::new("sqlite3")
+        .arg("-bail")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .map_err(|e| format!("sqlite3: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "sqlite3: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The PostgreSQL rows, each on a fresh database of the server: upgrade (a
+/// transaction per migration and one transaction), downgrade in one
+/// transaction and `current`; with `peers`, sqlx-cli and refinery_cli in the
+/// same rows, a downgrade base with a transaction per migration (ours, raw
+/// autocommit, sqlx) and a no-op upgrade at head.
 #[cfg(feature = "postgres")]
+#[allow(clippy::too_many_arguments)]
 fn postgres_rows(
     rows: &mut Vec<Row>,
     server: &str,
@@ -235,6 +363,7 @@ fn postgres_rows(
     wl: &Path,
     alembic: Option<&Path>,
     r: usize,
+    peers: Option<&peers::Set>,
 ) {
     use migrate_runtime::testing::TempDatabase;
     use std::cell::RefCell;
@@ -278,7 +407,39 @@ fn postgres_rows(
             c
         })
     };
-    rows.push(Row {
+    let at_head = || {
+        fresh();
+        sh(&mut psql("postgresql_upgrade.sql", true));
+    };
+    let query = |sql: &str| {
+        let out = Command::new("psql")
+            .args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .arg(url())
+            .output()
+            .map_err(|e| format!("psql: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "psql: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let head = match peers {
+        Some(_) => {
+            at_head();
+            peers::schema(Dialect::Postgres, &query)
+        }
+        None => Err("no peers".into()),
+    };
+    let pdb = peers::Db {
+        dialect: Dialect::Postgres,
+        reset: &fresh,
+        url: &url,
+        query: &query,
+        head: &head,
+    };
+    let mut row = Row {
         work: format!(
             "PostgreSQL upgrade head, N={n}, a transaction per migration (raw: autocommit)"
         ),
@@ -287,8 +448,14 @@ fn postgres_rows(
             sh(&mut psql("postgresql_upgrade.sql", false))
         })),
         alembic: None,
+        peers: None,
+    };
+    row.peers = peers.map(|p| Peers {
+        sqlx: p.sqlx(&pdb, r, Work::Upgrade),
+        refinery: p.refinery(&pdb, r, Work::Upgrade, false),
     });
-    rows.push(Row {
+    rows.push(row);
+    let mut row = Row {
         work: format!("PostgreSQL upgrade head, N={n}, one transaction"),
         ours: time(r, fresh, || {
             sh(&mut ours(&["upgrade", "head", "--one-transaction"]))
@@ -301,12 +468,30 @@ fn postgres_rows(
                 sh(&mut al(&["upgrade", "head"]).expect("alembic"))
             })
         }),
-    });
-    let at_head = || {
-        fresh();
-        sh(&mut psql("postgresql_upgrade.sql", true));
+        peers: None,
     };
-    rows.push(Row {
+    row.peers = peers.map(|p| Peers {
+        sqlx: Cell::Na(peers::NO_ONE_TX),
+        refinery: p.refinery(&pdb, r, Work::Upgrade, true),
+    });
+    rows.push(row);
+    if let Some(p) = peers {
+        rows.push(Row {
+            work: format!(
+                "PostgreSQL downgrade base, N={n}, a transaction per migration (raw: autocommit)"
+            ),
+            ours: time(r, at_head, || sh(&mut ours(&["downgrade", "base"]))),
+            raw: Some(time(r, at_head, || {
+                sh(&mut psql("postgresql_downgrade.sql", false))
+            })),
+            alembic: None,
+            peers: Some(Peers {
+                sqlx: p.sqlx(&pdb, r, Work::Downgrade),
+                refinery: Cell::Na(peers::NO_DOWN),
+            }),
+        });
+    }
+    let mut row = Row {
         work: format!("PostgreSQL downgrade base, N={n}, one transaction"),
         ours: time(r, at_head, || {
             sh(&mut ours(&["downgrade", "base", "--one-transaction"]))
@@ -319,17 +504,38 @@ fn postgres_rows(
                 sh(&mut al(&["downgrade", "base"]).expect("alembic"))
             })
         }),
+        peers: None,
+    };
+    row.peers = peers.map(|_| Peers {
+        sqlx: Cell::Na(peers::NO_ONE_TX),
+        refinery: Cell::Na(peers::NO_DOWN),
     });
+    rows.push(row);
+    if let Some(p) = peers {
+        at_head();
+        rows.push(Row {
+            work: format!("no-op `upgrade head` on an up-to-date PostgreSQL database, N={n}"),
+            ours: time(r.max(10), || {}, || sh(&mut ours(&["upgrade", "head"]))),
+            raw: None,
+            alembic: al(&["upgrade", "head"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+            peers: Some(Peers {
+                sqlx: p.sqlx(&pdb, r, Work::Noop),
+                refinery: p.refinery(&pdb, r, Work::Noop, false),
+            }),
+        });
+    }
     at_head();
     rows.push(Row {
         work: format!("`current` on an up-to-date PostgreSQL database, N={n}"),
         ours: time(r.max(10), || {}, || sh(&mut ours(&["current"]))),
         raw: None,
         alembic: al(&["current"]).map(|mut c| time(r, || {}, || sh(&mut c))),
+        peers: None,
     });
 }
 
 #[cfg(not(feature = "postgres"))]
+#[allow(clippy::too_many_arguments)]
 fn postgres_rows(
     _: &mut Vec<Row>,
     _: &str,
@@ -338,6 +544,7 @@ fn postgres_rows(
     _: &Path,
     _: Option<&Path>,
     _: usize,
+    _: Option<&peers::Set>,
 ) {
     eprintln!("--postgres needs the bench built with --features postgres");
 }

@@ -8,11 +8,16 @@
 //! cargo run --release -p migrate-bench -- rebuild --rows 1000000
 //! ```
 //!
+//! The `chain` command also runs the Rust tools a user would pick instead,
+//! sqlx-cli and refinery_cli (installed from crates.io into `target/bench/tools`
+//! on first use; `--no-peers` skips them), on the same SQL as the raw rows.
+//!
 //! Times are wall-clock seconds over repetitions (min, median, max); ratios use the
 //! minimums. See BENCHMARKS.md for figures.
 
 mod chain;
 mod gen;
+mod peers;
 mod startup;
 
 use std::path::{Path, PathBuf};
@@ -29,13 +34,15 @@ struct Opts {
     reps: usize,
     postgres: Option<String>,
     alembic: bool,
+    /// Also run sqlx-cli and refinery_cli on the same SQL (`chain`; off with `--no-peers`).
+    peers: bool,
     rows: usize,
     shared: PathBuf,
     out: PathBuf,
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench <all|chain|rebuild|autogen|startup|write> [--n 200,1000] [--reps 5] [--rows 1000000] [--postgres URL] [--no-alembic] [--shared DIR] [--runtime DIR ...]");
+    eprintln!("usage: bench <all|chain|rebuild|autogen|startup|write> [--n 200,1000] [--reps 5] [--rows 1000000] [--postgres URL] [--no-alembic] [--no-peers] [--shared DIR] [--runtime DIR ...]");
     std::process::exit(2)
 }
 
@@ -53,6 +60,7 @@ fn parse_opts(args: &[String]) -> Opts {
         reps: 5,
         postgres: None,
         alembic: true,
+        peers: true,
         rows: 1_000_000,
         shared: workspace().join("../shared/bench"),
         out: workspace().join("target/bench"),
@@ -72,6 +80,7 @@ fn parse_opts(args: &[String]) -> Opts {
             "--rows" => o.rows = val().parse().unwrap_or_else(|_| usage()),
             "--postgres" => o.postgres = Some(val()),
             "--no-alembic" => o.alembic = false,
+            "--no-peers" => o.peers = false,
             "--shared" => o.shared = PathBuf::from(val()),
             _ => usage(),
         }
@@ -111,6 +120,36 @@ fn sh(cmd: &mut Command) {
     }
 }
 
+/// Like [`sh`], but a failure is returned (the command's first lines of stderr)
+/// instead of ending the run: a peer tool that cannot do some work gets a
+/// "failed" cell and the other rows are still measured.
+fn try_sh(cmd: &mut Command) -> std::result::Result<(), String> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let out = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut why: String = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" / ");
+    if why.chars().count() > 300 {
+        why = why.chars().take(300).collect::<String>() + "...";
+    }
+    if why.is_empty() {
+        why = out.status.to_string();
+    }
+    Err(why)
+}
+
 fn sqlite3(db: &Path, script: &Path) -> Command {
     let mut c = Command::new("sqlite3");
     c.arg("-bail")
@@ -124,6 +163,42 @@ struct Row {
     ours: Stats,
     raw: Option<Stats>,
     alembic: Option<Stats>,
+    /// sqlx-cli and refinery_cli on the same SQL as `raw`, where the row has them.
+    peers: Option<Peers>,
+}
+
+/// The peer tools' figures for one row.
+struct Peers {
+    sqlx: Cell,
+    refinery: Cell,
+}
+
+/// A peer tool's figure: a time, a mode the tool does not have, or a failure
+/// with its reason (printed in the table, so that a run the tool could not do
+/// shows as such instead of disappearing).
+enum Cell {
+    Time(Stats),
+    /// The tool has no such mode; the reason goes under the table.
+    Na(&'static str),
+    Failed(String),
+}
+
+impl Cell {
+    fn stats(&self) -> Option<Stats> {
+        match self {
+            Cell::Time(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Cell::Time(s) => fmt(Some(*s)),
+            Cell::Na(_) => "n/a".into(),
+            // A reason may hold `|`, which would end the Markdown cell.
+            Cell::Failed(why) => format!("failed: {}", why.replace('|', "\\|")),
+        }
+    }
 }
 
 fn fmt(s: Option<Stats>) -> String {
@@ -132,27 +207,73 @@ fn fmt(s: Option<Stats>) -> String {
     })
 }
 
+/// Prints the rows as a Markdown table. The peer columns appear only when some
+/// row has them, so that `--no-peers` prints the table it printed before.
 fn print_table(title: &str, rows: &[Row]) {
     use std::io::Write as _;
+    let with_peers = rows.iter().any(|r| r.peers.is_some());
     println!("\n### {title}\n");
-    println!(
-        "| work | ours (min / median / max, s) | raw SQL | Alembic | ours / raw | Alembic / ours |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|");
-    for r in rows {
-        let ratio = |a: Option<Stats>, b: Option<Stats>| match (a, b) {
-            (Some(a), Some(b)) if b.0 > 0.0 => format!("{:.2}x", a.0 / b.0),
-            _ => "-".into(),
-        };
+    if with_peers {
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
+            "| work | ours (min / median / max, s) | raw SQL | Alembic | sqlx | refinery | ours / raw | Alembic / ours | ours / sqlx | ours / refinery |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    } else {
+        println!(
+            "| work | ours (min / median / max, s) | raw SQL | Alembic | ours / raw | Alembic / ours |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|");
+    }
+    let ratio = |a: Option<Stats>, b: Option<Stats>| match (a, b) {
+        (Some(a), Some(b)) if b.0 > 0.0 => format!("{:.2}x", a.0 / b.0),
+        _ => "-".into(),
+    };
+    let mut notes: Vec<String> = Vec::new();
+    for r in rows {
+        let mut line = format!(
+            "| {} | {} | {} | {}",
             r.work,
             fmt(Some(r.ours)),
             fmt(r.raw),
-            fmt(r.alembic),
+            fmt(r.alembic)
+        );
+        if with_peers {
+            let (sqlx, refinery) = match &r.peers {
+                Some(p) => {
+                    for (tool, c) in [("sqlx", &p.sqlx), ("refinery", &p.refinery)] {
+                        if let Cell::Na(why) = c {
+                            let note = format!("n/a ({tool}): {why}");
+                            if !notes.contains(&note) {
+                                notes.push(note);
+                            }
+                        }
+                    }
+                    (p.sqlx.text(), p.refinery.text())
+                }
+                None => ("-".into(), "-".into()),
+            };
+            line.push_str(&format!(" | {sqlx} | {refinery}"));
+        }
+        line.push_str(&format!(
+            " | {} | {}",
             ratio(Some(r.ours), r.raw),
             ratio(r.alembic, Some(r.ours))
-        );
+        ));
+        if with_peers {
+            let peer = |f: fn(&Peers) -> &Cell| r.peers.as_ref().and_then(|p| f(p).stats());
+            line.push_str(&format!(
+                " | {} | {}",
+                ratio(Some(r.ours), peer(|p| &p.sqlx)),
+                ratio(Some(r.ours), peer(|p| &p.refinery))
+            ));
+        }
+        println!("{line} |");
+    }
+    if !notes.is_empty() {
+        println!();
+        for n in notes {
+            println!("{n}");
+        }
     }
     let _ = std::io::stdout().flush();
 }
@@ -246,12 +367,14 @@ fn rebuild_bench(o: &Opts) {
             ours: time(r, fresh, || run_ours(require_d)),
             raw: Some(time(r, fresh, || sh(&mut sqlite3(&db, &move_copy)))),
             alembic: None,
+            peers: None,
         },
         Row {
             work: format!("drop_column (native where safe), {} rows; raw = ALTER TABLE DROP COLUMN", o.rows),
             ours: time(r, fresh, || run_ours(drop_d)),
             raw: Some(time(r, fresh, || sh(&mut sqlite3(&db, &native)))),
             alembic: None,
+            peers: None,
         },
     ];
     print_table("SQLite table rebuild", &rows);
@@ -346,7 +469,7 @@ fn autogen_bench(o: &Opts, alembic: Option<&Path>) {
     });
     print_table(
         "Autogenerate comparison, 300 tables matching the database (`check`; ours in-process, Alembic as a command)",
-        &[Row { work: format!("{tables} tables x 6 columns, SQLite"), ours, raw: None, alembic: alembic_time }],
+        &[Row { work: format!("{tables} tables x 6 columns, SQLite"), ours, raw: None, alembic: alembic_time, peers: None }],
     );
 }
 
@@ -372,7 +495,8 @@ fn main() {
     match cmd.as_str() {
         "chain" => {
             let a = alembic_venv(&o);
-            chain::chain_bench(&o, a.as_deref());
+            let tools = peers::install(&o);
+            chain::chain_bench(&o, a.as_deref(), tools.as_ref());
         }
         "rebuild" => rebuild_bench(&o),
         "startup" => startup::startup_bench(&o),
@@ -385,7 +509,8 @@ fn main() {
         }
         "all" => {
             let a = alembic_venv(&o);
-            chain::chain_bench(&o, a.as_deref());
+            let tools = peers::install(&o);
+            chain::chain_bench(&o, a.as_deref(), tools.as_ref());
             rebuild_bench(&o);
             autogen_bench(&o, a.as_deref());
         }
