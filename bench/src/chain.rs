@@ -523,6 +523,35 @@ fn postgres_rows(
                 refinery: p.refinery(&pdb, r, Work::Noop, false),
             }),
         });
+        // libpq negotiates TLS when the server offers it (`sslmode=prefer`,
+        // its default); neither peer does (sqlx has no TLS compiled in,
+        // refinery does not use it from the URL). The same work without it:
+        let plain = || {
+            let u = url();
+            let sep = if u.contains('?') { '&' } else { '?' };
+            format!("{u}{sep}sslmode=disable")
+        };
+        rows.push(Row {
+            work: format!(
+                "no-op `upgrade head`, N={n}, ours with `sslmode=disable` (the peers use no TLS)"
+            ),
+            ours: time(
+                r.max(10),
+                || {},
+                || {
+                    sh(Command::new(bin)
+                        .arg("--url")
+                        .arg(plain())
+                        .args(["upgrade", "head"]))
+                },
+            ),
+            raw: None,
+            alembic: None,
+            peers: Some(Peers {
+                sqlx: p.sqlx(&pdb, r, Work::Noop),
+                refinery: p.refinery(&pdb, r, Work::Noop, false),
+            }),
+        });
     }
     at_head();
     rows.push(Row {

@@ -370,7 +370,11 @@ fn migrate(ctx: &Ctx<'_>, target: &str, direction: Direction, run: RunOptions) -
         eprintln!("No backup taken: the database was empty");
     }
     if steps.is_empty() {
-        let p = m.position(&mut conn)?;
+        // An upgrade with nothing to do read where the database is already.
+        let p = match (direction, m.idle_at) {
+            (Direction::Upgrade, Some(p)) => p,
+            _ => m.position(&mut conn)?,
+        };
         let note = if run.backup.is_some() {
             "; nothing to do, no backup taken"
         } else {

@@ -158,6 +158,10 @@ pub struct Migrator<'a> {
     pub(crate) statement_timeout: Option<Duration>,
     /// Where a lock row's lease is renewed from while the run is busy.
     pub(crate) lease_url: Option<String>,
+    /// Where the last `upgrade` found the database when it had nothing to do
+    /// and told so from its one query: the command says where that is
+    /// without reading it again.
+    pub(crate) idle_at: Option<Position>,
 }
 
 /// How long a migration's statements wait for a table lock, unless told otherwise.
@@ -193,6 +197,7 @@ impl<'a> Migrator<'a> {
             pooled: false,
             statement_timeout: None,
             lease_url: None,
+            idle_at: None,
         }
     }
 
@@ -701,11 +706,13 @@ impl<'a> Migrator<'a> {
         // after a run in progress (say an `--out-of-order` one filling the
         // gap), in the full path's order.
         let d = backend::of(conn).dialect();
+        self.idle_at = None;
         if let Ok(Some((at, ledger))) = self.glance(conn) {
             if matches!(self.chain.resolve(target, Some(at)), Ok(to) if to == Some(at))
                 && matches!(self.nothing_to_do(&ledger, Some(at), Some(at), d), Ok(true))
             {
                 self.last_lockless = None;
+                self.idle_at = Some(Some(at));
                 return Ok(Vec::new());
             }
         }
