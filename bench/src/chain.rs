@@ -531,6 +531,8 @@ fn postgres_rows(
             let sep = if u.contains('?') { '&' } else { '?' };
             format!("{u}{sep}sslmode=disable")
         };
+        // The peers' rows left their own database behind.
+        at_head();
         rows.push(Row {
             work: format!(
                 "no-op `upgrade head`, N={n}, ours with `sslmode=disable` (the peers use no TLS)"
