@@ -291,3 +291,163 @@ fn a_sqlite_drop_column_reads_the_table_once() {
         assert_eq!(names, vec![Some("id".into()), Some("name".into())]);
     }
 }
+
+fn add_phone(op: &mut migrate_runtime::prelude::Op) -> migrate_runtime::Result<()> {
+    use migrate_runtime::prelude::*;
+    op.add_column("users", col::<Text>("phone").nullable());
+    Ok(())
+}
+
+fn drop_phone(op: &mut migrate_runtime::prelude::Op) -> migrate_runtime::Result<()> {
+    op.drop_column("users", "phone");
+    Ok(())
+}
+
+/// A data step that copies where the version table is into a table of its own.
+fn note_version(op: &mut migrate_runtime::prelude::Op) -> migrate_runtime::Result<()> {
+    op.execute("CREATE TABLE seen (v VARCHAR(32))");
+    op.run("note the version", |conn| {
+        conn.execute("INSERT INTO seen (v) SELECT version_num FROM alembic_version")
+    });
+    Ok(())
+}
+
+fn forget_version(op: &mut migrate_runtime::prelude::Op) -> migrate_runtime::Result<()> {
+    op.execute("DROP TABLE seen");
+    Ok(())
+}
+
+/// In one transaction over the run, the ledger row and version update of each
+/// migration are sent together before the commit: a round trip a migration
+/// less, and the records as they were. A data step still sees the migrations
+/// before it recorded.
+#[test]
+fn in_one_transaction_the_records_go_in_one_batch() {
+    let chain = Chain::new(vec![
+        Migration::new("u1", None, "users", make_users, Some(drop_users)),
+        Migration::new("u2", Some("u1"), "email", add_email, Some(drop_email)),
+        Migration::new("u3", Some("u2"), "phone", add_phone, Some(drop_phone)),
+        Migration::new("u4", Some("u3"), "seen", note_version, Some(forget_version)),
+    ])
+    .expect("a valid chain");
+    for db in all_backends("records_batched") {
+        let d = db.dialect;
+        // MySQL runs no DDL in a transaction: a transaction per migration.
+        if d == migrate_runtime::Dialect::Mysql {
+            continue;
+        }
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain).one_transaction(true);
+        m.upgrade(&mut conn, "u1").expect("upgrade");
+        let log = record_statements(&mut conn);
+        m.upgrade(&mut conn, "head").expect("upgrade");
+        let log = std::mem::take(&mut *log.lock().expect("the log"));
+        let ddl = |q: &String| q.starts_with("ALTER TABLE") || q.starts_with("CREATE TABLE seen");
+        let records = |q: &String| q.contains("INSERT INTO \"alembic_version_log\"");
+        // The DDL of u2 and u3 comes first, then their records together, then
+        // u4's table and data step, then u4's record.
+        let order: Vec<&str> = log
+            .iter()
+            .filter_map(|q| {
+                if ddl(q) {
+                    Some("ddl")
+                } else if records(q) {
+                    Some("records")
+                } else if q.starts_with("INSERT INTO seen") {
+                    Some("data step")
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert_eq!(
+            order,
+            ["ddl", "ddl", "ddl", "records", "data step", "records"],
+            "{d}: {log:#?}"
+        );
+        let batch = log.iter().find(|q| records(q)).expect("the records");
+        assert_eq!(
+            batch.matches("INSERT INTO \"alembic_version_log\"").count(),
+            2,
+            "{d}"
+        );
+        assert_eq!(
+            batch.matches("UPDATE \"alembic_version\"").count(),
+            2,
+            "{d}"
+        );
+        // The data step saw u3 recorded.
+        assert_eq!(
+            conn.query_text("SELECT v FROM seen").expect("seen"),
+            vec![Some("u3".to_owned())],
+            "{d}"
+        );
+        assert_eq!(
+            m.current(&mut conn).expect("current").as_deref(),
+            Some("u4"),
+            "{d}"
+        );
+        let revs: Vec<String> = m
+            .ledger(&mut conn)
+            .expect("ledger")
+            .into_iter()
+            .map(|e| e.revision)
+            .collect();
+        assert_eq!(revs, ["u1", "u2", "u3", "u4"], "{d}");
+
+        // Down in one transaction: the same, and nothing left.
+        let log = record_statements(&mut conn);
+        m.downgrade(&mut conn, "base").expect("downgrade");
+        let log = std::mem::take(&mut *log.lock().expect("the log"));
+        let deletes: Vec<&String> = log
+            .iter()
+            .filter(|q| q.contains("DELETE FROM \"alembic_version_log\""))
+            .collect();
+        assert_eq!(deletes.len(), 1, "{d}: {log:#?}");
+        assert_eq!(
+            deletes[0]
+                .matches("DELETE FROM \"alembic_version_log\"")
+                .count(),
+            4
+        );
+        assert_eq!(m.current(&mut conn).expect("current"), None, "{d}");
+        assert!(m.ledger(&mut conn).expect("ledger").is_empty(), "{d}");
+    }
+}
+
+/// A failing migration in one transaction leaves nothing, its kept records
+/// included.
+#[test]
+fn in_one_transaction_a_failure_leaves_no_records() {
+    fn broken(op: &mut migrate_runtime::prelude::Op) -> migrate_runtime::Result<()> {
+        op.execute("ALTER TABLE no_such_table ADD COLUMN x INTEGER");
+        Ok(())
+    }
+    let chain = Chain::new(vec![
+        Migration::new("u1", None, "users", make_users, Some(drop_users)),
+        Migration::new("u2", Some("u1"), "email", add_email, Some(drop_email)),
+        Migration::new("u3", Some("u2"), "broken", broken, None),
+    ])
+    .expect("a valid chain");
+    for db in all_backends("records_rolled_back") {
+        if db.dialect == migrate_runtime::Dialect::Mysql {
+            continue;
+        }
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain).one_transaction(true);
+        m.upgrade(&mut conn, "head").expect_err("u3 fails");
+        assert_eq!(
+            m.current(&mut conn).expect("current"),
+            None,
+            "{}",
+            db.dialect
+        );
+        assert!(m.ledger(&mut conn).expect("ledger").is_empty());
+        // And the run after it starts from there.
+        m.upgrade(&mut conn, "u2").expect("upgrade to u2");
+        assert_eq!(
+            m.current(&mut conn).expect("current").as_deref(),
+            Some("u2")
+        );
+    }
+}

@@ -115,6 +115,9 @@ pub(crate) struct Ledger {
     rows: Vec<LedgerEntry>,
     /// Revision to row: long chains look every revision up.
     index: HashMap<String, usize>,
+    /// Inside a run-wide transaction: the records of completed migrations,
+    /// sent together before the commit (see [`Ledger::defer`]).
+    pending: Option<Vec<String>>,
 }
 
 fn opt(d: Dialect, s: Option<&str>) -> String {
@@ -139,6 +142,7 @@ impl Ledger {
                 exists: false,
                 rows: Vec::new(),
                 index: HashMap::new(),
+                pending: None,
             });
         }
         let q = b.dialect().quote_ident(&table);
@@ -192,6 +196,7 @@ impl Ledger {
             table,
             exists: true,
             rows,
+            pending: None,
         })
     }
 
@@ -519,7 +524,7 @@ impl Ledger {
         let duration = e
             .duration
             .map_or_else(|| "NULL".to_owned(), |t| t.as_millis().to_string());
-        exec(conn, format!(
+        self.exec(conn, format!(
             "INSERT INTO {} (revision, parent, checksum, state, ops_done, ops_total, seq, applied_at, duration_ms, note) \
              VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {duration}, {})",
             self.q(d),
@@ -568,7 +573,7 @@ impl Ledger {
             duration.as_millis(),
             d.quote_str(m.revision())
         );
-        exec(conn, sql, then)?;
+        self.exec(conn, sql, then)?;
         if let Some(r) = self.row_mut(m.revision()) {
             r.state = LedgerState::Applied;
             r.ops_done = ops_total;
@@ -744,7 +749,7 @@ impl Ledger {
             self.q(d),
             d.quote_str(revision)
         );
-        exec(conn, sql, then)?;
+        self.exec(conn, sql, then)?;
         if let Some(i) = self.index.remove(revision) {
             self.rows.remove(i);
             // Downgrades remove the newest rows: usually nothing moves.
@@ -794,6 +799,48 @@ impl Ledger {
 
 /// Runs `sql`, and `then` after it in the same round trip: a step's ledger
 /// row and its version bump cost one, as the version bump alone did.
+impl Ledger {
+    /// From here on, the records of completed migrations (the ledger row and
+    /// the version table's update after it) are kept and sent in one batch by
+    /// [`Ledger::flush`], instead of a round trip each. Only inside a
+    /// run-wide transaction: nothing of it is seen before the commit anyway,
+    /// and a failure rolls it all back. The rows read here change at once.
+    pub(crate) fn defer(&mut self) {
+        self.pending.get_or_insert_with(Vec::new);
+    }
+
+    /// Sends what [`Ledger::defer`] kept, still deferring after.
+    pub(crate) fn flush(&mut self, conn: &mut AnyConnection) -> Result<()> {
+        match self.pending.as_mut().map(std::mem::take) {
+            Some(batch) if !batch.is_empty() => conn.execute(&batch.join(";\n")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends what was kept and writes at once again.
+    pub(crate) fn stop_deferring(&mut self, conn: &mut AnyConnection) -> Result<()> {
+        let sent = self.flush(conn);
+        self.pending = None;
+        sent
+    }
+
+    /// Forgets what was kept: the transaction it belonged to is rolled back.
+    pub(crate) fn drop_deferred(&mut self) {
+        self.pending = None;
+    }
+
+    fn exec(&mut self, conn: &mut AnyConnection, sql: String, then: Option<&str>) -> Result<()> {
+        match &mut self.pending {
+            Some(batch) => {
+                batch.push(sql);
+                batch.extend(then.map(str::to_owned));
+                Ok(())
+            }
+            None => exec(conn, sql, then),
+        }
+    }
+}
+
 fn exec(conn: &mut AnyConnection, sql: String, then: Option<&str>) -> Result<()> {
     match then {
         Some(t) => conn.execute(&format!("{sql};\n{t}")),

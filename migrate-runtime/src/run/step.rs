@@ -199,6 +199,13 @@ impl Migrator<'_> {
             jobs.to_vec()
         };
         let mut result = self.run_steps(conn, b, run, &jobs);
+        if result.is_ok() {
+            if let Err(e) = run.ledger.stop_deferring(conn) {
+                result = Err(e);
+            }
+        } else {
+            run.ledger.drop_deferred();
+        }
         if fk_off {
             if let Ok((_, rebuilt)) = &result {
                 if let Err(e) = b.check_foreign_keys(conn, rebuilt) {
@@ -351,11 +358,14 @@ impl Migrator<'_> {
             }
             // A migration that must not run in a transaction ends the one in progress.
             Txn::RunWide if leaves_run_tx => {
+                // The records kept so far commit with the run's transaction;
+                // this migration's own are written as it goes.
+                run.ledger.stop_deferring(conn)?;
                 conn.commit()?;
                 // Outside a transaction: no lock timeout on PostgreSQL (CONCURRENTLY).
                 self.limit_lock_waits(conn, b, Some(job.m), false)?;
             }
-            Txn::RunWide => {}
+            Txn::RunWide => run.ledger.defer(),
             Txn::Autocommit => {
                 self.limit_lock_waits(conn, b, Some(job.m), false)?;
                 if reread {
@@ -571,8 +581,12 @@ impl Migrator<'_> {
                         rebuilt.push(table);
                     })
                 }
+                // A data step's code sees the records of the migrations before it.
                 Action::Data { .. } => match ops[i].take_data_fn() {
-                    Some(f) => self.without_lock_timeout(conn, b, job.m, f),
+                    Some(f) => run
+                        .ledger
+                        .flush(conn)
+                        .and_then(|()| self.without_lock_timeout(conn, b, job.m, f)),
                     None => Ok(()),
                 },
             };
