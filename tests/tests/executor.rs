@@ -458,6 +458,14 @@ fn a_migration_flagged_non_transactional_runs_outside_a_transaction() {
         let mut one = Migrator::new(&chain).one_transaction(true);
         one.upgrade(&mut conn, "head").unwrap();
         assert_eq!(rev(&one, &mut conn).as_deref(), Some("n2"));
+        // n1's record, kept for the run's commit, was sent before n2 ended it.
+        let ledger: Vec<String> = one
+            .ledger(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.revision)
+            .collect();
+        assert_eq!(ledger, ["n1", "n2"], "{}", db.dialect);
     }
     // The same migration left transactional fails on PostgreSQL, proving the flag matters.
     let tx_chain = Chain::new(vec![
