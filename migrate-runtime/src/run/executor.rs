@@ -697,6 +697,7 @@ impl<'a> Migrator<'a> {
     /// below the current one that never ran here ([`Error::OutOfOrder`], unless
     /// [`Migrator::out_of_order`]).
     pub fn upgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
+        self.idle_at = None;
         self.refuse_backup_elsewhere(conn)?;
         // Nothing to do, the common case at every deploy and service start,
         // told from one query without the lock: a run in progress has not
@@ -706,7 +707,6 @@ impl<'a> Migrator<'a> {
         // after a run in progress (say an `--out-of-order` one filling the
         // gap), in the full path's order.
         let d = backend::of(conn).dialect();
-        self.idle_at = None;
         if let Ok(Some((at, ledger))) = self.glance(conn) {
             if matches!(self.chain.resolve(target, Some(at)), Ok(to) if to == Some(at))
                 && matches!(self.nothing_to_do(&ledger, Some(at), Some(at), d), Ok(true))
@@ -797,6 +797,7 @@ impl<'a> Migrator<'a> {
     /// Fails before changing anything when an irreversible migration lies in
     /// the way, or a migration is half-applied.
     pub fn downgrade(&mut self, conn: &mut AnyConnection, target: &str) -> Result<Vec<Step>> {
+        self.idle_at = None;
         self.refuse_backup_elsewhere(conn)?;
         self.with_lock(conn, |this, conn, b| {
             let glanced = this.glance(conn)?;

@@ -601,6 +601,11 @@ impl Ledger {
         state: LedgerState,
         ops: &[crate::ops::Operation],
     ) -> Result<Resume> {
+        // Written at once: only completed migrations' records are kept.
+        debug_assert!(
+            self.pending.is_none(),
+            "a tracked write while records are kept"
+        );
         let ops_total = ops.len();
         if let Some(r) = self.get(m.revision()) {
             if r.state == state {
@@ -672,6 +677,11 @@ impl Ledger {
         revision: &str,
         (done, digest): (usize, &str),
     ) -> Result<()> {
+        // Written at once: only completed migrations' records are kept.
+        debug_assert!(
+            self.pending.is_none(),
+            "a tracked write while records are kept"
+        );
         conn.execute(&format!(
             "UPDATE {} SET ops_done = {done}, done_digest = {} WHERE revision = {}",
             self.q(d),
@@ -693,6 +703,11 @@ impl Ledger {
         revision: &str,
         note: &str,
     ) -> Result<()> {
+        // Written at once: only completed migrations' records are kept.
+        debug_assert!(
+            self.pending.is_none(),
+            "a tracked write while records are kept"
+        );
         let note: String = note.chars().take(1000).collect();
         conn.execute(&format!(
             "UPDATE {} SET note = {} WHERE revision = {}",
@@ -713,6 +728,11 @@ impl Ledger {
         d: Dialect,
         revision: &str,
     ) -> Result<()> {
+        // Written at once: only completed migrations' records are kept.
+        debug_assert!(
+            self.pending.is_none(),
+            "a tracked write while records are kept"
+        );
         conn.execute(&format!(
             "UPDATE {} SET state = 'applied', ops_done = ops_total, note = NULL WHERE revision = {}",
             self.q(d),
@@ -771,6 +791,11 @@ impl Ledger {
         m: &Migration,
         by: &str,
     ) -> Result<bool> {
+        // Written at once: only completed migrations' records are kept.
+        debug_assert!(
+            self.pending.is_none(),
+            "a tracked write while records are kept"
+        );
         let Some(r) = self.get(m.revision()) else {
             return Ok(false);
         };
@@ -797,14 +822,14 @@ impl Ledger {
     }
 }
 
-/// Runs `sql`, and `then` after it in the same round trip: a step's ledger
-/// row and its version bump cost one, as the version bump alone did.
 impl Ledger {
     /// From here on, the records of completed migrations (the ledger row and
-    /// the version table's update after it) are kept and sent in one batch by
-    /// [`Ledger::flush`], instead of a round trip each. Only inside a
-    /// run-wide transaction: nothing of it is seen before the commit anyway,
-    /// and a failure rolls it all back. The rows read here change at once.
+    /// the version table's update after it) are kept, and sent with the next
+    /// statement ([`Ledger::send_with`]) or by [`Ledger::flush`], instead of in
+    /// a round trip of their own. Only inside a run-wide transaction, where
+    /// nobody else sees them before the commit and a failure rolls them back
+    /// with the rest; every statement of the run still runs after the records
+    /// before it. The rows read here change at once.
     pub(crate) fn defer(&mut self) {
         self.pending.get_or_insert_with(Vec::new);
     }
@@ -814,6 +839,17 @@ impl Ledger {
         match self.pending.as_mut().map(std::mem::take) {
             Some(batch) if !batch.is_empty() => conn.execute(&batch.join(";\n")),
             _ => Ok(()),
+        }
+    }
+
+    /// Runs `sql`, after what [`Ledger::defer`] kept, in one round trip.
+    pub(crate) fn send_with(&mut self, conn: &mut AnyConnection, sql: &str) -> Result<()> {
+        match self.pending.as_mut().map(std::mem::take) {
+            Some(mut batch) if !batch.is_empty() => {
+                batch.push(sql.to_owned());
+                conn.execute(&batch.join(";\n"))
+            }
+            _ => conn.execute(sql),
         }
     }
 
@@ -841,6 +877,8 @@ impl Ledger {
     }
 }
 
+/// Runs `sql`, and `then` after it in the same round trip: a step's ledger
+/// row and its version bump cost one, as the version bump alone did.
 fn exec(conn: &mut AnyConnection, sql: String, then: Option<&str>) -> Result<()> {
     match then {
         Some(t) => conn.execute(&format!("{sql};\n{t}")),

@@ -569,19 +569,36 @@ impl Migrator<'_> {
                 }
             }
             let mut recorded = false;
+            // In a run-wide transaction the records of the migrations before
+            // this one go with its first statement (see `Ledger::defer`), and
+            // before anything else: every statement and data step sees them.
             let mut result = match planned.action {
-                Action::Sql(stmts) => stmts.iter().try_for_each(|s| conn.execute(s)),
+                Action::Sql(stmts) => {
+                    let mut rest = stmts.iter();
+                    match rest.next() {
+                        Some(first) => run
+                            .ledger
+                            .send_with(conn, first)
+                            .and_then(|()| rest.try_for_each(|s| conn.execute(s))),
+                        None => Ok(()),
+                    }
+                }
                 Action::Rebuild { table, stmts } => {
                     // Its record goes into the rebuild's own transaction: a kill
                     // between the two would make the re-run rebuild it again.
                     let done = (end, super::ledger::digest(&ops[..end]));
-                    let record = tracked.then_some((&mut *run.ledger, job.m.revision(), done));
-                    rebuild(conn, b, &table, &stmts, record).map(|r| {
-                        recorded = r;
-                        rebuilt.push(table);
-                    })
+                    match run.ledger.flush(conn) {
+                        Ok(()) => {
+                            let record =
+                                tracked.then_some((&mut *run.ledger, job.m.revision(), done));
+                            rebuild(conn, b, &table, &stmts, record).map(|r| {
+                                recorded = r;
+                                rebuilt.push(table);
+                            })
+                        }
+                        Err(e) => Err(e),
+                    }
                 }
-                // A data step's code sees the records of the migrations before it.
                 Action::Data { .. } => match ops[i].take_data_fn() {
                     Some(f) => run
                         .ledger
