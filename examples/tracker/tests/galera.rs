@@ -92,22 +92,25 @@ fn a_lock_row_whose_holder_is_gone_is_taken_over_before_its_lease_ends() {
     // UUID): a run on another node takes the row over at once.
     plant_row(&db.urls[0], "00000000-0000-4000-8000-000000000000", None);
     let out = migrate(&db.urls[1], &["upgrade", "head", "--lock-wait", "5s"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // It says whose row it took over, and why.
+    assert!(
+        err.contains("Took over the run lock from gone:3399 connection 7, node 00000000-")
+            && err.contains("(its holder is gone)"),
+        "{err}"
     );
     assert_current_settles(&db.urls[2], &format!("{HEAD} (head)"));
     // Its holder ran on this node: this node's GET_LOCK is free, so that
     // session is gone.
     plant_row(&db.urls[0], &node_uuid(&db.urls[0]), None);
     let out = migrate(&db.urls[0], &["downgrade", "-1", "--lock-wait", "5s"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("Took over the run lock from gone:3399")
+            && err.contains("(its holder is gone)"),
+        "{err}"
     );
     // Its holder's node is in the cluster, on another node: it may be
     // running, so the row holds until its lease ends.

@@ -128,14 +128,19 @@ fn lost(e: &Error) -> bool {
     m.contains("Duplicate entry") || m.contains("Deadlock found")
 }
 
-/// The statement that deletes an expired row, or one `stale` (an SQL
+/// The condition on a row that is expired, or that `stale` (an SQL
 /// condition on the row) says is left by a run that is gone.
-fn delete_stale(d: Dialect, version_table: &str, stale: Option<&str>) -> String {
+fn stale_condition(d: Dialect, stale: Option<&str>) -> String {
     let stale = stale.map_or_else(String::new, |c| format!(" OR ({c})"));
+    format!("name = 'run' AND (expires_at < {}{stale})", now(d))
+}
+
+/// The statement that deletes the rows of [`stale_condition`].
+fn delete_stale(d: Dialect, version_table: &str, stale: Option<&str>) -> String {
     format!(
-        "DELETE FROM {} WHERE name = 'run' AND (expires_at < {}{stale})",
+        "DELETE FROM {} WHERE {}",
         quoted(d, version_table),
-        now(d)
+        stale_condition(d, stale)
     )
 }
 
@@ -155,30 +160,56 @@ fn row_there(
         .is_empty())
 }
 
+/// The lock row a run took.
+#[derive(Debug)]
+pub(crate) struct Took {
+    /// The row it replaced, when there was one: its holder, and why it was
+    /// taken over (its lease had run out, or its holder is gone). An operator
+    /// sees that a run went ahead of another that may not have ended well.
+    pub(crate) over: Option<String>,
+}
+
 /// Tries once to insert the row for `holder`, after deleting an expired one,
 /// or one `stale` (an SQL condition on the row) says is left by a run that is
-/// gone. True when this run holds it now.
+/// gone. `Some` when this run holds it now.
 pub(crate) fn insert(
     conn: &mut AnyConnection,
     d: Dialect,
     version_table: &str,
     holder: &str,
     stale: Option<&str>,
-) -> Result<bool> {
+) -> Result<Option<Took>> {
     let qt = quoted(d, version_table);
     let expired = delete_stale(d, version_table, stale);
     let values = format!("VALUES ('run', {}, {})", d.quote_str(holder), lease(d));
     let insert = match d {
-        // Galera: both in one transaction, certified at commit, where a
-        // second node's insert fails with a deadlock (see `lost`).
+        // Galera: all in one transaction, certified at commit, where a
+        // second node's insert fails with a deadlock (see `lost`). The row
+        // it deletes, if any, is kept in a session variable, read after.
         Dialect::Mysql => {
-            return insert_certified(
+            let why = format!(
+                "CONCAT(holder, IF(expires_at < {}, ' (its lease had run out)', ' (its holder is gone)'))",
+                now(d)
+            );
+            let cond = stale_condition(d, stale);
+            let taken = insert_certified(
                 conn,
                 &format!(
-                    "START TRANSACTION; {expired}; \
-                 INSERT INTO {qt} (name, holder, expires_at) {values}; COMMIT"
+                    "SET @migrate_lock_over = NULL; START TRANSACTION; \
+                     SELECT {why} INTO @migrate_lock_over FROM {qt} WHERE {cond} LIMIT 1; \
+                     {expired}; INSERT INTO {qt} (name, holder, expires_at) {values}; COMMIT"
                 ),
-            )
+            )?;
+            if !taken {
+                return Ok(None);
+            }
+            // The row is this run's now: a failed read of what it replaced
+            // is said, not returned (which would leave the row held).
+            let over = match conn.query_text("SELECT CAST(@migrate_lock_over AS CHAR) AS v") {
+                Ok(rows) => rows.into_iter().flatten().next(),
+                Err(e) => Some(format!("a row that could not be named ({e})")),
+            };
+            return Ok(Some(Took { over }));
         }
         // Elsewhere a row already there is no error (it would be logged by
         // the server at every poll of a waiting run): nothing is inserted.
@@ -189,8 +220,15 @@ pub(crate) fn insert(
             format!("INSERT OR IGNORE INTO {qt} (name, holder, expires_at) {values}")
         }
     };
-    conn.execute(&expired)?;
-    Ok(conn.execute_count(&insert)? == 1)
+    // An expired row is deleted first, and named if this run then takes its place.
+    let gone = conn
+        .query_text(&format!("{expired} RETURNING holder AS v"))?
+        .into_iter()
+        .flatten()
+        .next();
+    Ok((conn.execute_count(&insert)? == 1).then(|| Took {
+        over: gone.map(|h| format!("{h} (its lease had run out)")),
+    }))
 }
 
 /// Runs the certified insert `sql`; false when another run got the row.
@@ -220,13 +258,15 @@ pub(crate) fn try_take(
     create(conn, b, version_table)?;
     let holder = holder(None);
     Ok(
-        if insert(conn, b.dialect(), version_table, &holder, None)? {
-            super::TryLock::Taken(super::RunLock::Row {
-                holder,
-                restore: None,
-            })
-        } else {
-            super::TryLock::Busy(format!("the lock row in {}", table(version_table)))
+        match insert(conn, b.dialect(), version_table, &holder, None)? {
+            Some(took) => super::TryLock::Taken(
+                super::RunLock::Row {
+                    holder,
+                    restore: None,
+                },
+                took.over,
+            ),
+            None => super::TryLock::Busy(format!("the lock row in {}", table(version_table))),
         },
     )
 }
@@ -343,13 +383,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_row_taken_over_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:///{}", dir.path().join("t.db").display());
+        let mut conn = AnyConnection::establish(&url).unwrap();
+        let b = crate::backend::for_dialect(Dialect::Sqlite);
+        create(&mut conn, b, "alembic_version").unwrap();
+        let took = insert(&mut conn, Dialect::Sqlite, "alembic_version", "first", None).unwrap();
+        assert_eq!(took.map(|t| t.over), Some(None), "nothing to take over");
+        // Held: a second run gets nothing.
+        assert!(insert(
+            &mut conn,
+            Dialect::Sqlite,
+            "alembic_version",
+            "second",
+            None
+        )
+        .unwrap()
+        .is_none());
+        // Expired: the next run takes it over, and says from whom.
+        conn.execute("UPDATE alembic_version_lock SET expires_at = '2000-01-01 00:00:00'")
+            .unwrap();
+        let took = insert(&mut conn, Dialect::Sqlite, "alembic_version", "third", None).unwrap();
+        assert_eq!(
+            took.and_then(|t| t.over).as_deref(),
+            Some("first (its lease had run out)")
+        );
+    }
+
+    #[test]
     fn a_lost_lock_says_who_has_the_row_now() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:///{}", dir.path().join("l.db").display());
         let mut conn = AnyConnection::establish(&url).unwrap();
         let b = crate::backend::for_dialect(Dialect::Sqlite);
         create(&mut conn, b, "alembic_version").unwrap();
-        assert!(insert(&mut conn, Dialect::Sqlite, "alembic_version", "me", None).unwrap());
+        assert!(
+            insert(&mut conn, Dialect::Sqlite, "alembic_version", "me", None)
+                .unwrap()
+                .is_some()
+        );
         renew(&mut conn, Dialect::Sqlite, "alembic_version", "me").unwrap();
         conn.execute("UPDATE alembic_version_lock SET holder = 'another run'")
             .unwrap();

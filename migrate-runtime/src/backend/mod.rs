@@ -113,8 +113,9 @@ pub(crate) enum Object<'a> {
 /// One attempt at the run lock.
 #[derive(Debug)]
 pub(crate) enum TryLock {
-    /// Taken.
-    Taken(RunLock),
+    /// Taken; with the lock row it replaced, when it took one over (its
+    /// holder, and why).
+    Taken(RunLock, Option<String>),
     /// Another run holds it: the lock, as messages name it.
     Busy(String),
 }

@@ -33,10 +33,17 @@ fn release_named(conn: &mut AnyConnection, version_table: &str) -> Result<()> {
     .map(|_| ())
 }
 
-/// Takes the Galera lock row: `Some((holder, the session's wsrep_sync_wait
-/// before))` when this run holds it, `None` when another does. Called with
+/// The Galera lock row this run took: its holder, the session's
+/// `wsrep_sync_wait` before, and the row it took over, if any.
+struct RowTaken {
+    holder: String,
+    sync_wait: String,
+    over: Option<String>,
+}
+
+/// Takes the Galera lock row: `None` when another run holds it. Called with
 /// this node's `GET_LOCK` held.
-fn take_row(conn: &mut AnyConnection, version_table: &str) -> Result<Option<(String, String)>> {
+fn take_row(conn: &mut AnyConnection, version_table: &str) -> Result<Option<RowTaken>> {
     lock_row::create(conn, &Mysql, version_table)?;
     // The session's sync wait (put back at unlock), where this session is,
     // and the name of the GET_LOCK this run holds.
@@ -75,8 +82,12 @@ fn take_row(conn: &mut AnyConnection, version_table: &str) -> Result<Option<(Str
         conn.execute(&format!("SET SESSION wsrep_sync_wait = {sync_wait}"))
     };
     match taken {
-        Ok(true) => Ok(Some((holder, sync_wait.to_owned()))),
-        Ok(false) => back(conn).map(|()| None),
+        Ok(Some(took)) => Ok(Some(RowTaken {
+            holder,
+            sync_wait: sync_wait.to_owned(),
+            over: took.over,
+        })),
+        Ok(None) => back(conn).map(|()| None),
         Err(e) => Err(match back(conn) {
             Ok(()) => e,
             Err(c) => Error::cleanup(e, c),
@@ -260,13 +271,17 @@ impl Backend for Mysql {
             return Ok(TryLock::Busy("its named lock (GET_LOCK)".into()));
         }
         if !galera {
-            return Ok(TryLock::Taken(RunLock::Session));
+            return Ok(TryLock::Taken(RunLock::Session, None));
         }
         match take_row(conn, version_table) {
-            Ok(Some((holder, sync_wait))) => {
+            Ok(Some(RowTaken {
+                holder,
+                sync_wait,
+                over,
+            })) => {
                 let sync_wait = sync_wait.parse::<u32>().unwrap_or(0);
                 let restore = Some(format!("SET SESSION wsrep_sync_wait = {sync_wait}"));
-                Ok(TryLock::Taken(RunLock::Row { holder, restore }))
+                Ok(TryLock::Taken(RunLock::Row { holder, restore }, over))
             }
             Ok(None) => {
                 release_named(conn, version_table)?;

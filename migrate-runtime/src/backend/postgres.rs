@@ -31,12 +31,13 @@ fn regclass(table: &str) -> String {
 fn take_row(conn: &mut AnyConnection, version_table: &str, keys: Keys) -> Result<TryLock> {
     lock_row::create(conn, &Postgres, version_table)?;
     let holder = lock_row::holder(None);
-    if !lock_row::insert(conn, Dialect::Postgres, version_table, &holder, None)? {
+    let Some(took) = lock_row::insert(conn, Dialect::Postgres, version_table, &holder, None)?
+    else {
         return Ok(TryLock::Busy(format!(
             "the lock row in {} (a connection through a pooler)",
             lock_row::table(version_table)
         )));
-    }
+    };
     let direct = conn.query_text(&format!(
         "SELECT CAST(count(*) AS TEXT) AS v FROM pg_locks WHERE {} AND granted \
          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
@@ -46,10 +47,13 @@ fn take_row(conn: &mut AnyConnection, version_table: &str, keys: Keys) -> Result
         lock_row::release(conn, Dialect::Postgres, version_table, &holder)?;
         return Ok(TryLock::Busy(keys.name()));
     }
-    Ok(TryLock::Taken(RunLock::Row {
-        holder,
-        restore: None,
-    }))
+    Ok(TryLock::Taken(
+        RunLock::Row {
+            holder,
+            restore: None,
+        },
+        took.over,
+    ))
 }
 
 /// The advisory lock keys of `version_table`. A session whose schema was
@@ -296,7 +300,10 @@ impl Backend for Postgres {
                 )));
             }
         }
-        Ok(TryLock::Taken(RunLock::Advisory(keys.all().collect())))
+        Ok(TryLock::Taken(
+            RunLock::Advisory(keys.all().collect()),
+            None,
+        ))
     }
 
     /// `SET search_path` for the session, checked: PostgreSQL accepts a

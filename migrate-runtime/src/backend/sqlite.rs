@@ -141,7 +141,7 @@ impl Backend for Sqlite {
     /// transaction; the executor refuses the others.
     fn try_lock(&self, conn: &mut AnyConnection, version_table: &str) -> Result<TryLock> {
         let Some(lock_path) = Self::lock_path(conn, version_table)? else {
-            return Ok(TryLock::Taken(RunLock::PerStep(None)));
+            return Ok(TryLock::Taken(RunLock::PerStep(None), None));
         };
         let Ok(mut file) = std::fs::OpenOptions::new()
             .create(true)
@@ -150,7 +150,7 @@ impl Backend for Sqlite {
             .write(true)
             .open(&lock_path)
         else {
-            return Ok(TryLock::Taken(RunLock::PerStep(Some(lock_path))));
+            return Ok(TryLock::Taken(RunLock::PerStep(Some(lock_path)), None));
         };
         match file.try_lock() {
             Ok(()) => {
@@ -167,12 +167,12 @@ impl Backend for Sqlite {
                     .and_then(|()| file.write_all(me.as_bytes()));
                 // The note only helps a waiting run's message; the lock holds without it.
                 drop(noted);
-                Ok(TryLock::Taken(RunLock::File { _held: file }))
+                Ok(TryLock::Taken(RunLock::File { _held: file }, None))
             }
             Err(std::fs::TryLockError::WouldBlock) => Ok(TryLock::Busy(lock_path)),
             // A file system without locks: fall back to the per-step write lock.
             Err(std::fs::TryLockError::Error(_)) => {
-                Ok(TryLock::Taken(RunLock::PerStep(Some(lock_path))))
+                Ok(TryLock::Taken(RunLock::PerStep(Some(lock_path)), None))
             }
         }
     }

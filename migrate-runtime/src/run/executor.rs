@@ -310,8 +310,10 @@ impl<'a> Migrator<'a> {
     }
 
     /// Called while a run waits for the run lock, after a second and then
-    /// every five seconds, with a line saying who holds it; and before a
-    /// migration is tried again after a lock timeout, saying who blocked it.
+    /// every five seconds, with a line saying who holds it; when the run
+    /// takes over a lock row whose lease ran out or whose holder is gone,
+    /// naming it; and before a migration is tried again after a lock
+    /// timeout, saying who blocked it.
     pub fn on_lock_wait(mut self, f: impl FnMut(&str) + 'a) -> Self {
         self.lock_observer = Some(Box::new(f));
         self
@@ -549,7 +551,14 @@ impl<'a> Migrator<'a> {
                 lock_row::try_take(conn, b, &self.version_table)?
             };
             let name = match attempt {
-                TryLock::Taken(lock) => return Ok(lock),
+                TryLock::Taken(lock, over) => {
+                    // Said, as a run that went ahead of another may have to be
+                    // looked into (the other was killed, or cut off).
+                    if let (Some(over), Some(f)) = (over, self.lock_observer.as_mut()) {
+                        f(&format!("Took over the run lock from {over}"));
+                    }
+                    return Ok(lock);
+                }
                 TryLock::Busy(name) => name,
             };
             let now = Instant::now();

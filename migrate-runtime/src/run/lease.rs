@@ -173,7 +173,9 @@ mod tests {
         let b = crate::backend::for_dialect(Dialect::Sqlite);
         lock_row::create(&mut conn, b, "alembic_version").unwrap();
         assert!(
-            lock_row::insert(&mut conn, Dialect::Sqlite, "alembic_version", "me", None).unwrap()
+            lock_row::insert(&mut conn, Dialect::Sqlite, "alembic_version", "me", None)
+                .unwrap()
+                .is_some()
         );
         conn.execute("UPDATE alembic_version_lock SET expires_at = '2000-01-01 00:00:00'")
             .unwrap();

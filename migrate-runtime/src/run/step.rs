@@ -797,7 +797,7 @@ mod tests {
             exprs.join(", ")
         }
         fn try_lock(&self, _: &mut AnyConnection, _: &str) -> Result<TryLock> {
-            Ok(TryLock::Taken(RunLock::PerStep(None)))
+            Ok(TryLock::Taken(RunLock::PerStep(None), None))
         }
         fn unlock(&self, _: &mut AnyConnection, _: &str, _: RunLock) -> Result<()> {
             Ok(())

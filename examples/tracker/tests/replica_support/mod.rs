@@ -142,12 +142,29 @@ pub fn upgrade_all(urls: &[String], what: &str) -> usize {
         .cloned()
         .map(|url| std::thread::spawn(move || migrate(&url, &["upgrade", "head"])))
         .collect();
+    let outs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.join().expect("a run's thread"))
+        .collect();
+    // A failure shows what every run said: the one that failed may have
+    // been stopped by another (a lock taken over, say).
+    let all = || {
+        outs.iter()
+            .zip(urls)
+            .map(|(o, u)| {
+                format!(
+                    "--- {u} ({:?}):\n{}",
+                    o.status.code(),
+                    String::from_utf8_lossy(&o.stderr)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let mut applied = 0;
-    for c in children {
-        let out = c.join().expect("a run's thread");
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(out.status.code(), Some(0), "{what}: {err}");
-        applied += err
+    for out in &outs {
+        assert_eq!(out.status.code(), Some(0), "{what}:\n{}", all());
+        applied += String::from_utf8_lossy(&out.stderr)
             .lines()
             .filter(|l| l.starts_with("Running upgrade"))
             .count();
