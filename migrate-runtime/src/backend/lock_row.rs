@@ -203,13 +203,7 @@ pub(crate) fn insert(
             if !taken {
                 return Ok(None);
             }
-            // The row is this run's now: a failed read of what it replaced
-            // is said, not returned (which would leave the row held).
-            let over = match conn.query_text("SELECT CAST(@migrate_lock_over AS CHAR) AS v") {
-                Ok(rows) => rows.into_iter().flatten().next(),
-                Err(e) => Some(format!("a row that could not be named ({e})")),
-            };
-            return Ok(Some(Took { over }));
+            return confirm_certified(conn, d, version_table, holder);
         }
         // Elsewhere a row already there is no error (it would be logged by
         // the server at every poll of a waiting run): nothing is inserted.
@@ -229,6 +223,57 @@ pub(crate) fn insert(
     Ok((conn.execute_count(&insert)? == 1).then(|| Took {
         over: gone.map(|h| format!("{h} (its lease had run out)")),
     }))
+}
+
+/// Reads back, after a certified insert that answered success, whose row it
+/// is, and what it replaced. On a 3-node cluster here such a batch once
+/// answered success and the session's next statement failed with the
+/// deadlock of a lost certification: the row was another run's. (Before this
+/// read, that next statement was the run's first read under the lock, whose
+/// failure takes the full path, so the run went on without the lock and
+/// stopped at its first renewal: the `LockLost` seen about once in a hundred
+/// runs of nine replicas at once.) A deadlock here is therefore another run
+/// holding the row. The read waits for the node to apply every commit before
+/// it (`wsrep_sync_wait`, set by the caller), so it sees the winner.
+fn confirm_certified(
+    conn: &mut AnyConnection,
+    d: Dialect,
+    version_table: &str,
+    holder: &str,
+) -> Result<Option<Took>> {
+    let read = conn.query_text(&format!(
+        "SELECT CAST(CONCAT(IFNULL((SELECT holder FROM {} WHERE name = 'run'), ''), CHAR(31), \
+         IFNULL(@migrate_lock_over, '')) AS CHAR) AS v",
+        quoted(d, version_table)
+    ));
+    match read {
+        Ok(rows) => {
+            let row = rows.into_iter().flatten().next().unwrap_or_default();
+            let (now, over) = row.split_once('\u{1f}').unwrap_or((row.as_str(), ""));
+            Ok((now == holder).then(|| Took {
+                over: (!over.is_empty()).then(|| over.to_owned()),
+            }))
+        }
+        Err(e) if lost(&e) => {
+            // The aborted transaction is gone; a ROLLBACK makes sure.
+            certified(|| conn.execute("ROLLBACK")).map_err(|c| Error::cleanup(e, c))?;
+            Ok(None)
+        }
+        // Unknown whether the row is this run's: it is given back if it is,
+        // so that no row outlives the attempt.
+        Err(e) => Err(
+            match certified(|| {
+                conn.execute_count(&format!(
+                    "DELETE FROM {} WHERE name = 'run' AND holder = {}",
+                    quoted(d, version_table),
+                    d.quote_str(holder)
+                ))
+            }) {
+                Ok(_) => e,
+                Err(c) => Error::cleanup(e, c),
+            },
+        ),
+    }
 }
 
 /// Runs the certified insert `sql`; false when another run got the row.
