@@ -513,15 +513,18 @@ fn postgres_rows(
     rows.push(row);
     if let Some(p) = peers {
         at_head();
+        let noop = Peers {
+            sqlx: p.sqlx(&pdb, r, Work::Noop),
+            refinery: p.refinery(&pdb, r, Work::Noop, false),
+        };
+        // The peers' rows left their own database behind.
+        at_head();
         rows.push(Row {
             work: format!("no-op `upgrade head` on an up-to-date PostgreSQL database, N={n}"),
             ours: time(r.max(10), || {}, || sh(&mut ours(&["upgrade", "head"]))),
             raw: None,
             alembic: al(&["upgrade", "head"]).map(|mut c| time(r, || {}, || sh(&mut c))),
-            peers: Some(Peers {
-                sqlx: p.sqlx(&pdb, r, Work::Noop),
-                refinery: p.refinery(&pdb, r, Work::Noop, false),
-            }),
+            peers: Some(noop.clone()),
         });
         // libpq negotiates TLS when the server offers it (`sslmode=prefer`,
         // its default); neither peer does (sqlx has no TLS compiled in,
@@ -531,8 +534,6 @@ fn postgres_rows(
             let sep = if u.contains('?') { '&' } else { '?' };
             format!("{u}{sep}sslmode=disable")
         };
-        // The peers' rows left their own database behind.
-        at_head();
         rows.push(Row {
             work: format!(
                 "no-op `upgrade head`, N={n}, ours with `sslmode=disable` (the peers use no TLS)"
@@ -549,10 +550,8 @@ fn postgres_rows(
             ),
             raw: None,
             alembic: None,
-            peers: Some(Peers {
-                sqlx: p.sqlx(&pdb, r, Work::Noop),
-                refinery: p.refinery(&pdb, r, Work::Noop, false),
-            }),
+            // The same figures as the row above: the peers' work is the same.
+            peers: Some(noop),
         });
     }
     at_head();

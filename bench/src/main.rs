@@ -168,6 +168,7 @@ struct Row {
 }
 
 /// The peer tools' figures for one row.
+#[derive(Clone)]
 struct Peers {
     sqlx: Cell,
     refinery: Cell,
@@ -176,6 +177,7 @@ struct Peers {
 /// A peer tool's figure: a time, a mode the tool does not have, or a failure
 /// with its reason (printed in the table, so that a run the tool could not do
 /// shows as such instead of disappearing).
+#[derive(Clone)]
 enum Cell {
     Time(Stats),
     /// The tool has no such mode; the reason goes under the table.

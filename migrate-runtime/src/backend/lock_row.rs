@@ -160,6 +160,22 @@ fn row_there(
         .is_empty())
 }
 
+/// Deletes `holder`'s row; how many rows went (0 or 1).
+fn delete_own(
+    conn: &mut AnyConnection,
+    d: Dialect,
+    version_table: &str,
+    holder: &str,
+) -> Result<u64> {
+    certified(|| {
+        conn.execute_count(&format!(
+            "DELETE FROM {} WHERE name = 'run' AND holder = {}",
+            quoted(d, version_table),
+            d.quote_str(holder)
+        ))
+    })
+}
+
 /// The lock row a run took.
 #[derive(Debug)]
 pub(crate) struct Took {
@@ -261,18 +277,10 @@ fn confirm_certified(
         }
         // Unknown whether the row is this run's: it is given back if it is,
         // so that no row outlives the attempt.
-        Err(e) => Err(
-            match certified(|| {
-                conn.execute_count(&format!(
-                    "DELETE FROM {} WHERE name = 'run' AND holder = {}",
-                    quoted(d, version_table),
-                    d.quote_str(holder)
-                ))
-            }) {
-                Ok(_) => e,
-                Err(c) => Error::cleanup(e, c),
-            },
-        ),
+        Err(e) => Err(match delete_own(conn, d, version_table, holder) {
+            Ok(_) => e,
+            Err(c) => Error::cleanup(e, c),
+        }),
     }
 }
 
@@ -357,14 +365,7 @@ pub(crate) fn release(
     version_table: &str,
     holder: &str,
 ) -> Result<()> {
-    let deleted = certified(|| {
-        conn.execute_count(&format!(
-            "DELETE FROM {} WHERE name = 'run' AND holder = {}",
-            quoted(d, version_table),
-            d.quote_str(holder)
-        ))
-    })?;
-    if deleted == 0 {
+    if delete_own(conn, d, version_table, holder)? == 0 {
         return Err(lost_to(conn, d, version_table));
     }
     Ok(())
@@ -427,13 +428,23 @@ pub(crate) fn holder_of(
 mod tests {
     use super::*;
 
+    /// A SQLite database with the lock table, and the folder that holds it.
+    fn lock_db() -> (tempfile::TempDir, AnyConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:///{}", dir.path().join("l.db").display());
+        let mut conn = AnyConnection::establish(&url).unwrap();
+        create(
+            &mut conn,
+            crate::backend::for_dialect(Dialect::Sqlite),
+            "alembic_version",
+        )
+        .unwrap();
+        (dir, conn)
+    }
+
     #[test]
     fn a_row_taken_over_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:///{}", dir.path().join("t.db").display());
-        let mut conn = AnyConnection::establish(&url).unwrap();
-        let b = crate::backend::for_dialect(Dialect::Sqlite);
-        create(&mut conn, b, "alembic_version").unwrap();
+        let (_dir, mut conn) = lock_db();
         let took = insert(&mut conn, Dialect::Sqlite, "alembic_version", "first", None).unwrap();
         assert_eq!(took.map(|t| t.over), Some(None), "nothing to take over");
         // Held: a second run gets nothing.
@@ -458,11 +469,7 @@ mod tests {
 
     #[test]
     fn a_lost_lock_says_who_has_the_row_now() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:///{}", dir.path().join("l.db").display());
-        let mut conn = AnyConnection::establish(&url).unwrap();
-        let b = crate::backend::for_dialect(Dialect::Sqlite);
-        create(&mut conn, b, "alembic_version").unwrap();
+        let (_dir, mut conn) = lock_db();
         assert!(
             insert(&mut conn, Dialect::Sqlite, "alembic_version", "me", None)
                 .unwrap()

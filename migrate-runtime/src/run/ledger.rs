@@ -116,7 +116,7 @@ pub(crate) struct Ledger {
     /// Revision to row: long chains look every revision up.
     index: HashMap<String, usize>,
     /// Inside a run-wide transaction: the records of completed migrations,
-    /// sent together before the commit (see [`Ledger::defer`]).
+    /// not sent yet (see [`Ledger::defer`]).
     pending: Option<Vec<String>>,
 }
 
@@ -601,11 +601,7 @@ impl Ledger {
         state: LedgerState,
         ops: &[crate::ops::Operation],
     ) -> Result<Resume> {
-        // Written at once: only completed migrations' records are kept.
-        debug_assert!(
-            self.pending.is_none(),
-            "a tracked write while records are kept"
-        );
+        self.written_at_once();
         let ops_total = ops.len();
         if let Some(r) = self.get(m.revision()) {
             if r.state == state {
@@ -677,11 +673,7 @@ impl Ledger {
         revision: &str,
         (done, digest): (usize, &str),
     ) -> Result<()> {
-        // Written at once: only completed migrations' records are kept.
-        debug_assert!(
-            self.pending.is_none(),
-            "a tracked write while records are kept"
-        );
+        self.written_at_once();
         conn.execute(&format!(
             "UPDATE {} SET ops_done = {done}, done_digest = {} WHERE revision = {}",
             self.q(d),
@@ -703,11 +695,7 @@ impl Ledger {
         revision: &str,
         note: &str,
     ) -> Result<()> {
-        // Written at once: only completed migrations' records are kept.
-        debug_assert!(
-            self.pending.is_none(),
-            "a tracked write while records are kept"
-        );
+        self.written_at_once();
         let note: String = note.chars().take(1000).collect();
         conn.execute(&format!(
             "UPDATE {} SET note = {} WHERE revision = {}",
@@ -728,11 +716,7 @@ impl Ledger {
         d: Dialect,
         revision: &str,
     ) -> Result<()> {
-        // Written at once: only completed migrations' records are kept.
-        debug_assert!(
-            self.pending.is_none(),
-            "a tracked write while records are kept"
-        );
+        self.written_at_once();
         conn.execute(&format!(
             "UPDATE {} SET state = 'applied', ops_done = ops_total, note = NULL WHERE revision = {}",
             self.q(d),
@@ -791,11 +775,7 @@ impl Ledger {
         m: &Migration,
         by: &str,
     ) -> Result<bool> {
-        // Written at once: only completed migrations' records are kept.
-        debug_assert!(
-            self.pending.is_none(),
-            "a tracked write while records are kept"
-        );
+        self.written_at_once();
         let Some(r) = self.get(m.revision()) else {
             return Ok(false);
         };
@@ -836,21 +816,36 @@ impl Ledger {
 
     /// Sends what [`Ledger::defer`] kept, still deferring after.
     pub(crate) fn flush(&mut self, conn: &mut AnyConnection) -> Result<()> {
-        match self.pending.as_mut().map(std::mem::take) {
-            Some(batch) if !batch.is_empty() => conn.execute(&batch.join(";\n")),
-            _ => Ok(()),
-        }
+        self.send(conn, None)
     }
 
     /// Runs `sql`, after what [`Ledger::defer`] kept, in one round trip.
     pub(crate) fn send_with(&mut self, conn: &mut AnyConnection, sql: &str) -> Result<()> {
-        match self.pending.as_mut().map(std::mem::take) {
-            Some(mut batch) if !batch.is_empty() => {
-                batch.push(sql.to_owned());
-                conn.execute(&batch.join(";\n"))
-            }
-            _ => conn.execute(sql),
+        self.send(conn, Some(sql))
+    }
+
+    /// What was kept, then `after`, in one batch; nothing at all when both
+    /// are empty.
+    fn send(&mut self, conn: &mut AnyConnection, after: Option<&str>) -> Result<()> {
+        let mut batch = self
+            .pending
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        batch.extend(after.map(str::to_owned));
+        match batch.is_empty() {
+            true => Ok(()),
+            false => conn.execute(&batch.join(";\n")),
         }
+    }
+
+    /// The writes that track a migration in progress go out at once: only
+    /// completed migrations' records are ever kept.
+    fn written_at_once(&self) {
+        debug_assert!(
+            self.pending.is_none(),
+            "a tracked write while records are kept"
+        );
     }
 
     /// Sends what was kept and writes at once again.

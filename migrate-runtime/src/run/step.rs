@@ -587,17 +587,13 @@ impl Migrator<'_> {
                     // Its record goes into the rebuild's own transaction: a kill
                     // between the two would make the re-run rebuild it again.
                     let done = (end, super::ledger::digest(&ops[..end]));
-                    match run.ledger.flush(conn) {
-                        Ok(()) => {
-                            let record =
-                                tracked.then_some((&mut *run.ledger, job.m.revision(), done));
-                            rebuild(conn, b, &table, &stmts, record).map(|r| {
-                                recorded = r;
-                                rebuilt.push(table);
-                            })
-                        }
-                        Err(e) => Err(e),
-                    }
+                    run.ledger.flush(conn).and_then(|()| {
+                        let record = tracked.then_some((&mut *run.ledger, job.m.revision(), done));
+                        rebuild(conn, b, &table, &stmts, record).map(|r| {
+                            recorded = r;
+                            rebuilt.push(table);
+                        })
+                    })
                 }
                 Action::Data { .. } => match ops[i].take_data_fn() {
                     Some(f) => run
