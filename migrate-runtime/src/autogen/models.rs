@@ -264,16 +264,14 @@ impl Parse for Joinable {
     }
 }
 
-/// Whether `attrs` hold a `#[cfg(..)]` that names `test`.
+/// Whether `attrs` hold `#[cfg(test)]` (not `cfg(not(test))`, which is the
+/// application's).
 fn for_tests(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("cfg")
-            && a.meta.require_list().is_ok_and(|l| {
-                l.tokens
-                    .clone()
-                    .into_iter()
-                    .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == "test"))
-            })
+            && a.meta
+                .require_list()
+                .is_ok_and(|l| l.tokens.to_string() == "test")
     })
 }
 
@@ -446,12 +444,13 @@ diesel::allow_tables_to_appear_in_same_query!(users, memberships);
              diesel::joinable!(posts -> users (user_id));\n\
              }\n\
              diesel::table! { top (id) { id -> Int4, } }\n\
-             #[cfg(test)] mod tests { diesel::table! { fixture (id) { id -> Int4, } } }",
+             #[cfg(test)] mod tests { diesel::table! { fixture (id) { id -> Int4, } } }\n\
+             #[cfg(not(test))] mod real { diesel::table! { kept (id) { id -> Int4, } } }",
         )
         .unwrap();
         assert_eq!(
             m.tables.keys().collect::<Vec<_>>(),
-            ["posts", "top", "users"]
+            ["kept", "posts", "top", "users"]
         );
         assert_eq!(
             m.joins,
