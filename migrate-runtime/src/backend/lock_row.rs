@@ -56,13 +56,20 @@ pub(crate) fn certified<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
     let mut tries = 0;
     loop {
         match f() {
-            Err(e) if tries < 5 && e.to_string().contains("Deadlock found") => {
+            Err(e) if tries < 5 && deadlock(&e) => {
                 tries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(20 * tries));
             }
             other => return other,
         }
     }
+}
+
+/// Whether `e` is MySQL's deadlock (1213): on Galera, also a transaction
+/// that lost certification to another node's commit, told at its commit or
+/// at the session's next statement.
+pub(crate) fn deadlock(e: &Error) -> bool {
+    e.to_string().contains("Deadlock found")
 }
 
 /// Creates the lock table when it is not there.
@@ -124,8 +131,7 @@ fn lost(e: &Error) -> bool {
     ) {
         return true;
     }
-    let m = e.to_string();
-    m.contains("Duplicate entry") || m.contains("Deadlock found")
+    e.to_string().contains("Duplicate entry") || deadlock(e)
 }
 
 /// The condition on a row that is expired, or that `stale` (an SQL

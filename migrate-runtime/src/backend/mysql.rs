@@ -12,6 +12,10 @@ use crate::sqlite::rebuild::TableSource;
 
 pub(crate) struct Mysql;
 
+/// What a run waits for after an attempt at the Galera lock row lost to
+/// another node's commit.
+const LOST_CERTIFICATION: &str = "the Galera lock row (another node's run took it first)";
+
 fn q(s: &str) -> String {
     Dialect::Mysql.quote_str(s)
 }
@@ -260,6 +264,11 @@ impl Backend for Mysql {
             Err(e) if e.to_string().contains("Unknown system variable") => conn.query_text(
                 &format!("SELECT CAST(CONCAT('0:', IFNULL(GET_LOCK({name}, 0), 0)) AS CHAR) AS v"),
             )?,
+            // A lost certification of an earlier attempt of this session,
+            // told now (the statement did not run, GET_LOCK neither).
+            Err(e) if lock_row::deadlock(&e) => {
+                return Ok(TryLock::Busy(LOST_CERTIFICATION.into()))
+            }
             Err(e) => return Err(e),
         };
         let text = row.into_iter().flatten().next().unwrap_or_default();
@@ -289,6 +298,13 @@ impl Backend for Mysql {
                     "the lock row in {} (Galera)",
                     lock_row::table(version_table)
                 )))
+            }
+            // Another node's commit won while this attempt ran (Galera may
+            // tell it at any statement after): nothing of it holds, and the
+            // next poll tries again.
+            Err(e) if lock_row::deadlock(&e) => {
+                release_named(conn, version_table)?;
+                Ok(TryLock::Busy(LOST_CERTIFICATION.into()))
             }
             Err(e) => Err(match release_named(conn, version_table) {
                 Ok(()) => e,
