@@ -347,12 +347,16 @@ fn in_one_transaction_the_records_ride_with_the_next_statement() {
             .iter()
             .position(|q| q.starts_with("BEGIN"))
             .expect("BEGIN");
-        let commit = log.iter().position(|q| q == "COMMIT").expect("COMMIT");
+        // On PostgreSQL the last records go with the COMMIT.
+        let commit = log
+            .iter()
+            .position(|q| q == "COMMIT" || q.ends_with(";\nCOMMIT"))
+            .expect("COMMIT");
         // Reads of the catalog, and the lock timeout lifted around the data
         // step, are left out: the writes are what this is about.
-        let sent: Vec<&String> = log[begin + 1..commit]
+        let sent: Vec<&String> = log[begin + 1..=commit]
             .iter()
-            .filter(|q| !q.starts_with("SELECT") && !q.starts_with("SET "))
+            .filter(|q| !q.starts_with("SELECT") && !q.starts_with("SET ") && *q != "COMMIT")
             .collect();
         let record = |q: &str, rev: &str| {
             q.contains(&format!("INSERT INTO \"alembic_version_log\" (revision, parent, checksum, state, ops_done, ops_total, seq, applied_at, duration_ms, note) VALUES ('{rev}'"))
@@ -445,5 +449,181 @@ fn in_one_transaction_a_failure_leaves_no_records() {
             m.current(&mut conn).expect("current").as_deref(),
             Some("u2")
         );
+    }
+}
+
+/// On PostgreSQL a migration in a transaction of its own sends its `BEGIN`
+/// with its first statement and its `COMMIT` with its records: two round
+/// trips fewer per migration than a `BEGIN` and a `COMMIT` of their own,
+/// with every statement still inside the transaction.
+#[test]
+fn on_postgres_begin_and_commit_ride_with_a_migrations_statements() {
+    let chain = Chain::new(vec![
+        Migration::new("u1", None, "users", make_users, Some(drop_users)),
+        Migration::new("u2", Some("u1"), "email", add_email, Some(drop_email)),
+        Migration::new("u3", Some("u2"), "phone", add_phone, Some(drop_phone)),
+    ])
+    .expect("a valid chain");
+    let Some(db) = migrate_tests::postgres("txn_folded") else {
+        return;
+    };
+    let mut conn = db.connect();
+    let mut m = Migrator::new(&chain);
+    // Each migration: one batch that begins it, one that commits it with
+    // its records, and nothing of it outside the two.
+    let check = |log: &[String], records: &str, firsts: [&str; 3]| {
+        assert!(
+            !log.iter().any(|q| q == "BEGIN" || q == "COMMIT"),
+            "{log:#?}"
+        );
+        let mut open = false;
+        let mut begun = Vec::new();
+        for q in log {
+            if let Some(rest) = q.strip_prefix("BEGIN;\n") {
+                assert!(!open, "{log:#?}");
+                open = true;
+                begun.push(rest.to_owned());
+            }
+            if q.ends_with(";\nCOMMIT") {
+                assert!(open && q.contains(records), "{log:#?}");
+                open = false;
+            } else if !open {
+                // Outside the migrations' transactions: the run's own reads,
+                // settings and tables only.
+                assert!(
+                    q.starts_with("SELECT")
+                        || q.starts_with("SET ")
+                        || q.starts_with("CREATE TABLE IF NOT EXISTS \"alembic_version"),
+                    "{q} outside a transaction: {log:#?}"
+                );
+            }
+        }
+        assert!(!open, "{log:#?}");
+        assert_eq!(begun.len(), 3, "{log:#?}");
+        for (b, first) in begun.iter().zip(firsts) {
+            assert!(b.contains(first), "{b} should hold {first}: {log:#?}");
+        }
+    };
+    let log = record_statements(&mut conn);
+    m.upgrade(&mut conn, "head").expect("upgrade");
+    let sent = std::mem::take(&mut *log.lock().expect("the log"));
+    check(
+        &sent,
+        "INSERT INTO \"alembic_version_log\"",
+        [
+            "CREATE TABLE \"users\"",
+            "ADD COLUMN \"email\"",
+            "ADD COLUMN \"phone\"",
+        ],
+    );
+    assert_eq!(
+        m.current(&mut conn).expect("current").as_deref(),
+        Some("u3")
+    );
+    assert_eq!(m.ledger(&mut conn).expect("ledger").len(), 3);
+
+    let log = record_statements(&mut conn);
+    m.downgrade(&mut conn, "base").expect("downgrade");
+    let sent = std::mem::take(&mut *log.lock().expect("the log"));
+    check(
+        &sent,
+        "DELETE FROM \"alembic_version_log\"",
+        [
+            "DROP COLUMN \"phone\"",
+            "DROP COLUMN \"email\"",
+            "DROP TABLE \"users\"",
+        ],
+    );
+    assert_eq!(m.current(&mut conn).expect("current"), None);
+    assert!(m.ledger(&mut conn).expect("ledger").is_empty());
+}
+
+/// A migration in a transaction of its own fails whole wherever it fails: at
+/// its first statement (which began the transaction), at a later one, at its
+/// records, or at the `COMMIT` (PostgreSQL's deferred foreign key); the
+/// error is the migration's own, with no cleanup error after it, and the
+/// connection goes on.
+#[test]
+fn a_migration_in_its_own_transaction_fails_whole_at_any_statement() {
+    use migrate_runtime::prelude::Op;
+    fn first(op: &mut Op) -> migrate_runtime::Result<()> {
+        op.execute("ALTER TABLE no_such_table ADD COLUMN x INTEGER");
+        Ok(())
+    }
+    fn later(op: &mut Op) -> migrate_runtime::Result<()> {
+        op.execute("CREATE TABLE made (id INTEGER)");
+        op.execute("ALTER TABLE no_such_table ADD COLUMN x INTEGER");
+        Ok(())
+    }
+    fn records(op: &mut Op) -> migrate_runtime::Result<()> {
+        op.execute("CREATE TABLE made (id INTEGER)");
+        op.execute("DROP TABLE alembic_version_log");
+        Ok(())
+    }
+    fn at_commit(op: &mut Op) -> migrate_runtime::Result<()> {
+        op.execute("CREATE TABLE made (id INTEGER PRIMARY KEY)");
+        op.execute(
+            "CREATE TABLE child (p INTEGER REFERENCES made (id) DEFERRABLE INITIALLY DEFERRED)",
+        );
+        op.execute("INSERT INTO child VALUES (1)");
+        Ok(())
+    }
+    type Step = fn(&mut Op) -> migrate_runtime::Result<()>;
+    let cases: [(&str, Step, bool); 4] = [
+        ("first", first, true),
+        ("later", later, true),
+        ("records", records, true),
+        ("at_commit", at_commit, false),
+    ];
+    for db in all_backends("txn_fails_whole") {
+        let d = db.dialect;
+        // MySQL commits DDL as it goes: no transaction to fail whole.
+        if d == migrate_runtime::Dialect::Mysql {
+            continue;
+        }
+        for (name, f, everywhere) in cases {
+            if !everywhere && d != migrate_runtime::Dialect::Postgres {
+                continue;
+            }
+            let chain = Chain::new(vec![
+                Migration::new("u1", None, "users", make_users, Some(drop_users)),
+                Migration::new("u2", Some("u1"), name, f, None),
+            ])
+            .expect("a valid chain");
+            let mut conn = db.connect();
+            let mut m = Migrator::new(&chain);
+            m.upgrade(&mut conn, "u1").expect("upgrade to u1");
+            let e = m.upgrade(&mut conn, "head").expect_err(name);
+            assert!(
+                matches!(e, Error::MigrationFailed { .. }),
+                "{d} {name}: {e}"
+            );
+            assert!(!e.to_string().contains("cleaning up"), "{d} {name}: {e}");
+            assert!(
+                !migrate_tests::table_exists(&mut conn, "made"),
+                "{d} {name}: rolled back"
+            );
+            assert_eq!(
+                m.current(&mut conn).expect("current").as_deref(),
+                Some("u1"),
+                "{d} {name}"
+            );
+            let revs: Vec<String> = m
+                .ledger(&mut conn)
+                .expect("ledger")
+                .into_iter()
+                .map(|e| e.revision)
+                .collect();
+            assert_eq!(revs, ["u1"], "{d} {name}");
+            // The connection goes on: down and up again.
+            m.downgrade(&mut conn, "base").expect("downgrade");
+            m.upgrade(&mut conn, "u1").expect("upgrade");
+            assert_eq!(
+                m.current(&mut conn).expect("current").as_deref(),
+                Some("u1"),
+                "{d} {name}"
+            );
+            m.downgrade(&mut conn, "base").expect("downgrade");
+        }
     }
 }

@@ -307,6 +307,77 @@ impl AnyConnection {
         }
     }
 
+    /// Whether the driver follows the server's transaction state by itself,
+    /// so that `BEGIN` and `COMMIT` may travel inside a batch of statements
+    /// ([`AnyConnection::begin_with`], [`AnyConnection::commit_with`]): true
+    /// on PostgreSQL, where libpq reports the state after every query and
+    /// diesel takes it over, and where each of them would be a round trip.
+    pub(crate) fn folds_transaction_control(&self) -> bool {
+        #[cfg(feature = "postgres")]
+        if let AnyConnection::Postgres(_) = self {
+            return true;
+        }
+        false
+    }
+
+    /// Begins a transaction whose first statements are `sql`, in one round
+    /// trip where [`AnyConnection::folds_transaction_control`]. No
+    /// transaction is left open after an error: it is rolled back (where the
+    /// batch began one the driver does not know of, with a `ROLLBACK` of its
+    /// own).
+    pub(crate) fn begin_with(&mut self, sql: &str) -> Result<()> {
+        #[cfg(feature = "postgres")]
+        if let AnyConnection::Postgres(c) = self {
+            // diesel counts the transaction only when the whole batch ran; a
+            // failing statement after the BEGIN leaves the server in an
+            // aborted one that diesel does not count.
+            return match AnsiTransactionManager::begin_transaction_sql(c, &format!("BEGIN;\n{sql}"))
+            {
+                Ok(()) => Ok(()),
+                Err(e) => match c.batch_execute("ROLLBACK") {
+                    Ok(()) => Err(e.into()),
+                    Err(r) => Err(Error::cleanup(e.into(), r.into())),
+                },
+            };
+        }
+        self.begin()?;
+        match self.execute(sql) {
+            Ok(()) => Ok(()),
+            Err(e) => match self.rollback() {
+                Ok(()) => Err(e),
+                Err(r) => Err(Error::cleanup(e, r)),
+            },
+        }
+    }
+
+    /// Runs `sql`, then commits, in one round trip where
+    /// [`AnyConnection::folds_transaction_control`]. After an error in `sql`
+    /// the transaction is still open, for the caller to roll back; after a
+    /// failed commit none is (the server ended it).
+    pub(crate) fn commit_with(&mut self, sql: &str) -> Result<()> {
+        #[cfg(feature = "postgres")]
+        if let AnyConnection::Postgres(c) = self {
+            if AnsiTransactionManager::transaction_manager_status_mut(c)
+                .transaction_depth()?
+                .is_some_and(|d| d.get() == 1)
+            {
+                // libpq reports the transaction ended and diesel takes that
+                // over: nothing is left to count down.
+                c.batch_execute(&format!("{sql};\nCOMMIT"))?;
+                return match self.in_transaction()? {
+                    false => Ok(()),
+                    // A diesel that no longer did so would make the next
+                    // BEGIN a savepoint: refused rather than run that way.
+                    true => Err(Error::Message(
+                        "the PostgreSQL driver still counts a transaction after COMMIT (a diesel this version of migrate does not know)".into(),
+                    )),
+                };
+            }
+        }
+        self.execute(sql)?;
+        self.commit()
+    }
+
     /// Whether a transaction (or savepoint) is open on this connection.
     pub fn in_transaction(&mut self) -> Result<bool> {
         each_backend!(self, c => Ok(AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?.is_some()))

@@ -118,6 +118,9 @@ pub(crate) struct Ledger {
     /// Inside a run-wide transaction: the records of completed migrations,
     /// not sent yet (see [`Ledger::defer`]).
     pending: Option<Vec<String>>,
+    /// The migration's own transaction is begun by the next batch sent (see
+    /// [`Ledger::open_with_next`]).
+    opening: bool,
 }
 
 fn opt(d: Dialect, s: Option<&str>) -> String {
@@ -143,6 +146,7 @@ impl Ledger {
                 rows: Vec::new(),
                 index: HashMap::new(),
                 pending: None,
+                opening: false,
             });
         }
         let q = b.dialect().quote_ident(&table);
@@ -197,6 +201,7 @@ impl Ledger {
             exists: true,
             rows,
             pending: None,
+            opening: false,
         })
     }
 
@@ -814,6 +819,37 @@ impl Ledger {
         self.pending.get_or_insert_with(Vec::new);
     }
 
+    /// For a migration in a transaction of its own: the transaction begins
+    /// with the first batch sent ([`Ledger::send_with`], [`Ledger::flush`]),
+    /// and the migration's records are kept and sent with the `COMMIT`
+    /// ([`Ledger::commit`]). Where the driver allows it
+    /// ([`AnyConnection::folds_transaction_control`]), `BEGIN` and `COMMIT`
+    /// cost no round trip of their own. Nothing may reach the connection
+    /// other than through the ledger until the first batch went out.
+    pub(crate) fn open_with_next(&mut self) {
+        self.opening = true;
+        self.defer();
+    }
+
+    /// Sends the kept records and commits, in one round trip where the
+    /// driver allows it, and writes at once again. An error in the records
+    /// leaves the transaction open for the caller to roll back.
+    pub(crate) fn commit(&mut self, conn: &mut AnyConnection) -> Result<()> {
+        let batch = self.pending.take().unwrap_or_default();
+        if std::mem::take(&mut self.opening) {
+            // Nothing was sent: the transaction has not begun yet.
+            match batch.is_empty() {
+                true => conn.begin()?,
+                false => conn.begin_with(&batch.join(";\n"))?,
+            }
+            return conn.commit();
+        }
+        match batch.is_empty() {
+            true => conn.commit(),
+            false => conn.commit_with(&batch.join(";\n")),
+        }
+    }
+
     /// Sends what [`Ledger::defer`] kept, still deferring after.
     pub(crate) fn flush(&mut self, conn: &mut AnyConnection) -> Result<()> {
         self.send(conn, None)
@@ -833,9 +869,11 @@ impl Ledger {
             .map(std::mem::take)
             .unwrap_or_default();
         batch.extend(after.map(str::to_owned));
-        match batch.is_empty() {
-            true => Ok(()),
-            false => conn.execute(&batch.join(";\n")),
+        match (std::mem::take(&mut self.opening), batch.is_empty()) {
+            (false, true) => Ok(()),
+            (false, false) => conn.execute(&batch.join(";\n")),
+            (true, true) => conn.begin(),
+            (true, false) => conn.begin_with(&batch.join(";\n")),
         }
     }
 
@@ -858,6 +896,7 @@ impl Ledger {
     /// Forgets what was kept: the transaction it belonged to is rolled back.
     pub(crate) fn drop_deferred(&mut self) {
         self.pending = None;
+        self.opening = false;
     }
 
     fn exec(&mut self, conn: &mut AnyConnection, sql: String, then: Option<&str>) -> Result<()> {

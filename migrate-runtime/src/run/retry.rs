@@ -66,6 +66,12 @@ impl Migrator<'_> {
         Ok(())
     }
 
+    /// Whether [`Migrator::limit_lock_waits_in_transaction`] has anything
+    /// to set for `m`.
+    pub(super) fn sets_in_transaction(&self, m: Option<&Migration>) -> bool {
+        (self.pooled && self.lock_timeout_of(m).is_some()) || self.statement_timeout.is_some()
+    }
+
     /// Right after a migration's (or the run's) transaction began: through a
     /// pooler, the lock wait for that transaction only (`SET LOCAL`); and the
     /// statement timeout, if one is set ([`Migrator::statement_timeout`]).

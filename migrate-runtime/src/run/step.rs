@@ -199,26 +199,23 @@ impl Migrator<'_> {
             jobs.to_vec()
         };
         let mut result = self.run_steps(conn, b, run, &jobs);
-        if result.is_ok() {
-            if let Err(e) = run.ledger.stop_deferring(conn) {
+        // The foreign key check reads what the records changed too; without
+        // it the last records go with the COMMIT.
+        if let (true, Ok((_, rebuilt))) = (fk_off, &result) {
+            if let Err(e) = run
+                .ledger
+                .stop_deferring(conn)
+                .and_then(|()| b.check_foreign_keys(conn, rebuilt))
+            {
                 result = Err(e);
             }
-        } else {
-            run.ledger.drop_deferred();
         }
-        if fk_off {
-            if let Ok((_, rebuilt)) = &result {
-                if let Err(e) = b.check_foreign_keys(conn, rebuilt) {
-                    result = Err(e);
-                }
+        match result.and_then(|(steps, _)| run.ledger.commit(conn).map(|()| steps)) {
+            Ok(steps) => Ok(steps),
+            Err(e) => {
+                run.ledger.drop_deferred();
+                Err(abort(conn, e))
             }
-        }
-        match result {
-            Ok((steps, _)) => {
-                conn.commit()?;
-                Ok(steps)
-            }
-            Err(e) => Err(abort(conn, e)),
         }
     }
 
@@ -339,7 +336,18 @@ impl Migrator<'_> {
         // another process may have done this step. (With it, nothing can have.)
         let reread = self.lockless.is_some();
         let leaves_run_tx = txn == Txn::RunWide && !job.m.transactional();
+        // The migration's transaction begins with its first statement and
+        // commits with its records (see `Ledger::open_with_next`), where
+        // nothing else has to run in it first.
+        let folded = txn == Txn::Own
+            && conn.folds_transaction_control()
+            && !reread
+            && !self.sets_in_transaction(Some(job.m));
         match txn {
+            Txn::Own if folded => {
+                self.limit_lock_waits(conn, b, Some(job.m), true)?;
+                run.ledger.open_with_next();
+            }
             Txn::Own => {
                 self.limit_lock_waits(conn, b, Some(job.m), true)?;
                 conn.begin()?;
@@ -412,7 +420,13 @@ impl Migrator<'_> {
                 }
             } else {
                 self.finish(conn, b, run, job, total, started)?;
-                if txn == Txn::Own {
+                if folded {
+                    // The records go with the COMMIT: a failure of either is
+                    // the step's, as the version bump's alone was.
+                    run.ledger.commit(conn).map_err(|e| {
+                        job.failure(total, total, "version bump and commit".into(), e)
+                    })?;
+                } else if txn == Txn::Own {
                     conn.commit()?;
                 }
             }
@@ -420,7 +434,10 @@ impl Migrator<'_> {
         });
         match outcome {
             Ok(rebuilt) => Ok(StepOutcome::Applied(rebuilt)),
-            Err(e) if txn == Txn::Own => Err(abort(conn, e)),
+            Err(e) if txn == Txn::Own => {
+                run.ledger.drop_deferred();
+                Err(abort(conn, e))
+            }
             Err(e) if tracked => {
                 // What it completed stays recorded, with why it stopped; a
                 // migration that completed nothing leaves no row at all. But
@@ -706,6 +723,12 @@ fn rebuild(
 
 /// Rolls back after `e` and returns it (with the rollback's own failure, if any).
 pub(crate) fn abort(conn: &mut AnyConnection, e: Error) -> Error {
+    // None may be open any more: the server ended it at a failed COMMIT, or
+    // the batch that was to begin it rolled it back (`begin_with`), or it
+    // was never begun (`Ledger::open_with_next`).
+    if let Ok(false) = conn.in_transaction() {
+        return e;
+    }
     match conn.rollback() {
         Ok(()) => e,
         Err(c) => Error::cleanup(e, c),
