@@ -24,6 +24,11 @@
 //! `create_table` defines its table again. The chain starts from an empty
 //! database, which is what `upgrade` from base assumes too.
 //!
+//! A column's type, nullability and default are followed where the column
+//! expression and `alter_column`'s builders say them with literals, for the
+//! check that a downgrade restores what its upgrade changed; a fact the model
+//! is not sure of is unknown and never compared.
+//!
 //! Names are matched as the most forgiving database matches them: a table or
 //! column that differs only in case is the same one (SQLite, and MySQL for
 //! columns), and only an exact match is "already there". What a database
@@ -36,11 +41,45 @@ use std::rc::Rc;
 use syn::visit::Visit;
 use syn::{Expr, ExprMethodCall, LitStr, Stmt};
 
+/// What the literal operations say of a column beyond its name: each fact
+/// `None` (or [`DefaultFact::Unknown`]) where they do not say it for sure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Facts {
+    /// Its kind as the runtime stores it, with a length or precision:
+    /// `Integer`, `Text(100)`, `Numeric(10, 2)`.
+    ty: Option<String>,
+    /// Whether it accepts NULL.
+    nullable: Option<bool>,
+    default: DefaultFact,
+}
+
+/// A column's default as far as the model knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DefaultFact {
+    Unknown,
+    /// None at all (a `NULL` default reads so too).
+    None,
+    /// A typed value, written out: `5`, `'x'`, `true`, `1.5`.
+    Value(String),
+    /// Raw SQL, which may equal a value or another spelling: never compared.
+    Sql,
+}
+
+impl Facts {
+    const UNKNOWN: Facts = Facts {
+        ty: None,
+        nullable: None,
+        default: DefaultFact::Unknown,
+    };
+}
+
 /// A table as far as the chain's literal operations say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Table {
     /// Its columns in order.
     columns: Vec<String>,
+    /// What is known of each of `columns`, at the same place.
+    facts: Vec<Facts>,
     /// Indexes `create_index` made on it, with their columns.
     indexes: BTreeMap<String, Vec<String>>,
     /// Constraints made under a name of their own, with their columns when
@@ -59,6 +98,7 @@ impl Table {
     fn new(exact: bool) -> Self {
         Table {
             columns: Vec::new(),
+            facts: Vec::new(),
             indexes: BTreeMap::new(),
             constraints: BTreeMap::new(),
             exact,
@@ -75,11 +115,23 @@ impl Table {
         })
     }
 
+    fn push_column(&mut self, name: String, facts: Facts) {
+        self.columns.push(name);
+        self.facts.push(facts);
+    }
+
+    /// The facts of the column named `name`, in any case.
+    fn facts_mut(&mut self, name: &str) -> Option<&mut Facts> {
+        let i = self.column(name)?;
+        self.facts.get_mut(i)
+    }
+
     /// Drops a column and, as the databases do, its indexes and the
     /// constraints over it (and those whose columns are not known).
     fn drop_column(&mut self, name: &str) {
         let Some(i) = self.column(name) else { return };
         let c = self.columns.remove(i);
+        self.facts.remove(i);
         let over = |cols: &[String]| cols.iter().any(|x| x.eq_ignore_ascii_case(&c));
         self.indexes.retain(|_, cols| !over(cols));
         self.constraints
@@ -239,9 +291,14 @@ impl Model {
                                 out.push(format!("leaves column {name}.{c}"));
                             }
                         }
-                        for c in &b.columns {
-                            if t.column(c).is_none() {
-                                out.push(format!("does not restore column {name}.{c}"));
+                        for (c, was) in b.columns.iter().zip(&b.facts) {
+                            match t.column(c) {
+                                None => out.push(format!("does not restore column {name}.{c}")),
+                                Some(i) => {
+                                    if let Some(now) = t.facts.get(i) {
+                                        facts_undone(&mut out, &format!("{name}.{c}"), was, now);
+                                    }
+                                }
                             }
                         }
                     }
@@ -276,6 +333,38 @@ impl Model {
     }
 }
 
+/// What a downgrade left different in the facts of column `at` (`was`
+/// before the upgrade, `now` after the downgrade), where both are known.
+fn facts_undone(out: &mut Vec<String>, at: &str, was: &Facts, now: &Facts) {
+    if let (Some(a), Some(b)) = (&was.ty, &now.ty) {
+        if a != b {
+            out.push(format!(
+                "does not restore the type of column {at} ({a}, not {b})"
+            ));
+        }
+    }
+    if let (Some(a), Some(b)) = (was.nullable, now.nullable) {
+        if a != b {
+            let how = if a { "nullable" } else { "NOT NULL" };
+            out.push(format!("does not restore column {at} as {how}"));
+        }
+    }
+    match (&was.default, &now.default) {
+        (DefaultFact::None, DefaultFact::Value(_) | DefaultFact::Sql) => {
+            out.push(format!("leaves a default on column {at}"));
+        }
+        (DefaultFact::Value(_) | DefaultFact::Sql, DefaultFact::None) => {
+            out.push(format!("does not restore the default of column {at}"));
+        }
+        (DefaultFact::Value(a), DefaultFact::Value(b)) if a != b => {
+            out.push(format!(
+                "does not restore the default of column {at} ({a}, not {b})"
+            ));
+        }
+        _ => {}
+    }
+}
+
 /// Folds the function `f` into `model`, returning the errors at its literals.
 pub fn fold(model: &mut Model, f: &syn::ItemFn) -> Vec<Diagnostic> {
     let lits = literals(f);
@@ -305,9 +394,10 @@ struct Folder<'m, 'l> {
     references: Vec<(&'l LitStr, Option<&'l Expr>)>,
 }
 
-/// A method call of a chain: its name and arguments.
+/// A method call of a chain: its name, turbofish and arguments.
 struct Call<'e> {
     method: String,
+    turbofish: Option<&'e syn::AngleBracketedGenericArguments>,
     args: Vec<&'e Expr>,
 }
 
@@ -323,11 +413,10 @@ fn method_chain(e: &Expr) -> (&Expr, Vec<Call<'_>>) {
         ..
     }) = cur
     {
-        // A turbofish names a type the model does not follow; it never
-        // changes a name, so the call is read as any other.
-        let _ = turbofish;
+        // A turbofish never changes a name; `set_type::<T>()`'s is a type.
         calls.push(Call {
             method: method.to_string(),
+            turbofish: turbofish.as_ref(),
             args: args.iter().collect(),
         });
         cur = receiver;
@@ -381,6 +470,216 @@ fn column_name(e: &Expr) -> Option<&LitStr> {
         return None;
     }
     lit(&c.args[0])
+}
+
+/// The column kind the runtime stores for the SQL type `ty`, and whether
+/// the type itself is `Nullable<_>`: diesel's names of the types the
+/// runtime maps (and their aliases), by the last segment of the path.
+/// Another type (an alias of the user's) is not known.
+fn sql_kind(ty: &syn::Type) -> Option<(&'static str, bool)> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    let name = last.ident.to_string();
+    if name == "Nullable" {
+        let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+            return None;
+        };
+        let [syn::GenericArgument::Type(inner)] = a.args.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        return sql_kind(inner).map(|(k, _)| (k, true));
+    }
+    if !last.arguments.is_none() {
+        return None;
+    }
+    let kind = match name.as_str() {
+        "SmallInt" | "Int2" => "SmallInt",
+        "Integer" | "Int4" => "Integer",
+        "BigInt" | "Int8" => "BigInt",
+        "Text" | "VarChar" | "Varchar" => "Text",
+        "Bool" => "Bool",
+        "Float" | "Float4" => "Float",
+        "Double" | "Float8" => "Double",
+        "Numeric" | "Decimal" => "Numeric",
+        "Date" => "Date",
+        "Time" => "Time",
+        "Timestamp" => "Timestamp",
+        "Timestamptz" => "Timestamptz",
+        "Binary" | "Bytea" => "Binary",
+        "Json" => "Json",
+        "Jsonb" => "Jsonb",
+        "Uuid" => "Uuid",
+        _ => return None,
+    };
+    Some((kind, false))
+}
+
+/// The one type of a generic argument list `<T>`.
+fn one_type(
+    args: &syn::punctuated::Punctuated<syn::GenericArgument, syn::Token![,]>,
+) -> Option<&syn::Type> {
+    match args.iter().collect::<Vec<_>>()[..] {
+        [syn::GenericArgument::Type(t)] => Some(t),
+        _ => None,
+    }
+}
+
+/// An integer literal's value (`100`, `100u32`).
+fn int(e: &Expr) -> Option<u64> {
+    match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse().ok(),
+        Expr::Paren(p) => int(&p.expr),
+        Expr::Group(g) => int(&g.expr),
+        _ => None,
+    }
+}
+
+/// A default value as the runtime renders it, written out so that two
+/// spellings of one value compare equal (`5` and `5i32`, `1.0` and `1.`,
+/// `"x"` and `Literal("x")`); `None` for what is not a literal. A `NULL`
+/// default is no default.
+fn default_value(e: &Expr) -> Option<DefaultFact> {
+    use syn::Lit;
+    let value = |e: &Expr, neg: bool| -> Option<String> {
+        let Expr::Lit(l) = e else { return None };
+        let sign = if neg { "-" } else { "" };
+        Some(match &l.lit {
+            Lit::Str(s) if !neg => format!("{:?}", s.value()),
+            Lit::Bool(b) if !neg => b.value.to_string(),
+            Lit::Int(i) => format!("{sign}{}", i.base10_digits()),
+            Lit::Float(f) => format!(
+                "{:?}",
+                f.base10_parse::<f64>().ok()? * if neg { -1.0 } else { 1.0 }
+            ),
+            _ => return None,
+        })
+    };
+    match e {
+        Expr::Paren(p) => default_value(&p.expr),
+        Expr::Group(g) => default_value(&g.expr),
+        Expr::Reference(r) => default_value(&r.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => {
+            value(&u.expr, true).map(DefaultFact::Value)
+        }
+        Expr::Path(p) if p.path.is_ident("None") => Some(DefaultFact::None),
+        Expr::Call(c) => {
+            let Expr::Path(f) = &*c.func else { return None };
+            let last = f.path.segments.last()?.ident.to_string();
+            match (last.as_str(), c.args.len()) {
+                ("Some", 1) => default_value(&c.args[0]),
+                ("Literal", 1) => {
+                    lit(&c.args[0]).map(|s| DefaultFact::Value(format!("{:?}", s.value())))
+                }
+                _ => None,
+            }
+        }
+        e => value(e, false).map(DefaultFact::Value),
+    }
+}
+
+/// What a column expression `col::<T>("name")...` says of the column: its
+/// type, nullability and default, as the runtime's builders set them in
+/// order. A builder the model does not know leaves nothing known.
+fn column_facts(e: &Expr) -> Facts {
+    let (root, calls) = method_chain(e);
+    let Expr::Call(c) = root else {
+        return Facts::UNKNOWN;
+    };
+    let Expr::Path(p) = &*c.func else {
+        return Facts::UNKNOWN;
+    };
+    // `col::<T>` or `Column::<T>::new`.
+    let generics = p
+        .path
+        .segments
+        .iter()
+        .rev()
+        .find_map(|s| match &s.arguments {
+            syn::PathArguments::AngleBracketed(a) => Some(&a.args),
+            _ => None,
+        });
+    let Some((kind, nullable)) = generics.and_then(one_type).and_then(sql_kind) else {
+        return Facts::UNKNOWN;
+    };
+    let mut facts = Facts {
+        ty: None,
+        nullable: Some(nullable),
+        default: DefaultFact::None,
+    };
+    let mut length = None;
+    let mut precision = None;
+    let mut ty_known = true;
+    for call in &calls {
+        match (call.method.as_str(), &call.args[..]) {
+            ("primary_key", []) => facts.nullable = Some(false),
+            ("nullable", []) => facts.nullable = Some(true),
+            ("autoincrement" | "unique", []) | ("references", [_, _]) => {}
+            ("default", [v]) => {
+                facts.default = default_value(v).unwrap_or(DefaultFact::Unknown);
+            }
+            ("server_default", [_]) => facts.default = DefaultFact::Sql,
+            ("length", [n]) => match int(n) {
+                Some(n) => length = Some(n),
+                None => ty_known = false,
+            },
+            ("precision", [p, s]) => match (int(p), int(s)) {
+                (Some(p), Some(s)) => precision = Some((p, s)),
+                _ => ty_known = false,
+            },
+            _ => return Facts::UNKNOWN,
+        }
+    }
+    if ty_known {
+        facts.ty = Some(type_name(kind, length, precision));
+    }
+    facts
+}
+
+/// A column type written out as the model compares it.
+fn type_name(kind: &str, length: Option<u64>, precision: Option<(u64, u64)>) -> String {
+    match (length, precision) {
+        (None, None) => kind.to_owned(),
+        (Some(n), None) => format!("{kind}({n})"),
+        (None, Some((p, s))) => format!("{kind}({p}, {s})"),
+        (Some(n), Some((p, s))) => format!("{kind}({n}; {p}, {s})"),
+    }
+}
+
+/// What `alter_column`'s builder calls `rest` do to the facts of its column
+/// (its `rename_to` is followed apart). A builder the model does not know
+/// leaves nothing known.
+fn alter_facts(facts: &mut Facts, rest: &[Call<'_>]) {
+    for b in rest {
+        match (b.method.as_str(), &b.args[..]) {
+            ("rename_to", [_]) => {}
+            // Nullability changes only with `nullable`; the length goes.
+            ("set_type", []) => {
+                facts.ty = b
+                    .turbofish
+                    .and_then(|t| one_type(&t.args))
+                    .and_then(sql_kind)
+                    .map(|(k, _)| k.to_owned());
+            }
+            ("nullable", [v]) => {
+                facts.nullable = match v {
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Bool(b),
+                        ..
+                    }) => Some(b.value),
+                    _ => None,
+                };
+            }
+            ("server_default", [_]) => facts.default = DefaultFact::Sql,
+            ("default_value", [v]) => {
+                facts.default = default_value(v).unwrap_or(DefaultFact::Unknown);
+            }
+            ("drop_default", []) => facts.default = DefaultFact::None,
+            _ => *facts = Facts::UNKNOWN,
+        }
+    }
 }
 
 /// The table and column a column expression's `.references("t", "c")`
@@ -675,7 +974,8 @@ impl<'l> Folder<'_, 'l> {
                                 );
                             }
                         } else if let Some(tbl) = self.model.table_mut(&t) {
-                            tbl.columns.push(c.value());
+                            let facts = arg(1).map_or(Facts::UNKNOWN, column_facts);
+                            tbl.push_column(c.value(), facts);
                         }
                         if let Some(r) = arg(1).and_then(column_reference) {
                             self.reference(r);
@@ -723,6 +1023,13 @@ impl<'l> Folder<'_, 'l> {
                 };
                 if !self.has_column(&t, c) {
                     return true;
+                }
+                if let Some(f) = self
+                    .model
+                    .table_mut(&t)
+                    .and_then(|x| x.facts_mut(&c.value()))
+                {
+                    alter_facts(f, rest);
                 }
                 // The runtime keeps the last `rename_to` of the chain.
                 let Some(b) = rest.iter().rev().find(|b| b.method == "rename_to") else {
@@ -820,6 +1127,9 @@ impl<'l> Folder<'_, 'l> {
                 };
                 if let Some(t) = self.exact(table) {
                     let cols = self.has_columns(&t, first.args.get(2));
+                    if first.method == "create_primary_key" {
+                        self.keyed(&t, cols.as_deref());
+                    }
                     self.name_constraint(&t, table_arg(0), cols);
                 }
             }
@@ -956,6 +1266,7 @@ impl<'l> Folder<'_, 'l> {
             }
             let call = Call {
                 method: first.method.clone(),
+                turbofish: first.turbofish,
                 args,
             };
             if !self.operation(&call, &calls[1..]) {
@@ -1006,22 +1317,25 @@ impl<'l> Folder<'_, 'l> {
                                 ),
                             );
                         } else {
-                            table.columns.push(col.value());
+                            let facts = c.args.first().map_or(Facts::UNKNOWN, |e| column_facts(e));
+                            table.push_column(col.value(), facts);
                         }
                     }
                     None => table.exact = false,
                 },
-                "primary_key" => keyed.push((None, c.args.first().copied())),
+                "primary_key" => keyed.push((None, c.args.first().copied(), true)),
                 // `.unique(name, [columns])`.
-                "unique" => {
-                    keyed.push((c.args.first().and_then(|e| lit(e)), c.args.get(1).copied()))
-                }
+                "unique" => keyed.push((
+                    c.args.first().and_then(|e| lit(e)),
+                    c.args.get(1).copied(),
+                    false,
+                )),
                 "check" => names.push(c.args.first().and_then(|e| lit(e))),
                 "foreign_key" => {
                     // A foreign key that is not all literals changes no column:
                     // there is only nothing to check.
                     if let Some(fk) = c.args.first().and_then(|e| table_foreign_key(e)) {
-                        keyed.push((fk.name, fk.columns));
+                        keyed.push((fk.name, fk.columns, false));
                         refs.push((fk.parent, fk.parent_columns));
                     }
                 }
@@ -1034,8 +1348,11 @@ impl<'l> Folder<'_, 'l> {
             self.model.losses += 1;
         }
         self.model.insert(Rc::from(n.as_str()), Rc::new(table));
-        for (constraint, list) in keyed {
+        for (constraint, list, primary) in keyed {
             let cols = self.has_columns(&n, list.as_ref());
+            if primary {
+                self.keyed(&n, cols.as_deref());
+            }
             self.name_constraint(&n, constraint, cols);
         }
         for constraint in names {
@@ -1044,6 +1361,22 @@ impl<'l> Folder<'_, 'l> {
         // After the table is in: a key to itself is checked against it.
         for r in refs {
             self.reference(r);
+        }
+    }
+
+    /// The columns of a primary key: a nullable one may become NOT NULL
+    /// (PostgreSQL and MySQL make it so, SQLite does not), so whether it
+    /// is becomes unknown. Unknown columns make every column's so.
+    fn keyed(&mut self, table: &str, columns: Option<&[String]>) {
+        let Some(t) = self.model.table_mut(table) else {
+            return;
+        };
+        for (i, f) in t.facts.iter_mut().enumerate() {
+            let listed = columns
+                .is_none_or(|cols| cols.iter().any(|c| c.eq_ignore_ascii_case(&t.columns[i])));
+            if listed && f.nullable == Some(true) {
+                f.nullable = None;
+            }
         }
     }
 
@@ -1264,6 +1597,189 @@ mod tests {
             &f(r#"op.execute("ALTER TABLE users ADD name TEXT");"#),
         );
         assert!(raw.lost_since(&before));
+    }
+
+    /// The model after `up` then `down` on `users()`, against the model before.
+    fn undone(up: &str, down: &str) -> Vec<String> {
+        let before = users();
+        let mut after = before.clone();
+        let e = errors(&mut after, up);
+        assert!(e.is_empty(), "{e:?}");
+        let e = errors(&mut after, down);
+        assert!(e.is_empty(), "{e:?}");
+        assert!(!after.lost_since(&before), "{up} / {down}");
+        after.undo_differences(&before)
+    }
+
+    #[test]
+    fn a_downgrade_that_restores_a_column_otherwise_is_named() {
+        // The type, the nullability, the default.
+        assert_eq!(
+            undone(
+                r#"op.drop_column("users", "name");"#,
+                r#"op.add_column("users", col::<Integer>("name").nullable());"#
+            ),
+            ["does not restore the type of column users.name (Text, not Integer)"]
+        );
+        assert_eq!(
+            undone(
+                r#"op.drop_column("users", "name");"#,
+                r#"op.add_column("users", col::<Text>("name"));"#
+            ),
+            ["does not restore column users.name as nullable"]
+        );
+        assert_eq!(
+            undone(
+                r#"op.alter_column("users", "name").nullable(false);"#,
+                r#"op.alter_column("users", "name").nullable(false);"#
+            ),
+            ["does not restore column users.name as nullable"]
+        );
+        assert_eq!(
+            undone(
+                r#"op.alter_column("users", "email").set_type::<Varchar>();"#,
+                r#"op.alter_column("users", "email").set_type::<BigInt>();"#
+            ),
+            ["does not restore the type of column users.email (Text, not BigInt)"]
+        );
+        assert_eq!(
+            undone(
+                r#"op.drop_column("users", "name");"#,
+                r#"op.add_column("users", col::<Nullable<Text>>("name").length(100));"#
+            ),
+            ["does not restore the type of column users.name (Text, not Text(100))"]
+        );
+        assert_eq!(
+            undone(
+                r#"op.alter_column("users", "email").server_default("'x'");"#,
+                r#""#
+            ),
+            ["leaves a default on column users.email"]
+        );
+        assert_eq!(
+            undone(
+                r#"op.add_column("users", col::<Integer>("n").default(5)); op.alter_column("users", "n").default_value(6);"#,
+                r#"op.drop_column("users", "n");"#
+            ),
+            Vec::<String>::new()
+        );
+        let before = users();
+        let mut with_n = before.clone();
+        errors(
+            &mut with_n,
+            r#"op.add_column("users", col::<Integer>("n").default(5));"#,
+        );
+        let mut after = with_n.clone();
+        errors(
+            &mut after,
+            r#"op.alter_column("users", "n").drop_default();"#,
+        );
+        errors(
+            &mut after,
+            r#"op.alter_column("users", "n").default_value(6);"#,
+        );
+        assert_eq!(
+            after.undo_differences(&with_n),
+            ["does not restore the default of column users.n (5, not 6)"]
+        );
+        let mut after = with_n.clone();
+        errors(
+            &mut after,
+            r#"op.alter_column("users", "n").drop_default();"#,
+        );
+        assert_eq!(
+            after.undo_differences(&with_n),
+            ["does not restore the default of column users.n"]
+        );
+        // A renamed column keeps what it was.
+        assert_eq!(
+            undone(
+                r#"op.alter_column("users", "email").rename_to("mail").nullable(true);"#,
+                r#"op.alter_column("users", "mail").rename_to("email");"#
+            ),
+            ["does not restore column users.email as NOT NULL"]
+        );
+    }
+
+    #[test]
+    fn what_a_downgrade_restores_the_same_way_spelled_otherwise_is_no_difference() {
+        for (up, down) in [
+            // Aliases of one type; `Nullable<T>` and `.nullable()`.
+            (
+                r#"op.drop_column("users", "name");"#,
+                r#"op.add_column("users", col::<Nullable<diesel::sql_types::VarChar>>("name"));"#,
+            ),
+            (
+                r#"op.drop_column("users", "name");"#,
+                r#"op.add_column("users", col::<Text>("name").nullable());"#,
+            ),
+            (
+                r#"op.drop_column("users", "id");"#,
+                r#"op.add_column("users", col::<Int4>("id").primary_key());"#,
+            ),
+            // One value written two ways.
+            (
+                r#"op.add_column("users", col::<Integer>("n").default(5));"#,
+                r#"op.drop_column("users", "n");"#,
+            ),
+            (
+                r#"op.alter_column("users", "email").default_value("x");"#,
+                r#"op.alter_column("users", "email").drop_default();"#,
+            ),
+            (
+                r#"op.alter_column("users", "name").nullable(false);"#,
+                r#"op.alter_column("users", "name").nullable(true);"#,
+            ),
+            // What the model does not know is not compared: a type it does
+            // not know, a computed value, a type set whole, a builder of
+            // its own.
+            (
+                r#"op.drop_column("users", "name");"#,
+                r#"op.add_column("users", col::<MyText>("name"));"#,
+            ),
+            (
+                r#"op.drop_column("users", "name");"#,
+                r#"op.add_column("users", col::<Text>("name").nullable().default(DEFAULT));"#,
+            ),
+            (
+                r#"op.alter_column("users", "email").set_column_type(ColumnType::of(ColumnKind::Integer));"#,
+                r#""#,
+            ),
+            (
+                r#"op.alter_column("users", "email").nullable(NULLABLE);"#,
+                r#""#,
+            ),
+            (
+                r#"op.drop_column("users", "name");"#,
+                r#"op.add_column("users", col::<Text>("name").collate("C"));"#,
+            ),
+        ] {
+            assert_eq!(undone(up, down), Vec::<String>::new(), "{up} / {down}");
+        }
+        // Raw SQL defaults are never compared with each other, nor with a
+        // value (`'0'` may be the `0` the database stores).
+        let mut m = Model::default();
+        errors(
+            &mut m,
+            r#"op.create_table("t").column(col::<Integer>("a").server_default("1 + 1"));"#,
+        );
+        for down in [r#"server_default("2")"#, r#"default_value(2)"#] {
+            let mut after = m.clone();
+            errors(&mut after, &format!(r#"op.alter_column("t", "a").{down};"#));
+            assert!(after.undo_differences(&m).is_empty(), "{down}");
+        }
+        // A nullable column put in a primary key may have become NOT NULL.
+        let mut m = Model::default();
+        errors(
+            &mut m,
+            r#"op.create_table("t").column(col::<Nullable<Integer>>("a")).primary_key(["a"]);"#,
+        );
+        let mut after = m.clone();
+        errors(&mut after, r#"op.alter_column("t", "a").nullable(true);"#);
+        assert!(after.undo_differences(&m).is_empty());
+        let mut after = m.clone();
+        errors(&mut after, r#"op.alter_column("t", "a").nullable(false);"#);
+        assert!(after.undo_differences(&m).is_empty());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Downgrades that do not undo their upgrade, named at the revision; a name
+//! Downgrades that do not undo their upgrade (a table, a column, a column's
+//! type, nullability or default), named at the revision; a name
 //! that is not there in a downgrade, named at the collector with its place.
 use migrate_runtime::prelude::*;
 
