@@ -305,6 +305,14 @@ pub fn doc_message(attrs: &[syn::Attribute]) -> Option<String> {
 
 /// True when `attr` is `#[migration(...)]` or a path ending in `migration`
 /// (`#[migrate_runtime::migration(...)]`).
+/// Whether `attr` is `#[downgrade]` (by its last path segment).
+pub fn is_downgrade_attr(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "downgrade")
+}
+
 pub fn is_migration_attr(attr: &syn::Attribute) -> bool {
     attr.path()
         .segments

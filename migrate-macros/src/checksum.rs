@@ -3,8 +3,8 @@
 //!
 //! Rust migrations are code, so "what it does" is the code, read as tokens:
 //! comments and white space are not tokens, so formatting never matters; doc
-//! comments (the message) and the `#[migration(...)]` attribute (revision,
-//! parent, message, date) are left out, since a re-pointed `down_revision` or a
+//! comments (the message), the `#[migration(...)]` attribute (revision,
+//! parent, message, date) and `#[downgrade]` are left out, since a re-pointed `down_revision` or a
 //! reworded message changes nothing a database sees. Literals count by their
 //! value (`1_000` is `1000`, `r"x"` is `"x"`). Everything else in the file, the
 //! operations, their names and types, and the code of every data step, counts.
@@ -35,7 +35,10 @@ fn skipped_attribute(body: &TokenStream) -> bool {
             _ => break,
         }
     }
-    matches!(path.last().map(String::as_str), Some("doc" | "migration"))
+    matches!(
+        path.last().map(String::as_str),
+        Some("doc" | "migration" | "downgrade")
+    )
 }
 
 fn write_canonical(tokens: TokenStream, out: &mut String) {
@@ -334,6 +337,18 @@ fn downgrade(op: &mut Op) -> Result<()> {
         assert_eq!(of_file(base), of_file(&reviewed));
         assert_eq!(of_file(&plain), of_file(&chained));
         assert_ne!(of_file(base), of_file(&plain));
+    }
+
+    #[test]
+    fn marking_the_downgrade_does_not_count() {
+        let base = "#[migration(revision = \"a1\", down_revision = None)]\nfn upgrade(op: &mut Op) -> Result<()> { Ok(()) }\nfn downgrade(op: &mut Op) -> Result<()> { op.drop_table(\"t\"); Ok(()) }\n";
+        let marked = base.replace("fn downgrade", "#[downgrade]\nfn downgrade");
+        let qualified = base.replace(
+            "fn downgrade",
+            "#[migrate_runtime::downgrade]\nfn downgrade",
+        );
+        assert_eq!(of_file(base), of_file(&marked));
+        assert_eq!(of_file(base), of_file(&qualified));
     }
 
     #[test]

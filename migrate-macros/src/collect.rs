@@ -33,6 +33,10 @@ pub struct Declared {
     pub args: MigrationArgs,
     pub message: String,
     pub has_downgrade: bool,
+    /// The downgrade function is marked `#[downgrade]`: that attribute
+    /// reports the errors at its literals, where the collector can only name
+    /// their places.
+    pub downgrade_marked: bool,
     /// What the file does, for the ledger (see [`crate::checksum`]).
     pub checksum: String,
     /// The upgrade and downgrade functions, for the schema fold
@@ -147,7 +151,7 @@ fn declared(
             }
             if let Some(a) = f.attrs.iter().find(|a| attr::is_migration_attr(a)) {
                 found.push((f, a));
-            } else {
+            } else if !f.attrs.iter().any(attr::is_downgrade_attr) {
                 // The attribute reports the upgrade function's own names at
                 // their literals; the downgrade and helpers are reported here.
                 let from = text.find(&format!("fn {}", f.sig.ident)).unwrap_or(0);
@@ -186,6 +190,9 @@ fn declared(
                 args,
                 message,
                 has_downgrade,
+                downgrade_marked: downgrade
+                    .as_ref()
+                    .is_some_and(|d: &syn::ItemFn| d.attrs.iter().any(attr::is_downgrade_attr)),
                 checksum: crate::checksum::of_file(text)?,
                 upgrade: (*f).clone(),
                 downgrade,

@@ -21,6 +21,9 @@ use crate::collect::{self, Env, MigrationFile};
 use crate::valid;
 
 const CHECK_MACRO: &str = "__migrate_chain_check";
+/// The macro `#[downgrade]` calls with the function's literals: defined by
+/// `embed_migrations!` before each migration's module, for that migration.
+const DOWN_MACRO: &str = "__migrate_downgrade_of";
 
 /// Expands `#[migration(args)] item`.
 pub fn migration_attribute(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -85,6 +88,48 @@ pub fn migration_attribute(args: TokenStream, item: TokenStream) -> TokenStream 
         #down_check
         #check!{ compile_error downgrade #rev }
         #schema_check
+        #(#long_names)*
+    }
+}
+
+/// Expands `#[downgrade]` on `item`: the function as it is, and its string
+/// literals handed to the collector's check, which reports the schema errors
+/// it found in the function at them; and the names too long for a database.
+pub fn downgrade_attribute(args: TokenStream, item: TokenStream) -> TokenStream {
+    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            let err = syn::Error::new(
+                e.span(),
+                "#[downgrade] goes on the migration's downgrade function: `fn downgrade(op: &mut Op) -> Result<()>`",
+            )
+            .into_compile_error();
+            return quote!(#item #err);
+        }
+    };
+    if let Some(t) = args.into_iter().next() {
+        let err = syn::Error::new(t.span(), "#[downgrade] takes no arguments").into_compile_error();
+        return quote!(#func #err);
+    }
+    if func.sig.ident != "downgrade" {
+        let err = syn::Error::new(
+            func.sig.ident.span(),
+            format!(
+                "#[downgrade] marks the function named `downgrade`, the one the migration runs to revert; this one is `{}`",
+                func.sig.ident
+            ),
+        )
+        .into_compile_error();
+        return quote!(#func #err);
+    }
+    let down = syn::Ident::new(DOWN_MACRO, Span::call_site());
+    let lits = crate::schema::literals(&func);
+    let long_names = crate::names::too_long(&func)
+        .into_iter()
+        .map(|lit| syn::Error::new(lit.span(), crate::names::message(&lit)).into_compile_error());
+    quote! {
+        #func
+        #down!{ #(#lits)* }
         #(#long_names)*
     }
 }
@@ -268,7 +313,23 @@ fn modules(files: &[MigrationFile], span: Span) -> syn::Result<Vec<TokenStream>>
                 format!("the path of `{}` is not valid UTF-8", f.display),
             )
         })?;
-        modules.push(quote!(#[path = #path] mod #name;));
+        // What `#[downgrade]` in this file calls: the check of this
+        // migration's downgrade (each definition shadows the one before it
+        // for the modules after it).
+        let down = syn::Ident::new(DOWN_MACRO, Span::call_site());
+        let check = syn::Ident::new(CHECK_MACRO, Span::call_site());
+        let body = match &f.decl {
+            Some(d) => {
+                let rev = &d.args.revision.value;
+                quote!(#check!{ schema_down #rev [ $($l)* ] })
+            }
+            None => quote!(),
+        };
+        modules.push(quote! {
+            #[allow(unused_macros)]
+            macro_rules! #down { ($($l:literal)*) => { #body }; }
+            #[path = #path] mod #name;
+        });
     }
     Ok(modules)
 }
@@ -334,6 +395,7 @@ fn schema_arms(
             let down_errors = crate::schema::fold(&mut undone, down);
             // A name that is not there explains the difference already.
             let compare = down_errors.is_empty();
+            let mut placed = Vec::new();
             for e in down_errors {
                 let at = lits
                     .get(e.index)
@@ -347,7 +409,15 @@ fn schema_arms(
                         locate_nth(&d.text, from, &token, before)
                     })
                     .map_or(String::new(), |(l, c)| format!(":{l}:{c}"));
-                problems.push(format!("{}{at}: in fn downgrade: {}", f.display, e.message));
+                let whole = format!("{}{at}: in fn downgrade: {}", f.display, e.message);
+                if d.downgrade_marked {
+                    placed.push((e, whole));
+                } else {
+                    problems.push(whole);
+                }
+            }
+            if !placed.is_empty() {
+                arms.push(down_arm(rev, &placed));
             }
             if compare && !undone.lost_since(&before) {
                 for what in undone.undo_differences(&before) {
@@ -391,6 +461,26 @@ fn schema_arms(
         });
     }
     arms
+}
+
+/// The arm of the check macro that `#[downgrade]` reaches for the migration
+/// `rev`: each error at its literal, or, should the attribute pass other
+/// literals than the file had, each with its place at the attribute.
+fn down_arm(rev: &str, errors: &[(crate::schema::Diagnostic, String)]) -> TokenStream {
+    let error = quote!(::migrate_runtime::__private::__schema_error);
+    let last = errors.iter().map(|(e, _)| e.index).max().unwrap_or(0);
+    let names: Vec<syn::Ident> = (0..=last).map(|k| quote::format_ident!("l{}", k)).collect();
+    let pattern = names.iter().map(|n| quote!($#n:literal));
+    let calls = errors.iter().map(|(e, _)| {
+        let n = &names[e.index];
+        let (value, message) = (&e.value, &e.message);
+        quote!(#error!{ $#n #value #message })
+    });
+    let whole = errors.iter().map(|(_, w)| w);
+    quote! {
+        (schema_down #rev [ #(#pattern)* $($rest:literal)* ]) => { #(#calls)* };
+        (schema_down #rev [ $($any:literal)* ]) => { #( ::core::compile_error!{ #whole } )* };
+    }
 }
 
 /// Where `fn downgrade` starts in a file's text (a comment that names it

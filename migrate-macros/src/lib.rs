@@ -36,6 +36,21 @@ pub fn migration(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::migration_attribute(args.into(), item.into()).into()
 }
 
+/// Marks the downgrade function of a migration file, so that a name in it
+/// that is not there at that point of the chain is a compile error at its
+/// literal (without it, the error is reported at `embed_migrations!`, with
+/// the file, line and column). It changes nothing else: not the function, not
+/// the migration's checksum.
+///
+/// ```ignore
+/// #[downgrade]
+/// fn downgrade(op: &mut Op) -> Result<()> { ... }
+/// ```
+#[proc_macro_attribute]
+pub fn downgrade(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::downgrade_attribute(args.into(), item.into()).into()
+}
+
 /// Collects every migration file of a directory into one verified chain value.
 ///
 /// `embed_migrations!()` reads `migrations/` beside the crate's `Cargo.toml`;

@@ -616,7 +616,7 @@ fn column_facts(e: &Expr) -> Facts {
         match (call.method.as_str(), &call.args[..]) {
             ("primary_key", []) => facts.nullable = Some(false),
             ("nullable", []) => facts.nullable = Some(true),
-            ("autoincrement" | "unique", []) | ("references", [_, _]) => {}
+            ("autoincrement" | "unique", []) | ("references", [_, _]) | ("reviewed", _) => {}
             ("default", [v]) => {
                 facts.default = default_value(v).unwrap_or(DefaultFact::Unknown);
             }
@@ -654,7 +654,7 @@ fn type_name(kind: &str, length: Option<u64>, precision: Option<(u64, u64)>) -> 
 fn alter_facts(facts: &mut Facts, rest: &[Call<'_>]) {
     for b in rest {
         match (b.method.as_str(), &b.args[..]) {
-            ("rename_to", [_]) => {}
+            ("rename_to", [_]) | ("reviewed", _) => {}
             // Nullability changes only with `nullable`; the length goes.
             ("set_type", []) => {
                 facts.ty = b

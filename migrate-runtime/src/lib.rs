@@ -13,6 +13,7 @@
 //!     Ok(())
 //! }
 //!
+//! #[downgrade]
 //! fn downgrade(op: &mut Op) -> Result<()> {
 //!     op.drop_constraint("uq_users_email", "users", ConstraintKind::Unique);
 //!     op.drop_column("users", "email");
@@ -60,7 +61,7 @@ pub use db::conn::AnyConnection;
 pub use db::env::database_url;
 pub use dialect::Dialect;
 pub use error::{Error, HalfApplied, Result};
-pub use migrate_macros::{embed_migrations, migration};
+pub use migrate_macros::{downgrade, embed_migrations, migration};
 pub use run::executor::{
     Direction, Migrator, Step, DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT,
     DEFAULT_VERSION_TABLE,
@@ -80,7 +81,7 @@ pub mod prelude {
     pub use crate::ops::value::Value;
     pub use crate::ops::{col, Action, Column, ConstraintKind, ForeignKey, Op};
     pub use crate::row;
-    pub use migrate_macros::{embed_migrations, migration};
+    pub use migrate_macros::{downgrade, embed_migrations, migration};
 }
 
 /// Sends a progress line from inside a data step (`op.run`) to the running

@@ -133,7 +133,10 @@ impl MigrationFile<'_> {
             attrs.push_str(",\n    irreversible");
         }
         let downgrade = self.downgrade.as_ref().map_or(String::new(), |d| {
-            format!("\nfn downgrade(op: &mut Op) -> Result<()> {{\n{d}    Ok(())\n}}\n")
+            // Marked, so that a wrong name in it is an error at its literal.
+            format!(
+                "\n#[downgrade]\nfn downgrade(op: &mut Op) -> Result<()> {{\n{d}    Ok(())\n}}\n"
+            )
         });
         format!(
             "//! {one_line}\n//!\n//! Revision ID: {id}\n//! Revises: {revises}\n//! Create Date: {date}\n{notes}\nuse migrate_runtime::prelude::*;\n\n#[migration(\n{attrs}\n)]\nfn upgrade(op: &mut Op) -> Result<()> {{\n{up}    Ok(())\n}}\n{downgrade}",
