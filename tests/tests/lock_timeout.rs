@@ -365,3 +365,72 @@ fn a_statement_timeout_cancels_a_slow_statement_but_never_a_data_step() {
         vec![Some("0".to_owned())]
     );
 }
+
+/// Where the session that locks the ledger for `held_for_commit` connects.
+static LEDGER_LOCKER_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+/// Set once the ledger is locked (only the first run of the step locks it).
+static LEDGER_LOCKED: AtomicBool = AtomicBool::new(false);
+static LEDGER_LOCKING: AtomicBool = AtomicBool::new(false);
+
+/// A column, then a data step that has another session lock the ledger
+/// table for a second and a half: the records sent with the COMMIT wait for
+/// it, and time out, the first times.
+fn held_for_commit(op: &mut Op) -> Result<()> {
+    op.add_column("users", col::<Nullable<Text>>("email"));
+    op.run("another session locks the ledger", |_conn| {
+        if !LEDGER_LOCKING.swap(true, Ordering::SeqCst) {
+            let url = LEDGER_LOCKER_URL.get().expect("the URL").clone();
+            std::thread::spawn(move || {
+                let mut c = AnyConnection::establish(&url).expect("connect");
+                c.execute("BEGIN; LOCK TABLE alembic_version_log IN EXCLUSIVE MODE")
+                    .expect("lock");
+                LEDGER_LOCKED.store(true, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(1500));
+                c.execute("COMMIT").expect("unlock");
+            });
+        }
+        while !LEDGER_LOCKED.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    });
+    Ok(())
+}
+
+/// On PostgreSQL a migration's records go with its COMMIT: when they time
+/// out waiting for a lock, the migration is rolled back and tried again
+/// whole, records included, from what the database holds (not from the
+/// records the run had kept in memory).
+#[test]
+fn records_that_time_out_at_the_commit_are_written_by_the_retry() {
+    let Some(db) = migrate_tests::postgres("commit_retry") else {
+        return;
+    };
+    LEDGER_LOCKER_URL.set(db.url.clone()).expect("set once");
+    let c = Chain::new(vec![
+        Migration::new("u1", None, "users", users, Some(no_users)),
+        Migration::new("u2", Some("u1"), "held", held_for_commit, None),
+    ])
+    .unwrap();
+    let mut conn = db.connect();
+    Migrator::new(&c).upgrade(&mut conn, "u1").unwrap();
+    let mut told = Vec::new();
+    let steps = Migrator::new(&c)
+        .lock_timeout(Some(Duration::from_millis(300)))
+        .lock_retries(20)
+        .on_lock_wait(|w| told.push(w.to_owned()))
+        .upgrade(&mut conn, "head")
+        .unwrap();
+    assert_eq!(steps.len(), 1);
+    assert!(!told.is_empty(), "the records waited: {told:?}");
+    assert_eq!(columns(&mut conn), ["id", "name", "email"]);
+    let m = Migrator::new(&c);
+    assert_eq!(m.current(&mut conn).unwrap().as_deref(), Some("u2"));
+    let revs: Vec<String> = m
+        .ledger(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.revision)
+        .collect();
+    assert_eq!(revs, ["u1", "u2"]);
+}

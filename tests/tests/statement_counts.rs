@@ -627,3 +627,38 @@ fn a_migration_in_its_own_transaction_fails_whole_at_any_statement() {
         }
     }
 }
+
+/// Inside a transaction of the caller's, each migration is a savepoint of
+/// it: nothing commits, and the caller's rollback undoes the whole run, the
+/// version table and ledger it made included (on every database with
+/// transactional DDL).
+#[test]
+fn inside_a_callers_transaction_the_run_is_the_callers() {
+    let chain = Chain::new(vec![
+        Migration::new("u1", None, "users", make_users, Some(drop_users)),
+        Migration::new("u2", Some("u1"), "email", add_email, Some(drop_email)),
+    ])
+    .expect("a valid chain");
+    for db in all_backends("callers_tx") {
+        let d = db.dialect;
+        if d == migrate_runtime::Dialect::Mysql {
+            continue;
+        }
+        let mut conn = db.connect();
+        conn.begin().expect("begin");
+        let mut m = Migrator::new(&chain);
+        assert_eq!(
+            m.upgrade(&mut conn, "head").expect("upgrade").len(),
+            2,
+            "{d}"
+        );
+        assert!(conn.in_transaction().expect("state"), "{d}: still open");
+        assert!(migrate_tests::table_exists(&mut conn, "users"), "{d}");
+        conn.rollback().expect("the caller's rollback");
+        assert!(!migrate_tests::table_exists(&mut conn, "users"), "{d}");
+        assert!(
+            !migrate_tests::table_exists(&mut conn, "alembic_version"),
+            "{d}"
+        );
+    }
+}

@@ -328,17 +328,26 @@ impl AnyConnection {
     pub(crate) fn begin_with(&mut self, sql: &str) -> Result<()> {
         #[cfg(feature = "postgres")]
         if let AnyConnection::Postgres(c) = self {
-            // diesel counts the transaction only when the whole batch ran; a
-            // failing statement after the BEGIN leaves the server in an
-            // aborted one that diesel does not count.
-            return match AnsiTransactionManager::begin_transaction_sql(c, &format!("BEGIN;\n{sql}"))
-            {
-                Ok(()) => Ok(()),
-                Err(e) => match c.batch_execute("ROLLBACK") {
-                    Ok(()) => Err(e.into()),
-                    Err(r) => Err(Error::cleanup(e.into(), r.into())),
-                },
-            };
+            // Inside a transaction (the caller's) it is a savepoint, as
+            // below: never a BEGIN, never a ROLLBACK of the caller's work.
+            let outside = AnsiTransactionManager::transaction_manager_status_mut(c)
+                .transaction_depth()?
+                .is_none();
+            if outside {
+                // diesel counts the transaction only when the whole batch
+                // ran; a failing statement after the BEGIN leaves the server
+                // in an aborted one that diesel does not count.
+                return match AnsiTransactionManager::begin_transaction_sql(
+                    c,
+                    &format!("BEGIN;\n{sql}"),
+                ) {
+                    Ok(()) => Ok(()),
+                    Err(e) => match c.batch_execute("ROLLBACK") {
+                        Ok(()) => Err(e.into()),
+                        Err(r) => Err(Error::cleanup(e.into(), r.into())),
+                    },
+                };
+            }
         }
         self.begin()?;
         match self.execute(sql) {

@@ -339,10 +339,15 @@ impl Migrator<'_> {
         // The migration's transaction begins with its first statement and
         // commits with its records (see `Ledger::open_with_next`), where
         // nothing else has to run in it first.
+        // Not inside a transaction of the caller's: there it is a savepoint.
         let folded = txn == Txn::Own
             && conn.folds_transaction_control()
             && !reread
-            && !self.sets_in_transaction(Some(job.m));
+            && !self.sets_in_transaction(Some(job.m))
+            && !conn.in_transaction()?;
+        // Whether the records were kept for the COMMIT: the rows and the
+        // version this run holds in memory then say more than the database.
+        let mut queued = false;
         match txn {
             Txn::Own if folded => {
                 self.limit_lock_waits(conn, b, Some(job.m), true)?;
@@ -420,6 +425,7 @@ impl Migrator<'_> {
                 }
             } else {
                 self.finish(conn, b, run, job, total, started)?;
+                queued = folded;
                 if folded {
                     // The records go with the COMMIT: a failure of either is
                     // the step's, as the version bump's alone was.
@@ -436,7 +442,15 @@ impl Migrator<'_> {
             Ok(rebuilt) => Ok(StepOutcome::Applied(rebuilt)),
             Err(e) if txn == Txn::Own => {
                 run.ledger.drop_deferred();
-                Err(abort(conn, e))
+                let e = abort(conn, e);
+                // A retry (after a lock timeout) starts from what the
+                // database holds, not from the records that were rolled back.
+                if queued {
+                    if let Err(c) = self.reread(conn, b, run) {
+                        return Err(Error::cleanup(e, c));
+                    }
+                }
+                Err(e)
             }
             Err(e) if tracked => {
                 // What it completed stays recorded, with why it stopped; a
