@@ -303,16 +303,35 @@ pub fn doc_message(attrs: &[syn::Attribute]) -> Option<String> {
     }
 }
 
-/// True when `attr` is `#[migration(...)]` or a path ending in `migration`
-/// (`#[migrate_runtime::migration(...)]`).
-/// Whether `attr` is `#[downgrade]` (by its last path segment).
-pub fn is_downgrade_attr(attr: &syn::Attribute) -> bool {
-    attr.path()
-        .segments
-        .last()
-        .is_some_and(|s| s.ident == "downgrade")
+/// Whether `f` is marked the way `#[downgrade]` accepts and reports from:
+/// `#[downgrade]`, `#[migrate_runtime::downgrade]` or
+/// `#[migrate_runtime::prelude::downgrade]`, without arguments, on a
+/// function no `cfg` may leave out. Anything else (another crate's
+/// attribute of that name, one with arguments) leaves the errors to the
+/// collector, which reports them itself.
+pub fn is_marked_downgrade(f: &syn::ItemFn) -> bool {
+    let cfg = f
+        .attrs
+        .iter()
+        .any(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"));
+    let marked = f.attrs.iter().any(|a| {
+        let syn::Meta::Path(p) = &a.meta else {
+            return false;
+        };
+        let segs: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        matches!(
+            segs[..],
+            ["downgrade"]
+                | ["migrate_runtime", "downgrade"]
+                | ["migrate_runtime", "prelude", "downgrade"]
+        )
+    });
+    marked && !cfg
 }
 
+/// True when `attr` is `#[migration(...)]` or a path ending in `migration`
+/// (`#[migrate_runtime::migration(...)]`).
 pub fn is_migration_attr(attr: &syn::Attribute) -> bool {
     attr.path()
         .segments
@@ -323,6 +342,31 @@ pub fn is_migration_attr(attr: &syn::Attribute) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_forms_downgrade_accepts_are_marked() {
+        let f = |src: &str| -> syn::ItemFn { syn::parse_str(src).unwrap() };
+        let body = "fn downgrade(op: &mut Op) -> Result<()> { Ok(()) }";
+        for marked in [
+            "#[downgrade]",
+            "#[migrate_runtime::downgrade]",
+            "#[::migrate_runtime::prelude::downgrade]",
+        ] {
+            assert!(
+                is_marked_downgrade(&f(&format!("{marked} {body}"))),
+                "{marked}"
+            );
+        }
+        for not in [
+            "",
+            "#[downgrade(always)]",
+            "#[other_crate::downgrade]",
+            "#[downgrade] #[cfg(feature = \"x\")]",
+            "#[cfg_attr(test, allow(unused))] #[downgrade]",
+        ] {
+            assert!(!is_marked_downgrade(&f(&format!("{not} {body}"))), "{not}");
+        }
+    }
     use quote::quote;
 
     fn parse(t: TokenStream) -> Result<MigrationArgs, String> {

@@ -151,7 +151,7 @@ fn declared(
             }
             if let Some(a) = f.attrs.iter().find(|a| attr::is_migration_attr(a)) {
                 found.push((f, a));
-            } else if !f.attrs.iter().any(attr::is_downgrade_attr) {
+            } else if !attr::is_marked_downgrade(f) {
                 // The attribute reports the upgrade function's own names at
                 // their literals; the downgrade and helpers are reported here.
                 let from = text.find(&format!("fn {}", f.sig.ident)).unwrap_or(0);
@@ -190,9 +190,7 @@ fn declared(
                 args,
                 message,
                 has_downgrade,
-                downgrade_marked: downgrade
-                    .as_ref()
-                    .is_some_and(|d: &syn::ItemFn| d.attrs.iter().any(attr::is_downgrade_attr)),
+                downgrade_marked: downgrade.as_ref().is_some_and(attr::is_marked_downgrade),
                 checksum: crate::checksum::of_file(text)?,
                 upgrade: (*f).clone(),
                 downgrade,

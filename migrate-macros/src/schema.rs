@@ -537,46 +537,65 @@ fn int(e: &Expr) -> Option<u64> {
     }
 }
 
-/// A default value as the runtime renders it, written out so that two
-/// spellings of one value compare equal (`5` and `5i32`, `1.0` and `1.`,
-/// `"x"` and `Literal("x")`); `None` for what is not a literal. A `NULL`
-/// default is no default.
-fn default_value(e: &Expr) -> Option<DefaultFact> {
+/// A typed default value `e` on a column of `kind` (`None`: not known), as
+/// the model compares it: a literal of the kind's own category written out
+/// by its value (`5` and `5i32` are one, so are `1.0` and `1.`); `None` is no
+/// default (a `NULL` one). A value that may render as another spelling of
+/// the same (an integer on a float column, `true` where SQLite and MySQL
+/// store `1`, `Literal("1.50")` on a decimal) is there but never compared,
+/// and a computed one is unknown.
+fn default_value(e: &Expr, kind: Option<&str>) -> DefaultFact {
     use syn::Lit;
-    let value = |e: &Expr, neg: bool| -> Option<String> {
+    let kind = kind.map(|k| k.split('(').next().unwrap_or(k));
+    let value = |e: &Expr, neg: bool| -> Option<DefaultFact> {
         let Expr::Lit(l) = e else { return None };
         let sign = if neg { "-" } else { "" };
-        Some(match &l.lit {
-            Lit::Str(s) if !neg => format!("{:?}", s.value()),
-            Lit::Bool(b) if !neg => b.value.to_string(),
-            Lit::Int(i) => format!("{sign}{}", i.base10_digits()),
-            Lit::Float(f) => format!(
-                "{:?}",
-                f.base10_parse::<f64>().ok()? * if neg { -1.0 } else { 1.0 }
-            ),
+        let written = match (&l.lit, kind) {
+            (Lit::Str(s), Some("Text")) if !neg => format!("{:?}", s.value()),
+            (Lit::Bool(b), Some("Bool")) if !neg => b.value.to_string(),
+            (Lit::Int(i), Some("SmallInt" | "Integer" | "BigInt")) => {
+                format!("{sign}{}", i.base10_digits())
+            }
+            (Lit::Float(f), Some("Float" | "Double")) => {
+                let v = f.base10_parse::<f64>().ok()?;
+                format!("{:?}", if neg { -v } else { v })
+            }
+            (Lit::Str(_) | Lit::Bool(_) | Lit::Int(_) | Lit::Float(_), _) => {
+                return Some(DefaultFact::Sql)
+            }
             _ => return None,
-        })
+        };
+        Some(DefaultFact::Value(written))
     };
-    match e {
-        Expr::Paren(p) => default_value(&p.expr),
-        Expr::Group(g) => default_value(&g.expr),
-        Expr::Reference(r) => default_value(&r.expr),
-        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => {
-            value(&u.expr, true).map(DefaultFact::Value)
-        }
+    let found = match e {
+        Expr::Paren(p) => return default_value(&p.expr, kind),
+        Expr::Group(g) => return default_value(&g.expr, kind),
+        Expr::Reference(r) => return default_value(&r.expr, kind),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => value(&u.expr, true),
         Expr::Path(p) if p.path.is_ident("None") => Some(DefaultFact::None),
         Expr::Call(c) => {
-            let Expr::Path(f) = &*c.func else { return None };
-            let last = f.path.segments.last()?.ident.to_string();
-            match (last.as_str(), c.args.len()) {
-                ("Some", 1) => default_value(&c.args[0]),
-                ("Literal", 1) => {
-                    lit(&c.args[0]).map(|s| DefaultFact::Value(format!("{:?}", s.value())))
-                }
+            let name = match &*c.func {
+                Expr::Path(f) => f.path.segments.last().map(|s| s.ident.to_string()),
+                _ => None,
+            };
+            match (name.as_deref(), c.args.len()) {
+                (Some("Some"), 1) => return default_value(&c.args[0], kind),
+                (Some("Literal"), 1) if lit(&c.args[0]).is_some() => Some(DefaultFact::Sql),
                 _ => None,
             }
         }
-        e => value(e, false).map(DefaultFact::Value),
+        e => value(e, false),
+    };
+    found.unwrap_or(DefaultFact::Unknown)
+}
+
+/// A raw SQL default: `NULL` is none; anything else is there but never
+/// compared; a computed one is unknown.
+fn sql_default(e: &Expr) -> DefaultFact {
+    match lit(e) {
+        Some(s) if s.value().trim().eq_ignore_ascii_case("null") => DefaultFact::None,
+        Some(_) => DefaultFact::Sql,
+        None => DefaultFact::Unknown,
     }
 }
 
@@ -612,25 +631,37 @@ fn column_facts(e: &Expr) -> Facts {
     let mut length = None;
     let mut precision = None;
     let mut ty_known = true;
+    let mut key = false;
     for call in &calls {
         match (call.method.as_str(), &call.args[..]) {
-            ("primary_key", []) => facts.nullable = Some(false),
+            ("primary_key", []) => {
+                facts.nullable = Some(false);
+                key = true;
+            }
             ("nullable", []) => facts.nullable = Some(true),
             ("autoincrement" | "unique", []) | ("references", [_, _]) | ("reviewed", _) => {}
-            ("default", [v]) => {
-                facts.default = default_value(v).unwrap_or(DefaultFact::Unknown);
-            }
-            ("server_default", [_]) => facts.default = DefaultFact::Sql,
-            ("length", [n]) => match int(n) {
-                Some(n) => length = Some(n),
-                None => ty_known = false,
+            ("default", [v]) => facts.default = default_value(v, Some(kind)),
+            ("server_default", [v]) => facts.default = sql_default(v),
+            // The runtime writes a length for text (`VARCHAR(n)`) on every
+            // database, for binary on MySQL alone, and for nothing else.
+            ("length", [n]) => match (kind, int(n)) {
+                ("Text", Some(n)) => length = Some(n),
+                ("Text" | "Binary", _) => ty_known = false,
+                _ => {}
             },
-            ("precision", [p, s]) => match (int(p), int(s)) {
-                (Some(p), Some(s)) => precision = Some((p, s)),
-                _ => ty_known = false,
+            // A precision only for decimals.
+            ("precision", [p, s]) => match (kind, int(p), int(s)) {
+                ("Numeric", Some(p), Some(s)) => precision = Some((p, s)),
+                ("Numeric", _, _) => ty_known = false,
+                _ => {}
             },
             _ => return Facts::UNKNOWN,
         }
+    }
+    // A key column made nullable after `.primary_key()`: PostgreSQL and
+    // MySQL make it NOT NULL all the same, SQLite does not.
+    if key && facts.nullable == Some(true) {
+        facts.nullable = None;
     }
     if ty_known {
         facts.ty = Some(type_name(kind, length, precision));
@@ -672,10 +703,8 @@ fn alter_facts(facts: &mut Facts, rest: &[Call<'_>]) {
                     _ => None,
                 };
             }
-            ("server_default", [_]) => facts.default = DefaultFact::Sql,
-            ("default_value", [v]) => {
-                facts.default = default_value(v).unwrap_or(DefaultFact::Unknown);
-            }
+            ("server_default", [v]) => facts.default = sql_default(v),
+            ("default_value", [v]) => facts.default = default_value(v, facts.ty.as_deref()),
             ("drop_default", []) => facts.default = DefaultFact::None,
             _ => *facts = Facts::UNKNOWN,
         }
@@ -1755,6 +1784,53 @@ mod tests {
             ),
         ] {
             assert_eq!(undone(up, down), Vec::<String>::new(), "{up} / {down}");
+        }
+        // What renders the same whatever it says: a length on an integer, a
+        // precision on text; a length on binary differs on MySQL alone.
+        for (up, down) in [
+            (
+                r#"op.drop_column("users", "id");"#,
+                r#"op.add_column("users", col::<Integer>("id").length(10).primary_key());"#,
+            ),
+            (
+                r#"op.drop_column("users", "name");"#,
+                r#"op.add_column("users", col::<Nullable<Text>>("name").precision(5, 2));"#,
+            ),
+            (
+                r#"op.add_column("users", col::<Binary>("b").length(16));"#,
+                r#"op.drop_column("users", "b");"#,
+            ),
+        ] {
+            assert_eq!(undone(up, down), Vec::<String>::new(), "{up} / {down}");
+        }
+        let mut m = Model::default();
+        errors(
+            &mut m,
+            r#"op.create_table("t")
+                .column(col::<Binary>("b").length(16))
+                .column(col::<Double>("d").default(1.0))
+                .column(col::<Numeric>("n").default(Literal("1.50")))
+                .column(col::<Bool>("f").default(true))
+                .column(col::<Nullable<Text>>("s").server_default("NULL"))
+                .column(col::<Nullable<Integer>>("k").primary_key().nullable());"#,
+        );
+        for down in [
+            r#"op.alter_column("t", "b").set_type::<Binary>();"#,
+            // One value another way: an integer on a float, a decimal
+            // written otherwise, `1` for `true`.
+            r#"op.alter_column("t", "d").default_value(1);"#,
+            r#"op.alter_column("t", "n").default_value(Literal("1.5"));"#,
+            r#"op.alter_column("t", "f").default_value(1);"#,
+            // A NULL default is none.
+            r#"op.alter_column("t", "s").drop_default();"#,
+            // A key column: NOT NULL on PostgreSQL and MySQL, not on SQLite.
+            r#"op.alter_column("t", "k").nullable(false);"#,
+            r#"op.alter_column("t", "k").nullable(true);"#,
+        ] {
+            let mut after = m.clone();
+            let e = errors(&mut after, down);
+            assert!(e.is_empty(), "{e:?}");
+            assert!(after.undo_differences(&m).is_empty(), "{down}");
         }
         // Raw SQL defaults are never compared with each other, nor with a
         // value (`'0'` may be the `0` the database stores).
