@@ -385,6 +385,7 @@ fn schema_arms(
         let f = &files[i];
         let Some(d) = &f.decl else { continue };
         let rev = &d.args.revision.value;
+        model.start_migration();
         let before = model.clone();
         let at_literals = crate::schema::fold(&mut model, &d.upgrade);
         let mut at_revision = Vec::new();
