@@ -538,3 +538,63 @@ diesel::table! { tallies (id) { id -> Unsigned<Integer>, n -> Nullable<Unsigned<
         ch.summary
     );
 }
+
+fn arrays_and_enums(op: &mut Op) -> Result<()> {
+    op.execute("CREATE TYPE mood AS ENUM ('happy', 'sad')");
+    op.execute(
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, tags TEXT[] NOT NULL, mood mood, during INTERVAL)",
+    );
+    Ok(())
+}
+
+/// PostgreSQL columns of types migrate has no typed column for (an array, an
+/// enum from print-schema's `sql_types`, an interval) are read from
+/// schema.rs: compared by presence and nullability, never by type.
+#[test]
+fn columns_of_types_without_a_kind_are_compared_by_presence_and_nullability() {
+    let Some(db) = migrate_tests::postgres("column_types_untyped") else {
+        return;
+    };
+    let chain = Chain::new(vec![Migration::new(
+        "a1",
+        None,
+        "people",
+        arrays_and_enums,
+        None,
+    )])
+    .unwrap();
+    let schema = |tags: &str, mood: &str| {
+        format!(
+            r#"pub mod sql_types {{
+    #[derive(diesel::query_builder::QueryId, Clone, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "mood"))]
+    pub struct Mood;
+}}
+
+diesel::table! {{
+    use diesel::sql_types::*;
+    use super::sql_types::Mood;
+
+    people (id) {{
+        id -> Int4,
+        tags -> {tags},
+        mood -> {mood},
+        during -> Nullable<Interval>,
+    }}
+}}
+"#
+        )
+    };
+    models_match(&chain, &schema("Array<Text>", "Nullable<Mood>"), &db.url)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = models_match(&chain, &schema("Array<Text>", "Mood"), &db.url)
+        .expect_err("mood is nullable in the database");
+    assert!(e.to_string().contains("mood"), "{e}");
+    let e = models_match(
+        &chain,
+        &schema("Nullable<Array<Text>>", "Nullable<Mood>"),
+        &db.url,
+    )
+    .expect_err("tags is NOT NULL in the database");
+    assert!(e.to_string().contains("tags"), "{e}");
+}

@@ -172,12 +172,13 @@ fn db_unsigned(d: Dialect, c: &ColumnInfo) -> bool {
 fn unsigned_modify(table: &str, c: &ModelColumn, autoincrement: bool) -> String {
     let q = |s: &str| format!("`{}`", s.replace('`', "``"));
     let ty = match c.kind {
-        ColumnKind::SmallInt => "SMALLINT".to_owned(),
-        ColumnKind::Integer => "INT".to_owned(),
-        ColumnKind::BigInt => "BIGINT".to_owned(),
-        ColumnKind::Float => "FLOAT".to_owned(),
-        ColumnKind::Double => "DOUBLE".to_owned(),
-        other => format!("{other:?}").to_ascii_uppercase(),
+        Some(ColumnKind::SmallInt) => "SMALLINT".to_owned(),
+        Some(ColumnKind::Integer) => "INT".to_owned(),
+        Some(ColumnKind::BigInt) => "BIGINT".to_owned(),
+        Some(ColumnKind::Float) => "FLOAT".to_owned(),
+        Some(ColumnKind::Double) => "DOUBLE".to_owned(),
+        Some(other) => format!("{other:?}").to_ascii_uppercase(),
+        None => c.written.to_ascii_uppercase(),
     };
     let sql = format!(
         "ALTER TABLE {} MODIFY {} {ty} UNSIGNED{}{}",
@@ -225,7 +226,7 @@ fn unsigned_code(d: Dialect, models: &Models, t: &ModelTable) -> String {
         .iter()
         .map(|c| {
             let key = t.primary_key.len() == 1 && t.primary_key[0] == c.name;
-            let auto = key && matches!(c.kind, ColumnKind::Integer | ColumnKind::BigInt);
+            let auto = key && matches!(c.kind, Some(ColumnKind::Integer | ColumnKind::BigInt));
             unsigned_modify(&t.name, c, auto)
         })
         .collect()
@@ -233,11 +234,16 @@ fn unsigned_code(d: Dialect, models: &Models, t: &ModelTable) -> String {
 
 fn create_table_code(models: &Models, t: &ModelTable) -> String {
     let mut code = format!("op.create_table({:?})", t.name);
+    let mut untyped = Vec::new();
     for c in &t.columns {
-        let mut col = col_code(&c.name, &model_type(c), c.nullable);
+        let Some(ty) = model_type(c) else {
+            untyped.push(c);
+            continue;
+        };
+        let mut col = col_code(&c.name, &ty, c.nullable);
         if t.primary_key.len() == 1 && t.primary_key[0] == c.name {
             col.push_str(".primary_key()");
-            if matches!(c.kind, ColumnKind::Integer | ColumnKind::BigInt) {
+            if matches!(c.kind, Some(ColumnKind::Integer | ColumnKind::BigInt)) {
                 col.push_str(".autoincrement()");
             }
         }
@@ -257,7 +263,25 @@ fn create_table_code(models: &Models, t: &ModelTable) -> String {
         }
     }
     code.push(';');
+    for c in untyped {
+        code.push_str(&untyped_code(&t.name, c));
+    }
     code
+}
+
+/// A column of a type migrate's typed columns do not have: the user writes
+/// it, and the generated migration does not compile until they have.
+fn untyped_code(table: &str, c: &ModelColumn) -> String {
+    format!(
+        "\n    compile_error!({:?});",
+        format!(
+            "{table}.{}: schema.rs gives it type {}, which typed columns do not have: add it with op.execute(\"ALTER TABLE {table} ADD COLUMN {} ...\") in its database's type{}, then delete this line",
+            c.name,
+            c.written,
+            c.name,
+            if c.nullable { "" } else { " (NOT NULL)" }
+        )
+    )
 }
 
 /// The differences within one table that both sides have.
@@ -337,13 +361,16 @@ fn rename_columns(
 
 /// `add_column`, flagged as a possible rename when a removed column has its shape.
 fn add_column_code(d: Dialect, name: &str, c: &ModelColumn, removed: &[&ColumnInfo]) -> String {
+    let Some(ty) = model_type(c) else {
+        return untyped_code(name, c).trim_start().to_owned();
+    };
     let mut code = format!(
         "op.add_column({name:?}, {});",
-        col_code(&c.name, &model_type(c), c.nullable)
+        col_code(&c.name, &ty, c.nullable)
     );
     if let Some(old) = removed.iter().find(|r| {
         let (k, _) = db_kind(d, r);
-        k.is_some_and(|k| same_kind(d, c.kind, k)) && r.nullable == c.nullable
+        k.zip(c.kind).is_some_and(|(k, m)| same_kind(d, m, k)) && r.nullable == c.nullable
     }) {
         code = format!(
             "// Possible rename of {name}.{}: pass --rename {name}.{}={} to write a rename instead.\n    {code}",
@@ -374,17 +401,28 @@ fn diff_column(
             ColumnKind::SmallInt | ColumnKind::Integer | ColumnKind::BigInt
         )
     };
-    // A type autogenerate cannot read is never called different: it cannot say how.
-    let type_differs = db_column_type(d, info, dbc).filter(|(db, _)| {
-        let same = same_kind(d, c.kind, db.kind) || (integer(c.kind) && sqlite_rowid(d, info, dbc));
-        !same || (c.length.is_some() && db.length.is_some() && c.length != db.length)
+    // A type autogenerate cannot read is never called different: it cannot
+    // say how. Nor one schema.rs gives that migrate has no kind for.
+    let type_differs = c.kind.and_then(|kind| {
+        db_column_type(d, info, dbc)
+            .filter(|(db, _)| {
+                let same =
+                    same_kind(d, kind, db.kind) || (integer(kind) && sqlite_rowid(d, info, dbc));
+                !same || (c.length.is_some() && db.length.is_some() && c.length != db.length)
+            })
+            .map(|(db, x)| (db, x, kind))
     });
-    if let Some((db, _)) = type_differs {
+    if let Some((db, _, kind)) = type_differs {
+        let model = ColumnType {
+            kind,
+            length: c.length,
+            precision: None,
+        };
         ch.record(
             format!(
                 "op.alter_column({name:?}, {:?}){};",
                 c.name,
-                set_type_code(&model_type(c))
+                set_type_code(&model)
             ),
             format!(
                 "op.alter_column({name:?}, {:?}){};",
@@ -395,7 +433,7 @@ fn diff_column(
                 "change type of {name}.{} from {} to {}",
                 c.name,
                 dbc.sql_type,
-                type_code(c.kind, c.length)
+                type_code(kind, c.length)
             ),
         );
     }
@@ -444,13 +482,14 @@ fn diff_column(
     }
 }
 
-/// The type a model column declares (`table!` gives no precision).
-fn model_type(c: &ModelColumn) -> ColumnType {
-    ColumnType {
-        kind: c.kind,
+/// The type a model column declares (`table!` gives no precision); `None`
+/// for one migrate has no kind for.
+fn model_type(c: &ModelColumn) -> Option<ColumnType> {
+    Some(ColumnType {
+        kind: c.kind?,
         length: c.length,
         precision: None,
-    }
+    })
 }
 
 /// Foreign keys declared with `joinable!` that the table lacks.
@@ -483,7 +522,11 @@ fn missing_foreign_keys(models: &Models, name: &str, info: &TableInfo, ch: &mut 
 fn same_table_shape(d: Dialect, t: &ModelTable, info: &TableInfo) -> bool {
     t.columns.len() == info.columns.len()
         && t.columns.iter().zip(&info.columns).all(|(m, c)| {
-            db_kind(d, c).0.is_some_and(|k| same_kind(d, m.kind, k)) && m.nullable == c.nullable
+            db_kind(d, c)
+                .0
+                .zip(m.kind)
+                .is_some_and(|(k, mk)| same_kind(d, mk, k))
+                && m.nullable == c.nullable
         })
 }
 
@@ -502,6 +545,67 @@ mod tests {
             Rename::Column("t".into(), "a".into(), "b".into())
         );
         assert!("ab".parse::<Rename>().is_err());
+    }
+
+    #[test]
+    fn a_column_of_a_type_without_a_kind_is_compared_by_presence_and_written_by_hand() {
+        use crate::autogen::models::parse_models;
+        use crate::schema::live::ColumnInfo;
+        let models = parse_models(
+            "diesel::table! { people (id) { id -> Integer, tags -> Array<Text>, \
+             mood -> Nullable<crate::schema::sql_types::Mood>, during -> Nullable<Interval>, } }\n\
+             diesel::table! { pets (id) { id -> Integer, kinds -> Array<Text>, } }",
+        )
+        .unwrap();
+        let col = |n: &str, t: &str, nullable: bool| ColumnInfo {
+            name: n.into(),
+            sql_type: t.into(),
+            nullable,
+            default: None,
+        };
+        let mut db = Schema::default();
+        db.tables.insert(
+            "people".into(),
+            TableInfo {
+                columns: vec![
+                    col("id", "integer", false),
+                    col("tags", "text[]", false),
+                    col("mood", "mood", false),
+                ],
+                ..TableInfo::default()
+            },
+        );
+        let ch = diff(Dialect::Postgres, &models, &db, &[]);
+        // tags: same presence and nullability, its type never compared;
+        // mood: nullability compared; during: to be written by hand.
+        assert_eq!(
+            ch.summary,
+            [
+                "add table pets",
+                "add column people.during",
+                "make people.mood nullable"
+            ],
+            "{:#?}",
+            ch.upgrade
+        );
+        assert!(
+            ch.upgrade[0].starts_with("op.create_table(\"pets\")"),
+            "{}",
+            ch.upgrade[0]
+        );
+        assert!(!ch.upgrade[0].contains("\"kinds\")"), "{}", ch.upgrade[0]);
+        assert!(
+            ch.upgrade[0]
+                .contains("compile_error!(\"pets.kinds: schema.rs gives it type Array<Text>"),
+            "{}",
+            ch.upgrade[0]
+        );
+        assert!(
+            ch.upgrade[1]
+                .starts_with("compile_error!(\"people.during: schema.rs gives it type Interval"),
+            "{}",
+            ch.upgrade[1]
+        );
     }
 
     #[test]

@@ -15,8 +15,13 @@ use crate::ops::types::ColumnKind;
 pub struct ModelColumn {
     /// Column name (`#[sql_name]` applied).
     pub name: String,
-    /// Its kind.
-    pub kind: ColumnKind,
+    /// Its kind; `None` for a type migrate has none for (a PostgreSQL
+    /// `Array<_>`, a custom type from `sql_types`, `Interval`, ...), which is
+    /// compared by the column's name and nullability only.
+    pub kind: Option<ColumnKind>,
+    /// The type as schema.rs writes it, without `Nullable<_>` (`Array<Text>`,
+    /// `crate::schema::sql_types::Mood`): for messages.
+    pub written: String,
     /// `#[max_length = n]`.
     pub length: Option<u32>,
     /// `Nullable<_>`.
@@ -74,11 +79,35 @@ fn kind_of(ty: &str) -> Option<ColumnKind> {
 }
 
 /// A column's SQL type as `table!` gives it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Parsed {
-    kind: ColumnKind,
+    kind: Option<ColumnKind>,
     nullable: bool,
     unsigned: bool,
+    written: String,
+}
+
+/// A type path as written: `Array<Text>`, `crate::schema::sql_types::Mood`.
+fn written(p: &syn::TypePath) -> String {
+    let mut out = String::new();
+    for (i, s) in p.path.segments.iter().enumerate() {
+        if i > 0 || p.path.leading_colon.is_some() {
+            out.push_str("::");
+        }
+        out.push_str(&s.ident.to_string());
+        if let syn::PathArguments::AngleBracketed(a) = &s.arguments {
+            let args: Vec<String> = a
+                .args
+                .iter()
+                .map(|g| match g {
+                    syn::GenericArgument::Type(syn::Type::Path(t)) => written(t),
+                    _ => "_".to_owned(),
+                })
+                .collect();
+            out.push_str(&format!("<{}>", args.join(", ")));
+        }
+    }
+    out
 }
 
 /// Parses `Nullable<diesel::sql_types::Integer>` (and MySQL's `Unsigned<_>`
@@ -121,15 +150,19 @@ fn parse_type(ty: &syn::Type) -> syn::Result<Parsed> {
             "Nullable needs a type argument",
         ));
     }
-    kind_of(&name)
-        .map(|kind| Parsed {
-            kind,
-            nullable: false,
-            unsigned: false,
-        })
-        .ok_or_else(|| {
-            syn::Error::new_spanned(ty, format!("unsupported SQL type `{name}` in schema.rs"))
-        })
+    // Any other type (an array, a custom type, one migrate has no kind for)
+    // is a column all the same: its name and nullability still compare.
+    let written = written(p);
+    Ok(Parsed {
+        kind: if last.arguments.is_none() {
+            kind_of(&name)
+        } else {
+            None
+        },
+        nullable: false,
+        unsigned: false,
+        written,
+    })
 }
 
 fn attr_value(attrs: &[syn::Attribute], key: &str) -> Option<syn::Lit> {
@@ -224,6 +257,7 @@ fn parse_column(
         kind,
         nullable,
         unsigned,
+        written,
     } = parse_type(&ty)?;
     // `r#type` names the column `type`.
     let mut name = syn::ext::IdentExt::unraw(&col).to_string();
@@ -238,6 +272,7 @@ fn parse_column(
     Ok(ModelColumn {
         name,
         kind,
+        written,
         length,
         nullable,
         unsigned,
@@ -382,8 +417,8 @@ diesel::allow_tables_to_appear_in_same_query!(users, memberships);
         )
         .unwrap();
         let c = &m.tables["t"].columns;
-        assert!(c[0].unsigned && !c[0].nullable && c[0].kind == ColumnKind::Integer);
-        assert!(c[1].unsigned && c[1].nullable && c[1].kind == ColumnKind::BigInt);
+        assert!(c[0].unsigned && !c[0].nullable && c[0].kind == Some(ColumnKind::Integer));
+        assert!(c[1].unsigned && c[1].nullable && c[1].kind == Some(ColumnKind::BigInt));
         assert!(!c[2].unsigned);
     }
 
@@ -396,7 +431,8 @@ diesel::allow_tables_to_appear_in_same_query!(users, memberships);
             u.columns[1],
             ModelColumn {
                 name: "name".into(),
-                kind: ColumnKind::Text,
+                kind: Some(ColumnKind::Text),
+                written: "Varchar".into(),
                 length: Some(100),
                 nullable: false,
                 unsigned: false,
@@ -471,10 +507,46 @@ diesel::allow_tables_to_appear_in_same_query!(users, memberships);
 
     #[test]
     fn bad_schema_is_a_located_error() {
-        let e = parse_models("diesel::table! { users (id) { id -> Frobnicate, } }")
+        let e = parse_models("diesel::table! { users (id) { id -> [u8; 4], } }")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("unsupported SQL type `Frobnicate`"), "{e}");
+        assert!(e.contains("expected a diesel SQL type"), "{e}");
         assert!(e.contains("schema.rs:1:"), "{e}");
+    }
+
+    #[test]
+    fn arrays_and_custom_types_are_columns_without_a_kind() {
+        let m = parse_models(
+            r#"
+pub mod sql_types {
+    #[derive(diesel::query_builder::QueryId, Clone, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "mood"))]
+    pub struct Mood;
+}
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Mood;
+
+    people (id) {
+        id -> Int4,
+        tags -> Array<Nullable<Text>>,
+        mood -> Nullable<Mood>,
+        during -> Interval,
+    }
+}
+"#,
+        )
+        .unwrap();
+        let c = &m.tables["people"].columns;
+        assert_eq!(c[0].kind, Some(ColumnKind::Integer));
+        assert_eq!(
+            (c[1].kind, c[1].written.as_str(), c[1].nullable),
+            (None, "Array<Nullable<Text>>", false)
+        );
+        assert_eq!(
+            (c[2].kind, c[2].written.as_str(), c[2].nullable),
+            (None, "Mood", true)
+        );
+        assert_eq!((c[3].kind, c[3].written.as_str()), (None, "Interval"));
     }
 }
