@@ -662,3 +662,48 @@ fn inside_a_callers_transaction_the_run_is_the_callers() {
         );
     }
 }
+
+/// A database adopted at revision N (a version table and no ledger, as
+/// Alembic leaves it) gets its N ledger rows in one batch, not a round trip
+/// each.
+#[test]
+fn adopting_a_database_writes_its_ledger_in_one_batch() {
+    let chain = counting_chain();
+    for db in all_backends("adopt_batched") {
+        let d = db.dialect;
+        let mut conn = db.connect();
+        let mut m = Migrator::new(&chain);
+        m.upgrade(&mut conn, "r8").expect("upgrade");
+        conn.execute("DROP TABLE alembic_version_log")
+            .expect("as Alembic leaves it");
+        let log = record_statements(&mut conn);
+        m.upgrade(&mut conn, "head").expect("upgrade");
+        let log = std::mem::take(&mut *log.lock().expect("the log"));
+        let adopting: Vec<&String> = log.iter().filter(|q| q.contains("'adopted'")).collect();
+        assert_eq!(adopting.len(), 1, "{d}: {adopting:#?}");
+        assert_eq!(
+            adopting[0].matches("INSERT INTO ").count(),
+            8,
+            "{d}: {}",
+            adopting[0]
+        );
+        let states: Vec<String> = m
+            .ledger(&mut conn)
+            .expect("ledger")
+            .into_iter()
+            .map(|e| format!("{}:{:?}", e.revision, e.state))
+            .collect();
+        assert_eq!(states.len(), 10, "{d}: {states:?}");
+        assert!(
+            states[..8]
+                .iter()
+                .all(|s| s.to_lowercase().ends_with(":adopted")),
+            "{d}: {states:?}"
+        );
+        assert_eq!(
+            m.current(&mut conn).expect("current").as_deref(),
+            Some("r10"),
+            "{d}"
+        );
+    }
+}
