@@ -51,6 +51,10 @@ struct Facts {
     /// Whether it accepts NULL.
     nullable: Option<bool>,
     default: DefaultFact,
+    /// Whether it is (part of) the primary key.
+    key: Option<bool>,
+    /// Whether the database generates its values (`.autoincrement()`).
+    autoincrement: Option<bool>,
 }
 
 /// A column's default as far as the model knows it.
@@ -70,6 +74,8 @@ impl Facts {
         ty: None,
         nullable: None,
         default: DefaultFact::Unknown,
+        key: None,
+        autoincrement: None,
     };
 }
 
@@ -375,6 +381,20 @@ fn facts_undone(out: &mut Vec<String>, at: &str, was: &Facts, now: &Facts) {
             out.push(format!("does not restore column {at} as {how}"));
         }
     }
+    match (was.key, now.key) {
+        (Some(true), Some(false)) => {
+            out.push(format!("does not restore column {at} in the primary key"));
+        }
+        (Some(false), Some(true)) => out.push(format!("leaves column {at} in the primary key")),
+        _ => {}
+    }
+    match (was.autoincrement, now.autoincrement) {
+        (Some(true), Some(false)) => {
+            out.push(format!("does not restore column {at} as autoincrement"));
+        }
+        (Some(false), Some(true)) => out.push(format!("leaves column {at} autoincrement")),
+        _ => {}
+    }
     match (&was.default, &now.default) {
         (DefaultFact::None, DefaultFact::Value(_) | DefaultFact::Sql) => {
             out.push(format!("leaves a default on column {at}"));
@@ -652,6 +672,8 @@ fn column_facts(e: &Expr) -> Facts {
         ty: None,
         nullable: Some(nullable),
         default: DefaultFact::None,
+        key: Some(false),
+        autoincrement: Some(false),
     };
     let mut length = None;
     let mut precision = None;
@@ -661,10 +683,12 @@ fn column_facts(e: &Expr) -> Facts {
         match (call.method.as_str(), &call.args[..]) {
             ("primary_key", []) => {
                 facts.nullable = Some(false);
+                facts.key = Some(true);
                 key = true;
             }
             ("nullable", []) => facts.nullable = Some(true),
-            ("autoincrement" | "unique", []) | ("references", [_, _]) | ("reviewed", _) => {}
+            ("autoincrement", []) => facts.autoincrement = Some(true),
+            ("unique", []) | ("references", [_, _]) | ("reviewed", _) => {}
             ("default", [v]) => facts.default = default_value(v, Some(kind)),
             ("server_default", [v]) => facts.default = sql_default(v),
             // The runtime writes a length for text (`VARCHAR(n)`) on every
@@ -1244,8 +1268,21 @@ impl<'l> Folder<'_, 'l> {
                     return true;
                 };
                 if self.existing(table).is_some() {
+                    // A primary key dropped (or a constraint of a kind not
+                    // written out): which columns were in it is not known.
+                    let maybe_key = !matches!(
+                        arg(2),
+                        Some(Expr::Path(p)) if p.path.segments.last().is_some_and(|s| {
+                            matches!(s.ident.to_string().as_str(), "Unique" | "ForeignKey" | "Check")
+                        })
+                    );
                     if let Some(tbl) = self.model.table_mut(&table.value()) {
                         tbl.constraints.remove(&name.value());
+                        if maybe_key {
+                            for f in &mut tbl.facts {
+                                f.key = None;
+                            }
+                        }
                     }
                 }
             }
@@ -1459,6 +1496,10 @@ impl<'l> Folder<'_, 'l> {
                 .is_none_or(|cols| cols.iter().any(|c| c.eq_ignore_ascii_case(&t.columns[i])));
             if listed && f.nullable == Some(true) {
                 f.nullable = None;
+            }
+            if listed {
+                // Unknown columns: any of them may be the key.
+                f.key = if columns.is_some() { Some(true) } else { None };
             }
         }
     }
@@ -1782,6 +1823,58 @@ mod tests {
             ),
             ["does not restore column users.email as NOT NULL"]
         );
+    }
+
+    #[test]
+    fn a_downgrade_that_restores_a_key_otherwise_is_named() {
+        let mut m = Model::default();
+        errors(
+            &mut m,
+            r#"op.create_table("t")
+                .column(col::<Integer>("id").primary_key().autoincrement())
+                .column(col::<Integer>("n"));
+               op.create_table("pair")
+                .column(col::<Integer>("a"))
+                .column(col::<Integer>("b"))
+                .primary_key(["a", "b"]);"#,
+        );
+        let undone = |up: &str, down: &str| {
+            let mut after = m.clone();
+            assert!(errors(&mut after, up).is_empty(), "{up}");
+            assert!(errors(&mut after, down).is_empty(), "{down}");
+            after.undo_differences(&m)
+        };
+        assert_eq!(
+            undone(
+                r#"op.drop_table("t");"#,
+                r#"op.create_table("t").column(col::<Integer>("id").primary_key()).column(col::<Integer>("n"));"#
+            ),
+            ["does not restore column t.id as autoincrement"]
+        );
+        assert_eq!(
+            undone(
+                r#"op.drop_table("t");"#,
+                r#"op.create_table("t").column(col::<Integer>("id").autoincrement()).column(col::<Integer>("n").primary_key());"#
+            ),
+            [
+                "does not restore column t.id in the primary key",
+                "leaves column t.n in the primary key"
+            ]
+        );
+        // The same key, declared the other way; a key dropped and made again
+        // (which columns a dropped one held is not known: not compared).
+        for (up, down) in [
+            (
+                r#"op.drop_table("pair");"#,
+                r#"op.create_table("pair").column(col::<Integer>("a").primary_key()).column(col::<Integer>("b").primary_key());"#,
+            ),
+            (
+                r#"op.drop_constraint("pair_pkey", "pair", ConstraintKind::PrimaryKey);"#,
+                r#"op.create_primary_key("pair_pkey", "pair", ["a"]);"#,
+            ),
+        ] {
+            assert_eq!(undone(up, down), Vec::<String>::new(), "{up} / {down}");
+        }
     }
 
     #[test]
