@@ -1825,6 +1825,42 @@ mod tests {
         );
     }
 
+    /// The check after `start_migration` looks at the tables changed since
+    /// only, and finds there what a comparison of every table finds: a
+    /// table only the downgrade touched included.
+    #[test]
+    fn the_check_of_one_migration_compares_the_tables_it_changed() {
+        let mut m = users();
+        errors(
+            &mut m,
+            r#"op.create_table("posts").column(col::<Integer>("id"));
+               op.create_table("tags").column(col::<Integer>("id"));"#,
+        );
+        m.start_migration();
+        let before = m.clone();
+        let mut after = m.clone();
+        errors(
+            &mut after,
+            r#"op.add_column("posts", col::<Nullable<Text>>("title"));"#,
+        );
+        assert_eq!(after.touched.len(), 1, "{:?}", after.touched);
+        errors(
+            &mut after,
+            r#"op.drop_column("posts", "title");
+               op.add_column("tags", col::<Nullable<Text>>("label"));
+               op.drop_table("users");
+               op.create_table("extra").column(col::<Integer>("id"));"#,
+        );
+        assert_eq!(
+            after.undo_differences(&before),
+            [
+                "leaves table extra",
+                "leaves column tags.label",
+                "does not restore table users"
+            ]
+        );
+    }
+
     #[test]
     fn a_downgrade_that_restores_a_key_otherwise_is_named() {
         let mut m = Model::default();

@@ -178,7 +178,9 @@ fn unsigned_modify(table: &str, c: &ModelColumn, autoincrement: bool) -> String 
         Some(ColumnKind::Float) => "FLOAT".to_owned(),
         Some(ColumnKind::Double) => "DOUBLE".to_owned(),
         Some(other) => format!("{other:?}").to_ascii_uppercase(),
-        None => c.written.to_ascii_uppercase(),
+        // diesel's `Unsigned<_>` takes integer types only: not reached by a
+        // schema.rs that compiles.
+        None => return untyped_code(table, c),
     };
     let sql = format!(
         "ALTER TABLE {} MODIFY {} {ty} UNSIGNED{}{}",
@@ -233,6 +235,24 @@ fn unsigned_code(d: Dialect, models: &Models, t: &ModelTable) -> String {
 }
 
 fn create_table_code(models: &Models, t: &ModelTable) -> String {
+    // A key over a column typed columns cannot make: the table cannot be
+    // made by `create_table` and that column added after it.
+    let keyed = |c: &ModelColumn| {
+        t.primary_key.contains(&c.name)
+            || models
+                .joins
+                .iter()
+                .any(|(child, _, fk)| child == &t.name && fk == &c.name)
+    };
+    if let Some(c) = t.columns.iter().find(|c| c.kind.is_none() && keyed(c)) {
+        return format!(
+            "compile_error!({:?});",
+            format!(
+                "{}: its key column {} has type {}, which typed columns do not have: create this table with op.execute(\"CREATE TABLE ...\"), then delete this line",
+                t.name, c.name, c.written
+            )
+        );
+    }
     let mut code = format!("op.create_table({:?})", t.name);
     let mut untyped = Vec::new();
     for c in &t.columns {
@@ -605,6 +625,37 @@ mod tests {
                 .starts_with("compile_error!(\"people.during: schema.rs gives it type Interval"),
             "{}",
             ch.upgrade[1]
+        );
+    }
+
+    #[test]
+    fn a_table_keyed_on_a_column_without_a_kind_is_left_to_raw_sql() {
+        use crate::autogen::models::parse_models;
+        let models = parse_models(
+            "diesel::table! { tagged (tag) { tag -> Citext2, n -> Integer, } }\n\
+             diesel::table! { refs (id) { id -> Integer, parent -> Inet, } }\n\
+             diesel::table! { hosts (id) { id -> Integer, } }\n\
+             diesel::joinable!(refs -> hosts (parent));",
+        )
+        .unwrap();
+        let ch = diff(Dialect::Postgres, &models, &Schema::default(), &[]);
+        let tagged = ch
+            .upgrade
+            .iter()
+            .find(|c| c.contains("tagged"))
+            .expect("tagged");
+        assert!(
+            tagged.starts_with("compile_error!(\"tagged: its key column tag has type Citext2"),
+            "{tagged}"
+        );
+        let refs = ch
+            .upgrade
+            .iter()
+            .find(|c| c.contains("refs"))
+            .expect("refs");
+        assert!(
+            refs.starts_with("compile_error!(\"refs: its key column parent has type Inet"),
+            "{refs}"
         );
     }
 

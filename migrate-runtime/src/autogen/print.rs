@@ -373,9 +373,20 @@ pub(crate) fn offline_differences(
                         continue;
                     };
                     // A type migrate has no kind for (an array, a custom
-                    // type) is not compared: the migrations cannot make it.
-                    let kind = c.kind;
-                    if let Some(kind) = kind.filter(|&k| !same_type(d, rowid(t, d), k, dialect)) {
+                    // type): the typed column the migrations made is not it.
+                    let Some(kind) = c.kind else {
+                        let said = match c.nullable {
+                            true => format!("Nullable<{}>", c.written),
+                            false => c.written.clone(),
+                        };
+                        found.push(format!(
+                            "column {name}.{}: the migrations make {}, schema.rs says {said}, which typed columns do not make",
+                            c.name,
+                            diesel_type(d, rowid(t, d), dialect).1,
+                        ));
+                        continue;
+                    };
+                    if !same_type(d, rowid(t, d), kind, dialect) {
                         found.push(format!(
                             "column {name}.{}: the migrations make {}, schema.rs says {}",
                             c.name,
@@ -589,7 +600,9 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users);
         let edited = printed
             .replace("        created_at -> Timestamp,\n", "")
             .replace("user_id -> Integer", "user_id -> Nullable<BigInt>")
-            .replace("max_length = 100", "max_length = 50");
+            .replace("max_length = 100", "max_length = 50")
+            // users.type, the one nullable text.
+            .replacen("-> Nullable<Text>,", "-> Nullable<Array<Text>>,", 1);
         let models = crate::autogen::parse_models(&edited).unwrap();
         let (d, unchecked) = offline_differences(&chain, Some(1), &models, None).unwrap();
         assert_eq!(
@@ -598,6 +611,7 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users);
                 "column posts.user_id: the migrations make Integer, schema.rs says BigInt",
                 "column posts.user_id: the migrations make it NOT NULL, schema.rs nullable",
                 "column users.name: the migrations give it length 100, schema.rs 50",
+                "column users.type: the migrations make Nullable<Text>, schema.rs says Nullable<Array<Text>>, which typed columns do not make",
                 "column users.created_at is made by the migrations, and not in schema.rs",
             ]
         );

@@ -409,10 +409,16 @@ impl Ledger {
             .iter()
             .try_for_each(|r| ledger.remove(conn, d, r))
             .and_then(|()| {
-                adopt.iter().try_for_each(|&i| {
+                adopt.iter().enumerate().try_for_each(|(k, &i)| {
                     let m = &chain.migrations()[i];
                     let e = ledger.entry(m, LedgerState::Adopted, 0, 0, None, note.clone());
-                    ledger.insert(conn, d, e)
+                    ledger.insert(conn, d, e)?;
+                    // Batches of 500 rows (about 150 kB): under any server's
+                    // packet limit (MySQL 5.7's is 4 MB).
+                    match (k + 1) % 500 {
+                        0 => ledger.flush(conn),
+                        _ => Ok(()),
+                    }
                 })
             })
             .and_then(|()| ledger.commit(conn));
