@@ -421,6 +421,26 @@ fn diff_column(
             ColumnKind::SmallInt | ColumnKind::Integer | ColumnKind::BigInt
         )
     };
+    // schema.rs gives a type migrate has no kind for (an array, a custom
+    // type), and the database a plain one it reads: they differ, and only
+    // the user can say how to change it. (An array, an enum or an interval
+    // reads as no kind there, and is not called different.)
+    if c.kind.is_none() && db_column_type(d, info, dbc).is_some() {
+        ch.record(
+            format!(
+                "compile_error!({:?});",
+                format!(
+                    "{name}.{}: schema.rs gives it type {}, and the database has {}: change it with op.execute(\"ALTER TABLE ...\"), then delete this line",
+                    c.name, c.written, dbc.sql_type
+                )
+            ),
+            format!("// {name}.{}: back to {} (write it with op.execute)", c.name, dbc.sql_type),
+            format!(
+                "change type of {name}.{} from {} to {}",
+                c.name, dbc.sql_type, c.written
+            ),
+        );
+    }
     // A type autogenerate cannot read is never called different: it cannot
     // say how. Nor one schema.rs gives that migrate has no kind for.
     let type_differs = c.kind.and_then(|kind| {
@@ -594,6 +614,19 @@ mod tests {
                 ],
                 ..TableInfo::default()
             },
+        );
+        // A plain type in the database where schema.rs names one without a
+        // kind: a difference only the user can write.
+        let mut plain = db.clone();
+        if let Some(t) = plain.tables.get_mut("people") {
+            t.columns[1] = col("tags", "text", false);
+        }
+        let ch = diff(Dialect::Postgres, &models, &plain, &[]);
+        assert!(
+            ch.summary
+                .contains(&"change type of people.tags from text to Array<Text>".to_owned()),
+            "{:?}",
+            ch.summary
         );
         let ch = diff(Dialect::Postgres, &models, &db, &[]);
         // tags: same presence and nullability, its type never compared;
