@@ -904,6 +904,35 @@ fn schema_and_check_offline_without_a_database() {
         "{se}"
     );
 
+    // Autogenerate against the same schema, with no database: nothing to write.
+    for d in ["sqlite", "postgresql", "mysql"] {
+        let out = migrate(
+            None,
+            &[
+                "revision",
+                "--autogenerate",
+                "--offline",
+                "--dialect",
+                d,
+                "-m",
+                "probe",
+            ],
+        );
+        let se = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{d}: {se}");
+        assert!(
+            se.contains("No changes in schema detected") && se.contains("no file written"),
+            "{d}: {se}"
+        );
+    }
+    // Without a dialect or a URL it says what it needs.
+    let se = fails(
+        None,
+        &["revision", "--autogenerate", "--offline", "-m", "probe"],
+        1,
+    );
+    assert!(se.contains("--offline needs a dialect"), "{se}");
+
     // An edited copy is found out, still without a database.
     let dir = tempfile::tempdir().unwrap();
     let edited = dir.path().join("schema.rs");

@@ -340,6 +340,78 @@ fn same_type(c: &ColumnDef, rowid: bool, model: ColumnKind, dialect: Option<Dial
     })
 }
 
+/// The schema the chain's operations build up to `upto`, in the form a live
+/// `dialect` database reports it (types as its catalog spells them, lower
+/// case; SQLite's key columns as its reader lists them; foreign keys as
+/// `FOREIGN KEY (c) REFERENCES p(k)`): what autogenerate compares schema.rs
+/// with when there is no database. Second: the tables raw SQL or a data step
+/// may have changed, which the model cannot see.
+pub(crate) fn model_schema(
+    chain: &Chain,
+    upto: Position,
+    d: Dialect,
+) -> Result<(crate::schema::live::Schema, Vec<String>)> {
+    use crate::schema::live::{Schema, TableInfo};
+    let (model, opaque) = model_at(chain, upto)?;
+    let mut schema = Schema::default();
+    let mut unsure = Vec::new();
+    for t in model.tables() {
+        let keys = t
+            .primary_key
+            .as_ref()
+            .map(|(_, k)| k.clone())
+            .unwrap_or_else(|| {
+                t.columns
+                    .iter()
+                    .filter(|c| c.primary_key)
+                    .map(|c| c.name.clone())
+                    .collect()
+            });
+        let mut info = TableInfo::default();
+        for c in &t.columns {
+            let key = keys.contains(&c.name);
+            let default = match &c.default {
+                None => None,
+                Some(crate::ops::ColumnDefault::Sql(s)) => Some(s.clone()),
+                Some(crate::ops::ColumnDefault::Value(v)) => Some(crate::sql::value(d, v)?),
+            };
+            info.columns.push(ColumnInfo {
+                name: c.name.clone(),
+                sql_type: crate::sql::column_type(d, &c.ty, false).to_ascii_lowercase(),
+                nullable: c.nullable && !key,
+                default,
+            });
+        }
+        if d == Dialect::Sqlite {
+            for (i, k) in keys.iter().enumerate() {
+                info.constraints
+                    .insert(format!("primary key column {}: {k}", i + 1));
+            }
+        }
+        let references = t.columns.iter().filter_map(|c| {
+            c.references
+                .as_ref()
+                .map(|(p, k)| (vec![c.name.clone()], p, vec![k.clone()]))
+        });
+        let declared = t
+            .foreign_keys
+            .iter()
+            .map(|fk| (fk.columns.clone(), &fk.ref_table, fk.ref_columns.clone()));
+        for (cols, parent, to) in references.chain(declared) {
+            info.constraints.insert(format!(
+                "FOREIGN KEY ({}) REFERENCES {parent}({})",
+                cols.join(", "),
+                to.join(", ")
+            ));
+        }
+        if opaque.may_touch(&t.name) {
+            unsure.push(t.name.clone());
+        }
+        schema.tables.insert(t.name.clone(), info);
+    }
+    Ok((schema, unsure))
+}
+
 /// How diesel's `table!` declarations (`models`) differ from the schema the
 /// chain's operations build up to `upto`: one line per difference, and the
 /// lines of what could not be held against them (what raw SQL or a data step
@@ -587,6 +659,35 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users);
             assert!(diffs.is_empty(), "{d:?}: {diffs:?}\n{printed}");
             let (diffs, _) = offline_differences(&chain, Some(0), &models, None).unwrap();
             assert!(diffs.is_empty(), "any: {d:?}: {diffs:?}");
+        }
+    }
+
+    #[test]
+    fn autogenerate_offline_finds_what_schema_rs_adds_to_the_chain() {
+        let chain = chain();
+        for d in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
+            // The keyless table, which `migrate schema` leaves out, as a
+            // user declares it.
+            let printed = table_declarations(&chain, Some(1), Some(d)).unwrap()
+                + "diesel::table! { no_key (n) { n -> Integer, } }\n";
+            let models = crate::autogen::parse_models(&printed).unwrap();
+            let (schema, unsure) = model_schema(&chain, Some(1), d).unwrap();
+            // The chain's backfill changes rows only, its view no table.
+            assert!(unsure.is_empty(), "{d:?}: {unsure:?}");
+            let ch = crate::autogen::diff(d, &models, &schema, &[]);
+            assert!(ch.is_empty(), "{d:?}: {:?}\n{printed}", ch.summary);
+            let edited = printed.replace(
+                "        user_id -> ",
+                "        #[max_length = 80]\n        title -> Nullable<Varchar>,\n        user_id -> ",
+            );
+            let models = crate::autogen::parse_models(&edited).unwrap();
+            let ch = crate::autogen::diff(d, &models, &schema, &[]);
+            assert_eq!(ch.summary, ["add column posts.title"], "{d:?}");
+            assert_eq!(
+                ch.upgrade,
+                ["op.add_column(\"posts\", col::<Nullable<Varchar>>(\"title\").length(80));"],
+                "{d:?}"
+            );
         }
     }
 

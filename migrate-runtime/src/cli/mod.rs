@@ -273,6 +273,12 @@ enum Command {
         /// With --autogenerate: write a rename instead of drop + add (old=new or table.old=new)
         #[arg(long = "rename", value_name = "OLD=NEW")]
         renames: Vec<String>,
+        /// With --autogenerate: compare schema.rs with the schema the migrations build, with no database
+        #[arg(long, requires = "autogenerate")]
+        offline: bool,
+        /// With --offline: write for this database (sqlite, postgresql, mysql; default: the URL's)
+        #[arg(long, requires = "offline")]
+        dialect: Option<String>,
         /// Write a first migration that recreates the database's tables, and stamp the database at it
         #[arg(long, conflicts_with_all = ["autogenerate", "renames"])]
         from_database: bool,
