@@ -285,3 +285,76 @@ fn op_reviewed_accepts_only_the_operation_before_it() {
     assert!(e.to_string().contains("drop_column t.b"), "{e}");
     assert!(!e.to_string().contains("drop_column t.a"), "{e}");
 }
+
+fn coded(op: &mut Op) -> Result<()> {
+    op.create_table("codes")
+        .column(col::<Integer>("id").primary_key())
+        .column(col::<Varchar>("code").length(10));
+    Ok(())
+}
+
+/// The type a column had comes from the schema the earlier migrations build:
+/// on PostgreSQL a longer text limit (or none) changes the catalog only, and
+/// is not reported; a shorter one, another kind, or another database is.
+#[test]
+fn a_text_column_made_longer_is_no_rewrite_on_postgres() {
+    use migrate_runtime::ops::types::{ColumnKind, ColumnType};
+    let case = |second: Mig, d: Dialect| {
+        let c = Chain::new(vec![
+            Migration::new("m1", None, "codes", coded, None),
+            Migration::new("m2", Some("m1"), "change", second, None),
+        ])
+        .unwrap();
+        rules(&lint(&c, 1..=1, &[d]).unwrap())
+            .into_iter()
+            .filter(|r| *r == "change-column-type")
+            .count()
+    };
+    let longer: Mig = |op| {
+        op.alter_column("codes", "code")
+            .set_column_type(ColumnType {
+                kind: ColumnKind::Text,
+                length: Some(40),
+                precision: None,
+            });
+        Ok(())
+    };
+    let unlimited: Mig = |op| {
+        op.alter_column("codes", "code").set_type::<Text>();
+        Ok(())
+    };
+    let shorter: Mig = |op| {
+        op.alter_column("codes", "code")
+            .set_column_type(ColumnType {
+                kind: ColumnKind::Text,
+                length: Some(5),
+                precision: None,
+            });
+        Ok(())
+    };
+    let wider_int: Mig = |op| {
+        op.alter_column("codes", "id").set_type::<BigInt>();
+        Ok(())
+    };
+    assert_eq!(case(longer, Dialect::Postgres), 0);
+    assert_eq!(case(unlimited, Dialect::Postgres), 0);
+    assert_eq!(case(shorter, Dialect::Postgres), 1);
+    assert_eq!(case(wider_int, Dialect::Postgres), 1);
+    // MySQL copies the table past a length byte, SQLite rebuilds it.
+    assert_eq!(case(longer, Dialect::Mysql), 1);
+    assert_eq!(case(longer, Dialect::Sqlite), 1);
+    // A column raw SQL made: its type is not known, the change is reported.
+    let raw: Mig = |op| {
+        op.execute("CREATE TABLE codes (id INTEGER PRIMARY KEY, code VARCHAR(10))");
+        Ok(())
+    };
+    let c = Chain::new(vec![
+        Migration::new("m1", None, "codes", raw, None),
+        Migration::new("m2", Some("m1"), "change", longer, None),
+    ])
+    .unwrap();
+    assert_eq!(
+        rules(&lint(&c, 1..=1, &[Dialect::Postgres]).unwrap()),
+        ["change-column-type"]
+    );
+}

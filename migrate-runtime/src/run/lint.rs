@@ -15,7 +15,9 @@ use super::plan;
 use crate::chain::{Chain, Migration};
 use crate::dialect::Dialect;
 use crate::error::Result;
+use crate::ops::types::{ColumnKind, ColumnType};
 use crate::ops::{ColumnDefault, Operation};
+use crate::schema::model::SchemaModel;
 
 /// One risk the linter found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,13 +66,29 @@ pub fn lint(
     dialects: &[Dialect],
 ) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
+    // The schema the migrations before each one build (their typed
+    // operations): what a column's type was before a migration changes it.
+    let mut model = SchemaModel::default();
+    for m in chain.migrations().get(..*range.start()).unwrap_or_default() {
+        for op in m.record_upgrade()?.into_operations() {
+            model.apply(&op);
+        }
+    }
     for m in chain.migrations().get(range).unwrap_or_default() {
         let op = m.record_upgrade()?;
         let reviews = op.reviews().to_vec();
         let ops = op.into_operations();
+        let mut was = Vec::with_capacity(ops.len());
+        for op in &ops {
+            was.push(match op {
+                Operation::AlterColumn(a) => model.column_type(&a.table, &a.column),
+                _ => None,
+            });
+            model.apply(op);
+        }
         for &d in dialects {
             let mut found = Vec::new();
-            lint_migration(m, &ops, d, &mut found);
+            lint_migration(m, &ops, &was, d, &mut found);
             for (i, mut f) in found {
                 f.reviewed = reviews
                     .iter()
@@ -121,7 +139,15 @@ fn is_volatile(default: &Option<ColumnDefault>) -> bool {
     }
 }
 
-fn lint_migration(m: &Migration, ops: &[Operation], d: Dialect, out: &mut Vec<(usize, Finding)>) {
+/// Lints one migration's `ops`; `was` holds, for each, the type the column
+/// it alters had before it (where the model knows it).
+fn lint_migration(
+    m: &Migration,
+    ops: &[Operation],
+    was: &[Option<ColumnType>],
+    d: Dialect,
+    out: &mut Vec<(usize, Finding)>,
+) {
     let created = created_here(ops);
     let existing = |t: &str| !created.contains(t);
     let pg = d == Dialect::Postgres;
@@ -149,10 +175,10 @@ fn lint_migration(m: &Migration, ops: &[Operation], d: Dialect, out: &mut Vec<(u
                 );
             }
         }
-        lint_op(op, d, &existing, &mut find);
+        lint_op(op, d, was.get(i).copied().flatten(), &existing, &mut find);
         if let Operation::Batch { table, ops } = op {
             for inner in ops {
-                lint_op(inner, d, &|_: &str| existing(table), &mut find);
+                lint_op(inner, d, None, &|_: &str| existing(table), &mut find);
             }
         }
         if let Operation::CreateIndex(ix) = op {
@@ -185,10 +211,29 @@ fn lint_migration(m: &Migration, ops: &[Operation], d: Dialect, out: &mut Vec<(u
     }
 }
 
+/// Whether changing a column of type `was` to `to` is, on PostgreSQL, a change
+/// of the catalog only: text to a longer limit or none (`VARCHAR(n)` to
+/// `VARCHAR(m)`, m >= n, or to `TEXT`), the same binary value, so neither the
+/// table nor its indexes are rewritten (seen on PostgreSQL 15 with the
+/// statement this crate sends, `USING "c"::VARCHAR(m)`: the files of both
+/// stayed the same). An unknown `was` (a column raw SQL made) is not.
+fn widens(was: Option<ColumnType>, to: ColumnType) -> bool {
+    let Some(was) = was else { return false };
+    let text = |t: &ColumnType| t.kind == ColumnKind::Text && t.precision.is_none();
+    text(&was)
+        && text(&to)
+        && match (was.length, to.length) {
+            (_, None) => true,
+            (Some(n), Some(m)) => m >= n,
+            (None, Some(_)) => false,
+        }
+}
+
 /// The rules about one operation on a table that may already hold rows.
 fn lint_op(
     op: &Operation,
     d: Dialect,
+    was: Option<ColumnType>,
     existing: &dyn Fn(&str) -> bool,
     find: &mut dyn FnMut(&'static str, &'static str, &'static str),
 ) {
@@ -217,7 +262,7 @@ fn lint_op(
                     "add the new column, write both, backfill, move the reads over, then drop the old column later",
                 );
             }
-            if a.ty.is_some() {
+            if a.ty.is_some_and(|to| !(pg && widens(was, to))) {
                 find(
                     "change-column-type",
                     "the table and its indexes are rewritten under an exclusive lock (a copy on MySQL, a rebuild on SQLite), and replicas read the old type",

@@ -24,6 +24,16 @@ impl SchemaModel {
         self.tables.values()
     }
 
+    /// The type of `table.column`, when the model has that column.
+    pub(crate) fn column_type(
+        &self,
+        table: &str,
+        column: &str,
+    ) -> Option<crate::ops::types::ColumnType> {
+        let t = self.tables.get(table)?;
+        t.columns.iter().find(|c| c.name == column).map(|c| c.ty)
+    }
+
     /// Applies one operation to the model.
     pub fn apply(&mut self, op: &Operation) {
         match op {
