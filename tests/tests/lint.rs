@@ -357,4 +357,20 @@ fn a_text_column_made_longer_is_no_rewrite_on_postgres() {
         rules(&lint(&c, 1..=1, &[Dialect::Postgres]).unwrap()),
         ["change-column-type"]
     );
+    // Raw SQL after the column was made may have changed its type: from
+    // there on the type it had is not known, and the change is reported.
+    let retyped: Mig = |op| {
+        op.execute("ALTER TABLE codes ALTER COLUMN code TYPE INTEGER USING length(code)");
+        Ok(())
+    };
+    let c = Chain::new(vec![
+        Migration::new("m1", None, "codes", coded, None),
+        Migration::new("m2", Some("m1"), "retyped", retyped, None),
+        Migration::new("m3", Some("m2"), "change", longer, None),
+    ])
+    .unwrap();
+    assert_eq!(
+        rules(&lint(&c, 2..=2, &[Dialect::Postgres]).unwrap()),
+        ["change-column-type"]
+    );
 }

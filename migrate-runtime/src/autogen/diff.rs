@@ -421,20 +421,31 @@ fn diff_column(
             ColumnKind::SmallInt | ColumnKind::Integer | ColumnKind::BigInt
         )
     };
-    // schema.rs gives a type migrate has no kind for (an array, a custom
-    // type), and the database a plain one it reads: they differ, and only
-    // the user can say how to change it. (An array, an enum or an interval
-    // reads as no kind there, and is not called different.)
-    if c.kind.is_none() && db_column_type(d, info, dbc).is_some() {
-        ch.record(
+    // schema.rs says a PostgreSQL array where the database has a plain type
+    // it reads: certainly different, and only the user can say how to change
+    // it. (A custom type may well be stored as text or an integer, as
+    // diesel-derive-enum's are on SQLite: never called different.)
+    let array = c.written.starts_with("Array<") || c.written.contains("::Array<");
+    if d == Dialect::Postgres
+        && array
+        && !dbc.sql_type.ends_with("[]")
+        && db_column_type(d, info, dbc).is_some()
+    {
+        let stop = |what: String| {
             format!(
                 "compile_error!({:?});",
                 format!(
-                    "{name}.{}: schema.rs gives it type {}, and the database has {}: change it with op.execute(\"ALTER TABLE ...\"), then delete this line",
-                    c.name, c.written, dbc.sql_type
+                    "{name}.{}: {what} with op.execute(\"ALTER TABLE ...\"), then delete this line",
+                    c.name
                 )
-            ),
-            format!("// {name}.{}: back to {} (write it with op.execute)", c.name, dbc.sql_type),
+            )
+        };
+        ch.record(
+            stop(format!(
+                "schema.rs gives it type {}, and the database has {}: change it",
+                c.written, dbc.sql_type
+            )),
+            stop(format!("change it back to {}", dbc.sql_type)),
             format!(
                 "change type of {name}.{} from {} to {}",
                 c.name, dbc.sql_type, c.written
@@ -615,8 +626,18 @@ mod tests {
                 ..TableInfo::default()
             },
         );
-        // A plain type in the database where schema.rs names one without a
-        // kind: a difference only the user can write.
+        // A custom type over plain storage (diesel-derive-enum's on SQLite):
+        // not called different.
+        let mut enum_text = db.clone();
+        if let Some(t) = enum_text.tables.get_mut("people") {
+            t.columns[2] = col("mood", "text", true);
+        }
+        assert!(!diff(Dialect::Postgres, &models, &enum_text, &[])
+            .summary
+            .iter()
+            .any(|s| s.contains("mood")),);
+        // An array in schema.rs where the database has a plain type: a
+        // difference only the user can write, both ways.
         let mut plain = db.clone();
         if let Some(t) = plain.tables.get_mut("people") {
             t.columns[1] = col("tags", "text", false);

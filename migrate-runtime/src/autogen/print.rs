@@ -344,18 +344,35 @@ fn same_type(c: &ColumnDef, rowid: bool, model: ColumnKind, dialect: Option<Dial
 /// `dialect` database reports it (types as its catalog spells them, lower
 /// case; SQLite's key columns as its reader lists them; foreign keys as
 /// `FOREIGN KEY (c) REFERENCES p(k)`): what autogenerate compares schema.rs
-/// with when there is no database. Second: the tables raw SQL or a data step
-/// may have changed, which the model cannot see.
-pub(crate) fn model_schema(
+/// with when there is no database. The tables raw SQL or a data step may
+/// have changed (the model cannot see what was done to them), those of
+/// `models` among them included, and the tables without a primary key
+/// (`table!` cannot declare them) are left out, and returned: autogenerate
+/// writes nothing for them.
+fn model_schema(
     chain: &Chain,
     upto: Position,
     d: Dialect,
+    models: &crate::autogen::models::Models,
 ) -> Result<(crate::schema::live::Schema, Vec<String>)> {
     use crate::schema::live::{Schema, TableInfo};
     let (model, opaque) = model_at(chain, upto)?;
     let mut schema = Schema::default();
-    let mut unsure = Vec::new();
+    let mut unsure: Vec<String> = models
+        .tables
+        .keys()
+        .filter(|n| opaque.may_touch(n) && !model.tables().any(|t| &t.name == *n))
+        .cloned()
+        .collect();
     for t in model.tables() {
+        if opaque.may_touch(&t.name) {
+            unsure.push(t.name.clone());
+            continue;
+        }
+        if primary_key(t).is_empty() {
+            unsure.push(t.name.clone());
+            continue;
+        }
         let keys = t
             .primary_key
             .as_ref()
@@ -368,8 +385,19 @@ pub(crate) fn model_schema(
                     .collect()
             });
         let mut info = TableInfo::default();
+        // As `create_table` writes it: the one autoincrementing key is
+        // SQLite's `INTEGER` rowid, whatever integer type it was given.
+        let inline_pk = t.primary_key.is_none() && keys.len() == 1;
         for c in &t.columns {
             let key = keys.contains(&c.name);
+            let sql_type = crate::sql::column_type(d, &c.ty, inline_pk && key && c.autoincrement)
+                .to_ascii_lowercase();
+            // SQLite's reader: a key column other than `integer` may hold
+            // NULL unless it was declared NOT NULL.
+            let nullable = match d {
+                Dialect::Sqlite => c.nullable && !(key && sql_type == "integer"),
+                _ => c.nullable && !key,
+            };
             let default = match &c.default {
                 None => None,
                 Some(crate::ops::ColumnDefault::Sql(s)) => Some(s.clone()),
@@ -377,8 +405,8 @@ pub(crate) fn model_schema(
             };
             info.columns.push(ColumnInfo {
                 name: c.name.clone(),
-                sql_type: crate::sql::column_type(d, &c.ty, false).to_ascii_lowercase(),
-                nullable: c.nullable && !key,
+                sql_type,
+                nullable,
                 default,
             });
         }
@@ -404,12 +432,29 @@ pub(crate) fn model_schema(
                 to.join(", ")
             ));
         }
-        if opaque.may_touch(&t.name) {
-            unsure.push(t.name.clone());
-        }
         schema.tables.insert(t.name.clone(), info);
     }
     Ok((schema, unsure))
+}
+
+/// What `revision --autogenerate --offline` writes: `models` against the
+/// schema the chain builds up to `upto`, for `d`. Second: the tables left
+/// out (raw SQL or a data step may have changed them, or they have no
+/// primary key), about which nothing is written.
+pub(crate) fn offline_changes(
+    chain: &Chain,
+    upto: Position,
+    d: Dialect,
+    models: &crate::autogen::models::Models,
+    renames: &[crate::autogen::Rename],
+) -> Result<(crate::autogen::Changes, Vec<String>)> {
+    let (schema, left_out) = model_schema(chain, upto, d, models)?;
+    let mut models = models.clone();
+    models.tables.retain(|n, _| !left_out.contains(n));
+    models
+        .joins
+        .retain(|(child, parent, _)| !left_out.contains(child) && !left_out.contains(parent));
+    Ok((crate::autogen::diff(d, &models, &schema, renames), left_out))
 }
 
 /// How diesel's `table!` declarations (`models`) differ from the schema the
@@ -656,6 +701,14 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users);
             let printed = table_declarations(&chain, Some(0), Some(d)).unwrap();
             let models = crate::autogen::parse_models(&printed).unwrap();
             let (diffs, _) = offline_differences(&chain, Some(0), &models, Some(d)).unwrap();
+            // And autogenerate offline finds nothing to write: an
+            // autoincrementing BigInt key is SQLite's INTEGER rowid there too.
+            let (ch, left_out) = offline_changes(&chain, Some(0), d, &models, &[]).unwrap();
+            assert!(
+                ch.is_empty() && left_out.is_empty(),
+                "{d:?}: {:?} {left_out:?}",
+                ch.summary
+            );
             assert!(diffs.is_empty(), "{d:?}: {diffs:?}\n{printed}");
             let (diffs, _) = offline_differences(&chain, Some(0), &models, None).unwrap();
             assert!(diffs.is_empty(), "any: {d:?}: {diffs:?}");
@@ -667,21 +720,20 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users);
         let chain = chain();
         for d in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
             // The keyless table, which `migrate schema` leaves out, as a
-            // user declares it.
+            // user declares it: left out, nothing written for it.
             let printed = table_declarations(&chain, Some(1), Some(d)).unwrap()
                 + "diesel::table! { no_key (n) { n -> Integer, } }\n";
             let models = crate::autogen::parse_models(&printed).unwrap();
-            let (schema, unsure) = model_schema(&chain, Some(1), d).unwrap();
+            let (ch, left_out) = offline_changes(&chain, Some(1), d, &models, &[]).unwrap();
             // The chain's backfill changes rows only, its view no table.
-            assert!(unsure.is_empty(), "{d:?}: {unsure:?}");
-            let ch = crate::autogen::diff(d, &models, &schema, &[]);
+            assert_eq!(left_out, ["no_key"], "{d:?}");
             assert!(ch.is_empty(), "{d:?}: {:?}\n{printed}", ch.summary);
             let edited = printed.replace(
                 "        user_id -> ",
                 "        #[max_length = 80]\n        title -> Nullable<Varchar>,\n        user_id -> ",
             );
             let models = crate::autogen::parse_models(&edited).unwrap();
-            let ch = crate::autogen::diff(d, &models, &schema, &[]);
+            let (ch, _) = offline_changes(&chain, Some(1), d, &models, &[]).unwrap();
             assert_eq!(ch.summary, ["add column posts.title"], "{d:?}");
             assert_eq!(
                 ch.upgrade,

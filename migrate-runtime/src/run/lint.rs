@@ -68,10 +68,25 @@ pub fn lint(
     let mut out = Vec::new();
     // The schema the migrations before each one build (their typed
     // operations): what a column's type was before a migration changes it.
-    let mut model = SchemaModel::default();
+    // After raw SQL that changes more than rows, or a data step, it is not
+    // known any more (nor when an earlier migration cannot be recorded).
+    let mut model = Some(SchemaModel::default());
+    let follow = |model: &mut Option<SchemaModel>, op: &Operation| {
+        if let Some(m) = model.as_mut() {
+            if reads_blind(op) {
+                *model = None;
+            } else {
+                m.apply(op);
+            }
+        }
+    };
     for m in chain.migrations().get(..*range.start()).unwrap_or_default() {
-        for op in m.record_upgrade()?.into_operations() {
-            model.apply(&op);
+        match m.record_upgrade() {
+            Ok(op) => op
+                .into_operations()
+                .iter()
+                .for_each(|o| follow(&mut model, o)),
+            Err(_) => model = None,
         }
     }
     for m in chain.migrations().get(range).unwrap_or_default() {
@@ -80,11 +95,11 @@ pub fn lint(
         let ops = op.into_operations();
         let mut was = Vec::with_capacity(ops.len());
         for op in &ops {
-            was.push(match op {
-                Operation::AlterColumn(a) => model.column_type(&a.table, &a.column),
+            was.push(match (op, &model) {
+                (Operation::AlterColumn(a), Some(m)) => m.column_type(&a.table, &a.column),
                 _ => None,
             });
-            model.apply(op);
+            follow(&mut model, op);
         }
         for &d in dialects {
             let mut found = Vec::new();
@@ -208,6 +223,20 @@ fn lint_migration(
                 },
             ));
         }
+    }
+}
+
+/// Whether `op` may change the schema in a way the model does not follow:
+/// raw SQL other than `INSERT`, `UPDATE` or `DELETE`, or a data step.
+fn reads_blind(op: &Operation) -> bool {
+    match op {
+        Operation::Execute(e) => [&e.sql, &e.sqlite, &e.postgres, &e.mysql]
+            .into_iter()
+            .flatten()
+            .any(|s| !migrate_core::changes_rows_only(s)),
+        Operation::Run { .. } => true,
+        Operation::Batch { ops, .. } => ops.iter().any(reads_blind),
+        _ => false,
     }
 }
 
