@@ -924,6 +924,8 @@ fn schema_and_check_offline_without_a_database() {
             se.contains("No changes in schema detected") && se.contains("no file written"),
             "{d}: {se}"
         );
+        // Every table compared: the seed's SQL changes rows only.
+        assert!(!se.contains("left out"), "{d}: {se}");
     }
     // Without a dialect or a URL it says what it needs.
     let se = fails(
