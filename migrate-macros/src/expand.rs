@@ -78,9 +78,7 @@ pub fn migration_attribute(args: TokenStream, item: TokenStream) -> TokenStream 
         quote!(#check!{ schema #rev #rev_lit [ #(#lits)* ] })
     };
     // Each name too long for PostgreSQL or MySQL, at its literal.
-    let long_names = crate::names::too_long(&func)
-        .into_iter()
-        .map(|lit| syn::Error::new(lit.span(), crate::names::message(&lit)).into_compile_error());
+    let long_names = long_name_errors(&func);
     quote! {
         #func
         #upgrade_const
@@ -124,14 +122,20 @@ pub fn downgrade_attribute(args: TokenStream, item: TokenStream) -> TokenStream 
     }
     let down = syn::Ident::new(DOWN_MACRO, Span::call_site());
     let lits = crate::schema::literals(&func);
-    let long_names = crate::names::too_long(&func)
-        .into_iter()
-        .map(|lit| syn::Error::new(lit.span(), crate::names::message(&lit)).into_compile_error());
+    let long_names = long_name_errors(&func);
     quote! {
         #func
         #down!{ #(#lits)* }
         #(#long_names)*
     }
+}
+
+/// Each name of `func` too long for PostgreSQL or MySQL, as an error at its literal.
+fn long_name_errors(func: &syn::ItemFn) -> Vec<TokenStream> {
+    crate::names::too_long(func)
+        .into_iter()
+        .map(|lit| syn::Error::new(lit.span(), crate::names::message(&lit)).into_compile_error())
+        .collect()
 }
 
 /// The input of `embed_migrations!`: `()`, `("dir")`, `("dir", relative_to = file)`.
@@ -431,20 +435,7 @@ fn schema_arms(
         if at_literals.is_empty() && at_revision.is_empty() {
             continue;
         }
-        let last = at_literals.iter().map(|e| e.index).max();
-        let names: Vec<syn::Ident> = (0..=last.unwrap_or(0))
-            .map(|k| quote::format_ident!("l{}", k))
-            .collect();
-        let pattern: Vec<TokenStream> = if last.is_some() {
-            names.iter().map(|n| quote!($#n:literal)).collect()
-        } else {
-            Vec::new()
-        };
-        let calls = at_literals.iter().map(|e| {
-            let n = &names[e.index];
-            let (value, message) = (&e.value, &e.message);
-            quote!(#error!{ $#n #value #message })
-        });
+        let (pattern, calls) = at_literal_calls(&at_literals);
         let rev_calls = at_revision
             .iter()
             .map(|m| quote!(#error!{ $rev_lit #rev #m }));
@@ -468,20 +459,34 @@ fn schema_arms(
 /// `rev`: each error at its literal, or, should the attribute pass other
 /// literals than the file had, each with its place at the attribute.
 fn down_arm(rev: &str, errors: &[(crate::schema::Diagnostic, String)]) -> TokenStream {
-    let error = quote!(::migrate_runtime::__private::__schema_error);
-    let last = errors.iter().map(|(e, _)| e.index).max().unwrap_or(0);
-    let names: Vec<syn::Ident> = (0..=last).map(|k| quote::format_ident!("l{}", k)).collect();
-    let pattern = names.iter().map(|n| quote!($#n:literal));
-    let calls = errors.iter().map(|(e, _)| {
-        let n = &names[e.index];
-        let (value, message) = (&e.value, &e.message);
-        quote!(#error!{ $#n #value #message })
-    });
+    let diagnostics: Vec<crate::schema::Diagnostic> =
+        errors.iter().map(|(e, _)| e.clone()).collect();
+    let (pattern, calls) = at_literal_calls(&diagnostics);
     let whole = errors.iter().map(|(_, w)| w);
     quote! {
         (schema_down #rev [ #(#pattern)* $($rest:literal)* ]) => { #(#calls)* };
         (schema_down #rev [ $($any:literal)* ]) => { #( ::core::compile_error!{ #whole } )* };
     }
+}
+
+/// For errors at a function's literals: the arm's pattern, `$l0:literal` up
+/// to the last literal with an error, and the error call at each.
+fn at_literal_calls(errors: &[crate::schema::Diagnostic]) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let error = quote!(::migrate_runtime::__private::__schema_error);
+    let Some(last) = errors.iter().map(|e| e.index).max() else {
+        return (Vec::new(), Vec::new());
+    };
+    let names: Vec<syn::Ident> = (0..=last).map(|k| quote::format_ident!("l{}", k)).collect();
+    let pattern = names.iter().map(|n| quote!($#n:literal)).collect();
+    let calls = errors
+        .iter()
+        .map(|e| {
+            let n = &names[e.index];
+            let (value, message) = (&e.value, &e.message);
+            quote!(#error!{ $#n #value #message })
+        })
+        .collect();
+    (pattern, calls)
 }
 
 /// Where `fn downgrade` starts in a file's text (a comment that names it

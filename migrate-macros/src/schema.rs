@@ -1738,55 +1738,46 @@ mod tests {
     #[test]
     fn a_downgrade_that_restores_a_column_otherwise_is_named() {
         // The type, the nullability, the default.
-        assert_eq!(
-            undone(
+        let cases: &[(&str, &str, &[&str])] = &[
+            (
                 r#"op.drop_column("users", "name");"#,
-                r#"op.add_column("users", col::<Integer>("name").nullable());"#
+                r#"op.add_column("users", col::<Integer>("name").nullable());"#,
+                &["does not restore the type of column users.name (Text, not Integer)"],
             ),
-            ["does not restore the type of column users.name (Text, not Integer)"]
-        );
-        assert_eq!(
-            undone(
+            (
                 r#"op.drop_column("users", "name");"#,
-                r#"op.add_column("users", col::<Text>("name"));"#
+                r#"op.add_column("users", col::<Text>("name"));"#,
+                &["does not restore column users.name as nullable"],
             ),
-            ["does not restore column users.name as nullable"]
-        );
-        assert_eq!(
-            undone(
+            (
                 r#"op.alter_column("users", "name").nullable(false);"#,
-                r#"op.alter_column("users", "name").nullable(false);"#
+                r#"op.alter_column("users", "name").nullable(false);"#,
+                &["does not restore column users.name as nullable"],
             ),
-            ["does not restore column users.name as nullable"]
-        );
-        assert_eq!(
-            undone(
+            (
                 r#"op.alter_column("users", "email").set_type::<Varchar>();"#,
-                r#"op.alter_column("users", "email").set_type::<BigInt>();"#
+                r#"op.alter_column("users", "email").set_type::<BigInt>();"#,
+                &["does not restore the type of column users.email (Text, not BigInt)"],
             ),
-            ["does not restore the type of column users.email (Text, not BigInt)"]
-        );
-        assert_eq!(
-            undone(
+            (
                 r#"op.drop_column("users", "name");"#,
-                r#"op.add_column("users", col::<Nullable<Text>>("name").length(100));"#
+                r#"op.add_column("users", col::<Nullable<Text>>("name").length(100));"#,
+                &["does not restore the type of column users.name (Text, not Text(100))"],
             ),
-            ["does not restore the type of column users.name (Text, not Text(100))"]
-        );
-        assert_eq!(
-            undone(
+            (
                 r#"op.alter_column("users", "email").server_default("'x'");"#,
-                r#""#
+                r#""#,
+                &["leaves a default on column users.email"],
             ),
-            ["leaves a default on column users.email"]
-        );
-        assert_eq!(
-            undone(
+            (
                 r#"op.add_column("users", col::<Integer>("n").default(5)); op.alter_column("users", "n").default_value(6);"#,
-                r#"op.drop_column("users", "n");"#
+                r#"op.drop_column("users", "n");"#,
+                &[],
             ),
-            Vec::<String>::new()
-        );
+        ];
+        for (up, down, expected) in cases {
+            assert_eq!(undone(up, down), *expected, "{up} / {down}");
+        }
         let before = users();
         let mut with_n = before.clone();
         errors(

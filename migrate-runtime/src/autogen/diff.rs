@@ -585,6 +585,16 @@ fn same_table_shape(d: Dialect, t: &ModelTable, info: &TableInfo) -> bool {
 mod tests {
     use super::*;
 
+    /// A column as a database reports it, with no default.
+    fn col(name: &str, sql_type: &str, nullable: bool) -> crate::schema::live::ColumnInfo {
+        crate::schema::live::ColumnInfo {
+            name: name.into(),
+            sql_type: sql_type.into(),
+            nullable,
+            default: None,
+        }
+    }
+
     #[test]
     fn renames_parse() {
         assert_eq!(
@@ -601,19 +611,12 @@ mod tests {
     #[test]
     fn a_column_of_a_type_without_a_kind_is_compared_by_presence_and_written_by_hand() {
         use crate::autogen::models::parse_models;
-        use crate::schema::live::ColumnInfo;
         let models = parse_models(
             "diesel::table! { people (id) { id -> Integer, tags -> Array<Text>, \
              mood -> Nullable<crate::schema::sql_types::Mood>, during -> Nullable<Interval>, } }\n\
              diesel::table! { pets (id) { id -> Integer, kinds -> Array<Text>, } }",
         )
         .unwrap();
-        let col = |n: &str, t: &str, nullable: bool| ColumnInfo {
-            name: n.into(),
-            sql_type: t.into(),
-            nullable,
-            default: None,
-        };
         let mut db = Schema::default();
         db.tables.insert(
             "people".into(),
@@ -716,7 +719,6 @@ mod tests {
     #[test]
     fn diff_writes_each_change_with_its_undo_in_reverse_order() {
         use crate::autogen::models::parse_models;
-        use crate::schema::live::ColumnInfo;
         let models = parse_models(
             "diesel::table! { users (id) { id -> Integer, name -> Nullable<Text>, \
              #[max_length = 20] handle -> Nullable<Varchar>, age -> BigInt, } }\n\
@@ -724,12 +726,6 @@ mod tests {
              diesel::joinable!(posts -> users (user_id));",
         )
         .unwrap();
-        let col = |n: &str, t: &str, nullable: bool| ColumnInfo {
-            name: n.into(),
-            sql_type: t.into(),
-            nullable,
-            default: None,
-        };
         let mut db = Schema::default();
         db.tables.insert(
             "users".into(),

@@ -62,16 +62,15 @@ pub(crate) fn model_at(chain: &Chain, upto: Position) -> Result<(SchemaModel, Op
 /// see (one `INSERT`, `UPDATE` or `DELETE`, a backfill, cannot). Notes what
 /// it names; true when `op` is one.
 fn note_opaque(op: &Operation, opaque: &mut Opaque) -> bool {
+    if !crate::schema::model::unseen(op) {
+        return false;
+    }
     match op {
         Operation::Execute(e) => {
-            let sql: Vec<&String> = [&e.sql, &e.sqlite, &e.postgres, &e.mysql]
+            for s in [&e.sql, &e.sqlite, &e.postgres, &e.mysql]
                 .into_iter()
                 .flatten()
-                .collect();
-            if sql.iter().all(|s| migrate_core::changes_rows_only(s)) {
-                return false;
-            }
-            for s in sql {
+            {
                 opaque.words.extend(
                     s.split(|c: char| !(c.is_alphanumeric() || c == '_'))
                         .filter(|w| !w.is_empty())

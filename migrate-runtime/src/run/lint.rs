@@ -17,7 +17,7 @@ use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::ops::types::{ColumnKind, ColumnType};
 use crate::ops::{ColumnDefault, Operation};
-use crate::schema::model::SchemaModel;
+use crate::schema::model::{unseen, SchemaModel};
 
 /// One risk the linter found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +73,7 @@ pub fn lint(
     let mut model = Some(SchemaModel::default());
     let follow = |model: &mut Option<SchemaModel>, op: &Operation| {
         if let Some(m) = model.as_mut() {
-            if reads_blind(op) {
+            if unseen(op) {
                 *model = None;
             } else {
                 m.apply(op);
@@ -223,20 +223,6 @@ fn lint_migration(
                 },
             ));
         }
-    }
-}
-
-/// Whether `op` may change the schema in a way the model does not follow:
-/// raw SQL other than `INSERT`, `UPDATE` or `DELETE`, or a data step.
-fn reads_blind(op: &Operation) -> bool {
-    match op {
-        Operation::Execute(e) => [&e.sql, &e.sqlite, &e.postgres, &e.mysql]
-            .into_iter()
-            .flatten()
-            .any(|s| !migrate_core::changes_rows_only(s)),
-        Operation::Run { .. } => true,
-        Operation::Batch { ops, .. } => ops.iter().any(reads_blind),
-        _ => false,
     }
 }
 

@@ -8,6 +8,21 @@ use crate::ops::{AlterColumn, ColumnDefault, CreateIndex, CreateTable, Operation
 use crate::sql::{self, ExistingColumn, SchemaFacts};
 use crate::sqlite::rebuild::TableSource;
 
+/// Whether `op` may change the schema in a way [`SchemaModel::apply`] does
+/// not follow: raw SQL other than `INSERT`, `UPDATE` or `DELETE`, or a data
+/// step (inside a batch too).
+pub(crate) fn unseen(op: &Operation) -> bool {
+    match op {
+        Operation::Execute(e) => [&e.sql, &e.sqlite, &e.postgres, &e.mysql]
+            .into_iter()
+            .flatten()
+            .any(|s| !migrate_core::changes_rows_only(s)),
+        Operation::Run { .. } => true,
+        Operation::Batch { ops, .. } => ops.iter().any(unseen),
+        _ => false,
+    }
+}
+
 /// The schema as the chain's own operations built it, so that renderings that
 /// need facts (MySQL's `MODIFY`, SQLite's table rebuild) work offline. Raw
 /// `execute` SQL is opaque to it.
