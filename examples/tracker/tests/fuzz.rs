@@ -73,6 +73,32 @@ fn password() -> impl Strategy<Value = String> {
     .prop_map(|p| format!("{MARK}{p}"))
 }
 
+/// `text` with `%XX` decoded and the escapes `\t`, `\n`, `\r`, `\\`, `\"`
+/// turned into a space: what a fragment looks like once a message encoded it.
+fn unescape(text: &str) -> String {
+    let b = text.as_bytes();
+    let hex = |x: u8| (x as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1).copied(), b.get(i + 2).copied()) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b'\\', Some(b't' | b'n' | b'r' | b'\\' | b'"'), _) => {
+                out.push(b' ');
+                i += 2;
+            }
+            (x, _, _) => {
+                out.push(x);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// What of a password must never show: its marked start (anywhere), and
 /// every run of four or more letters and digits in it (a fragment a driver
 /// may quote, looked for as a word of the output).
@@ -221,13 +247,16 @@ fn run_one(
         url.0
     );
     if let Some(p) = &url.1 {
-        // The mark anywhere; a word of the rest as a word of the output: a
-        // random "nnec" is in every "connection".
+        // The mark anywhere, and a fragment of six or more characters; a
+        // shorter one as a word of the output (a random "nnec" is in every
+        // "connection"), read with percent-encoding and escapes undone so
+        // that `%20cdef` or `\tcdef` still show `cdef`.
+        let plain = unescape(&text);
         let words: std::collections::BTreeSet<&str> =
-            text.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+            plain.split(|c: char| !c.is_ascii_alphanumeric()).collect();
         for secret in secrets(p) {
-            let shows = match secret == MARK {
-                true => text.contains(&secret),
+            let shows = match secret == MARK || secret.len() >= 6 {
+                true => text.contains(&secret) || plain.contains(&secret),
                 false => words.contains(secret.as_str()),
             };
             prop_assert!(

@@ -425,7 +425,9 @@ fn diff_column(
     // it reads: certainly different, and only the user can say how to change
     // it. (A custom type may well be stored as text or an integer, as
     // diesel-derive-enum's are on SQLite: never called different.)
-    let array = c.written.starts_with("Array<") || c.written.contains("::Array<");
+    // The outer type only: `Wrapper<Array<Text>>` is no array.
+    let outer = c.written.split('<').next().unwrap_or_default();
+    let array = outer == "Array" || outer.ends_with("::Array");
     if d == Dialect::Postgres
         && array
         && !dbc.sql_type.ends_with("[]")

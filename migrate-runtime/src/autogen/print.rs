@@ -447,13 +447,81 @@ pub(crate) fn offline_changes(
     models: &crate::autogen::models::Models,
     renames: &[crate::autogen::Rename],
 ) -> Result<(crate::autogen::Changes, Vec<String>)> {
-    let (schema, left_out) = model_schema(chain, upto, d, models)?;
-    let mut models = models.clone();
-    models.tables.retain(|n, _| !left_out.contains(n));
-    models
-        .joins
-        .retain(|(child, parent, _)| !left_out.contains(child) && !left_out.contains(parent));
-    Ok((crate::autogen::diff(d, &models, &schema, renames), left_out))
+    use crate::autogen::Rename;
+    let (mut schema, left_out) = model_schema(chain, upto, d, models)?;
+    for r in renames {
+        let (Rename::Table(old, _) | Rename::Column(old, _, _)) = r;
+        if left_out.contains(old) {
+            return Err(crate::error::Error::Usage(format!(
+                "cannot rename in {old} offline: raw SQL or a data step may have changed it, or it has no primary key; autogenerate against a database"
+            )));
+        }
+    }
+    // A table left out stands in the schema as schema.rs declares it: nothing
+    // is written for it, and keys from other tables to it keep its key.
+    for name in &left_out {
+        if let Some(t) = models.tables.get(name) {
+            schema
+                .tables
+                .insert(name.clone(), as_declared(d, t, models));
+        }
+    }
+    Ok((crate::autogen::diff(d, models, &schema, renames), left_out))
+}
+
+/// `t` as a database would report it were it exactly what schema.rs says, so
+/// that autogenerate finds no difference in it. A column of a type migrate
+/// has no kind for gets an array spelling no reader knows: its type is
+/// compared with nothing.
+fn as_declared(
+    d: Dialect,
+    t: &crate::autogen::models::ModelTable,
+    models: &crate::autogen::models::Models,
+) -> crate::schema::live::TableInfo {
+    let mut info = crate::schema::live::TableInfo::default();
+    let inline_pk = t.primary_key.len() == 1;
+    for c in &t.columns {
+        let key = t.primary_key.contains(&c.name);
+        let mut sql_type = match c.kind {
+            Some(kind) => {
+                let ty = crate::ops::types::ColumnType {
+                    kind,
+                    length: c.length,
+                    precision: None,
+                };
+                let rowid = inline_pk
+                    && key
+                    && matches!(
+                        kind,
+                        ColumnKind::SmallInt | ColumnKind::Integer | ColumnKind::BigInt
+                    );
+                crate::sql::column_type(d, &ty, rowid).to_ascii_lowercase()
+            }
+            None => format!("{}[]", c.written.to_ascii_lowercase()),
+        };
+        if c.unsigned {
+            sql_type.push_str(" unsigned");
+        }
+        info.columns.push(ColumnInfo {
+            name: c.name.clone(),
+            sql_type,
+            nullable: c.nullable,
+            default: None,
+        });
+    }
+    if d == Dialect::Sqlite {
+        for (i, k) in t.primary_key.iter().enumerate() {
+            info.constraints
+                .insert(format!("primary key column {}: {k}", i + 1));
+        }
+    }
+    for (child, parent, fk) in &models.joins {
+        if child == &t.name {
+            info.constraints
+                .insert(format!("FOREIGN KEY ({fk}) REFERENCES {parent}()"));
+        }
+    }
+    info
 }
 
 /// How diesel's `table!` declarations (`models`) differ from the schema the
@@ -740,6 +808,51 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users);
                 "{d:?}"
             );
         }
+    }
+
+    #[test]
+    fn autogenerate_offline_keeps_a_left_out_table_as_schema_rs_declares_it() {
+        // Raw SQL names users: it is left out, and stands as declared.
+        fn nick(op: &mut Op) -> Result<()> {
+            op.execute("ALTER TABLE users ADD COLUMN nick TEXT");
+            Ok(())
+        }
+        let chain = Chain::new(vec![
+            Migration::new("a1", None, "users", users, None),
+            Migration::new("b2", Some("a1"), "nick", nick, None),
+        ])
+        .unwrap();
+        let printed = table_declarations(&chain, Some(1), Some(Dialect::Postgres)).unwrap();
+        let edited = printed.replace(
+            "legacy -> Text,",
+            "legacy -> Text,\n        nick -> Nullable<Text>,",
+        )
+            + "diesel::table! { comments (id) { id -> Integer, user_id -> Integer, } }\n\
+               diesel::joinable!(comments -> users (user_id));\n";
+        let models = crate::autogen::parse_models(&edited).unwrap();
+        let (ch, left_out) =
+            offline_changes(&chain, Some(1), Dialect::Postgres, &models, &[]).unwrap();
+        assert!(left_out.contains(&"users".to_owned()), "{left_out:?}");
+        // Nothing about users; the new table keeps its key to it.
+        assert_eq!(ch.summary, ["add table comments"], "{:?}", ch.upgrade);
+        assert!(
+            ch.upgrade[0].contains("ForeignKey::new([\"user_id\"], \"users\", [\"id\"])"),
+            "{}",
+            ch.upgrade[0]
+        );
+        // A rename of what is left out cannot be written offline.
+        let e = offline_changes(
+            &chain,
+            Some(1),
+            Dialect::Postgres,
+            &models,
+            &["users.nick=handle".parse().unwrap()],
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("cannot rename in users offline"),
+            "{e}"
+        );
     }
 
     #[test]
